@@ -1,0 +1,39 @@
+import closeWithGrace from 'close-with-grace'
+import { buildGateway } from '../../internal/app/gateway.js'
+import { ConfigError, loadConfig } from '../../internal/config/config.js'
+import { connectDependencies } from '../../internal/platform/startup.js'
+import { migrate } from '../../internal/platform/db/migrate.js'
+
+// Wiring only: config -> clients -> migrations -> gateway -> listen, and a graceful exit.
+async function main(): Promise<void> {
+  const config = loadConfig()
+  const { pool, redis } = await connectDependencies(config)
+  await migrate(pool)
+  const { app, auth } = await buildGateway({ config, pool, redis })
+  app.addHook('onClose', async () => {
+    await pool.end()
+    redis.disconnect()
+  })
+  if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
+    const outcome = await auth.ensureAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD)
+    app.log.info({ email: config.ADMIN_EMAIL, outcome }, 'first admin account')
+  } else {
+    app.log.warn('ADMIN_EMAIL / ADMIN_PASSWORD not set: no admin account is created at start-up')
+  }
+
+  closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+    if (err) app.log.error({ err }, 'shutting down after an error')
+    else app.log.info({ signal }, 'shutting down: finishing in-flight requests')
+    await app.close()
+  })
+  await app.listen({ port: config.PORT, host: config.HOST })
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError || (err as { startup?: boolean }).startup) {
+    console.error(`delivertrack: ${(err as Error).message}`)
+  } else {
+    console.error('delivertrack: failed to start', err)
+  }
+  process.exit(1)
+})

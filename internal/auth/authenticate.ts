@@ -1,0 +1,109 @@
+import fp from 'fastify-plugin'
+import jwt from '@fastify/jwt'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { forbidden, unauthorized } from '../platform/errors.js'
+import type { Principal, Role } from './domain.js'
+import type { ExternalTokenVerifier } from './external.js'
+import type { AuthService } from './service.js'
+
+/** How a route authenticates: `required` (the default under /api/v1), `optional`, `none`. */
+export type AuthMode = 'none' | 'optional' | 'required'
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    auth?: AuthMode
+    /** Roles allowed on the route; unset means any authenticated principal. */
+    roles?: readonly Role[]
+  }
+  interface FastifyRequest {
+    principal?: Principal
+  }
+  interface FastifyInstance {
+    /** Verifies an access token (ours or the external identity provider's); throws 401. */
+    authenticateToken(token: string): Promise<Principal>
+  }
+}
+
+interface OwnClaims {
+  sub: string
+  role: Role
+  kind: 'user' | 'service'
+  email?: string
+  name?: string
+}
+
+export interface AuthenticationOptions {
+  secret: string
+  issuer: string
+  external?: ExternalTokenVerifier
+  auth: AuthService
+}
+
+/**
+ * Bearer-token authentication for every route in the scope it is registered in,
+ * with the role check of the route's `config.roles`. Our own tokens are HS256 with
+ * JWT_SECRET; tokens with an asymmetric algorithm go to the external verifier.
+ */
+export const authentication = fp<AuthenticationOptions>(
+  async (app: FastifyInstance, opts) => {
+    await app.register(jwt, { secret: opts.secret, verify: { allowedIss: opts.issuer, algorithms: ['HS256'] } })
+
+    app.decorate('authenticateToken', async (token: string): Promise<Principal> => {
+      const alg = headerAlg(token)
+      if (alg === 'HS256') {
+        try {
+          const c = app.jwt.verify<OwnClaims>(token)
+          return { id: c.sub, role: c.role, kind: c.kind, email: c.email, name: c.name }
+        } catch (err) {
+          throw unauthorized((err as { code?: string }).code === 'FAST_JWT_EXPIRED' ? 'access token expired' : 'access token is invalid')
+        }
+      }
+      if (alg && opts.external) {
+        let identity
+        try {
+          identity = await opts.external.identify(token)
+        } catch {
+          throw unauthorized('access token is invalid')
+        }
+        return opts.auth.externalPrincipal(identity)
+      }
+      throw unauthorized('access token is invalid')
+    })
+
+    app.addHook('onRequest', async (request) => {
+      const mode = request.routeOptions.config?.auth ?? 'required'
+      if (mode === 'none') return
+      const token = bearerToken(request)
+      if (token) request.principal = await app.authenticateToken(token)
+      else if (mode === 'required') throw unauthorized('send Authorization: Bearer <access token>')
+      const roles = request.routeOptions.config?.roles
+      if (roles && request.principal && !roles.includes(request.principal.role)) {
+        throw forbidden(`this needs one of the roles: ${roles.join(', ')}`)
+      }
+    })
+  },
+  { name: 'delivertrack-authentication' },
+)
+
+function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization
+  if (!header) return undefined
+  const match = /^Bearer\s+(\S+)$/i.exec(header)
+  if (!match) throw unauthorized('Authorization must be "Bearer <access token>"')
+  return match[1]
+}
+
+function headerAlg(token: string): string | undefined {
+  try {
+    const header = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8')) as { alg?: unknown }
+    return typeof header.alg === 'string' ? header.alg : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** The caller, for routes that require authentication (the hook guarantees it). */
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw unauthorized()
+  return request.principal
+}

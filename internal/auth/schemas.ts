@@ -1,0 +1,51 @@
+import { Type } from 'typebox'
+import { DateTime, DateTimeOut } from '../platform/http/schemas.js'
+
+export const Email = Type.String({ format: 'email', maxLength: 254 })
+export const Password = Type.String({ minLength: 8, maxLength: 200 })
+export const Name = Type.String({ minLength: 1, maxLength: 200 })
+export const RoleSchema = Type.Union([Type.Literal('admin'), Type.Literal('operator'), Type.Literal('customer'), Type.Literal('driver')])
+
+export const UserSchema = Type.Object(
+  {
+    id: Type.String(),
+    email: Type.Union([Type.String(), Type.Null()]),
+    name: Type.String(),
+    role: Type.Union([RoleSchema, Type.Literal('service')]),
+    createdAt: Type.Optional(DateTimeOut),
+  },
+  { $id: 'User' },
+)
+
+export const RegisterBody = Type.Object({ email: Email, password: Password, name: Name }, { additionalProperties: false })
+export const LoginBody = Type.Object({ email: Type.String({ minLength: 1, maxLength: 254 }), password: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false })
+export const RefreshBody = Type.Object({ refreshToken: Type.String({ minLength: 1, maxLength: 300 }) }, { additionalProperties: false })
+export const CreateUserBody = Type.Object({ email: Email, password: Password, name: Name, role: RoleSchema }, { additionalProperties: false })
+export const CreateServiceClientBody = Type.Object({ name: Name }, { additionalProperties: false })
+
+export const TokenPairSchema = Type.Object({ accessToken: Type.String(), refreshToken: Type.String() })
+export const AuthResultSchema = Type.Object({
+  user: Type.Ref('User'),
+  accessToken: Type.String(),
+  refreshToken: Type.String(),
+})
+
+export const ClientCredentialsBody = Type.Object(
+  {
+    grant_type: Type.Literal('client_credentials'),
+    client_id: Type.String({ minLength: 1, maxLength: 200 }),
+    client_secret: Type.String({ minLength: 1, maxLength: 300 }),
+  },
+  { additionalProperties: false },
+)
+export const ClientTokenSchema = Type.Object({
+  access_token: Type.String(),
+  token_type: Type.Literal('Bearer'),
+  expires_in: Type.Integer(),
+})
+export const ServiceClientCreated = Type.Object({
+  clientId: Type.String(),
+  clientSecret: Type.String({ description: 'Shown once; store it now.' }),
+  name: Type.String(),
+  createdAt: DateTimeOut,
+})

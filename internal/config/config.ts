@@ -1,0 +1,97 @@
+import { Type, type Static } from 'typebox'
+import { Value } from 'typebox/value'
+
+/**
+ * Every environment variable DeliverTrack reads, in one schema. Defaults point at
+ * 127.0.0.1 and suit development; nothing else in the code reads process.env.
+ */
+export const ConfigSchema = Type.Object({
+  NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], {
+    default: 'development',
+  }),
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
+  DATABASE_URL: Type.String({ pattern: '^postgres(ql)?://', default: 'postgres://postgres@127.0.0.1:5432/postgres' }),
+  DATABASE_POOL_MAX: Type.Integer({ minimum: 1, maximum: 500, default: 20 }),
+  REDIS_URL: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' }),
+  AMQP_URL: Type.String({ pattern: '^amqps?://', default: 'amqp://guest:guest@127.0.0.1:5672' }),
+  MONGO_URL: Type.Optional(Type.String({ pattern: '^mongodb(\\+srv)?://' })),
+  JWT_SECRET: Type.Optional(Type.String({ minLength: 16 })),
+  JWT_PUBLIC_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  JWT_JWKS_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  JWT_ISSUER: Type.Optional(Type.String({ minLength: 1 })),
+  JWT_ROLE_CLAIM: Type.String({ minLength: 1, default: 'role' }),
+  JWT_ACCESS_TTL_S: Type.Integer({ minimum: 30, maximum: 86_400, default: 900 }),
+  REFRESH_TTL_S: Type.Integer({ minimum: 60, default: 30 * 86_400 }),
+  PASSWORD_SCRYPT_COST: Type.Integer({ minimum: 1024, maximum: 1_048_576, default: 32_768 }),
+  ADMIN_EMAIL: Type.Optional(Type.String({ format: 'email' })),
+  ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 8, maxLength: 200 })),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info' },
+  ),
+  CACHE_TTL_S: Type.Integer({ minimum: 1, maximum: 86_400, default: 300 }),
+  TRACK_MAX_AGE_S: Type.Integer({ minimum: 0, maximum: 3600, default: 30 }),
+  RATE_LIMIT_MAX: Type.Integer({ minimum: 1, default: 600 }),
+  RATE_LIMIT_TRACK_MAX: Type.Integer({ minimum: 1, default: 60 }),
+  BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 1_048_576 }),
+  S3_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://' })),
+  S3_FORCE_PATH_STYLE: Type.Boolean({ default: false }),
+  ARCHIVE_BUCKET: Type.String({ minLength: 3, default: 'delivertrack-archive' }),
+  SNS_TOPIC_ARN: Type.Optional(Type.String({ pattern: '^arn:' })),
+  SNS_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://' })),
+  WEBHOOK_ALLOWED_HOSTS: Type.String({ default: '' }),
+  AWS_REGION: Type.String({ minLength: 1, default: 'us-east-1' }),
+})
+
+export type Config = Static<typeof ConfigSchema>
+
+/** Development-only signing key; production refuses to start without JWT_SECRET or an external key. */
+export const DEV_JWT_SECRET = 'delivertrack-development-secret-change-me'
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+/**
+ * Parses the environment once. Empty strings count as unset so `FOO=` in a .env
+ * file falls back to the default. Throws ConfigError naming the first bad variable.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const raw: Record<string, string> = {}
+  for (const key of Object.keys(ConfigSchema.properties)) {
+    const value = env[key]
+    if (value !== undefined && value.trim() !== '') raw[key] = value.trim()
+  }
+  const value = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, raw)) as Record<string, unknown>
+  const first = [...Value.Errors(ConfigSchema, value)][0]
+  if (first) {
+    const name = first.instancePath.replace(/^\//, '') || String((first.params as { requiredProperties?: string[] }).requiredProperties?.[0] ?? '?')
+    const given = raw[name]
+    throw new ConfigError(
+      `Invalid environment variable ${name}${given === undefined ? '' : ` (got "${redact(name, given)}")`}: ${first.message}`,
+    )
+  }
+  const config = value as Config
+  if (config.NODE_ENV === 'production' && !config.JWT_SECRET && !config.JWT_PUBLIC_KEY && !config.JWT_JWKS_URL) {
+    throw new ConfigError('Invalid environment variable JWT_SECRET: required in production (or set JWT_PUBLIC_KEY / JWT_JWKS_URL)')
+  }
+  if ((config.ADMIN_EMAIL === undefined) !== (config.ADMIN_PASSWORD === undefined)) {
+    throw new ConfigError('Invalid environment variable ADMIN_PASSWORD: ADMIN_EMAIL and ADMIN_PASSWORD must be set together')
+  }
+  return config
+}
+
+function redact(name: string, value: string): string {
+  return /SECRET|PASSWORD|KEY/.test(name) ? '***' : value
+}
+
+/** Host:port of a connection URL, for start-up messages that must not print credentials. */
+export function addressOf(url: string): string {
+  try {
+    const u = new URL(url)
+    return `${u.hostname}:${u.port || '(default port)'}`
+  } catch {
+    return '(unparseable URL)'
+  }
+}

@@ -1,0 +1,159 @@
+import type { FastifyPluginAsync } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { principalOf } from '../auth/authenticate.js'
+import { NoContent, responses } from '../platform/http/schemas.js'
+import type { PackagePatch } from './domain.js'
+import type { PackageService } from './service.js'
+import {
+  AddTrackingBody,
+  CreatePackageBody,
+  EventList,
+  EventSchema,
+  IfMatchHeaders,
+  ListQuery,
+  PackageList,
+  PackageSchema,
+  PatchPackageBody,
+  PublicViewSchema,
+  StatusBody,
+  StatusSchema,
+  TnParams,
+  TrackingEntrySchema,
+} from './schemas.js'
+
+export interface PackageRoutesOptions {
+  packages: PackageService
+  /** `cache-control: public, max-age` of the public tracking view. */
+  trackMaxAgeS: number
+  /** Requests per minute per client IP on /track. */
+  trackRateLimit: number
+}
+
+const bearer = [{ bearer: [] }]
+const toDate = (s: string | null | undefined) => (s === undefined ? undefined : s === null ? null : new Date(s))
+const parseIfMatch = (h: string | undefined) => (h === undefined ? undefined : Number.parseInt(h.replace(/^W\//, '').replaceAll('"', ''), 10))
+
+/** /packages, /me/trackings and the public /track view. */
+export const packageRoutes: FastifyPluginAsync<PackageRoutesOptions> = async (fastify, opts) => {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  const svc = opts.packages
+  app.addSchema(StatusSchema)
+  app.addSchema(PackageSchema)
+  app.addSchema(EventSchema)
+  const tags = ['packages']
+
+  app.post('/packages', {
+    config: { roles: ['admin', 'service'] },
+    schema: { tags, summary: 'Create a package (status pending, version 1)', security: bearer, body: CreatePackageBody, response: responses({ 201: Type.Ref('Package') }) },
+  }, async (request, reply) => {
+    const { estimatedDelivery, ...rest } = request.body
+    const pkg = await svc.create({ ...rest, estimatedDelivery: toDate(estimatedDelivery) ?? undefined })
+    return reply.code(201).send(pkg)
+  })
+
+  app.get('/packages', {
+    schema: {
+      tags,
+      summary: 'List packages',
+      description: 'Admins, operators and services see all; customers the ones they track; drivers their assigned ones.',
+      security: bearer,
+      querystring: ListQuery,
+      response: responses({ 200: PackageList }),
+    },
+  }, async (request) => svc.list(principalOf(request), request.query))
+
+  app.get('/packages/:trackingNumber', {
+    schema: { tags, summary: 'Get a package', security: bearer, params: TnParams, response: responses({ 200: Type.Ref('Package') }) },
+  }, async (request, reply) => {
+    const pkg = await svc.get(principalOf(request), request.params.trackingNumber)
+    return reply.header('etag', `"${pkg.version}"`).send(pkg)
+  })
+
+  app.patch('/packages/:trackingNumber', {
+    config: { roles: ['admin'] },
+    schema: { tags, summary: 'Change package details (admin)', security: bearer, params: TnParams, headers: IfMatchHeaders, body: PatchPackageBody, response: responses({ 200: Type.Ref('Package') }) },
+  }, async (request) => {
+    const { estimatedDelivery, ...rest } = request.body
+    const patch: PackagePatch = { ...rest, ...(estimatedDelivery !== undefined ? { estimatedDelivery: toDate(estimatedDelivery) } : {}) }
+    return svc.patch(principalOf(request), request.params.trackingNumber, patch, parseIfMatch(request.headers['if-match']))
+  })
+
+  app.delete('/packages/:trackingNumber', {
+    config: { roles: ['admin'] },
+    schema: { tags, summary: 'Delete a package (admin)', security: bearer, params: TnParams, headers: IfMatchHeaders, response: responses({ 204: NoContent }) },
+  }, async (request, reply) => {
+    await svc.remove(principalOf(request), request.params.trackingNumber, parseIfMatch(request.headers['if-match']))
+    return reply.code(204).send(null)
+  })
+
+  app.post('/packages/:trackingNumber/status', {
+    config: { roles: ['admin', 'operator', 'service', 'driver'] },
+    schema: {
+      tags,
+      summary: 'Move a package to a new status',
+      description: 'Follows the transition table (409 invalid_transition otherwise); drivers only for assigned packages.',
+      security: bearer,
+      params: TnParams,
+      headers: IfMatchHeaders,
+      body: StatusBody,
+      response: responses({ 200: Type.Ref('Package') }),
+    },
+  }, async (request) => {
+    const { occurredAt, ...change } = request.body
+    return svc.changeStatus(principalOf(request), request.params.trackingNumber, { ...change, occurredAt: toDate(occurredAt) ?? undefined }, parseIfMatch(request.headers['if-match']))
+  })
+
+  app.get('/packages/:trackingNumber/events', {
+    schema: { tags, summary: 'The package event log, ordered by seq', security: bearer, params: TnParams, response: responses({ 200: EventList }) },
+  }, async (request) => ({ items: await svc.events(principalOf(request), request.params.trackingNumber) }))
+
+  const userRoles = ['admin', 'operator', 'customer', 'driver'] as const
+  app.post('/me/trackings', {
+    config: { roles: userRoles },
+    schema: {
+      tags: ['trackings'],
+      summary: 'Add a package to my tracking list',
+      description: '201 when added, 200 when it was already on the list. Unknown number: 404, or with `carrier` a pending external tracking.',
+      security: bearer,
+      body: AddTrackingBody,
+      response: responses({ 200: TrackingEntrySchema, 201: TrackingEntrySchema }),
+    },
+  }, async (request, reply) => {
+    const { entry, added } = await svc.addTracking(principalOf(request), request.body)
+    return reply.code(added ? 201 : 200).send(entry)
+  })
+
+  app.get('/me/trackings', {
+    config: { roles: userRoles },
+    schema: { tags: ['trackings'], summary: 'My tracking list', security: bearer, response: responses({ 200: Type.Object({ items: Type.Array(TrackingEntrySchema) }) }) },
+  }, async (request) => ({ items: await svc.listTrackings(principalOf(request)) }))
+
+  app.delete('/me/trackings/:trackingNumber', {
+    config: { roles: userRoles },
+    schema: { tags: ['trackings'], summary: 'Remove a package from my tracking list', security: bearer, params: TnParams, response: responses({ 204: NoContent }) },
+  }, async (request, reply) => {
+    await svc.removeTracking(principalOf(request), request.params.trackingNumber)
+    return reply.code(204).send(null)
+  })
+
+  app.get('/track/:trackingNumber', {
+    config: {
+      auth: 'none',
+      rateLimit: { max: opts.trackRateLimit, timeWindow: 60_000, keyGenerator: (request) => `track:${request.ip}` },
+    },
+    schema: {
+      tags: ['public'],
+      summary: 'Public tracking view for guests',
+      description: 'No names, addresses, contacts or coordinates. Cacheable; send If-None-Match for a 304.',
+      params: TnParams,
+      response: responses({ 200: PublicViewSchema, 304: NoContent }),
+    },
+  }, async (request, reply) => {
+    const { view, etag } = await svc.publicView(request.params.trackingNumber)
+    void reply.header('etag', etag).header('cache-control', `public, max-age=${opts.trackMaxAgeS}`)
+    const ifNoneMatch = request.headers['if-none-match']
+    if (ifNoneMatch && ifNoneMatch.split(',').some((t) => t.trim() === etag || t.trim() === '*')) return reply.code(304).send(null)
+    return view
+  })
+}

@@ -1,0 +1,267 @@
+import { randomUUID } from 'node:crypto'
+import type pg from 'pg'
+import { isUniqueViolation, withTx, type Queryable } from '../platform/db/postgres.js'
+import { conflict, invalid, notFound } from '../platform/errors.js'
+import type { Package, PackageEvent } from './domain.js'
+import type { ListFilter, Mutation, NewEvent, NewPackage, Page, PackageRepository } from './ports.js'
+
+export interface PackageRow {
+  id: string
+  tracking_number: string
+  status: Package['status']
+  carrier: string
+  description: string | null
+  weight_grams: number | null
+  sender: Package['sender']
+  recipient: Package['recipient']
+  origin: Package['origin'] | null
+  destination: Package['destination'] | null
+  estimated_delivery: Date | null
+  driver_id: string | null
+  last_lat: number | null
+  last_lng: number | null
+  last_recorded_at: Date | null
+  version: number
+  last_seq: number
+  created_at: Date
+  updated_at: Date
+}
+
+export function toPackage(r: PackageRow): Package {
+  const pkg: Package = {
+    id: r.id,
+    trackingNumber: r.tracking_number,
+    status: r.status,
+    carrier: r.carrier,
+    sender: r.sender,
+    recipient: r.recipient,
+    version: r.version,
+    seq: r.last_seq,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  }
+  if (r.description !== null) pkg.description = r.description
+  if (r.weight_grams !== null) pkg.weightGrams = r.weight_grams
+  if (r.origin) pkg.origin = r.origin
+  if (r.destination) pkg.destination = r.destination
+  if (r.estimated_delivery) pkg.estimatedDelivery = r.estimated_delivery
+  if (r.driver_id) pkg.driverId = r.driver_id
+  if (r.last_lat !== null && r.last_lng !== null && r.last_recorded_at) {
+    pkg.lastLocation = { lat: r.last_lat, lng: r.last_lng, recordedAt: r.last_recorded_at }
+  }
+  return pkg
+}
+
+/** Package field -> column, for the fields a mutation may set or clear. */
+const COLUMNS: Partial<Record<keyof Package, string>> = {
+  status: 'status',
+  carrier: 'carrier',
+  description: 'description',
+  weightGrams: 'weight_grams',
+  sender: 'sender',
+  recipient: 'recipient',
+  origin: 'origin',
+  destination: 'destination',
+  estimatedDelivery: 'estimated_delivery',
+  driverId: 'driver_id',
+}
+
+const JSON_COLUMNS = new Set(['sender', 'recipient', 'origin', 'destination'])
+
+export class PostgresPackageRepository implements PackageRepository {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async create(input: NewPackage, created: (pkg: Package) => NewEvent, now: Date) {
+    return withTx(this.pool, (tx) => insertPackage(tx, input, created, now))
+  }
+
+  async get(trackingNumber: string): Promise<Package | null> {
+    const { rows } = await this.pool.query<PackageRow>(
+      'SELECT * FROM packages WHERE tracking_number = $1 AND deleted_at IS NULL',
+      [trackingNumber],
+    )
+    return rows[0] ? toPackage(rows[0]) : null
+  }
+
+  async update(trackingNumber: string, fn: (pkg: Package) => Promise<Mutation> | Mutation, now: Date) {
+    return withTx(this.pool, async (tx) => {
+      const { rows } = await tx.query<PackageRow>(
+        'SELECT * FROM packages WHERE tracking_number = $1 AND deleted_at IS NULL FOR UPDATE',
+        [trackingNumber],
+      )
+      if (!rows[0]) throw notFound('package')
+      const current = toPackage(rows[0])
+      const mutation = await fn(current)
+      const changesNothing = !mutation.delete && mutation.events.length === 0 && !mutation.clear?.length && Object.keys(mutation.set ?? {}).length === 0
+      if (changesNothing) return { pkg: current, events: [] }
+      const sets: string[] = []
+      const values: unknown[] = [current.id, now]
+      for (const [field, value] of Object.entries(mutation.set ?? {})) {
+        if (field === 'lastLocation') {
+          const loc = value as Package['lastLocation']
+          values.push(loc?.lat ?? null, loc?.lng ?? null, loc?.recordedAt ?? null)
+          const n = values.length
+          sets.push(`last_lat = $${n - 2}`, `last_lng = $${n - 1}`, `last_recorded_at = $${n}`)
+          continue
+        }
+        const column = COLUMNS[field as keyof Package]
+        if (!column) throw new Error(`field ${field} cannot be updated`)
+        values.push(JSON_COLUMNS.has(column) ? JSON.stringify(value) : value)
+        sets.push(`${column} = $${values.length}`)
+      }
+      for (const field of mutation.clear ?? []) {
+        const column = COLUMNS[field]
+        if (!column) throw new Error(`field ${field} cannot be cleared`)
+        sets.push(`${column} = NULL`)
+      }
+      if (mutation.delete) sets.push('deleted_at = $2')
+      sets.push('version = version + 1', 'updated_at = $2', `last_seq = last_seq + ${mutation.events.length}`)
+      try {
+        const updated = await tx.query<PackageRow>(`UPDATE packages SET ${sets.join(', ')} WHERE id = $1 RETURNING *`, values)
+        const pkg = toPackage(updated.rows[0]!)
+        const events = await insertEvents(tx, pkg, current.seq, mutation.events, now)
+        return { pkg, events }
+      } catch (err) {
+        if ((err as { code?: string }).code === '23503') throw invalid('/driverId', 'is not a known user')
+        throw err
+      }
+    })
+  }
+
+  async list(filter: ListFilter): Promise<Page<Package>> {
+    const where = ['p.deleted_at IS NULL']
+    const values: unknown[] = []
+    const param = (v: unknown) => {
+      values.push(v)
+      return `$${values.length}`
+    }
+    let from = 'packages p'
+    if (filter.trackedBy) from += ` JOIN user_trackings ut ON ut.package_id = p.id AND ut.user_id = ${param(filter.trackedBy)}`
+    if (filter.driverId) where.push(`p.driver_id = ${param(filter.driverId)}`)
+    if (filter.status) where.push(`p.status = ${param(filter.status)}`)
+    if (filter.q) {
+      const like = `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+      const p = param(like)
+      where.push(`(p.tracking_number ILIKE ${p} OR p.description ILIKE ${p} OR p.recipient->>'name' ILIKE ${p} OR p.sender->>'name' ILIKE ${p})`)
+    }
+    if (filter.cursor) {
+      const c = decodeCursor(filter.cursor)
+      where.push(`(p.created_at, p.id) < (${param(c.createdAt)}, ${param(c.id)})`)
+    }
+    const { rows } = await this.pool.query<PackageRow>(
+      `SELECT p.* FROM ${from} WHERE ${where.join(' AND ')} ORDER BY p.created_at DESC, p.id DESC LIMIT ${param(filter.limit + 1)}`,
+      values,
+    )
+    const items = rows.slice(0, filter.limit).map(toPackage)
+    const last = items[items.length - 1]
+    const nextCursor = rows.length > filter.limit && last ? encodeCursor(last) : null
+    return { items, nextCursor }
+  }
+
+  async events(packageId: string, afterSeq = 0): Promise<PackageEvent[]> {
+    const { rows } = await this.pool.query<EventRow>(
+      'SELECT * FROM package_events WHERE package_id = $1 AND seq > $2 ORDER BY seq',
+      [packageId, afterSeq],
+    )
+    return rows.map(toEvent)
+  }
+
+  async isDriver(userId: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query(`SELECT 1 FROM users WHERE id = $1 AND role = 'driver'`, [userId])
+    return rowCount === 1
+  }
+}
+
+/** Inserts a package and its creation event inside the caller's transaction. */
+export async function insertPackage(tx: Queryable, input: NewPackage, created: (pkg: Package) => NewEvent, now: Date) {
+  try {
+    const { rows } = await tx.query<PackageRow>(
+      `INSERT INTO packages (tracking_number, status, carrier, description, weight_grams, sender, recipient, origin,
+         destination, estimated_delivery, driver_id, last_seq, created_at, updated_at)
+       VALUES ($1, 'pending', $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $11) RETURNING *`,
+      [
+        input.trackingNumber,
+        input.carrier,
+        input.description ?? null,
+        input.weightGrams ?? null,
+        JSON.stringify(input.sender),
+        JSON.stringify(input.recipient),
+        input.origin ? JSON.stringify(input.origin) : null,
+        input.destination ? JSON.stringify(input.destination) : null,
+        input.estimatedDelivery ?? null,
+        input.driverId ?? null,
+        now,
+      ],
+    )
+    const pkg = toPackage(rows[0]!)
+    const events = await insertEvents(tx, pkg, 0, [created(pkg)], now)
+    return { pkg, events }
+  } catch (err) {
+    if (isUniqueViolation(err, 'packages_tracking_number_key')) throw conflict(`tracking number ${input.trackingNumber} already exists`)
+    if ((err as { code?: string }).code === '23503') throw invalid('/driverId', 'is not a known user')
+    throw err
+  }
+}
+
+interface EventRow {
+  id: string
+  seq: number
+  type: PackageEvent['type']
+  tracking_number: string
+  occurred_at: Date
+  recorded_at: Date
+  data: Record<string, unknown>
+}
+
+const toEvent = (r: EventRow): PackageEvent => ({
+  id: r.id,
+  type: r.type,
+  trackingNumber: r.tracking_number,
+  seq: r.seq,
+  occurredAt: r.occurred_at,
+  recordedAt: r.recorded_at,
+  data: r.data,
+})
+
+async function insertEvents(tx: Queryable, pkg: Package, fromSeq: number, events: NewEvent[], now: Date): Promise<PackageEvent[]> {
+  if (events.length === 0) return []
+  const out: PackageEvent[] = events.map((e, i) => ({
+    id: randomUUID(),
+    type: e.type,
+    trackingNumber: pkg.trackingNumber,
+    seq: fromSeq + i + 1,
+    occurredAt: e.occurredAt,
+    recordedAt: now,
+    data: e.data,
+  }))
+  await tx.query(
+    `INSERT INTO package_events (id, package_id, seq, type, tracking_number, occurred_at, recorded_at, data)
+     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::jsonb[])`,
+    [
+      out.map((e) => e.id),
+      out.map(() => pkg.id),
+      out.map((e) => e.seq),
+      out.map((e) => e.type),
+      out.map((e) => e.trackingNumber),
+      out.map((e) => e.occurredAt),
+      out.map((e) => e.recordedAt),
+      out.map((e) => JSON.stringify(e.data)),
+    ],
+  )
+  return out
+}
+
+function encodeCursor(pkg: Package): string {
+  return Buffer.from(JSON.stringify([pkg.createdAt.toISOString(), pkg.id])).toString('base64url')
+}
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string]
+    const date = new Date(createdAt)
+    if (Number.isNaN(date.getTime()) || !/^[0-9a-f-]{36}$/.test(id)) throw new Error('bad cursor')
+    return { createdAt: date, id }
+  } catch {
+    throw invalid('/query/cursor', 'is not a cursor this API returned')
+  }
+}

@@ -1,0 +1,76 @@
+import type { Package } from './domain.js'
+import type { Logger, PackageCache, PublicView } from './ports.js'
+
+type ViewEntry = { view: PublicView; etag: string }
+
+/**
+ * Cache-aside around a PackageCache that never lets the cache fail a request:
+ * read errors fall through to the loader. An invalidation that fails (cache down)
+ * is remembered and retried; until it succeeds that number bypasses the cache,
+ * so nobody reads an entry older than a committed write once the cache is back.
+ */
+export class PackageReadCache {
+  private readonly stale = new Set<string>()
+  private timer: NodeJS.Timeout | undefined
+  // Bumped by every invalidation: a load that raced a write must not put its older value back.
+  private generation = 0
+
+  constructor(private readonly cache: PackageCache, private readonly log: Logger, private readonly retryMs = 1_000) {}
+
+  package(tn: string, load: (tn: string) => Promise<Package | null>): Promise<Package | null> {
+    return this.through(tn, () => this.cache.getPackage(tn), load, (pkg) => this.cache.setPackage(pkg))
+  }
+
+  publicView(tn: string, load: (tn: string) => Promise<ViewEntry | null>): Promise<ViewEntry | null> {
+    return this.through(tn, () => this.cache.getPublicView(tn), load, (entry) => this.cache.setPublicView(tn, entry))
+  }
+
+  /** Fire-and-forget after a commit; failures are retried in the background. */
+  invalidate(tn: string): void {
+    this.generation++
+    this.stale.add(tn)
+    this.cache.invalidate(tn).then(
+      () => this.stale.delete(tn),
+      (err: unknown) => {
+        this.log.warn({ err, trackingNumber: tn }, 'cache invalidation failed; will retry')
+        this.scheduleRetry()
+      },
+    )
+  }
+
+  /** Numbers whose invalidation is still pending. */
+  get pendingInvalidations(): number {
+    return this.stale.size
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer)
+    this.timer = undefined
+  }
+
+  private async through<T>(tn: string, get: () => Promise<T | undefined>, load: (tn: string) => Promise<T | null>, set: (v: T) => Promise<void>): Promise<T | null> {
+    if (!this.stale.has(tn)) {
+      try {
+        const hit = await get()
+        if (hit !== undefined) return hit
+      } catch (err) {
+        this.log.warn({ err }, 'cache read failed; reading from the database')
+      }
+    }
+    const generation = this.generation
+    const value = await load(tn)
+    if (value !== null && generation === this.generation && !this.stale.has(tn)) set(value).catch(() => undefined)
+    return value
+  }
+
+  private scheduleRetry(): void {
+    if (this.timer) return
+    this.timer = setInterval(() => {
+      for (const tn of this.stale) {
+        this.cache.invalidate(tn).then(() => this.stale.delete(tn), () => undefined)
+      }
+      if (this.stale.size === 0) this.close()
+    }, this.retryMs)
+    this.timer.unref()
+  }
+}

@@ -1,0 +1,140 @@
+import { Type } from 'typebox'
+import { DateTime, DateTimeOut } from '../platform/http/schemas.js'
+import { STATUSES } from './domain.js'
+
+export const Lat = Type.Number({ minimum: -90, maximum: 90 })
+export const Lng = Type.Number({ minimum: -180, maximum: 180 })
+const Text = (max: number) => Type.String({ minLength: 1, maxLength: max })
+const Nullable = <T extends ReturnType<typeof Type.String> | ReturnType<typeof Type.Object> | ReturnType<typeof Type.Integer>>(t: T) => Type.Union([t, Type.Null()])
+
+export const StatusSchema = Type.Union(STATUSES.map((s) => Type.Literal(s)), { $id: 'PackageStatus' })
+const StatusRef = Type.Unsafe<(typeof STATUSES)[number]>(Type.Ref('PackageStatus'))
+
+export const PartySchema = Type.Object(
+  { name: Text(200), address: Type.Optional(Text(500)), email: Type.Optional(Type.String({ format: 'email', maxLength: 254 })), phone: Type.Optional(Text(40)) },
+  { additionalProperties: false },
+)
+export const GeoPointSchema = Type.Object({ lat: Lat, lng: Lng, address: Type.Optional(Text(500)) }, { additionalProperties: false })
+const Uuid = Type.String({ format: 'uuid' })
+
+export const PackageSchema = Type.Object(
+  {
+    id: Type.String(),
+    trackingNumber: Type.String(),
+    status: StatusRef,
+    carrier: Type.String(),
+    description: Type.Optional(Type.String()),
+    weightGrams: Type.Optional(Type.Integer()),
+    sender: PartySchema,
+    recipient: PartySchema,
+    origin: Type.Optional(GeoPointSchema),
+    destination: Type.Optional(GeoPointSchema),
+    estimatedDelivery: Type.Optional(DateTimeOut),
+    driverId: Type.Optional(Type.String()),
+    lastLocation: Type.Optional(Type.Object({ lat: Type.Number(), lng: Type.Number(), recordedAt: DateTimeOut })),
+    version: Type.Integer(),
+    createdAt: DateTimeOut,
+    updatedAt: DateTimeOut,
+  },
+  { $id: 'Package' },
+)
+const PackageRef = Type.Unsafe<object>(Type.Ref('Package'))
+
+export const CreatePackageBody = Type.Object(
+  {
+    trackingNumber: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Trimmed and upper-cased; generated when absent.' })),
+    carrier: Type.Optional(Text(100)),
+    description: Type.Optional(Text(1000)),
+    weightGrams: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000 })),
+    sender: PartySchema,
+    recipient: PartySchema,
+    origin: Type.Optional(GeoPointSchema),
+    destination: Type.Optional(GeoPointSchema),
+    estimatedDelivery: Type.Optional(DateTime),
+    driverId: Type.Optional(Uuid),
+  },
+  { additionalProperties: false },
+)
+
+export const PatchPackageBody = Type.Object(
+  {
+    carrier: Type.Optional(Text(100)),
+    description: Type.Optional(Nullable(Text(1000))),
+    weightGrams: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 10_000_000 }))),
+    sender: Type.Optional(PartySchema),
+    recipient: Type.Optional(PartySchema),
+    origin: Type.Optional(Nullable(GeoPointSchema)),
+    destination: Type.Optional(Nullable(GeoPointSchema)),
+    estimatedDelivery: Type.Optional(Nullable(DateTime)),
+    driverId: Type.Optional(Nullable(Uuid)),
+  },
+  { additionalProperties: false, minProperties: 1 },
+)
+
+export const StatusBody = Type.Object(
+  {
+    status: StatusRef,
+    note: Type.Optional(Text(1000)),
+    location: Type.Optional(Type.Object({ lat: Lat, lng: Lng, city: Type.Optional(Text(100)) }, { additionalProperties: false })),
+    occurredAt: Type.Optional(DateTime),
+    force: Type.Optional(Type.Boolean({ description: 'Admins only: override the transition table; the event records it.' })),
+  },
+  { additionalProperties: false },
+)
+
+export const TnParams = Type.Object({ trackingNumber: Type.String({ minLength: 1, maxLength: 64 }) })
+export const IfMatchHeaders = Type.Object({
+  'if-match': Type.Optional(Type.String({ pattern: '^(W/)?"?[0-9]{1,9}"?$', description: 'The version you last saw; 412 if the package moved on.' })),
+})
+
+export const ListQuery = Type.Object(
+  {
+    status: Type.Optional(StatusRef),
+    q: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  },
+  { additionalProperties: false },
+)
+
+export const PackageList = Type.Object({ items: Type.Array(PackageRef), nextCursor: Type.Union([Type.String(), Type.Null()]) })
+
+export const EventSchema = Type.Object(
+  {
+    id: Type.String(),
+    type: Type.String(),
+    trackingNumber: Type.String(),
+    seq: Type.Optional(Type.Integer()),
+    occurredAt: DateTimeOut,
+    recordedAt: DateTimeOut,
+    data: Type.Object({}, { additionalProperties: true }),
+  },
+  { $id: 'Event' },
+)
+export const EventList = Type.Object({ items: Type.Array(Type.Ref('Event')) })
+
+export const PublicViewSchema = Type.Object({
+  trackingNumber: Type.String(),
+  status: StatusRef,
+  carrier: Type.String(),
+  estimatedDelivery: Type.Union([DateTimeOut, Type.Null()]),
+  lastUpdatedAt: DateTimeOut,
+  events: Type.Array(
+    Type.Object({ status: StatusRef, occurredAt: DateTimeOut, note: Type.Optional(Type.String()), city: Type.Optional(Type.String()) }),
+  ),
+})
+
+export const AddTrackingBody = Type.Object(
+  {
+    trackingNumber: Type.String({ minLength: 1, maxLength: 64 }),
+    label: Type.Optional(Type.String({ maxLength: 200 })),
+    carrier: Type.Optional(Text(100)),
+  },
+  { additionalProperties: false },
+)
+export const TrackingEntrySchema = Type.Object({
+  trackingNumber: Type.String(),
+  label: Type.Union([Type.String(), Type.Null()]),
+  addedAt: DateTimeOut,
+  package: PackageRef,
+})

@@ -1,0 +1,231 @@
+import { createHash } from 'node:crypto'
+import { SEES_ALL, type Principal } from '../auth/domain.js'
+import { AppError, forbidden, invalid, notFound } from '../platform/errors.js'
+import {
+  checkTransition,
+  generateTrackingNumber,
+  normalizeTrackingNumber,
+  versionMismatch,
+  type Package,
+  type PackageEvent,
+  type PackagePatch,
+  type PackageStatus,
+  type StatusChange,
+} from './domain.js'
+import type { ListFilter, Logger, Mutation, NewEvent, NewPackage, Page, PackageCache, PackageRepository, PublicView, TrackingEntry, TrackingListRepository } from './ports.js'
+import { PackageReadCache } from './read-cache.js'
+
+export interface PackageServiceDeps {
+  packages: PackageRepository
+  trackings: TrackingListRepository
+  cache: PackageCache
+  log: Logger
+  clock?: () => Date
+  /** Called after every committed change with the events it wrote (the real-time pipeline hooks in here). */
+  onCommitted?: (pkg: Package, events: PackageEvent[]) => void
+}
+
+export type CreateInput = Omit<NewPackage, 'trackingNumber' | 'carrier'> & { trackingNumber?: string; carrier?: string }
+
+const FUTURE_SLACK_MS = 5 * 60_000
+const created = (pkg: Package): NewEvent => ({ type: 'package.created', occurredAt: pkg.createdAt, data: { status: pkg.status, carrier: pkg.carrier } })
+
+/** Package use cases: reads through the cache, writes through the repository's update closure. */
+export class PackageService {
+  private readonly now: () => Date
+  readonly cache: PackageReadCache
+
+  constructor(private readonly deps: PackageServiceDeps) {
+    this.now = deps.clock ?? (() => new Date())
+    this.cache = new PackageReadCache(deps.cache, deps.log)
+  }
+
+  async create(input: CreateInput): Promise<Package> {
+    const base = { ...input, carrier: input.carrier?.trim() || 'delivertrack' }
+    if (input.driverId) await this.assertDriver(input.driverId)
+    if (input.trackingNumber) {
+      const tn = normalizeTrackingNumber(input.trackingNumber)
+      return this.committed(await this.deps.packages.create({ ...base, trackingNumber: tn }, created, this.now()))
+    }
+    // A generated number colliding is astronomically rare; retry rather than fail.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return this.committed(await this.deps.packages.create({ ...base, trackingNumber: generateTrackingNumber() }, created, this.now()))
+      } catch (err) {
+        if (!(err instanceof AppError && err.kind === 'conflict') || attempt >= 3) throw err
+      }
+    }
+  }
+
+  /** The package if the principal may read it; otherwise not found (no enumeration). */
+  async get(principal: Principal, rawTn: string): Promise<Package> {
+    const pkg = await this.cache.package(normalizeTrackingNumber(rawTn), (tn) => this.deps.packages.get(tn))
+    if (!pkg || !(await this.canRead(principal, pkg))) throw notFound('package')
+    return pkg
+  }
+
+  async list(principal: Principal, filter: Omit<ListFilter, 'trackedBy' | 'driverId'>): Promise<Page<Package>> {
+    const scope: Pick<ListFilter, 'trackedBy' | 'driverId'> = {}
+    if (principal.role === 'customer') scope.trackedBy = principal.id
+    else if (principal.role === 'driver') scope.driverId = principal.id
+    else if (!SEES_ALL.has(principal.role)) throw forbidden()
+    return this.deps.packages.list({ ...filter, ...scope })
+  }
+
+  async patch(principal: Principal, rawTn: string, patch: PackagePatch, ifMatch?: number): Promise<Package> {
+    if (patch.driverId) await this.assertDriver(patch.driverId)
+    const tn = normalizeTrackingNumber(rawTn)
+    return this.update(principal, tn, ifMatch, (pkg) => {
+      const set: Record<string, unknown> = {}
+      const clear: Array<keyof Package> = []
+      const changes: Record<string, unknown> = {}
+      for (const [field, value] of Object.entries(patch) as Array<[keyof PackagePatch, unknown]>) {
+        if (value === undefined || field === 'driverId') continue
+        if (JSON.stringify(value) === JSON.stringify(pkg[field] ?? null)) continue
+        if (value === null) clear.push(field)
+        else set[field] = value
+        changes[field] = value
+      }
+      const events: NewEvent[] = []
+      const at = this.now()
+      if (Object.keys(changes).length > 0) events.push({ type: 'package.updated', occurredAt: at, data: { changes } })
+      if (patch.driverId !== undefined && (patch.driverId ?? undefined) !== pkg.driverId) {
+        if (patch.driverId === null) clear.push('driverId')
+        else set.driverId = patch.driverId
+        events.push({ type: 'package.assigned', occurredAt: at, data: { driverId: patch.driverId, previousDriverId: pkg.driverId ?? null } })
+      }
+      return { set, clear, events }
+    })
+  }
+
+  async remove(principal: Principal, rawTn: string, ifMatch?: number): Promise<void> {
+    await this.update(principal, normalizeTrackingNumber(rawTn), ifMatch, () => ({
+      delete: true,
+      events: [{ type: 'package.deleted', occurredAt: this.now(), data: {} }],
+    }))
+  }
+
+  async changeStatus(principal: Principal, rawTn: string, change: StatusChange, ifMatch?: number): Promise<Package> {
+    if (change.force && principal.role !== 'admin') throw forbidden('only admins may force a status change')
+    const now = this.now()
+    const occurredAt = change.occurredAt ?? now
+    if (occurredAt.getTime() > now.getTime() + FUTURE_SLACK_MS) throw invalid('/occurredAt', 'must not be in the future')
+    return this.update(principal, normalizeTrackingNumber(rawTn), ifMatch, (pkg) => {
+      const { forced } = checkTransition(pkg.status, change.status, change.force === true)
+      const set: Mutation['set'] = { status: change.status }
+      if (change.location && (!pkg.lastLocation || occurredAt >= pkg.lastLocation.recordedAt)) {
+        set.lastLocation = { lat: change.location.lat, lng: change.location.lng, recordedAt: occurredAt }
+      }
+      const data: Record<string, unknown> = { status: change.status, previousStatus: pkg.status }
+      if (change.note) data.note = change.note
+      if (change.location) data.location = change.location
+      if (forced) data.forced = true
+      return { set, events: [{ type: 'package.status_changed', occurredAt, data }] }
+    })
+  }
+
+  async events(principal: Principal, rawTn: string): Promise<PackageEvent[]> {
+    const pkg = await this.get(principal, rawTn)
+    return this.deps.packages.events(pkg.id)
+  }
+
+  /** The guest view: status history without names, addresses, contacts or coordinates. */
+  async publicView(rawTn: string): Promise<{ view: PublicView; etag: string }> {
+    const tn = normalizeTrackingNumber(rawTn)
+    const entry = await this.cache.publicView(tn, async () => {
+      const pkg = await this.deps.packages.get(tn)
+      if (!pkg) return null
+      const view = toPublicView(pkg, await this.deps.packages.events(pkg.id))
+      return { view, etag: `"${createHash('sha1').update(JSON.stringify(view)).digest('base64url')}"` }
+    })
+    if (!entry) throw notFound('package')
+    return entry
+  }
+
+  async addTracking(principal: Principal, input: { trackingNumber: string; label?: string; carrier?: string }): Promise<{ entry: TrackingEntry; added: boolean }> {
+    const tn = normalizeTrackingNumber(input.trackingNumber)
+    const label = input.label?.trim() || null
+    const userId = userIdOf(principal)
+    const pkg = await this.deps.packages.get(tn)
+    if (pkg) {
+      const { added } = await this.deps.trackings.add(userId, pkg.id, label)
+      const entry = await this.deps.trackings.entry(userId, pkg.id)
+      if (!entry) throw notFound('package')
+      return { entry, added }
+    }
+    if (!input.carrier) throw notFound('package')
+    try {
+      const external = { trackingNumber: tn, carrier: input.carrier.trim(), sender: { name: 'Unknown sender' }, recipient: { name: 'Unknown recipient' } }
+      const result = this.committed(await this.deps.trackings.createExternal(userId, external, label, created, this.now()))
+      return { entry: { trackingNumber: tn, label, addedAt: result.createdAt, package: result }, added: true }
+    } catch (err) {
+      // Someone created it a moment ago: track the existing one.
+      if (err instanceof AppError && err.kind === 'conflict') return this.addTracking(principal, { ...input, carrier: undefined })
+      throw err
+    }
+  }
+
+  async listTrackings(principal: Principal): Promise<TrackingEntry[]> {
+    return this.deps.trackings.list(userIdOf(principal))
+  }
+
+  async removeTracking(principal: Principal, rawTn: string): Promise<void> {
+    const pkg = await this.deps.packages.get(normalizeTrackingNumber(rawTn))
+    if (!pkg || !(await this.deps.trackings.remove(userIdOf(principal), pkg.id))) throw notFound('tracking')
+  }
+
+  /** Whether the principal may read the package (admins, operators and services read all). */
+  async canRead(principal: Principal, pkg: Package): Promise<boolean> {
+    if (SEES_ALL.has(principal.role)) return true
+    if (principal.role === 'driver') return pkg.driverId === principal.id
+    if (principal.role === 'customer') return this.deps.trackings.isTracking(principal.id, pkg.id)
+    return false
+  }
+
+  private async update(principal: Principal, tn: string, ifMatch: number | undefined, decide: (pkg: Package) => Mutation): Promise<Package> {
+    const result = await this.deps.packages.update(tn, async (pkg) => {
+      // A driver sees (and may update) only assigned packages; to anyone else it does not exist.
+      if (principal.role === 'driver' && pkg.driverId !== principal.id) throw notFound('package')
+      if (ifMatch !== undefined && ifMatch !== pkg.version) throw versionMismatch(pkg.version)
+      return decide(pkg)
+    }, this.now())
+    return this.committed(result)
+  }
+
+  private committed(result: { pkg: Package; events: PackageEvent[] }): Package {
+    if (result.events.length > 0) {
+      this.cache.invalidate(result.pkg.trackingNumber)
+      this.deps.onCommitted?.(result.pkg, result.events)
+    }
+    return result.pkg
+  }
+
+  private async assertDriver(id: string): Promise<void> {
+    if (!/^[0-9a-f-]{36}$/i.test(id) || !(await this.deps.packages.isDriver(id))) throw invalid('/driverId', 'is not a driver')
+  }
+}
+
+function userIdOf(principal: Principal): string {
+  if (principal.kind !== 'user') throw forbidden('tracking lists belong to user accounts')
+  return principal.id
+}
+
+export function toPublicView(pkg: Package, events: PackageEvent[]): PublicView {
+  const history: PublicView['events'] = []
+  for (const e of events) {
+    if (e.type !== 'package.created' && e.type !== 'package.status_changed') continue
+    const item: PublicView['events'][number] = { status: e.data.status as PackageStatus, occurredAt: e.occurredAt.toISOString() }
+    if (typeof e.data.note === 'string') item.note = e.data.note
+    const city = (e.data.location as { city?: unknown } | undefined)?.city
+    if (typeof city === 'string') item.city = city
+    history.push(item)
+  }
+  return {
+    trackingNumber: pkg.trackingNumber,
+    status: pkg.status,
+    carrier: pkg.carrier,
+    estimatedDelivery: pkg.estimatedDelivery?.toISOString() ?? null,
+    lastUpdatedAt: pkg.updatedAt.toISOString(),
+    events: history,
+  }
+}

@@ -1,0 +1,52 @@
+import pg from 'pg'
+
+export type Pool = pg.Pool
+export type PoolClient = pg.PoolClient
+/** Anything that can run a query: the pool or a client inside a transaction. */
+export type Queryable = Pick<pg.Pool, 'query'>
+
+// timestamptz and bigint come back as strings we convert where needed; int8 counts fit in a JS number here.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number.parseInt(v, 10))
+
+export interface PoolOptions {
+  url: string
+  max?: number
+  /** Search path for every connection (tests give each file its own schema). */
+  schema?: string
+  applicationName?: string
+}
+
+export function createPool(opts: PoolOptions): pg.Pool {
+  return new pg.Pool({
+    connectionString: opts.url,
+    max: opts.max ?? 20,
+    application_name: opts.applicationName ?? 'delivertrack',
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+    ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
+  })
+}
+
+/**
+ * Runs fn inside one transaction on one connection: commit when it resolves,
+ * roll back when it throws. The caller never sees a half-written state.
+ */
+export async function withTx<T>(pool: pg.Pool, fn: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect()
+  try {
+    await client.query('BEGIN')
+    const result = await fn(client)
+    await client.query('COMMIT')
+    return result
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined)
+    throw err
+  } finally {
+    client.release()
+  }
+}
+
+export function isUniqueViolation(err: unknown, constraint?: string): boolean {
+  const e = err as { code?: string; constraint?: string }
+  return e?.code === '23505' && (constraint === undefined || e.constraint === constraint)
+}

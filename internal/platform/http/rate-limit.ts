@@ -1,0 +1,37 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import rateLimit from '@fastify/rate-limit'
+import type { Redis } from 'ioredis'
+
+export interface RateLimitOptions {
+  redis: Redis
+  /** Requests per minute per user, API key or guest IP. */
+  max: number
+}
+
+/** Who a request counts against: the authenticated principal, else the client IP. */
+export function rateLimitKey(request: FastifyRequest): string {
+  return request.principal ? `${request.principal.kind}:${request.principal.id}` : `ip:${request.ip}`
+}
+
+/**
+ * Per-caller limits shared by every gateway through Redis. While Redis is down the
+ * limiter steps aside (skipOnError) rather than refusing all traffic.
+ * Routes tighten or lift it with `config.rateLimit`.
+ */
+export async function registerRateLimit(app: FastifyInstance, opts: RateLimitOptions): Promise<void> {
+  await app.register(rateLimit, {
+    global: true,
+    max: opts.max,
+    timeWindow: 60_000,
+    redis: opts.redis,
+    nameSpace: 'rl:',
+    skipOnError: true,
+    keyGenerator: rateLimitKey,
+    errorResponseBuilder: (_request, context) => ({
+      statusCode: 429,
+      error: 'Too Many Requests',
+      code: 'rate_limited',
+      message: `rate limit of ${context.max} requests per minute exceeded; retry in ${context.after}`,
+    }),
+  })
+}

@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import formbody from '@fastify/formbody'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { ErrorBody, installErrorHandling } from './errors.js'
+
+export interface ServerOptions {
+  logLevel: string
+  bodyLimit: number
+  version: string
+  /** Overrides the pino options, e.g. a destination stream in tests. */
+  logger?: FastifyServerOptions['logger']
+}
+
+const SAFE_REQUEST_ID = /^[\w.:-]{1,128}$/
+
+/**
+ * The bare gateway: JSON logging with the request id on every line, the one error
+ * handler, `x-request-id` on every response, and the OpenAPI document built from
+ * the route schemas. Domain routes are registered by the caller.
+ */
+export async function createServer(opts: ServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: opts.logger ?? { level: opts.logLevel },
+    bodyLimit: opts.bodyLimit,
+    // genReqId reads the header itself so an unsafe incoming id is replaced, not echoed.
+    requestIdHeader: false,
+    requestIdLogLabel: 'requestId',
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id']
+      return typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID()
+    },
+    ajv: { customOptions: { allErrors: true, removeAdditional: true, coerceTypes: 'array', useDefaults: true } },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+
+  installErrorHandling(app)
+  app.addSchema(ErrorBody)
+  await app.register(formbody)
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'DeliverTrack API',
+        version: opts.version,
+        description: 'Real-time package tracking. Errors share one body (`Error`); see docs/ and shared API.md.',
+      },
+      servers: [{ url: '/' }],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
+        },
+      },
+    },
+    refResolver: { buildLocalReference: (json, _base, _frag, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } })
+  return app
+}

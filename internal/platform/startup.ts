@@ -1,0 +1,55 @@
+import { addressOf, type Config } from '../config/config.js'
+import { createPool } from './db/postgres.js'
+import { createRedis } from './cache/redis.js'
+
+/** A start-up failure whose message is meant for the person starting the service. */
+export class StartupError extends Error {
+  readonly startup = true
+}
+
+export async function connectPostgres(config: Config) {
+  const pool = createPool({ url: config.DATABASE_URL, max: config.DATABASE_POOL_MAX })
+  try {
+    await pool.query('SELECT 1')
+  } catch (err) {
+    await pool.end().catch(() => undefined)
+    throw new StartupError(
+      `PostgreSQL is unreachable at ${addressOf(config.DATABASE_URL)} (${describe(err)}). ` +
+        'Start it (`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`, or `docker compose up -d postgres`) ' +
+        'or point DATABASE_URL at a running server.',
+    )
+  }
+  return pool
+}
+
+export async function connectRedis(config: Config) {
+  const redis = createRedis({ url: config.REDIS_URL })
+  redis.on('error', () => undefined) // reported by readiness and by the callers that fall back
+  try {
+    await redis.connect()
+  } catch (err) {
+    redis.disconnect()
+    throw new StartupError(
+      `Redis is unreachable at ${addressOf(config.REDIS_URL)} (${describe(err)}). ` +
+        'Start it (`redis-server --daemonize yes`, or `docker compose up -d redis`) or point REDIS_URL at a running server.',
+    )
+  }
+  return redis
+}
+
+/** Connects to every dependency the gateway cannot start without, naming the one that is missing. */
+export async function connectDependencies(config: Config) {
+  const pool = await connectPostgres(config)
+  try {
+    const redis = await connectRedis(config)
+    return { pool, redis }
+  } catch (err) {
+    await pool.end()
+    throw err
+  }
+}
+
+function describe(err: unknown): string {
+  const e = err as { code?: string; message?: string; errors?: Array<{ code?: string }> }
+  return e.code ?? e.errors?.[0]?.code ?? e.message ?? 'unknown error'
+}
