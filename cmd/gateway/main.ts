@@ -1,5 +1,9 @@
 import closeWithGrace from 'close-with-grace'
+import { randomBytes } from 'node:crypto'
+import { hostname } from 'node:os'
+import pino from 'pino'
 import { buildGateway } from '../../internal/app/gateway.js'
+import { RascalBus } from '../../internal/platform/bus/rascal.js'
 import { ConfigError, loadConfig } from '../../internal/config/config.js'
 import { connectDependencies } from '../../internal/platform/startup.js'
 import { migrate } from '../../internal/platform/db/migrate.js'
@@ -9,11 +13,11 @@ async function main(): Promise<void> {
   const config = loadConfig()
   const { pool, redis } = await connectDependencies(config)
   await migrate(pool)
-  const { app, auth } = await buildGateway({ config, pool, redis })
-  app.addHook('onClose', async () => {
-    await pool.end()
-    redis.disconnect()
-  })
+  // The gateway keeps serving while RabbitMQ is away; the outbox holds events until it is back.
+  const instanceId = config.INSTANCE_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`
+  const bus = new RascalBus({ url: config.AMQP_URL, instanceId, hub: true, log: pino({ level: config.LOG_LEVEL }).child({ component: 'bus' }) })
+  void bus.start()
+  const { app, auth } = await buildGateway({ config, pool, redis, bus })
   if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
     const outcome = await auth.ensureAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD)
     app.log.info({ email: config.ADMIN_EMAIL, outcome }, 'first admin account')
@@ -25,6 +29,9 @@ async function main(): Promise<void> {
     if (err) app.log.error({ err }, 'shutting down after an error')
     else app.log.info({ signal }, 'shutting down: finishing in-flight requests')
     await app.close()
+    await bus.close()
+    await pool.end()
+    redis.disconnect()
   })
   await app.listen({ port: config.PORT, host: config.HOST })
 }

@@ -21,11 +21,21 @@ import { idempotency } from '../platform/http/idempotency.js'
 import { registerRateLimit } from '../platform/http/rate-limit.js'
 import { createServer } from '../platform/http/server.js'
 import { projectRoot } from '../platform/paths.js'
+import websocket from '@fastify/websocket'
+import type { RascalBus } from '../platform/bus/rascal.js'
+import { metricsRoutes, statsRoutes, type Stats } from '../ops/http.js'
+import { toEnvelope } from '../realtime/envelope.js'
+import { OutboxRelay } from '../realtime/outbox-relay.js'
+import { PostgresRealtimeStore } from '../realtime/postgres.js'
+import { RealtimeService } from '../realtime/service.js'
+import { wsRoutes } from '../realtime/ws.js'
 
 export interface GatewayDeps {
   config: Config
   pool: pg.Pool
   redis: Redis
+  /** The message bus; without it events reach only this gateway's own WebSocket clients. */
+  bus?: RascalBus
   logger?: FastifyServerOptions['logger']
 }
 
@@ -33,6 +43,8 @@ export interface Gateway {
   app: FastifyInstance
   auth: AuthService
   packages: PackageService
+  realtime: RealtimeService
+  relay: OutboxRelay | undefined
   cacheCounters: RedisPackageCache['counters']
 }
 
@@ -43,7 +55,7 @@ const ISSUER = 'delivertrack'
  * services over the adapters, and the HTTP app over the services. The caller owns
  * (and closes) the clients.
  */
-export async function buildGateway({ config, pool, redis, logger }: GatewayDeps): Promise<Gateway> {
+export async function buildGateway({ config, pool, redis, bus, logger }: GatewayDeps): Promise<Gateway> {
   const root = projectRoot()
   const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version
   const app = await createServer({ logLevel: config.LOG_LEVEL, bodyLimit: config.BODY_LIMIT_BYTES, version, logger })
@@ -64,32 +76,118 @@ export async function buildGateway({ config, pool, redis, logger }: GatewayDeps)
       ? new ExternalTokenVerifier({ publicKey: config.JWT_PUBLIC_KEY, jwksUrl: config.JWT_JWKS_URL, issuer: config.JWT_ISSUER, roleClaim: config.JWT_ROLE_CLAIM })
       : undefined
 
+  const store = new PostgresRealtimeStore(pool)
+  const realtime = new RealtimeService({
+    access: {
+      readableSeq: async (principal, tn) => (await packages.current(principal, tn)).seq,
+      publicSeq: async (tn) => (await packages.current(undefined, tn)).seq,
+    },
+    eventLog: store,
+    trackers: store,
+    recordedSince: (at) => store.recordedSince(at),
+    log: app.log,
+  })
+  const relay = bus
+    ? new OutboxRelay({ pool, log: app.log, publisher: { publish: (key, env, id) => bus.publish(key, env, id), get connected() { return bus.connected } } })
+    : undefined
+
   const cache = new RedisPackageCache(redis, config.CACHE_TTL_S)
-  const packages = new PackageService({
+  const packages: PackageService = new PackageService({
     packages: new PostgresPackageRepository(pool),
     trackings: new PostgresTrackingListRepository(pool),
     cache,
     log: app.log,
+    // This gateway's own clients hear of a change at once; the copy that comes back
+    // through the broker is dropped by seq. The relay is nudged instead of waiting for NOTIFY.
+    onCommitted: (_pkg, events) => {
+      for (const e of events) realtime.receive(toEnvelope(e))
+      relay?.kick()
+    },
   })
   app.addHook('onClose', async () => packages.cache.close())
+  if (bus && relay) wireBus(app, bus, relay, realtime)
 
   const checks: Record<string, DependencyCheck> = {
     postgres: { critical: true, check: () => pool.query('SELECT 1') },
     redis: { critical: false, check: () => redis.ping() },
   }
 
+  if (bus) checks.rabbitmq = { critical: false, check: async () => { if (!bus.connected) throw new Error('not connected') } }
+
+  const stats = async (): Promise<Stats> => {
+    const [counts, outbox, queues] = await Promise.all([
+      pool.query<{ status: string; n: number }>('SELECT status, count(*)::int AS n FROM packages WHERE deleted_at IS NULL GROUP BY status'),
+      store.outbox(),
+      bus ? bus.queueStats([bus.hubQueue]) : Promise.resolve({}),
+    ])
+    const byStatus = Object.fromEntries(counts.rows.map((r) => [r.status, r.n]))
+    const rt = realtime.stats()
+    return {
+      packages: { total: counts.rows.reduce((sum, r) => sum + r.n, 0), byStatus },
+      websocket: { connections: rt.connections, subscriptions: rt.subscriptions },
+      events: { published: relay?.published ?? 0, delivered: rt.delivered, outboxPending: outbox.pending, outboxOldestAgeS: outbox.oldestAgeS },
+      queues,
+      cache: { ...cache.counters },
+      uptimeS: Math.round(process.uptime()),
+    }
+  }
+
   await registerRateLimit(app, { redis, max: config.RATE_LIMIT_MAX })
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } })
   await app.register(healthRoutes, { checks })
+  await app.register(metricsRoutes, { stats })
   await app.register(async (api) => {
     await api.register(authentication, { secret, issuer: ISSUER, external, auth })
     await api.register(idempotency, { redis })
     await api.register(healthRoutes, { checks })
     await api.register(authRoutes, { auth })
     await api.register(packageRoutes, { packages, trackMaxAgeS: config.TRACK_MAX_AGE_S, trackRateLimit: config.RATE_LIMIT_TRACK_MAX })
+    await api.register(statsRoutes, { stats })
+    await api.register(wsRoutes, {
+      realtime,
+      authenticate: (token) => api.authenticateToken(token),
+      heartbeatMs: config.WS_HEARTBEAT_MS,
+      maxBufferedBytes: config.WS_MAX_BUFFERED_BYTES,
+    })
   }, { prefix: '/api/v1' })
 
   const placeholder = readFileSync(join(root, 'web', 'index.html'), 'utf8')
   app.get('/', { config: { rateLimit: false }, schema: { hide: true } }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(placeholder))
 
-  return { app, auth, packages, cacheCounters: cache.counters }
+  return { app, auth, packages, realtime, relay, cacheCounters: cache.counters }
+}
+
+/**
+ * Consumes this gateway's hub queue once the bus is connected, replays the event
+ * log after each reconnection (the exclusive queue missed what happened meanwhile),
+ * and runs the outbox relay for the app's lifetime.
+ */
+function wireBus(app: FastifyInstance, bus: RascalBus, relay: OutboxRelay, realtime: RealtimeService): void {
+  let consuming = false
+  const startedAt = new Date()
+  const consume = () => {
+    if (consuming) return
+    consuming = true
+    // Connected late (the broker was down at start-up): nothing queued for us before now.
+    if (Date.now() - startedAt.getTime() > 2_000) {
+      realtime.catchUp(startedAt).catch((err: unknown) => app.log.warn({ err }, 'catch-up after connecting failed'))
+    }
+    bus.consumeHub((d) => realtime.receive(d.content)).then(
+      () => relay.kick(),
+      (err: unknown) => {
+        consuming = false
+        app.log.error({ err }, 'cannot consume the hub queue')
+      },
+    )
+  }
+  bus.on('connected', consume)
+  bus.on('reconnected', (since: Date) => {
+    relay.kick()
+    realtime.catchUp(since).catch((err: unknown) => app.log.warn({ err }, 'catch-up after reconnect failed'))
+  })
+  app.addHook('onReady', async () => {
+    if (bus.connected) consume()
+    await relay.start()
+  })
+  app.addHook('onClose', async () => relay.stop())
 }

@@ -35,6 +35,9 @@ export const ConfigSchema = Type.Object({
   RATE_LIMIT_MAX: Type.Integer({ minimum: 1, default: 600 }),
   RATE_LIMIT_TRACK_MAX: Type.Integer({ minimum: 1, default: 60 }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 1_048_576 }),
+  INSTANCE_ID: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'Names this gateway\'s hub queue; random when unset.' })),
+  WS_HEARTBEAT_MS: Type.Integer({ minimum: 100, maximum: 300_000, default: 30_000 }),
+  WS_MAX_BUFFERED_BYTES: Type.Integer({ minimum: 1024, default: 1_048_576 }),
   S3_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://' })),
   S3_FORCE_PATH_STYLE: Type.Boolean({ default: false }),
   ARCHIVE_BUCKET: Type.String({ minLength: 3, default: 'delivertrack-archive' }),
@@ -58,19 +61,22 @@ export class ConfigError extends Error {
  * file falls back to the default. Throws ConfigError naming the first bad variable.
  */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const properties = ConfigSchema.properties as Record<string, { type?: unknown; anyOf?: { const?: unknown }[] }>
   const raw: Record<string, string> = {}
-  for (const key of Object.keys(ConfigSchema.properties)) {
+  for (const key of Object.keys(properties)) {
     const value = env[key]
-    if (value !== undefined && value.trim() !== '') raw[key] = value.trim()
+    if (value === undefined || value.trim() === '') continue
+    raw[key] = value.trim()
+    // Value.Convert would truncate "80.5" and read "0x10" as 16: only plain decimal integers are numbers here.
+    if (properties[key]!.type === 'integer' && !/^[+-]?[0-9]+$/.test(raw[key]!)) fail(key, raw[key], 'must be a decimal integer')
   }
-  const value = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, raw)) as Record<string, unknown>
+  const value = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, { ...raw })) as Record<string, unknown>
   const first = [...Value.Errors(ConfigSchema, value)][0]
   if (first) {
     const name = first.instancePath.replace(/^\//, '') || String((first.params as { requiredProperties?: string[] }).requiredProperties?.[0] ?? '?')
-    const given = raw[name]
-    throw new ConfigError(
-      `Invalid environment variable ${name}${given === undefined ? '' : ` (got "${redact(name, given)}")`}: ${first.message}`,
-    )
+    const allowed = properties[name]?.anyOf?.map((s) => s.const)
+    const message = allowed?.every((c) => typeof c === 'string') ? `must be one of ${allowed.join(', ')}` : first.message
+    fail(name, raw[name], message)
   }
   const config = value as Config
   if (config.NODE_ENV === 'production' && !config.JWT_SECRET && !config.JWT_PUBLIC_KEY && !config.JWT_JWKS_URL) {
@@ -79,11 +85,21 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if ((config.ADMIN_EMAIL === undefined) !== (config.ADMIN_PASSWORD === undefined)) {
     throw new ConfigError('Invalid environment variable ADMIN_PASSWORD: ADMIN_EMAIL and ADMIN_PASSWORD must be set together')
   }
+  // scrypt only takes powers of two; anything else would fail every sign-in with a 500.
+  const cost = config.PASSWORD_SCRYPT_COST
+  if ((cost & (cost - 1)) !== 0) fail('PASSWORD_SCRYPT_COST', raw.PASSWORD_SCRYPT_COST, 'must be a power of two (e.g. 16384, 32768)')
   return config
 }
 
+function fail(name: string, given: string | undefined, message: string): never {
+  throw new ConfigError(`Invalid environment variable ${name}${given === undefined ? '' : ` (got "${redact(name, given)}")`}: ${message}`)
+}
+
+/** Hides secret variables entirely and the password of any URL (DATABASE_URL=postgres://user:secret@...). */
 function redact(name: string, value: string): string {
-  return /SECRET|PASSWORD|KEY/.test(name) ? '***' : value
+  if (/SECRET|PASSWORD|KEY|TOKEN/.test(name)) return '***'
+  // Up to the last @, so a password with a stray @ or / in it is still hidden.
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/).*@/is, '$1***@')
 }
 
 /** Host:port of a connection URL, for start-up messages that must not print credentials. */

@@ -152,8 +152,9 @@ export const packageRoutes: FastifyPluginAsync<PackageRoutesOptions> = async (fa
   }, async (request, reply) => {
     const { view, etag } = await svc.publicView(request.params.trackingNumber)
     void reply.header('etag', etag).header('cache-control', `public, max-age=${opts.trackMaxAgeS}`)
+    // If-None-Match uses the weak comparison (RFC 9110 13.1.2): proxies that compress turn our etag into W/"...".
     const ifNoneMatch = request.headers['if-none-match']
-    if (ifNoneMatch && ifNoneMatch.split(',').some((t) => t.trim() === etag || t.trim() === '*')) return reply.code(304).send(null)
+    if (ifNoneMatch && ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag || t.trim() === '*')) return reply.code(304).send(null)
     return view
   })
 }

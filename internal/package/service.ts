@@ -174,6 +174,17 @@ export class PackageService {
     if (!pkg || !(await this.deps.trackings.remove(userIdOf(principal), pkg.id))) throw notFound('tracking')
   }
 
+  /**
+   * The package straight from the database (never the cache), for subscriptions
+   * that need its exact current seq. Without a principal: the public view's rule
+   * (anyone may follow a number). Not readable: not found.
+   */
+  async current(principal: Principal | undefined, rawTn: string): Promise<Package> {
+    const pkg = await this.deps.packages.get(normalizeTrackingNumber(rawTn))
+    if (!pkg || (principal && !(await this.canRead(principal, pkg)))) throw notFound('package')
+    return pkg
+  }
+
   /** Whether the principal may read the package (admins, operators and services read all). */
   async canRead(principal: Principal, pkg: Package): Promise<boolean> {
     if (SEES_ALL.has(principal.role)) return true

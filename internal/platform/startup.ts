@@ -24,13 +24,18 @@ export async function connectPostgres(config: Config) {
 
 export async function connectRedis(config: Config) {
   const redis = createRedis({ url: config.REDIS_URL })
-  redis.on('error', () => undefined) // reported by readiness and by the callers that fall back
+  // Later errors are reported by readiness and by the callers that fall back. The
+  // first one is kept: connect() itself only rejects with "Connection is closed."
+  let cause: unknown
+  redis.on('error', (err: unknown) => {
+    cause ??= err
+  })
   try {
     await redis.connect()
   } catch (err) {
     redis.disconnect()
     throw new StartupError(
-      `Redis is unreachable at ${addressOf(config.REDIS_URL)} (${describe(err)}). ` +
+      `Redis is unreachable at ${addressOf(config.REDIS_URL)} (${describe(cause ?? err)}). ` +
         'Start it (`redis-server --daemonize yes`, or `docker compose up -d redis`) or point REDIS_URL at a running server.',
     )
   }

@@ -25,6 +25,15 @@ export interface IdempotencyOptions {
   pendingSeconds?: number
 }
 
+/** JSON with object members sorted, so the same body sent with its keys in another order is the same request. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  )
+}
+
 /**
  * `Idempotency-Key` on every POST: the first request claims the key (SET NX), its
  * response is stored for 24 h and replayed to a retry with the same body
@@ -48,7 +57,7 @@ export const idempotency = fp<IdempotencyOptions>(
       const scope = request.principal ? `${request.principal.kind}:${request.principal.id}` : `ip:${request.ip}`
       const key = `idem:${scope}:${createHash('sha256').update(header).digest('base64url')}`
       const fingerprint = createHash('sha256')
-        .update(`${request.method} ${request.url}\n${JSON.stringify(request.body ?? null)}`)
+        .update(`${request.method} ${request.url}\n${canonicalJson(request.body ?? null)}`)
         .digest('base64url')
       let stored: Stored | null
       try {

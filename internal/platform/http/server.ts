@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import formbody from '@fastify/formbody'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
@@ -27,7 +27,7 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
     bodyLimit: opts.bodyLimit,
     // genReqId reads the header itself so an unsafe incoming id is replaced, not echoed.
     requestIdHeader: false,
-    requestIdLogLabel: 'requestId',
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
     genReqId: (req) => {
       const incoming = req.headers['x-request-id']
       return typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID()
@@ -43,6 +43,9 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
 
   installErrorHandling(app)
   app.addSchema(ErrorBody)
+  // JSON in and out: Fastify's default text/plain parser would hand a string to JSON
+  // routes (a confusing 400); without it such a body is 415 unsupported_media_type.
+  app.removeContentTypeParser('text/plain')
   await app.register(formbody)
   await app.register(swagger, {
     openapi: {

@@ -1,0 +1,127 @@
+import t, { type Test } from 'tap'
+import { addressOf, ConfigError, loadConfig } from './config.js'
+
+/** The ConfigError loadConfig throws for env (fails the test when it does not throw). */
+function errorOf(t: Test, env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env)
+  } catch (err) {
+    t.type(err, ConfigError, `${JSON.stringify(env)} throws a ConfigError`)
+    return err as ConfigError
+  }
+  t.fail(`${JSON.stringify(env)} was accepted`)
+  return new ConfigError('')
+}
+
+t.test('defaults suit development on one machine', async (t) => {
+  const c = loadConfig({})
+  t.equal(c.PORT, 3000)
+  t.equal(c.HOST, '127.0.0.1')
+  t.equal(c.NODE_ENV, 'development')
+  t.equal(c.LOG_LEVEL, 'info')
+  t.equal(c.CACHE_TTL_S, 300)
+  t.equal(c.S3_FORCE_PATH_STYLE, false)
+  for (const url of [c.DATABASE_URL, c.REDIS_URL, c.AMQP_URL]) t.equal(new URL(url).hostname, '127.0.0.1', url)
+  t.equal(c.MONGO_URL, undefined, 'no MongoDB unless asked for')
+  t.equal(c.JWT_SECRET, undefined)
+  t.equal(c.ADMIN_EMAIL, undefined)
+})
+
+t.test('loadConfig reads process.env when given nothing', async (t) => {
+  const before = process.env.CACHE_TTL_S
+  process.env.CACHE_TTL_S = '42'
+  t.teardown(() => {
+    if (before === undefined) delete process.env.CACHE_TTL_S
+    else process.env.CACHE_TTL_S = before
+  })
+  t.equal(loadConfig().CACHE_TTL_S, 42)
+})
+
+t.test('numbers and booleans are converted from their string form', async (t) => {
+  const c = loadConfig({ PORT: '8080', CACHE_TTL_S: ' 60 ', RATE_LIMIT_MAX: '25', S3_FORCE_PATH_STYLE: 'true', LOG_LEVEL: 'debug' })
+  t.equal(c.PORT, 8080)
+  t.equal(c.CACHE_TTL_S, 60, 'surrounding blanks are ignored')
+  t.equal(c.RATE_LIMIT_MAX, 25)
+  t.equal(c.S3_FORCE_PATH_STYLE, true)
+  t.equal(c.LOG_LEVEL, 'debug')
+  t.equal(loadConfig({ S3_FORCE_PATH_STYLE: 'false' }).S3_FORCE_PATH_STYLE, false)
+})
+
+t.test('a bad value throws a ConfigError that names the variable and the problem', async (t) => {
+  const port = errorOf(t, { PORT: 'abc' })
+  t.match(port.message, /\bPORT\b/)
+  t.match(port.message, /"abc"/, 'a non-secret value is quoted back')
+  t.match(port.message, /integer/)
+
+  t.match(errorOf(t, { PORT: '70000' }).message, /\bPORT\b.*65535/)
+  t.match(errorOf(t, { DATABASE_URL: 'mysql://x' }).message, /\bDATABASE_URL\b.*postgres/)
+  t.match(errorOf(t, { REDIS_URL: 'http://127.0.0.1:6379' }).message, /\bREDIS_URL\b/)
+  t.match(errorOf(t, { CACHE_TTL_S: '0' }).message, /\bCACHE_TTL_S\b/)
+  t.match(errorOf(t, { S3_FORCE_PATH_STYLE: 'sometimes' }).message, /\bS3_FORCE_PATH_STYLE\b/)
+  t.match(errorOf(t, { NODE_ENV: 'staging' }).message, /\bNODE_ENV\b/)
+
+  const level = errorOf(t, { LOG_LEVEL: 'loud' })
+  t.match(level.message, /\bLOG_LEVEL\b/)
+  t.match(level.message, /info/, 'the allowed levels are listed')
+})
+
+t.test('numbers must be plain decimal integers, not silently rounded or read as hex', async (t) => {
+  t.match(errorOf(t, { PORT: '80.5' }).message, /\bPORT\b/)
+  t.match(errorOf(t, { PORT: '0x10' }).message, /\bPORT\b/)
+  t.match(errorOf(t, { CACHE_TTL_S: '1e3' }).message, /\bCACHE_TTL_S\b/)
+  t.match(errorOf(t, { RATE_LIMIT_MAX: '10 per minute' }).message, /\bRATE_LIMIT_MAX\b/)
+})
+
+t.test('secret values are never echoed in the message', async (t) => {
+  const cases: [Record<string, string>, string, string][] = [
+    [{ JWT_SECRET: 'tooshort-xyz' }, 'JWT_SECRET', 'tooshort-xyz'],
+    [{ ADMIN_EMAIL: 'admin@example.com', ADMIN_PASSWORD: 'hunter2' }, 'ADMIN_PASSWORD', 'hunter2'],
+    [{ DATABASE_URL: 'mysql://app:s3cr3t-pw@db.internal/app' }, 'DATABASE_URL', 's3cr3t-pw'],
+    [{ AMQP_URL: 'http://guest:rabbit-pw@127.0.0.1:5672' }, 'AMQP_URL', 'rabbit-pw'],
+    [{ MONGO_URL: 'mongo://u:p@ss/w0rd@host/db' }, 'MONGO_URL', 'ss/w0rd'],
+  ]
+  for (const [env, name, secret] of cases) {
+    const err = errorOf(t, env)
+    t.match(err.message, new RegExp(`\\b${name}\\b`), `${name} is named`)
+    t.notMatch(err.message, secret, `${name}'s secret is not in the message`)
+  }
+  t.match(errorOf(t, { DATABASE_URL: 'mysql://app:s3cr3t-pw@db.internal/app' }).message, /db\.internal/, 'the host is still shown')
+})
+
+t.test('an empty or blank value counts as unset', async (t) => {
+  const c = loadConfig({ PORT: '', CACHE_TTL_S: '   ', JWT_SECRET: '', MONGO_URL: '', ADMIN_EMAIL: '', ADMIN_PASSWORD: '' })
+  t.equal(c.PORT, 3000)
+  t.equal(c.CACHE_TTL_S, 300)
+  t.equal(c.JWT_SECRET, undefined)
+  t.equal(c.MONGO_URL, undefined)
+  t.equal(c.ADMIN_EMAIL, undefined)
+})
+
+t.test('production refuses to start without a way to verify tokens', async (t) => {
+  const err = errorOf(t, { NODE_ENV: 'production' })
+  t.match(err.message, /\bJWT_SECRET\b/)
+  t.match(errorOf(t, { NODE_ENV: 'production', JWT_SECRET: '' }).message, /\bJWT_SECRET\b/, 'an empty secret is no secret')
+  t.equal(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'a-long-production-secret' }).JWT_SECRET, 'a-long-production-secret')
+  t.equal(loadConfig({ NODE_ENV: 'production', JWT_JWKS_URL: 'https://idp.example.com/.well-known/jwks.json' }).NODE_ENV, 'production')
+  t.equal(loadConfig({ NODE_ENV: 'development' }).JWT_SECRET, undefined, 'development starts without one')
+})
+
+t.test('ADMIN_EMAIL and ADMIN_PASSWORD come together', async (t) => {
+  t.match(errorOf(t, { ADMIN_EMAIL: 'admin@example.com' }).message, /\bADMIN_PASSWORD\b/)
+  t.match(errorOf(t, { ADMIN_PASSWORD: 'long enough password' }).message, /\bADMIN_EMAIL\b/)
+  t.match(errorOf(t, { ADMIN_EMAIL: 'not-an-email', ADMIN_PASSWORD: 'long enough password' }).message, /\bADMIN_EMAIL\b/)
+  const c = loadConfig({ ADMIN_EMAIL: 'admin@example.com', ADMIN_PASSWORD: 'long enough password' })
+  t.equal(c.ADMIN_EMAIL, 'admin@example.com')
+  t.equal(c.ADMIN_PASSWORD, 'long enough password')
+})
+
+t.test('a password hashing cost scrypt cannot use is refused at start-up', async (t) => {
+  t.match(errorOf(t, { PASSWORD_SCRYPT_COST: '20000' }).message, /\bPASSWORD_SCRYPT_COST\b/)
+  t.equal(loadConfig({ PASSWORD_SCRYPT_COST: '16384' }).PASSWORD_SCRYPT_COST, 16384)
+})
+
+t.test('addressOf prints host and port without credentials', async (t) => {
+  t.equal(addressOf('postgres://app:s3cret@db.internal:5433/app'), 'db.internal:5433')
+  t.notMatch(addressOf('amqp://guest:guest@127.0.0.1'), 'guest')
+  t.equal(addressOf('not a url'), '(unparseable URL)')
+})

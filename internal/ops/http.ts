@@ -1,0 +1,76 @@
+import type { FastifyPluginAsync } from 'fastify'
+import { Type } from 'typebox'
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client'
+import { responses } from '../platform/http/schemas.js'
+
+export interface Stats {
+  packages: { total: number; byStatus: Record<string, number> }
+  websocket: { connections: number; subscriptions: number }
+  events: { published: number; delivered: number; outboxPending: number; outboxOldestAgeS: number }
+  queues: Record<string, { messages: number; consumers: number }>
+  cache: { hits: number; misses: number }
+  uptimeS: number
+}
+
+/** Gathers the figures of /stats and /metrics from whoever owns them. */
+export type StatsSource = () => Promise<Stats>
+
+const Counts = Type.Record(Type.String(), Type.Integer())
+const StatsSchema = Type.Object({
+  packages: Type.Object({ total: Type.Integer(), byStatus: Counts }),
+  websocket: Type.Object({ connections: Type.Integer(), subscriptions: Type.Integer() }),
+  events: Type.Object({ published: Type.Integer(), delivered: Type.Integer(), outboxPending: Type.Integer(), outboxOldestAgeS: Type.Number() }),
+  queues: Type.Record(Type.String(), Type.Object({ messages: Type.Integer(), consumers: Type.Integer() })),
+  cache: Type.Object({ hits: Type.Integer(), misses: Type.Integer() }),
+  uptimeS: Type.Number(),
+})
+
+/** `GET /stats` (admins and operators), under the API prefix. */
+export const statsRoutes: FastifyPluginAsync<{ stats: StatsSource }> = async (app, { stats }) => {
+  app.get('/stats', {
+    config: { roles: ['admin', 'operator'] },
+    schema: { tags: ['operations'], summary: 'Operational figures', security: [{ bearer: [] }], response: responses({ 200: StatsSchema }) },
+  }, async () => stats())
+}
+
+/** `GET /metrics`: Prometheus text, outside the API prefix, no auth (scrape it on a private network). */
+export const metricsRoutes: FastifyPluginAsync<{ stats: StatsSource }> = async (app, { stats }) => {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry, prefix: 'delivertrack_' })
+  let snapshot: Promise<Stats> | undefined
+  // One stats read per scrape, shared by every gauge's collect().
+  const current = () => (snapshot ??= stats().finally(() => setImmediate(() => (snapshot = undefined))))
+  const gauge = (name: string, help: string, labelNames: string[], fill: (g: Gauge, s: Stats) => void) =>
+    new Gauge({
+      name: `delivertrack_${name}`,
+      help,
+      labelNames,
+      registers: [registry],
+      async collect() {
+        const s = await current()
+        this.reset()
+        fill(this, s)
+      },
+    })
+  gauge('packages', 'Packages by status', ['status'], (g, s) => {
+    for (const [status, n] of Object.entries(s.packages.byStatus)) g.set({ status }, n)
+  })
+  gauge('websocket_connections', 'Open WebSocket connections', [], (g, s) => g.set(s.websocket.connections))
+  gauge('websocket_subscriptions', 'WebSocket channel subscriptions', [], (g, s) => g.set(s.websocket.subscriptions))
+  gauge('events_published_total', 'Events this gateway published from the outbox', [], (g, s) => g.set(s.events.published))
+  gauge('events_delivered_total', 'Event messages handed to WebSocket subscriptions', [], (g, s) => g.set(s.events.delivered))
+  gauge('outbox_pending', 'Events written but not yet published', [], (g, s) => g.set(s.events.outboxPending))
+  gauge('outbox_oldest_age_seconds', 'Age of the oldest unpublished event', [], (g, s) => g.set(s.events.outboxOldestAgeS))
+  gauge('queue_messages', 'Messages ready in a broker queue', ['queue'], (g, s) => {
+    for (const [queue, q] of Object.entries(s.queues)) g.set({ queue }, q.messages)
+  })
+  gauge('queue_consumers', 'Consumers of a broker queue', ['queue'], (g, s) => {
+    for (const [queue, q] of Object.entries(s.queues)) g.set({ queue }, q.consumers)
+  })
+  gauge('cache_hits_total', 'Package cache hits', [], (g, s) => g.set(s.cache.hits))
+  gauge('cache_misses_total', 'Package cache misses', [], (g, s) => g.set(s.cache.misses))
+
+  app.get('/metrics', { config: { rateLimit: false }, schema: { tags: ['operations'], summary: 'Prometheus metrics' } }, async (_request, reply) =>
+    reply.type(registry.contentType).send(await registry.metrics()),
+  )
+}

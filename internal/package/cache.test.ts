@@ -1,0 +1,217 @@
+import { once } from 'node:events'
+import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
+import t from 'tap'
+import { buildGateway } from '../app/gateway.js'
+import { createRedis, type Redis } from '../platform/cache/redis.js'
+import { testGateway, type TestGateway } from '../platform/testing/harness.js'
+import { api } from './fixtures.test.js'
+
+type Tap = Parameters<Parameters<typeof t.test>[1]>[0]
+
+/** A second gateway on the same isolated database, talking to Redis through `redis`. */
+async function sibling(t: Tap, gw: TestGateway, redis: Redis) {
+  const other = await buildGateway({ config: gw.config, pool: gw.pool, redis })
+  await other.app.ready()
+  t.teardown(async () => {
+    await other.app.close()
+    redis.disconnect()
+  })
+  return other
+}
+
+/** A port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as AddressInfo
+  server.close()
+  await once(server, 'close')
+  return port
+}
+
+/** A TCP relay to Redis that the test can cut and restore, like a network partition. */
+function relay(targetPort: number) {
+  const sockets = new Set<Socket>()
+  let server: Server | undefined
+  let port = 0
+  const track = (s: Socket) => {
+    sockets.add(s)
+    s.on('error', () => undefined).on('close', () => sockets.delete(s))
+  }
+  return {
+    get port() {
+      return port
+    },
+    async start() {
+      server = createServer((client) => {
+        const upstream = connect(targetPort, '127.0.0.1')
+        track(client)
+        track(upstream)
+        client.pipe(upstream).pipe(client)
+      })
+      server.listen(port, '127.0.0.1')
+      await once(server, 'listening')
+      port = (server.address() as AddressInfo).port
+    },
+    async stop() {
+      if (!server) return
+      const closed = once(server, 'close')
+      server.close()
+      for (const s of sockets) s.destroy()
+      await closed
+      server = undefined
+    },
+  }
+}
+
+/** Waits (bounded) for a condition the system reaches on its own, e.g. a reconnect. */
+async function eventually(what: string, check: () => boolean | Promise<boolean>, limitMs = 15_000): Promise<void> {
+  const deadline = Date.now() + limitMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting: ${what}`)
+    await sleep(25)
+  }
+}
+
+t.test('cache-aside reads', async (t) => {
+  const gw = await testGateway(t)
+  const { call, create, status, get } = api(gw)
+  const admin = await gw.user('admin')
+
+  t.test('a read fills pkg:<TN> with a TTL, and the next read is a hit', async (t) => {
+    const pkg = await create(admin.token)
+    const key = `pkg:${pkg.trackingNumber}`
+    t.equal(await gw.redis.exists(key), 0, 'nothing cached before the first read')
+    await get(admin.token, pkg.trackingNumber)
+    t.equal(await gw.redis.exists(key), 1, 'cached after the read')
+    const ttl = await gw.redis.ttl(key)
+    t.ok(ttl > 0 && ttl <= gw.config.CACHE_TTL_S, `expires (ttl ${ttl})`)
+    t.match(JSON.parse((await gw.redis.get(key))!), { id: pkg.id, status: 'pending', version: 1 })
+    const hits = gw.cacheCounters.hits
+    const again = await get(admin.token, pkg.trackingNumber.toLowerCase())
+    t.equal(gw.cacheCounters.hits, hits + 1, 'the second read is served from the cache')
+    t.same(again, pkg, 'and is identical (dates revived, nothing lost)')
+  })
+
+  t.test('writes invalidate: reads never return an older state', async (t) => {
+    const driver = await gw.user('driver')
+    const pkg = await create(admin.token)
+    const tn = pkg.trackingNumber
+    const steps: Array<[string, () => Promise<unknown>, (p: { status: string; version: number; description?: string; driverId?: string }) => boolean]> = [
+      ['info_received', () => status(admin.token, tn, 'info_received'), (p) => p.status === 'info_received'],
+      ['in_transit', () => status(admin.token, tn, 'in_transit'), (p) => p.status === 'in_transit'],
+      ['patch', () => call('PATCH', `/packages/${tn}`, { token: admin.token, payload: { description: 'now described' } }), (p) => p.description === 'now described'],
+      ['assign', () => call('PATCH', `/packages/${tn}`, { token: admin.token, payload: { driverId: driver.id } }), (p) => p.driverId === driver.id],
+      ['checkpoint', () => status(admin.token, tn, 'in_transit'), (p) => p.version === 6],
+      ['out_for_delivery', () => status(admin.token, tn, 'out_for_delivery'), (p) => p.status === 'out_for_delivery'],
+      ['delivered', () => status(admin.token, tn, 'delivered'), (p) => p.status === 'delivered'],
+    ]
+    for (const [what, write, fresh] of steps) {
+      await get(admin.token, tn) // make sure the previous state is cached
+      await call('GET', `/track/${tn}`)
+      await write()
+      const read = await get(admin.token, tn)
+      t.ok(fresh(read), `${what}: GET shows the write (version ${read.version})`)
+      const view = (await call('GET', `/track/${tn}`)).json()
+      t.equal(view.status, read.status, `${what}: /track shows it too`)
+    }
+    t.equal((await call('GET', `/packages/${tn}`, { token: driver.token })).statusCode, 200, 'the assignment reached the cached copy the driver reads')
+  })
+
+  t.test('/track fills track:<TN> and a write drops both entries', async (t) => {
+    const pkg = await create(admin.token)
+    const tn = pkg.trackingNumber
+    await get(admin.token, tn)
+    const view = await call('GET', `/track/${tn}`)
+    t.equal(await gw.redis.exists(`track:${tn}`), 1, 'the public view is cached')
+    t.match(JSON.parse((await gw.redis.get(`track:${tn}`))!), { etag: view.headers.etag, view: { status: 'pending' } })
+    await status(admin.token, tn, 'in_transit')
+    await eventually('the invalidation', () => gw.packages.cache.pendingInvalidations === 0)
+    t.equal(await gw.redis.exists(`pkg:${tn}`, `track:${tn}`), 0, 'both entries are gone after the write')
+  })
+
+  t.test('the cache does not bypass authorization', async (t) => {
+    const customer = await gw.user('customer')
+    const pkg = await create(admin.token)
+    await get(admin.token, pkg.trackingNumber)
+    t.equal(await gw.redis.exists(`pkg:${pkg.trackingNumber}`), 1)
+    t.equal((await call('GET', `/packages/${pkg.trackingNumber}`, { token: customer.token })).statusCode, 404, 'a cached package is still 404 for a stranger')
+  })
+
+  t.test('a corrupt or foreign cache entry does not break reads', async (t) => {
+    const pkg = await create(admin.token)
+    await gw.redis.set(`pkg:${pkg.trackingNumber}`, 'not json', 'EX', 60)
+    const res = await call('GET', `/packages/${pkg.trackingNumber}`, { token: admin.token })
+    t.equal(res.statusCode, 200, res.body)
+    t.equal(res.json().id, pkg.id)
+    await gw.redis.set(`track:${pkg.trackingNumber}`, '{"broken"', 'EX', 60)
+    t.equal((await call('GET', `/track/${pkg.trackingNumber}`)).statusCode, 200)
+  })
+})
+
+t.test('reads and writes keep working without Redis', async (t) => {
+  const gw = await testGateway(t)
+  const { create, status } = api(gw)
+  const admin = await gw.user('admin')
+  const pkg = await create(admin.token, { description: 'no cache today' })
+  const dead = createRedis({ url: `redis://127.0.0.1:${await closedPort()}`, keyPrefix: gw.keyPrefix })
+  dead.on('error', () => undefined)
+  const cacheless = await sibling(t, gw, dead)
+  const { call, get } = api(cacheless)
+
+  t.match(await get(admin.token, pkg.trackingNumber), { id: pkg.id, description: 'no cache today' }, 'GET /packages/:tn is 200')
+  const view = await call('GET', `/track/${pkg.trackingNumber}`)
+  t.equal(view.statusCode, 200, 'GET /track/:tn is 200')
+  t.equal(view.json().status, 'pending')
+  t.equal(view.headers['cache-control'], `public, max-age=${gw.config.TRACK_MAX_AGE_S}`)
+
+  const moved = await call('POST', `/packages/${pkg.trackingNumber}/status`, { token: admin.token, payload: { status: 'in_transit' } })
+  t.equal(moved.statusCode, 200, 'a status update succeeds')
+  t.equal(moved.json().version, 2)
+  t.equal((await get(admin.token, pkg.trackingNumber)).status, 'in_transit', 'and the next read shows it')
+  t.equal((await call('GET', `/track/${pkg.trackingNumber}`)).json().status, 'in_transit')
+  t.equal((await call('GET', '/packages', { token: admin.token })).statusCode, 200, 'lists work')
+
+  const ready = await call('GET', '/health/ready')
+  t.equal(ready.statusCode, 200, 'readiness is 200')
+  t.match(ready.json(), { status: 'degraded', checks: { postgres: { ok: true }, redis: { ok: false } } })
+})
+
+t.test('a write while Redis is unreachable never leaves a stale entry behind', async (t) => {
+  const gw = await testGateway(t)
+  const { create } = api(gw)
+  const admin = await gw.user('admin')
+  const redisPort = Number(new URL(gw.urls.redisUrl).port || 6379)
+  const link = relay(redisPort)
+  await link.start()
+  t.teardown(() => link.stop())
+  const redis = createRedis({ url: `redis://127.0.0.1:${link.port}`, keyPrefix: gw.keyPrefix })
+  redis.on('error', () => undefined)
+  await redis.connect()
+  const flaky = await sibling(t, gw, redis)
+  const { call, get, status } = api(flaky)
+  const pkg = await create(admin.token)
+  const tn = pkg.trackingNumber
+
+  await get(admin.token, tn)
+  // Asked on the sibling's own connection, so the answer comes after its fire-and-forget SET.
+  t.equal(await redis.exists(`pkg:${tn}`), 1, 'cached through the relay')
+
+  const lost = once(redis, 'close')
+  await link.stop()
+  await lost
+  const moved = await status(admin.token, tn, 'in_transit')
+  t.equal(moved.status, 'in_transit', 'the write succeeds without Redis')
+  t.equal(flaky.packages.cache.pendingInvalidations, 1, 'the failed invalidation is remembered')
+  t.match(JSON.parse((await gw.redis.get(`pkg:${tn}`))!), { status: 'pending' }, 'Redis still holds the old entry')
+  t.equal((await get(admin.token, tn)).status, 'in_transit', 'reads skip the stale entry')
+
+  await link.start()
+  await eventually('the reconnect', () => redis.status === 'ready')
+  t.equal((await get(admin.token, tn)).status, 'in_transit', 'still fresh right after the reconnect')
+  await eventually('the retried invalidation', () => flaky.packages.cache.pendingInvalidations === 0)
+  t.equal(await redis.exists(`pkg:${tn}`), 0, 'the stale entry was deleted')
+  t.equal((await get(admin.token, tn)).status, 'in_transit')
+  t.match(JSON.parse((await redis.get(`pkg:${tn}`))!), { status: 'in_transit', version: 2 }, 'and the cache refilled with the current state')
+})

@@ -1,0 +1,197 @@
+import { EventEmitter } from 'node:events'
+import amqplib from 'amqplib'
+import rascal from 'rascal'
+import type { BrokerAsPromised as Broker, BrokerConfig } from 'rascal'
+
+const { BrokerAsPromised } = rascal
+
+/** The topic exchange every durable and live package event goes through (routing key = event type). */
+export const EXCHANGE = 'delivertrack.events'
+
+export interface BusOptions {
+  url: string
+  /** Unique per gateway process: names its exclusive hub queue. */
+  instanceId: string
+  /** Declare and consume this gateway's hub queue. */
+  hub: boolean
+  log: { info(o: object, m: string): void; warn(o: object, m: string): void; error(o: object, m: string): void }
+}
+
+export interface Delivery {
+  routingKey: string
+  content: unknown
+}
+
+/**
+ * The one place that knows the broker topology: a durable topic exchange, one
+ * exclusive auto-delete queue per gateway for the hub, and a confirmed
+ * publication. rascal reconnects with exponential backoff and re-declares the
+ * topology; `reconnected` is emitted after each recovery so consumers can catch up
+ * on what their (deleted) exclusive queue missed.
+ */
+export class RascalBus extends EventEmitter {
+  private broker: Broker | undefined
+  private connecting: Promise<void> | undefined
+  private closed = false
+  private up = false
+  /** When the connection was last known good before the current outage. */
+  private downSince: Date | undefined
+  private statsConnection: Promise<amqplib.ChannelModel> | undefined
+  readonly hubQueue: string
+
+  constructor(private readonly opts: BusOptions) {
+    super()
+    this.hubQueue = `gateway.${opts.instanceId}`
+  }
+
+  /** True while the broker connection is up (false during an outage, while rascal reconnects). */
+  get connected(): boolean {
+    return this.broker !== undefined && this.up
+  }
+
+  config(): BrokerConfig {
+    const queues: NonNullable<BrokerConfig['vhosts']>[string]['queues'] = {}
+    const bindings: NonNullable<BrokerConfig['vhosts']>[string]['bindings'] = {}
+    const subscriptions: NonNullable<BrokerConfig['vhosts']>[string]['subscriptions'] = {}
+    if (this.opts.hub) {
+      queues[this.hubQueue] = { options: { exclusive: true, autoDelete: true, durable: false } }
+      bindings.hub = { source: EXCHANGE, destination: this.hubQueue, destinationType: 'queue', bindingKey: 'package.#' }
+      subscriptions.hub = { queue: this.hubQueue, prefetch: 2000, contentType: 'application/json' }
+    }
+    return {
+      vhosts: {
+        '/': {
+          connection: { url: this.opts.url, retry: { min: 250, max: 10_000, factor: 2, strategy: 'exponential' }, socketOptions: { timeout: 5_000 } },
+          exchanges: { [EXCHANGE]: { type: 'topic', options: { durable: true } } },
+          queues,
+          bindings,
+          // `timeout` bounds the wait for a confirm (newer than @types/rascal knows).
+          publications: { events: { exchange: EXCHANGE, confirm: true, timeout: 5_000, options: { persistent: true, contentType: 'application/json' } } as never },
+          subscriptions,
+        },
+      },
+    }
+  }
+
+  /** Connects in the background, retrying until it succeeds or close() is called. */
+  start(): Promise<void> {
+    this.connecting ??= this.connectLoop()
+    return this.connecting
+  }
+
+  private async connectLoop(): Promise<void> {
+    let delay = 250
+    while (!this.closed) {
+      try {
+        const broker = await BrokerAsPromised.create(this.config())
+        broker.on('error', (err: Error) => {
+          if (this.up) this.downSince = new Date()
+          this.up = false
+          this.opts.log.warn({ err: err.message }, 'message broker connection error; reconnecting')
+        })
+        broker.on('vhost_initialised', () => {
+          const since = this.downSince ?? new Date()
+          this.up = true
+          this.downSince = undefined
+          this.opts.log.info({ downSince: since }, 'message broker connection recovered')
+          this.emit('reconnected', since)
+        })
+        if (this.closed) {
+          await broker.shutdown()
+          return
+        }
+        this.broker = broker
+        this.up = true
+        this.opts.log.info({ queue: this.opts.hub ? this.hubQueue : undefined }, 'connected to the message broker')
+        this.emit('connected')
+        return
+      } catch (err) {
+        this.opts.log.warn({ err: (err as Error).message, retryInMs: delay }, 'message broker unreachable; retrying')
+        await new Promise((r) => setTimeout(r, delay).unref())
+        delay = Math.min(delay * 2, 10_000)
+      }
+    }
+  }
+
+  /**
+   * Publishes with a broker confirm. Rejects (never hangs) when the broker is not
+   * connected, the connection is lost mid-publish, or no confirm arrives in time,
+   * so the caller can keep the event and retry later.
+   */
+  async publish(routingKey: string, content: unknown, messageId?: string): Promise<void> {
+    const broker = this.broker
+    if (!broker) throw new Error('message broker not connected')
+    const publication = (await broker.publish('events', content, { routingKey, options: { messageId } })) as unknown as EventEmitter & { abort(): void }
+    await new Promise<void>((resolve, reject) => {
+      publication.on('success', () => resolve())
+      publication.on('error', (err: Error) => reject(err))
+      publication.on('return', () => resolve()) // no queue bound yet: nothing to deliver to, not an error
+      publication.on('paused', () => {
+        publication.abort()
+        reject(new Error('message broker connection lost; publication aborted'))
+      })
+    })
+  }
+
+  /** Consumes this gateway's hub queue; each message is acknowledged after `handler` returns. */
+  async consumeHub(handler: (delivery: Delivery) => void): Promise<void> {
+    const broker = this.broker
+    if (!broker) throw new Error('message broker not connected')
+    const subscription = await broker.subscribe('hub')
+    subscription.on('message', (message, content, ackOrNack) => {
+      try {
+        handler({ routingKey: message.fields.routingKey, content })
+      } finally {
+        ackOrNack()
+      }
+    })
+    subscription.on('error', (err: Error) => this.opts.log.warn({ err }, 'hub subscription error'))
+    subscription.on('invalid_content', (err: Error, _m, ackOrNack) => {
+      this.opts.log.warn({ err }, 'dropping an unparseable message')
+      ackOrNack(err, { strategy: 'nack', requeue: false } as never)
+    })
+  }
+
+  /**
+   * Depth and consumer count of each named queue, asked of the broker on a
+   * separate connection (queues that do not exist are left out).
+   */
+  async queueStats(names: string[]): Promise<Record<string, { messages: number; consumers: number }>> {
+    const out: Record<string, { messages: number; consumers: number }> = {}
+    if (!this.connected) return out
+    this.statsConnection ??= amqplib.connect(this.opts.url).then((c) => {
+      c.on('error', () => undefined)
+      c.on('close', () => (this.statsConnection = undefined))
+      return c
+    })
+    try {
+      const connection = await this.statsConnection
+      for (const name of names) {
+        // A failed check closes its channel, so each queue gets its own.
+        const channel = await connection.createChannel()
+        channel.on('error', () => undefined)
+        try {
+          const q = await channel.checkQueue(name)
+          out[name] = { messages: q.messageCount, consumers: q.consumerCount }
+          await channel.close()
+        } catch {
+          // missing queue: nothing to report
+        }
+      }
+    } catch (err) {
+      this.statsConnection = undefined
+      this.opts.log.warn({ err: (err as Error).message }, 'cannot read queue stats')
+    }
+    return out
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    const stats = this.statsConnection
+    this.statsConnection = undefined
+    if (stats) await (await stats.catch(() => undefined))?.close().catch(() => undefined)
+    const broker = this.broker
+    this.broker = undefined
+    if (broker) await broker.shutdown().catch((err: unknown) => this.opts.log.warn({ err }, 'broker shutdown failed'))
+  }
+}

@@ -1,0 +1,206 @@
+import t from 'tap'
+import { bearer, testGateway } from '../testing/harness.js'
+import { createServer } from './server.js'
+
+// The contract's error body and x-request-id, checked through the real app.
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+
+t.test('error bodies and request ids on the real gateway', async (t) => {
+  const gw = await testGateway(t)
+  const { app } = gw
+
+  t.test('unknown route is 404 not_found with the error shape', async (t) => {
+    const res = await app.inject({ method: 'GET', url: '/api/v1/nothing-here?x=1' })
+    t.equal(res.statusCode, 404)
+    t.match(res.headers['content-type'], /^application\/json/)
+    const body = res.json()
+    t.same(Object.keys(body).sort(), ['code', 'error', 'message', 'statusCode'])
+    t.equal(body.statusCode, 404)
+    t.equal(body.error, 'Not Found')
+    t.equal(body.code, 'not_found')
+    t.type(body.message, 'string')
+    t.ok(body.message.length > 0)
+    t.match(res.headers['x-request-id'], UUID, '404 carries a generated x-request-id')
+  })
+
+  t.test('malformed JSON is 400 validation_failed with details', async (t) => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"email": "a@example.com", "password": ',
+    })
+    t.equal(res.statusCode, 400)
+    const body = res.json()
+    t.equal(body.statusCode, 400)
+    t.equal(body.error, 'Bad Request')
+    t.equal(body.code, 'validation_failed')
+    t.type(body.message, 'string')
+    t.ok(Array.isArray(body.details) && body.details.length > 0, 'details is a non-empty list')
+    for (const d of body.details) {
+      t.type(d.path, 'string')
+      t.type(d.message, 'string')
+    }
+    t.ok(res.headers['x-request-id'], '400 carries x-request-id')
+  })
+
+  t.test('empty JSON body is 400 validation_failed', async (t) => {
+    const res = await app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: { 'content-type': 'application/json' }, payload: '' })
+    t.equal(res.statusCode, 400)
+    t.equal(res.json().code, 'validation_failed')
+  })
+
+  t.test('a body over 1 MB is 413 payload_too_large', async (t) => {
+    const payload = JSON.stringify({ email: 'a@example.com', password: 'x'.repeat(1_100_000) })
+    const res = await app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: { 'content-type': 'application/json' }, payload })
+    t.equal(res.statusCode, 413)
+    const body = res.json()
+    t.equal(body.statusCode, 413)
+    t.equal(body.error, 'Payload Too Large')
+    t.equal(body.code, 'payload_too_large')
+    t.type(body.message, 'string')
+    t.ok(res.headers['x-request-id'])
+  })
+
+  t.test('text/plain on a JSON route is 415 unsupported_media_type', async (t) => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      headers: { 'content-type': 'text/plain' },
+      payload: '{"email":"a@example.com","password":"whatever1"}',
+    })
+    t.equal(res.statusCode, 415)
+    const body = res.json()
+    t.equal(body.statusCode, 415)
+    t.equal(body.error, 'Unsupported Media Type')
+    t.equal(body.code, 'unsupported_media_type')
+    t.type(body.message, 'string')
+    t.ok(res.headers['x-request-id'])
+  })
+
+  t.test('an unknown content type is 415 too', async (t) => {
+    const res = await app.inject({ method: 'POST', url: '/api/v1/auth/register', headers: { 'content-type': 'application/xml' }, payload: '<a/>' })
+    t.equal(res.statusCode, 415)
+    t.equal(res.json().code, 'unsupported_media_type')
+  })
+
+  t.test('validation lists every failing body field', async (t) => {
+    const res = await app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { email: 'not-an-email', password: 'short' } })
+    t.equal(res.statusCode, 400)
+    const body = res.json()
+    t.equal(body.code, 'validation_failed')
+    t.equal(body.error, 'Bad Request')
+    const paths = (body.details as Array<{ path: string; message: string }>).map((d) => d.path).sort()
+    t.same(paths, ['/email', '/name', '/password'], 'one detail per failing field')
+    for (const d of body.details) t.ok(d.message.length > 0, `${d.path} has a message`)
+    t.ok(body.message.length > 0)
+  })
+
+  t.test('missing fields on login are listed with their paths', async (t) => {
+    const res = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: {} })
+    t.equal(res.statusCode, 400)
+    const paths = (res.json().details as Array<{ path: string }>).map((d) => d.path).sort()
+    t.same(paths, ['/email', '/password'])
+  })
+
+  t.test('nested body fields have nested paths', async (t) => {
+    const admin = await gw.user('admin')
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/packages',
+      headers: bearer(admin.token),
+      payload: { sender: { name: 'Shop' }, recipient: { name: '' }, origin: { lat: 91, lng: 0 } },
+    })
+    t.equal(res.statusCode, 400)
+    const paths = (res.json().details as Array<{ path: string }>).map((d) => d.path).sort()
+    t.same(paths, ['/origin/lat', '/recipient/name'])
+  })
+
+  t.test('querystring failures are prefixed with /query', async (t) => {
+    const admin = await gw.user('admin')
+    const res = await app.inject({ method: 'GET', url: '/api/v1/packages?limit=0', headers: bearer(admin.token) })
+    t.equal(res.statusCode, 400)
+    const body = res.json()
+    t.equal(body.code, 'validation_failed')
+    t.same(body.details.map((d: { path: string }) => d.path), ['/query/limit'])
+    const ok = await app.inject({ method: 'GET', url: '/api/v1/packages?limit=1', headers: bearer(admin.token) })
+    t.equal(ok.statusCode, 200, 'a valid limit passes')
+  })
+
+  t.test('401 and 403 have the error shape', async (t) => {
+    const anon = await app.inject({ method: 'GET', url: '/api/v1/auth/me' })
+    t.equal(anon.statusCode, 401)
+    t.match(anon.json(), { statusCode: 401, error: 'Unauthorized', code: 'unauthorized' })
+    t.ok(anon.headers['x-request-id'])
+    const customer = await gw.user('customer')
+    const denied = await app.inject({ method: 'POST', url: '/api/v1/users', headers: bearer(customer.token), payload: {} })
+    t.equal(denied.statusCode, 403)
+    t.match(denied.json(), { statusCode: 403, error: 'Forbidden', code: 'forbidden' })
+  })
+
+  t.test('a safe incoming x-request-id is echoed unchanged', async (t) => {
+    for (const id of ['abc-123', 'req_42.retry:1', 'a'.repeat(128)]) {
+      const res = await app.inject({ method: 'GET', url: '/api/v1/health', headers: { 'x-request-id': id } })
+      t.equal(res.statusCode, 200)
+      t.equal(res.headers['x-request-id'], id)
+    }
+    const notFound = await app.inject({ method: 'GET', url: '/nope', headers: { 'x-request-id': 'trace-404' } })
+    t.equal(notFound.statusCode, 404)
+    t.equal(notFound.headers['x-request-id'], 'trace-404', 'kept on 404')
+    const bad = await app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: { 'x-request-id': 'trace-400' }, payload: {} })
+    t.equal(bad.statusCode, 400)
+    t.equal(bad.headers['x-request-id'], 'trace-400', 'kept on 400')
+  })
+
+  t.test('an unsafe incoming x-request-id is replaced by a generated one', async (t) => {
+    for (const id of ['has spaces in it', 'x'.repeat(300), '<script>', 'line\tbreak']) {
+      const res = await app.inject({ method: 'GET', url: '/api/v1/health', headers: { 'x-request-id': id } })
+      t.equal(res.statusCode, 200)
+      t.not(res.headers['x-request-id'], id)
+      t.match(res.headers['x-request-id'], UUID, `"${id.slice(0, 20)}" replaced by a uuid`)
+    }
+  })
+
+  t.test('each request gets its own id', async (t) => {
+    const a = await app.inject({ method: 'GET', url: '/api/v1/health' })
+    const b = await app.inject({ method: 'GET', url: '/api/v1/health' })
+    t.match(a.headers['x-request-id'], UUID)
+    t.not(a.headers['x-request-id'], b.headers['x-request-id'])
+  })
+})
+
+t.test('a 5xx never leaks internals', async (t) => {
+  const lines: string[] = []
+  const app = await createServer({
+    logLevel: 'error',
+    bodyLimit: 1_048_576,
+    version: '0.0.0-test',
+    logger: { level: 'error', stream: { write: (line: string) => void lines.push(line) } },
+  })
+  t.teardown(() => app.close())
+  app.get('/boom', async () => {
+    throw new Error('secret db detail')
+  })
+  app.get('/boom-status', async () => {
+    throw Object.assign(new Error('secret upstream detail'), { statusCode: 502 })
+  })
+  await app.ready()
+
+  const res = await app.inject({ method: 'GET', url: '/boom', headers: { 'x-request-id': 'trace-500' } })
+  t.equal(res.statusCode, 500)
+  const body = res.json()
+  t.same(Object.keys(body).sort(), ['code', 'error', 'message', 'statusCode'])
+  t.equal(body.statusCode, 500)
+  t.equal(body.error, 'Internal Server Error')
+  t.equal(body.code, 'internal')
+  t.notMatch(res.body, 'secret', 'the body does not carry the detail')
+  t.notMatch(res.body, 'stack')
+  t.equal(res.headers['x-request-id'], 'trace-500', '500 carries x-request-id')
+  t.ok(lines.some((l) => l.includes('secret db detail') && l.includes('"requestId":"trace-500"')), 'the log line has the detail and the request id')
+
+  const other = await app.inject({ method: 'GET', url: '/boom-status' })
+  t.equal(other.statusCode, 500)
+  t.equal(other.json().code, 'internal')
+  t.notMatch(other.body, 'secret')
+})

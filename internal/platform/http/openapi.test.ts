@@ -1,0 +1,111 @@
+import t from 'tap'
+import { testGateway } from '../testing/harness.js'
+
+// The OpenAPI document at /docs/json must describe the contract's routes implemented so far.
+
+const CONTRACT_PATHS: Record<string, string[]> = {
+  '/api/v1/auth/register': ['post'],
+  '/api/v1/auth/login': ['post'],
+  '/api/v1/auth/refresh': ['post'],
+  '/api/v1/auth/logout': ['post'],
+  '/api/v1/auth/token': ['post'],
+  '/api/v1/auth/me': ['get'],
+  '/api/v1/users': ['post'],
+  '/api/v1/service-clients': ['post'],
+  '/api/v1/packages': ['post', 'get'],
+  '/api/v1/packages/{trackingNumber}': ['get', 'patch', 'delete'],
+  '/api/v1/packages/{trackingNumber}/status': ['post'],
+  '/api/v1/packages/{trackingNumber}/events': ['get'],
+  '/api/v1/me/trackings': ['post', 'get'],
+  '/api/v1/me/trackings/{trackingNumber}': ['delete'],
+  '/api/v1/track/{trackingNumber}': ['get'],
+  '/api/v1/health': ['get'],
+  '/api/v1/health/ready': ['get'],
+}
+
+interface Operation {
+  responses?: Record<string, { description?: string; content?: Record<string, { schema?: unknown }> }>
+  parameters?: Array<{ in: string; name: string }>
+}
+
+function refsIn(value: unknown, out: string[] = []): string[] {
+  if (Array.isArray(value)) for (const v of value) refsIn(v, out)
+  else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if (k === '$ref' && typeof v === 'string') out.push(v)
+      else refsIn(v, out)
+    }
+  }
+  return out
+}
+
+t.test('OpenAPI document and UI', async (t) => {
+  const { app } = await testGateway(t)
+  const res = await app.inject({ method: 'GET', url: '/docs/json' })
+  t.equal(res.statusCode, 200)
+  t.match(res.headers['content-type'], /^application\/json/)
+  const doc = res.json() as {
+    openapi: string
+    info: { title: string; version: string }
+    paths: Record<string, Record<string, Operation>>
+    components: { schemas: Record<string, unknown> }
+  }
+  t.equal(doc.openapi, '3.1.0')
+  t.type(doc.info.title, 'string')
+  t.type(doc.info.version, 'string')
+
+  t.test('every contract path is documented with a response schema', async (t) => {
+    for (const [path, methods] of Object.entries(CONTRACT_PATHS)) {
+      const item = doc.paths[path]
+      t.ok(item, `${path} is documented`)
+      if (!item) continue
+      for (const method of methods) {
+        const op = item[method]
+        t.ok(op, `${method.toUpperCase()} ${path} is documented`)
+        const responses = op?.responses ?? {}
+        const success = Object.entries(responses).filter(([code]) => /^2\d\d$/.test(code))
+        t.ok(success.length > 0, `${method.toUpperCase()} ${path} declares a success response`)
+        for (const [code, r] of success) {
+          const schema = r.content?.['application/json']?.schema
+          if (code === '204') t.notOk(schema, `${method.toUpperCase()} ${path} 204 has no body`)
+          else t.ok(schema, `${method.toUpperCase()} ${path} ${code} has a JSON schema`)
+        }
+        if (path.includes('{trackingNumber}')) {
+          t.ok(op?.parameters?.some((p) => p.in === 'path' && p.name === 'trackingNumber'), `${path} declares its path parameter`)
+        }
+      }
+    }
+  })
+
+  t.test('failures reference the shared Error schema', async (t) => {
+    const error = doc.components.schemas.Error as { type: string; required: string[]; properties: Record<string, unknown> }
+    t.ok(error, 'components.schemas.Error exists')
+    t.equal(error.type, 'object')
+    t.same([...error.required].sort(), ['code', 'error', 'message', 'statusCode'])
+    t.ok(error.properties.details, 'details is part of the shape')
+    const login = doc.paths['/api/v1/auth/login']!.post!.responses!
+    const fourXx = Object.entries(login).find(([code]) => code.toLowerCase() === '4xx')?.[1]
+    t.same(fourXx?.content?.['application/json']?.schema, { $ref: '#/components/schemas/Error' })
+  })
+
+  t.test('every $ref resolves to a component', async (t) => {
+    const refs = [...new Set(refsIn(doc))]
+    t.ok(refs.length > 0)
+    for (const ref of refs) {
+      const m = /^#\/components\/schemas\/(.+)$/.exec(ref)
+      t.ok(m && doc.components.schemas[m[1]!], `${ref} resolves`)
+    }
+  })
+
+  t.test('/docs serves the interactive UI', async (t) => {
+    let page = await app.inject({ method: 'GET', url: '/docs' })
+    for (let hops = 0; page.statusCode >= 300 && page.statusCode < 400 && hops < 3; hops++) {
+      const location = String(page.headers.location)
+      page = await app.inject({ method: 'GET', url: location.startsWith('/') ? location : `/docs/${location.replace(/^\.\//, '')}` })
+    }
+    t.equal(page.statusCode, 200)
+    t.match(page.headers['content-type'], /^text\/html/)
+    t.match(page.body, /swagger/i)
+    t.ok(page.headers['x-request-id'])
+  })
+})

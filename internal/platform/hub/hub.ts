@@ -1,0 +1,90 @@
+/**
+ * A subscriber of the hub: one WebSocket connection, or anything that can take a
+ * message. `deliver` must not throw and must not block; it owns its own buffering.
+ */
+export interface Subscriber<M> {
+  readonly id: number
+  deliver(channel: string, message: M): void
+}
+
+const SHARDS = 16
+
+function shardOf(channel: string): number {
+  let h = 2166136261
+  for (let i = 0; i < channel.length; i++) h = Math.imul(h ^ channel.charCodeAt(i), 16777619)
+  return (h >>> 0) % SHARDS
+}
+
+/**
+ * In-process channel registry between consumed events and connections. Channels
+ * live in sharded maps so that a busy channel set does not become one huge map.
+ * Guarantees: a message published to a channel reaches every subscriber registered
+ * at that moment, in publish order per channel; publish never waits on a
+ * subscriber. Not thread-shared: one event loop owns it.
+ */
+export class Hub<M> {
+  private readonly shards: Array<Map<string, Set<Subscriber<M>>>> = Array.from({ length: SHARDS }, () => new Map())
+  private subscriptionCount = 0
+  // Live channels per kind (the part before ':'), so routing can skip a kind nobody listens to.
+  private readonly kinds = new Map<string, number>()
+  delivered = 0
+
+  subscribe(channel: string, subscriber: Subscriber<M>): boolean {
+    const shard = this.shards[shardOf(channel)]!
+    let set = shard.get(channel)
+    if (!set) {
+      shard.set(channel, (set = new Set()))
+      this.countKind(channel, 1)
+    }
+    if (set.has(subscriber)) return false
+    set.add(subscriber)
+    this.subscriptionCount++
+    return true
+  }
+
+  unsubscribe(channel: string, subscriber: Subscriber<M>): boolean {
+    const shard = this.shards[shardOf(channel)]!
+    const set = shard.get(channel)
+    if (!set?.delete(subscriber)) return false
+    if (set.size === 0) {
+      shard.delete(channel)
+      this.countKind(channel, -1)
+    }
+    this.subscriptionCount--
+    return true
+  }
+
+  publish(channel: string, message: M): number {
+    const set = this.shards[shardOf(channel)]!.get(channel)
+    if (!set) return 0
+    for (const subscriber of set) subscriber.deliver(channel, message)
+    this.delivered += set.size
+    return set.size
+  }
+
+  hasSubscribers(channel: string): boolean {
+    return (this.shards[shardOf(channel)]!.get(channel)?.size ?? 0) > 0
+  }
+
+  /** Channels with at least one subscriber whose name starts with the prefix. */
+  channels(prefix = ''): string[] {
+    const out: string[] = []
+    for (const shard of this.shards) for (const name of shard.keys()) if (name.startsWith(prefix)) out.push(name)
+    return out
+  }
+
+  /** True when any channel of the kind (`user` for `user:...`) has a subscriber. */
+  hasKind(kind: string): boolean {
+    return (this.kinds.get(kind) ?? 0) > 0
+  }
+
+  private countKind(channel: string, delta: number): void {
+    const colon = channel.indexOf(':')
+    const kind = colon < 0 ? channel : channel.slice(0, colon)
+    this.kinds.set(kind, (this.kinds.get(kind) ?? 0) + delta)
+  }
+
+  get subscriptions(): number {
+    return this.subscriptionCount
+  }
+}

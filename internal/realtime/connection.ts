@@ -1,0 +1,158 @@
+import type { Subscriber } from '../platform/hub/hub.js'
+import type { EventEnvelope } from './envelope.js'
+
+/** What the hub carries: the event already serialized for one channel, plus what ordering needs. */
+export interface ChannelMessage {
+  trackingNumber: string
+  /** Durable events only; live-only events (locations) have none and skip ordering. */
+  seq?: number
+  json: string
+}
+
+/** Reads the durable event log to fill gaps (the exact events a client missed). */
+export interface EventLog {
+  /** Durable events of the package with seq > afterSeq, in seq order. */
+  since(trackingNumber: string, afterSeq: number): Promise<EventEnvelope[]>
+}
+
+/** The socket side of a connection: what the protocol needs from `ws`. */
+export interface Outlet {
+  send(data: string): void
+  readonly bufferedAmount: number
+  close(code: number, reason: string): void
+}
+
+interface ChannelState {
+  /** Last seq sent on this channel, per package (one entry for package:/track:, many for user:/all). */
+  cursors: Map<string, number>
+  /** While filling a gap from the log, live messages wait here in arrival order. */
+  buffer: ChannelMessage[] | undefined
+  serialize: (env: EventEnvelope) => string
+}
+
+export interface ConnectionOptions {
+  id: number
+  outlet: Outlet
+  log: EventLog
+  /** Close with 1013 when the socket's unsent bytes pass this. */
+  maxBufferedBytes: number
+  /** Close with 1013 when a channel has this many messages waiting behind a gap fill. */
+  maxPending?: number
+  onError?: (err: unknown) => void
+}
+
+/**
+ * One WebSocket client's subscriptions. Per channel and package it remembers the
+ * last durable seq sent and guarantees the client sees seq+1, seq+2, ... with no
+ * gap and no duplicate: older or repeated seqs are dropped; a jump ahead is filled
+ * from the event log before the live event is sent.
+ */
+export class Connection implements Subscriber<ChannelMessage> {
+  readonly id: number
+  private readonly channels = new Map<string, ChannelState>()
+  closed = false
+  sent = 0
+
+  constructor(private readonly opts: ConnectionOptions) {
+    this.id = opts.id
+  }
+
+  /**
+   * Starts a channel in catching-up mode: live messages are buffered until
+   * `resume` has sent the history, so nothing that happens meanwhile is lost.
+   */
+  open(channel: string, serialize: (env: EventEnvelope) => string): void {
+    this.channels.set(channel, { cursors: new Map(), buffer: [], serialize })
+  }
+
+  has(channel: string): boolean {
+    return this.channels.has(channel)
+  }
+
+  get channelNames(): string[] {
+    return [...this.channels.keys()]
+  }
+
+  close(channel: string): void {
+    this.channels.delete(channel)
+  }
+
+  /**
+   * Sends the history after `since` (when given) for the channel's package, then
+   * whatever was buffered, then goes live. `currentSeq` is where a client without
+   * `since` starts.
+   */
+  async resume(channel: string, trackingNumber: string | undefined, currentSeq: number | undefined, since: number | undefined): Promise<void> {
+    const state = this.channels.get(channel)
+    if (!state) return
+    if (trackingNumber !== undefined && currentSeq !== undefined) {
+      const from = since !== undefined && since < currentSeq ? since : currentSeq
+      state.cursors.set(trackingNumber, from)
+      if (from < currentSeq) await this.fill(state, trackingNumber, from)
+    }
+    await this.drain(channel, state)
+  }
+
+  deliver(channel: string, message: ChannelMessage): void {
+    const state = this.channels.get(channel)
+    if (!state || this.closed) return
+    if (state.buffer) {
+      state.buffer.push(message)
+      if (state.buffer.length > (this.opts.maxPending ?? 10_000)) this.tooSlow()
+      return
+    }
+    if (message.seq === undefined) return this.send(message.json)
+    const last = state.cursors.get(message.trackingNumber)
+    if (last === undefined || message.seq === last + 1) {
+      state.cursors.set(message.trackingNumber, message.seq)
+      return this.send(message.json)
+    }
+    if (message.seq <= last) return
+    // A gap: fetch what is missing, then continue with this message and anything after it.
+    state.buffer = [message]
+    void this.fill(state, message.trackingNumber, last)
+      .then(() => this.drain(channel, state))
+      .catch((err: unknown) => this.opts.onError?.(err))
+  }
+
+  private async fill(state: ChannelState, trackingNumber: string, after: number): Promise<void> {
+    const missing = await this.opts.log.since(trackingNumber, after)
+    for (const env of missing) {
+      if (this.closed) return
+      const last = state.cursors.get(trackingNumber) ?? after
+      if (env.seq === undefined || env.seq <= last) continue
+      state.cursors.set(trackingNumber, env.seq)
+      this.send(state.serialize(env))
+    }
+  }
+
+  private async drain(channel: string, state: ChannelState): Promise<void> {
+    while (state.buffer && state.buffer.length > 0 && !this.closed) {
+      const pending = state.buffer
+      state.buffer = undefined
+      const rest = pending.splice(0)
+      for (let i = 0; i < rest.length; i++) {
+        this.deliver(channel, rest[i]!)
+        if (state.buffer) {
+          // deliver() hit a gap and started a fill; the remaining messages queue behind it.
+          ;(state.buffer as ChannelMessage[]).push(...rest.slice(i + 1))
+          return
+        }
+      }
+    }
+    if (state.buffer && state.buffer.length === 0) state.buffer = undefined
+  }
+
+  send(json: string): void {
+    if (this.closed) return
+    if (this.opts.outlet.bufferedAmount > this.opts.maxBufferedBytes) return this.tooSlow()
+    this.opts.outlet.send(json)
+    this.sent++
+  }
+
+  private tooSlow(): void {
+    if (this.closed) return
+    this.closed = true
+    this.opts.outlet.close(1013, 'client too slow: reconnect and resume with since')
+  }
+}

@@ -1,0 +1,167 @@
+import type pg from 'pg'
+import { withTx } from '../platform/db/postgres.js'
+import type { EventEnvelope } from './envelope.js'
+
+export interface OutboxPublisher {
+  /** Resolves once the broker confirmed the event; rejects otherwise. */
+  publish(routingKey: string, envelope: EventEnvelope, messageId: string): Promise<void>
+  readonly connected: boolean
+}
+
+export interface RelayOptions {
+  pool: pg.Pool
+  publisher: OutboxPublisher
+  log: { warn(o: object, m: string): void; error(o: object, m: string): void }
+  batchSize?: number
+  /** Periodic sweep, in case a notification was missed. */
+  sweepMs?: number
+}
+
+interface Row {
+  id: string
+  package_id: string
+  seq: number
+  type: EventEnvelope['type']
+  tracking_number: string
+  occurred_at: Date
+  recorded_at: Date
+  data: Record<string, unknown>
+}
+
+/**
+ * Publishes unpublished rows of the package event log to the broker and stamps
+ * them published, in the same transaction that locked them. Woken by LISTEN/NOTIFY
+ * and by a periodic sweep. Gateways share the work with FOR UPDATE SKIP LOCKED; a
+ * package's events are published only from its lowest unpublished seq upwards, so
+ * one package's events never overtake each other even across relays.
+ * Delivery is at-least-once: a crash between confirm and commit republishes, and
+ * consumers drop seqs they have already passed.
+ */
+export class OutboxRelay {
+  private listener: pg.PoolClient | undefined
+  private timer: NodeJS.Timeout | undefined
+  private running: Promise<void> | undefined
+  private again = false
+  private stopped = false
+  published = 0
+
+  constructor(private readonly opts: RelayOptions) {}
+
+  async start(): Promise<void> {
+    this.timer = setInterval(() => this.kick(), this.opts.sweepMs ?? 1_000)
+    this.timer.unref()
+    await this.listen()
+    this.kick()
+  }
+
+  private async listen(): Promise<void> {
+    if (this.stopped) return
+    try {
+      const client = await this.opts.pool.connect()
+      client.on('notification', () => this.kick())
+      client.on('error', () => {
+        // The connection broke: drop it and listen again; the sweep covers the gap.
+        client.release(true)
+        this.listener = undefined
+        setTimeout(() => void this.listen(), 1_000).unref()
+      })
+      await client.query('LISTEN delivertrack_outbox')
+      this.listener = client
+    } catch (err) {
+      this.opts.log.warn({ err }, 'outbox relay cannot LISTEN; relying on the sweep')
+      setTimeout(() => void this.listen(), 1_000).unref()
+    }
+  }
+
+  /** Runs a drain now, or right after the one in progress. */
+  kick(): void {
+    if (this.stopped) return
+    if (this.running) {
+      this.again = true
+      return
+    }
+    this.running = this.drain().finally(() => {
+      this.running = undefined
+      if (this.again) {
+        this.again = false
+        this.kick()
+      }
+    })
+  }
+
+  /** Waits for the drain in progress (tests and shutdown). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running
+  }
+
+  private async drain(): Promise<void> {
+    if (!this.opts.publisher.connected) return
+    try {
+      while (!this.stopped && (await this.publishBatch()) > 0);
+    } catch (err) {
+      this.opts.log.warn({ err }, 'outbox relay could not publish; will retry')
+    }
+  }
+
+  private publishBatch(): Promise<number> {
+    return withTx(this.opts.pool, async (tx) => {
+      const { rows } = await tx.query<Row>(
+        `SELECT id, package_id, seq, type, tracking_number, occurred_at, recorded_at, data FROM package_events
+         WHERE published_at IS NULL ORDER BY recorded_at, package_id, seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        [this.opts.batchSize ?? 500],
+      )
+      if (rows.length === 0) return 0
+      const packageIds = [...new Set(rows.map((r) => r.package_id))]
+      const { rows: lowest } = await tx.query<{ package_id: string; min: number }>(
+        `SELECT package_id, min(seq)::bigint AS min FROM package_events
+         WHERE published_at IS NULL AND package_id = ANY($1::uuid[]) GROUP BY package_id`,
+        [packageIds],
+      )
+      const next = new Map(lowest.map((l) => [l.package_id, Number(l.min)]))
+      rows.sort((a, b) => (a.package_id === b.package_id ? a.seq - b.seq : a.package_id < b.package_id ? -1 : 1))
+      const ready: Row[] = []
+      for (const row of rows) {
+        // Publish only an unbroken run from the package's lowest unpublished seq.
+        if (next.get(row.package_id) !== row.seq) continue
+        ready.push(row)
+        next.set(row.package_id, row.seq + 1)
+      }
+      // Packages publish in parallel; one package's events one after another, each confirmed.
+      const byPackage = new Map<string, Row[]>()
+      for (const row of ready) byPackage.set(row.package_id, [...(byPackage.get(row.package_id) ?? []), row])
+      await Promise.all(
+        [...byPackage.values()].map(async (events) => {
+          for (const row of events) await this.opts.publisher.publish(row.type, toEnvelope(row), row.id)
+        }),
+      )
+      if (ready.length > 0) {
+        await tx.query('UPDATE package_events SET published_at = now() WHERE id = ANY($1::uuid[])', [ready.map((r) => r.id)])
+      }
+      this.published += ready.length
+      return ready.length
+    })
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true
+    if (this.timer) clearInterval(this.timer)
+    await this.idle()
+    if (this.listener) {
+      await this.listener.query('UNLISTEN *').catch(() => undefined)
+      this.listener.release()
+      this.listener = undefined
+    }
+  }
+}
+
+function toEnvelope(r: Row): EventEnvelope {
+  return {
+    id: r.id,
+    type: r.type,
+    trackingNumber: r.tracking_number,
+    seq: Number(r.seq),
+    occurredAt: r.occurred_at.toISOString(),
+    recordedAt: r.recorded_at.toISOString(),
+    data: r.data,
+  }
+}

@@ -1,0 +1,22 @@
+import { bearer, testGateway } from './internal/platform/testing/harness.js'
+const ts: Array<() => unknown> = []
+const gw = await testGateway({ teardown: (f) => ts.push(f) })
+const admin = await gw.user('admin')
+const show = async (label: string, o: any) => { const r = await gw.app.inject(o); console.log(label, r.statusCode, JSON.stringify({ rid: r.headers['x-request-id'], ct: r.headers['content-type'] }), r.body.slice(0, 300)) }
+await show('badurl', { method: 'GET', url: '/api/v1/packages/%E0%A4%A' })
+await show('badurl-root', { method: 'GET', url: '/%zz' })
+await show('limit=abc', { method: 'GET', url: '/api/v1/packages?limit=abc', headers: bearer(admin.token) })
+await show('bad tn', { method: 'GET', url: '/api/v1/packages/x', headers: bearer(admin.token) })
+await show('head', { method: 'HEAD', url: '/api/v1/health' })
+await show('no ct body', { method: 'POST', url: '/api/v1/auth/login', payload: 'abc', headers: { 'content-type': '' } })
+await show('form login', { method: 'POST', url: '/api/v1/auth/login', payload: 'email=a&password=b', headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+await show('proto', { method: 'POST', url: '/api/v1/auth/login', payload: '{"__proto__":{"x":1},"email":"a","password":"b"}', headers: { 'content-type': 'application/json' } })
+await show('json charset', { method: 'POST', url: '/api/v1/auth/login', payload: '{"email":"a","password":"b"}', headers: { 'content-type': 'application/json; charset=utf-8' } })
+await show('vnd json', { method: 'POST', url: '/api/v1/auth/login', payload: '{"email":"a","password":"b"}', headers: { 'content-type': 'application/merge-patch+json' } })
+await show('bad bearer', { method: 'GET', url: '/api/v1/auth/me', headers: { authorization: 'Basic abc' } })
+await show('expired-ish token', { method: 'GET', url: '/api/v1/auth/me', headers: bearer('a.b.c') })
+await show('patch text', { method: 'PATCH', url: '/api/v1/packages/ABCDEFGH1', headers: { ...bearer(admin.token), 'content-type': 'text/plain' }, payload: 'hi' })
+await show('delete with json body', { method: 'DELETE', url: '/api/v1/packages/ABCDEFGH1', headers: { ...bearer(admin.token) } })
+await show('post no body', { method: 'POST', url: '/api/v1/auth/logout' })
+await show('idem key array', { method: 'POST', url: '/api/v1/auth/login', headers: { 'idempotency-key': ['a', 'b'] }, payload: { email: 'a', password: 'b' } })
+for (const f of ts.reverse()) await f()

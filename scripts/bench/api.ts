@@ -1,0 +1,689 @@
+/**
+ * `npm run bench:api`: HTTP throughput and latency of the gateway's hot routes
+ * against the production build, next to the ceiling of a bare Fastify route.
+ *
+ * One run: build, (1) the ceiling (scripts/bench/bare-server.js), then the gateway
+ * (`node dist/cmd/gateway/main.js`) on a fresh database with (2) GET /track/:tn on
+ * a cache hit, (3) GET /packages/:tn with an admin JWT and (4) POST
+ * /packages/:tn/status checkpoints. Both servers run as child processes with the
+ * same NODE_ENV, node flags and log level; autocannon runs in this process.
+ * Prints a table, the target verdicts (informative), and writes the
+ * "## API (bench:api)" section of docs/benchmarks.md.
+ *
+ * Exits non-zero only when something crashes or a measured request is not 2xx.
+ *
+ * Environment (all optional):
+ *   BENCH_DURATION_S (10)        seconds measured per route
+ *   BENCH_WARMUP_S (3)           seconds of warm-up per route, not measured
+ *   BENCH_CONNECTIONS (100)      autocannon connections
+ *   BENCH_LOG_LEVEL (warn)       LOG_LEVEL of both servers
+ *   BENCH_NODE_FLAGS ('')        node flags for both servers, space-separated
+ *   BENCH_CPU_PROF_DIR           if set, both servers run with --cpu-prof into this folder
+ *   BENCH_ONLY                   comma list of ceiling,track,get,status (partial runs skip the docs)
+ *   BENCH_READ_PACKAGES (100)    packages the read routes rotate over
+ *   BENCH_WRITE_PACKAGES (200)   packages the status updates rotate over
+ *   BENCH_DB (delivertrack_bench) database dropped and created for the gateway
+ *   BENCH_PG_ADMIN_URL (postgres://postgres@127.0.0.1:5432/postgres)
+ *   BENCH_REDIS_URL (redis://127.0.0.1:6379/15) a logical database of its own; never flushed
+ *   BENCH_SKIP_BUILD=1           do not run `npm run build` first
+ *   BENCH_NO_DOCS=1              do not touch docs/benchmarks.md
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import os from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import autocannon from 'autocannon'
+import { Redis } from 'ioredis'
+import pg from 'pg'
+
+// ---------------------------------------------------------------- settings
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
+const env = process.env
+const int = (name: string, def: number) => {
+  const v = env[name]?.trim()
+  if (!v) return def
+  const n = Number(v)
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number (got "${v}")`)
+  return n
+}
+
+const S = {
+  durationS: int('BENCH_DURATION_S', 10),
+  warmupS: int('BENCH_WARMUP_S', 3),
+  connections: Math.round(int('BENCH_CONNECTIONS', 100)),
+  logLevel: env.BENCH_LOG_LEVEL?.trim() || 'warn',
+  nodeFlags: (env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean),
+  cpuProfDir: env.BENCH_CPU_PROF_DIR?.trim() ? resolve(env.BENCH_CPU_PROF_DIR.trim()) : undefined,
+  readPackages: Math.round(int('BENCH_READ_PACKAGES', 100)),
+  writePackages: Math.round(int('BENCH_WRITE_PACKAGES', 200)),
+  db: env.BENCH_DB?.trim() || 'delivertrack_bench',
+  pgAdminUrl: env.BENCH_PG_ADMIN_URL?.trim() || 'postgres://postgres@127.0.0.1:5432/postgres',
+  redisUrl: env.BENCH_REDIS_URL?.trim() || 'redis://127.0.0.1:6379/15',
+  skipBuild: env.BENCH_SKIP_BUILD === '1',
+  noDocs: env.BENCH_NO_DOCS === '1',
+}
+const PHASES = ['ceiling', 'track', 'get', 'status'] as const
+type Phase = (typeof PHASES)[number]
+const only = new Set((env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean))
+for (const p of only) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`BENCH_ONLY: unknown phase "${p}" (use ${PHASES.join(', ')})`)
+const runs = (p: Phase) => only.size === 0 || only.has(p)
+const partial = only.size > 0 || S.cpuProfDir !== undefined
+
+if (!/^[a-z_][a-z0-9_]*$/.test(S.db)) throw new Error(`BENCH_DB must be a plain identifier (got "${S.db}")`)
+for (const url of [S.pgAdminUrl, S.redisUrl]) {
+  const host = new URL(url).hostname
+  if (host !== '127.0.0.1' && host !== 'localhost') throw new Error(`benchmarks only talk to 127.0.0.1 (got ${url})`)
+}
+const gatewayDbUrl = (() => {
+  const u = new URL(S.pgAdminUrl)
+  u.pathname = `/${S.db}`
+  return u.toString()
+})()
+
+const RUN_ID = randomBytes(4).toString('hex').toUpperCase() // keeps cache keys of earlier runs out of the way
+const HOST = '127.0.0.1'
+const log = (msg: string) => console.log(`[bench:api] ${msg}`)
+
+// ---------------------------------------------------------------- child processes
+
+interface Child {
+  name: string
+  proc: ChildProcess
+  port: number
+  output: () => string
+}
+
+const children = new Set<Child>()
+
+async function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const srv = createServer()
+    srv.unref()
+    srv.on('error', fail)
+    srv.listen(0, HOST, () => {
+      const { port } = srv.address() as { port: number }
+      srv.close(() => ok(port))
+    })
+  })
+}
+
+function nodeArgs(name: string): string[] {
+  const args = [...S.nodeFlags]
+  if (S.cpuProfDir) {
+    mkdirSync(S.cpuProfDir, { recursive: true })
+    args.push('--cpu-prof', `--cpu-prof-dir=${S.cpuProfDir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`)
+  }
+  return args
+}
+
+/** Starts `node <flags> <script>` with a minimal environment plus `extra`, and waits for `readyPath` to answer 200. */
+async function startServer(name: string, script: string, extra: Record<string, string>, readyPath: string): Promise<Child> {
+  const port = await freePort()
+  const childEnv: Record<string, string> = { NODE_ENV: 'production', LOG_LEVEL: S.logLevel, HOST, PORT: String(port), ...extra }
+  for (const k of ['PATH', 'HOME', 'TZ', 'LANG', 'TMPDIR']) if (env[k]) childEnv[k] = env[k]!
+  const proc = spawn(process.execPath, [...nodeArgs(name), script], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  const keep = (b: Buffer) => {
+    out = (out + b.toString('utf8')).slice(-16_384)
+  }
+  proc.stdout!.on('data', keep)
+  proc.stderr!.on('data', keep)
+  const child: Child = { name, proc, port, output: () => out }
+  children.add(child)
+  proc.once('exit', () => children.delete(child))
+
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    if (proc.exitCode !== null || proc.signalCode !== null) {
+      throw new Error(`${name} exited during start-up (${proc.exitCode ?? proc.signalCode}):\n${out}`)
+    }
+    try {
+      const res = await fetch(`http://${HOST}:${port}${readyPath}`, { signal: AbortSignal.timeout(1_000) })
+      await res.arrayBuffer()
+      if (res.status === 200) return child
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${name} did not answer ${readyPath} within 60 s:\n${out}`)
+    await sleep(100)
+  }
+}
+
+async function stopServer(child: Child): Promise<void> {
+  const { proc } = child
+  if (proc.exitCode !== null || proc.signalCode !== null) return
+  const exited = new Promise<void>((ok) => proc.once('exit', () => ok()))
+  proc.kill('SIGTERM')
+  const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000)
+  await exited
+  clearTimeout(timer)
+}
+
+function killAllNow(): void {
+  for (const c of children) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL')
+}
+process.on('exit', killAllNow)
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    log(`${signal}: stopping the servers`)
+    killAllNow()
+    process.exit(130)
+  })
+}
+
+const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms))
+
+// ---------------------------------------------------------------- setup helpers
+
+function build(): void {
+  if (S.skipBuild) {
+    if (!existsSync(join(ROOT, 'dist/cmd/gateway/main.js'))) throw new Error('BENCH_SKIP_BUILD=1 but dist/ is missing; run npm run build')
+    log('BENCH_SKIP_BUILD=1: using the existing dist/')
+    return
+  }
+  log('npm run build')
+  const r = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' })
+  if (r.status !== 0) throw new Error(`npm run build failed (exit ${r.status ?? r.signal})`)
+}
+
+async function freshDatabase(): Promise<void> {
+  const admin = new pg.Client({ connectionString: S.pgAdminUrl })
+  await admin.connect()
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${S.db} WITH (FORCE)`)
+    await admin.query(`CREATE DATABASE ${S.db}`)
+  } finally {
+    await admin.end()
+  }
+  log(`database ${S.db} dropped and created`)
+}
+
+async function api<T>(base: string, method: string, path: string, body?: unknown, token?: string): Promise<T> {
+  const headers: Record<string, string> = {}
+  if (body !== undefined) headers['content-type'] = 'application/json'
+  if (token) headers.authorization = `Bearer ${token}`
+  const res = await fetch(`${base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
+  const text = await res.text()
+  if (res.status < 200 || res.status > 299) throw new Error(`${method} ${path} -> ${res.status}: ${text.slice(0, 500)}`)
+  return (text ? JSON.parse(text) : undefined) as T
+}
+
+/** Runs fn over items with at most `limit` in flight. */
+async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!)
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+}
+
+// ---------------------------------------------------------------- resource sampling (Linux /proc; best effort)
+
+const CLK_TCK = (() => {
+  const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })
+  const n = Number(r.stdout?.trim())
+  return Number.isFinite(n) && n > 0 ? n : 100
+})()
+const HAVE_PROC = existsSync('/proc/stat')
+
+interface Snapshot {
+  at: number
+  procs: Map<number, { comm: string; ticks: number }>
+  machineBusy: number
+  machineTotal: number
+  redis?: { calls: Map<string, number>; hits: number; misses: number }
+}
+
+function readProcs(): Map<number, { comm: string; ticks: number }> {
+  const out = new Map<number, { comm: string; ticks: number }>()
+  if (!HAVE_PROC) return out
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    try {
+      const s = readFileSync(`/proc/${name}/stat`, 'utf8')
+      const close = s.lastIndexOf(')')
+      const comm = s.slice(s.indexOf('(') + 1, close)
+      const f = s.slice(close + 2).split(' ')
+      out.set(Number(name), { comm, ticks: Number(f[11]) + Number(f[12]) })
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out
+}
+
+function readMachine(): { busy: number; total: number } {
+  if (!HAVE_PROC) return { busy: 0, total: 0 }
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!
+  const v = line.trim().split(/\s+/).slice(1).map(Number)
+  const total = v.slice(0, 8).reduce((a, b) => a + b, 0)
+  return { busy: total - (v[3] ?? 0) - (v[4] ?? 0), total }
+}
+
+async function readRedis(redis: Redis | undefined): Promise<Snapshot['redis']> {
+  if (!redis) return undefined
+  try {
+    const [cmd, stats] = await Promise.all([redis.info('commandstats'), redis.info('stats')])
+    const calls = new Map<string, number>()
+    for (const m of cmd.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) if (m[1] !== 'info') calls.set(m[1]!, Number(m[2]))
+    const num = (k: string) => Number(new RegExp(`^${k}:(\\d+)`, 'm').exec(stats)?.[1] ?? 0)
+    return { calls, hits: num('keyspace_hits'), misses: num('keyspace_misses') }
+  } catch {
+    return undefined
+  }
+}
+
+async function snapshot(redis: Redis | undefined): Promise<Snapshot> {
+  const m = readMachine()
+  return { at: performance.now(), procs: readProcs(), machineBusy: m.busy, machineTotal: m.total, redis: await readRedis(redis) }
+}
+
+interface Usage {
+  /** CPU seconds per wall second (1.0 = one core), by process group. */
+  cpu: Record<'server' | 'bench' | 'postgres' | 'redis' | 'other', number>
+  machineBusyCores: number
+  redisPerReq?: { total: number; top: string; hitsPerReq: number; missesPerReq: number }
+}
+
+function usageBetween(a: Snapshot, b: Snapshot, serverPid: number, requests: number): Usage {
+  const wall = (b.at - a.at) / 1000
+  const cpu = { server: 0, bench: 0, postgres: 0, redis: 0, other: 0 }
+  for (const [pid, after] of b.procs) {
+    const before = a.procs.get(pid)
+    const ticks = after.ticks - (before && before.comm === after.comm ? before.ticks : 0)
+    if (ticks <= 0) continue
+    const group = pid === serverPid ? 'server' : pid === process.pid ? 'bench' : after.comm === 'postgres' ? 'postgres' : after.comm.startsWith('redis-server') ? 'redis' : 'other'
+    cpu[group] += ticks / CLK_TCK / wall
+  }
+  const machineTotal = b.machineTotal - a.machineTotal
+  const usage: Usage = { cpu, machineBusyCores: machineTotal > 0 ? ((b.machineBusy - a.machineBusy) / machineTotal) * os.availableParallelism() : 0 }
+  if (a.redis && b.redis && requests > 0) {
+    const deltas: Array<[string, number]> = []
+    for (const [name, n] of b.redis.calls) {
+      const d = n - (a.redis.calls.get(name) ?? 0)
+      if (d > 0) deltas.push([name, d])
+    }
+    deltas.sort((x, y) => y[1] - x[1])
+    const total = deltas.reduce((s, [, d]) => s + d, 0)
+    usage.redisPerReq = {
+      total: total / requests,
+      top: deltas.slice(0, 4).map(([name, d]) => `${name} ${(d / requests).toFixed(2)}`).join(', ') || '-',
+      hitsPerReq: (b.redis.hits - a.redis.hits) / requests,
+      missesPerReq: (b.redis.misses - a.redis.misses) / requests,
+    }
+  }
+  return usage
+}
+
+// ---------------------------------------------------------------- measuring
+
+interface Measured {
+  key: Phase
+  label: string
+  reqPerSec: number
+  p50: number
+  p99: number
+  non2xx: number
+  errors: number
+  total: number
+  usage: Usage
+}
+
+interface Target {
+  port: number
+  method: 'GET' | 'POST'
+  paths: string[]
+  headers?: Record<string, string>
+  body?: string
+}
+
+function cannon(t: Target, durationS: number): Promise<autocannon.Result> {
+  let i = 0
+  // Every route, the ceiling included, goes through setupRequest so autocannon does the same work per request.
+  const request: autocannon.Request = {
+    method: t.method,
+    path: t.paths[0]!,
+    headers: t.headers,
+    body: t.body,
+    setupRequest: (req) => ({ ...req, path: t.paths[i++ % t.paths.length]! }),
+  }
+  return new Promise((ok, fail) => {
+    autocannon(
+      { url: `http://${HOST}:${t.port}`, connections: S.connections, duration: durationS, requests: [request], timeout: 10 },
+      (err, result) => (err ? fail(err) : ok(result)),
+    )
+  })
+}
+
+async function measure(key: Phase, label: string, target: Target, serverPid: number, redis: Redis | undefined): Promise<Measured> {
+  log(`${label}: warm-up ${S.warmupS} s`)
+  const warm = await cannon(target, S.warmupS)
+  if (warm.non2xx > 0 || warm.errors > 0) log(`  warm-up saw ${warm.non2xx} non-2xx and ${warm.errors} errors`)
+  log(`${label}: measuring ${S.durationS} s`)
+  const before = await snapshot(redis)
+  const r = await cannon(target, S.durationS)
+  const after = await snapshot(redis)
+  const total = r.requests.total
+  const m: Measured = {
+    key,
+    label,
+    reqPerSec: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    non2xx: r.non2xx,
+    errors: r.errors,
+    total,
+    usage: usageBetween(before, after, serverPid, total),
+  }
+  log(`  ${fmtInt(m.reqPerSec)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, non-2xx ${m.non2xx}, errors ${m.errors}`)
+  return m
+}
+
+// ---------------------------------------------------------------- reporting
+
+const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US')
+const fmtMs = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(2))
+const pct = (n: number) => `${Math.round(n * 100)}%`
+
+function ratioOf(m: Measured, ceiling: Measured | undefined): number | undefined {
+  if (!ceiling || m.key === 'ceiling' || m.key === 'status') return undefined
+  return m.reqPerSec / ceiling.reqPerSec
+}
+
+interface Verdict {
+  name: string
+  target: string
+  actual: string
+  pass: boolean | undefined
+}
+
+function verdicts(results: Map<Phase, Measured>): Verdict[] {
+  const ceiling = results.get('ceiling')
+  const out: Verdict[] = []
+  const track = results.get('track')
+  if (track) {
+    const r = ratioOf(track, ceiling)
+    out.push({
+      name: 'public tracking (GET /track/:tn, cache hit)',
+      target: '>= 50% of ceiling and p99 < 20 ms',
+      actual: `${r === undefined ? 'n/a' : pct(r)} of ceiling, p99 ${fmtMs(track.p99)} ms`,
+      pass: r === undefined ? undefined : r >= 0.5 && track.p99 < 20,
+    })
+  }
+  const get = results.get('get')
+  if (get) {
+    const r = ratioOf(get, ceiling)
+    out.push({
+      name: 'authenticated read (GET /packages/:tn)',
+      target: '>= 40% of ceiling',
+      actual: `${r === undefined ? 'n/a' : pct(r)} of ceiling`,
+      pass: r === undefined ? undefined : r >= 0.4,
+    })
+  }
+  const status = results.get('status')
+  if (status) {
+    out.push({
+      name: 'status updates (POST /packages/:tn/status)',
+      target: '>= 1,500 req/s and p99 < 50 ms',
+      actual: `${fmtInt(status.reqPerSec)} req/s, p99 ${fmtMs(status.p99)} ms`,
+      pass: status.reqPerSec >= 1500 && status.p99 < 50,
+    })
+  }
+  return out
+}
+
+const verdictWord = (v: Verdict) => (v.pass === undefined ? 'N/A' : v.pass ? 'PASS' : 'FAIL')
+
+function resultRows(results: Map<Phase, Measured>): string[][] {
+  const ceiling = results.get('ceiling')
+  return [...results.values()].map((m) => {
+    const r = ratioOf(m, ceiling)
+    return [m.label, fmtInt(m.reqPerSec), fmtMs(m.p50), fmtMs(m.p99), fmtInt(m.non2xx), fmtInt(m.errors), m.key === 'ceiling' ? '100%' : r === undefined ? '-' : pct(r)]
+  })
+}
+const RESULT_HEAD = ['route', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'vs ceiling']
+
+function usageRows(results: Map<Phase, Measured>): string[][] {
+  const c = (n: number) => n.toFixed(2)
+  return [...results.values()].map((m) => {
+    const u = m.usage
+    return [
+      m.label,
+      c(u.cpu.server),
+      c(u.cpu.bench),
+      c(u.cpu.postgres),
+      c(u.cpu.redis),
+      c(u.cpu.other),
+      c(u.machineBusyCores),
+      u.redisPerReq ? `${u.redisPerReq.total.toFixed(2)} (${u.redisPerReq.top})` : '-',
+    ]
+  })
+}
+const USAGE_HEAD = ['route', 'server CPU', 'autocannon CPU', 'postgres CPU', 'redis CPU', 'other CPU', 'machine busy', 'redis calls/req']
+
+function textTable(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n')
+}
+
+function mdTable(head: string[], rows: string[][]): string {
+  const esc = (s: string) => s.replaceAll('|', '\\|')
+  return [`| ${head.map(esc).join(' | ')} |`, `| ${head.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n')
+}
+
+function machineLine(): string {
+  const cpu = os.cpus()[0]?.model?.trim() || 'unknown CPU'
+  return `${os.availableParallelism()} cores (nproc), ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, ${os.platform()} ${os.release()}`
+}
+
+function settingsLine(): string {
+  return (
+    `autocannon ${S.connections} connections, ${S.warmupS} s warm-up + ${S.durationS} s measured per route; ` +
+    `servers: NODE_ENV=production, LOG_LEVEL=${S.logLevel}, node flags: ${S.nodeFlags.length ? S.nodeFlags.join(' ') : '(none)'}; ` +
+    `reads rotate over ${S.readPackages} cached packages, writes over ${S.writePackages} packages in in_transit`
+  )
+}
+
+function writeDocs(results: Map<Phase, Measured>, vs: Verdict[]): void {
+  const file = join(ROOT, 'docs', 'benchmarks.md')
+  const heading = '## API (bench:api)'
+  const body = [
+    `Measured ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} with \`npm run bench:api\` (scripts/bench/api.ts).`,
+    '',
+    `- Machine: ${machineLine()}. The load generator, the server, PostgreSQL and Redis share these cores.`,
+    `- Settings: ${settingsLine()}.`,
+    '- Ceiling: a bare Fastify `GET /` returning a small JSON (scripts/bench/bare-server.js), same process settings as the gateway.',
+    '- Rate limiting stays on for the gateway (RATE_LIMIT_MAX / RATE_LIMIT_TRACK_MAX raised so nothing is refused).',
+    '',
+    mdTable(RESULT_HEAD, resultRows(results)),
+    '',
+    'Targets (informative; the script fails only on crashes or non-2xx answers):',
+    '',
+    ...vs.map((v) => `- ${verdictWord(v)}: ${v.name}: target ${v.target}; measured ${v.actual}.`),
+    '',
+    'Where the CPU went during each measured run (CPU-seconds per second, 1.00 = one core busy; redis calls per request',
+    'from `INFO commandstats`, server-wide):',
+    '',
+    mdTable(USAGE_HEAD, usageRows(results)),
+  ].join('\n')
+
+  const intro = '# Benchmarks\n\nMeasured numbers for DeliverTrack. Each section below is written by the benchmark script named in its title; re-run the script to refresh it. Numbers from a shared 2-core machine are indicative, not absolute.\n'
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : intro
+  const lines = text.split('\n')
+  const start = lines.findIndex((l) => l.trim() === heading)
+  const section = `${heading}\n\n${body}\n`
+  let next: string
+  if (start === -1) {
+    next = `${text.trimEnd()}\n\n${section}`
+  } else {
+    const end = lines.findIndex((l, i) => i > start && /^## /.test(l))
+    const before = lines.slice(0, start).join('\n')
+    const after = end === -1 ? '' : lines.slice(end).join('\n')
+    next = `${before}${before ? '\n' : ''}${section}${after ? `\n${after}` : ''}`
+  }
+  mkdirSync(dirname(file), { recursive: true })
+  writeFileSync(file, next.endsWith('\n') ? next : `${next}\n`)
+  log(`wrote "${heading}" in docs/benchmarks.md`)
+}
+
+// ---------------------------------------------------------------- main
+
+/** Warns when other work already keeps the machine busy: the numbers would then be low and noisy. */
+async function checkQuiet(): Promise<void> {
+  if (!HAVE_PROC) return
+  const a = await snapshot(undefined)
+  await sleep(2_000)
+  const b = await snapshot(undefined)
+  const busy = usageBetween(a, b, -1, 0).machineBusyCores
+  if (busy > 0.3) {
+    log(`WARNING: the machine is already busy (${busy.toFixed(2)} of ${os.availableParallelism()} cores) before the benchmark starts; ` +
+      'numbers will be low and noisy (see "other CPU" below)')
+  }
+}
+
+async function main(): Promise<number> {
+  log(`machine: ${machineLine()}`)
+  log(`settings: ${settingsLine()}`)
+  build()
+  await checkQuiet()
+
+  const results = new Map<Phase, Measured>()
+  const sampler = new Redis(S.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 })
+  sampler.on('error', () => undefined)
+  let redis: Redis | undefined
+  try {
+    await sampler.connect()
+    redis = sampler
+  } catch (err) {
+    log(`Redis at ${S.redisUrl} is not answering (${(err as Error).message}); the gateway will fail to start`)
+  }
+
+  const trackNumbers: string[] = []
+  try {
+    // (1) the ceiling
+    if (runs('ceiling')) {
+      const bare = await startServer('bare', join(ROOT, 'scripts/bench/bare-server.js'), {}, '/')
+      try {
+        results.set('ceiling', await measure('ceiling', 'ceiling: bare Fastify GET /', { port: bare.port, method: 'GET', paths: ['/'] }, bare.proc.pid!, redis))
+      } finally {
+        await stopServer(bare)
+      }
+    }
+
+    if (runs('track') || runs('get') || runs('status')) {
+      await freshDatabase()
+      const adminEmail = 'bench-admin@example.com'
+      const adminPassword = randomBytes(12).toString('base64url')
+      const gw = await startServer(
+        'gateway',
+        join(ROOT, 'dist/cmd/gateway/main.js'),
+        {
+          DATABASE_URL: gatewayDbUrl,
+          REDIS_URL: S.redisUrl,
+          JWT_SECRET: randomBytes(24).toString('base64url'),
+          JWT_ACCESS_TTL_S: '7200',
+          ADMIN_EMAIL: adminEmail,
+          ADMIN_PASSWORD: adminPassword,
+          RATE_LIMIT_MAX: '1000000000',
+          RATE_LIMIT_TRACK_MAX: '1000000000',
+          CACHE_TTL_S: '3600',
+        },
+        '/health',
+      )
+      try {
+        const base = `http://${HOST}:${gw.port}/api/v1`
+        const login = await api<{ accessToken: string }>(base, 'POST', '/auth/login', { email: adminEmail, password: adminPassword })
+        const token = login.accessToken
+        const auth = { authorization: `Bearer ${token}` }
+
+        const readTns = Array.from({ length: S.readPackages }, (_, i) => `BR${RUN_ID}${String(i).padStart(5, '0')}`)
+        const writeTns = Array.from({ length: S.writePackages }, (_, i) => `BW${RUN_ID}${String(i).padStart(5, '0')}`)
+        trackNumbers.push(...readTns, ...writeTns)
+        log(`seeding ${readTns.length + writeTns.length} packages through the API (status in_transit)`)
+        await pool([...readTns, ...writeTns], 16, async (tn) => {
+          await api(base, 'POST', '/packages', {
+            trackingNumber: tn,
+            carrier: 'delivertrack',
+            description: 'benchmark parcel',
+            weightGrams: 1200,
+            sender: { name: 'Bench Sender', address: '1 Load Street, Testville' },
+            recipient: { name: 'Bench Recipient', address: '2 Latency Road, Testville', email: 'recipient@example.com' },
+          }, token)
+          await api(base, 'POST', `/packages/${tn}/status`, { status: 'in_transit', note: 'picked up' }, token)
+        })
+        log('warming the cache (one GET per package and route)')
+        await pool(readTns, 16, async (tn) => {
+          await api(base, 'GET', `/track/${tn}`)
+          await api(base, 'GET', `/packages/${tn}`, undefined, token)
+        })
+
+        // (2) public tracking on a cache hit
+        if (runs('track')) {
+          results.set('track', await measure('track', 'GET /api/v1/track/:tn (cache hit)', { port: gw.port, method: 'GET', paths: readTns.map((tn) => `/api/v1/track/${tn}`) }, gw.proc.pid!, redis))
+        }
+        // (3) authenticated read
+        if (runs('get')) {
+          results.set('get', await measure('get', 'GET /api/v1/packages/:tn (admin JWT)', { port: gw.port, method: 'GET', paths: readTns.map((tn) => `/api/v1/packages/${tn}`), headers: auth }, gw.proc.pid!, redis))
+        }
+        // (4) status checkpoints, in_transit -> in_transit, spread over the write packages
+        if (runs('status')) {
+          results.set('status', await measure('status', 'POST /api/v1/packages/:tn/status', {
+            port: gw.port,
+            method: 'POST',
+            paths: writeTns.map((tn) => `/api/v1/packages/${tn}/status`),
+            headers: { ...auth, 'content-type': 'application/json' },
+            body: JSON.stringify({ status: 'in_transit', note: 'checkpoint' }),
+          }, gw.proc.pid!, redis))
+        }
+        if (gw.proc.exitCode !== null) throw new Error(`the gateway exited during the run:\n${gw.output()}`)
+        const out = gw.output().trim()
+        if (out) log(`gateway output (last lines):\n${out.split('\n').slice(-10).join('\n')}`)
+      } finally {
+        await stopServer(gw)
+      }
+    }
+  } finally {
+    killAllNow()
+    if (redis) {
+      // No FLUSH: delete only this run's cache keys (rate-limit counters expire within a minute).
+      for (const tn of trackNumbers) await redis.del(`pkg:${tn}`, `track:${tn}`).catch(() => undefined)
+    }
+    sampler.disconnect()
+  }
+
+  // ---- report
+  const vs = verdicts(results)
+  console.log('')
+  console.log(textTable(RESULT_HEAD, resultRows(results)))
+  console.log('')
+  console.log('Where the CPU went (CPU-seconds per second; 1.00 = one core):')
+  console.log(textTable(USAGE_HEAD, usageRows(results)))
+  console.log('')
+  console.log('Targets (informative):')
+  for (const v of vs) console.log(`  ${verdictWord(v).padEnd(4)}  ${v.name}: target ${v.target}; measured ${v.actual}`)
+  console.log('')
+
+  if (S.noDocs || partial) log(`docs/benchmarks.md left alone (${S.noDocs ? 'BENCH_NO_DOCS=1' : 'partial or profiled run'})`)
+  else writeDocs(results, vs)
+
+  const bad = [...results.values()].filter((m) => m.non2xx > 0 || m.errors > 0)
+  if (bad.length > 0) {
+    console.error(`[bench:api] non-2xx answers or errors on: ${bad.map((m) => `${m.label} (${m.non2xx} non-2xx, ${m.errors} errors)`).join('; ')}`)
+    return 1
+  }
+  return 0
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error('[bench:api] failed:', err instanceof Error ? err.message : err)
+    killAllNow()
+    process.exit(1)
+  },
+)
