@@ -1,8 +1,9 @@
-import { createHmac, generateKeyPairSync, randomBytes } from 'node:crypto'
+import { createHmac, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { createSigner } from 'fast-jwt'
+import { DEV_JWT_SECRET } from '../config/config.js'
 import { bearer, testGateway, type TestGateway } from '../platform/testing/harness.js'
 import { ExternalTokenVerifier } from './external.js'
 
@@ -139,4 +140,14 @@ t.test('ExternalTokenVerifier accepts a PEM with escaped newlines (as .env files
   t.match(await verifier.identify(idp.sign({ sub, iss: 'https://idp.example.com/', role: 'admin' })), { role: 'customer' }, 'only the configured claim counts')
   await t.rejects(verifier.identify(idp.sign({ sub, iss: 'https://evil.example.com/' })), 'another issuer is refused when JWT_ISSUER is set')
   t.throws(() => new ExternalTokenVerifier({ roleClaim: 'role' }), 'needs a key or a JWKS URL')
+})
+
+t.test('production with only an external key accepts no token signed with the published development secret', {
+  todo: 'internal/app/gateway.ts falls back to DEV_JWT_SECRET when JWT_SECRET is unset, also in production',
+}, async (t) => {
+  const idp = identityProvider()
+  const gw = await testGateway(t, { NODE_ENV: 'production', JWT_PUBLIC_KEY: idp.publicPem, JWT_SECRET: '' })
+  const forged = createSigner({ key: DEV_JWT_SECRET, algorithm: 'HS256', iss: 'delivertrack' })({ sub: randomUUID(), role: 'admin', kind: 'user' })
+  const res = await gw.app.inject({ method: 'GET', url: '/api/v1/packages', headers: bearer(forged) })
+  t.equal(res.statusCode, 401, 'a token anyone can mint from the source code is refused')
 })

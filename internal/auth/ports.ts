@@ -13,7 +13,10 @@ export interface UserRepository {
   create(user: NewUser): Promise<User>
   findByEmail(email: string): Promise<StoredUser | null>
   findById(id: string): Promise<User | null>
-  /** Returns the user bound to an external identity, creating it on first sight (idempotent under races). */
+  /**
+   * Returns the user bound to an external identity, creating it on first sight (idempotent under races).
+   * Throws AppError conflict `conflict` when the email belongs to another account (never linked to it).
+   */
   upsertExternal(subject: string, user: Omit<NewUser, 'passwordHash' | 'externalSubject'>): Promise<User>
 }
 

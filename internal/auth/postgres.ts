@@ -53,13 +53,25 @@ export class PostgresUserRepository implements UserRepository {
 
   async upsertExternal(subject: string, user: Omit<NewUser, 'passwordHash' | 'externalSubject'>): Promise<User> {
     // The role follows the identity provider's claim on every sign-in.
-    const { rows } = await this.db.query<UserRow>(
-      `INSERT INTO users (email, name, role, external_subject) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (external_subject) DO UPDATE SET role = EXCLUDED.role, updated_at = now()
-       RETURNING ${USER_COLUMNS}`,
-      [user.email, user.name, user.role, subject],
-    )
-    return toUser(rows[0]!)
+    try {
+      const { rows } = await this.db.query<UserRow>(
+        `INSERT INTO users (email, name, role, external_subject) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (external_subject) DO UPDATE SET role = EXCLUDED.role, updated_at = now()
+         RETURNING ${USER_COLUMNS}`,
+        [user.email, user.name, user.role, subject],
+      )
+      return toUser(rows[0]!)
+    } catch (err) {
+      if (!isUniqueViolation(err, 'users_email_key')) throw err
+      // The email index is not the ON CONFLICT arbiter: either a concurrent first sight of this
+      // subject won the race, or the email belongs to another account, which we never take over.
+      const { rows } = await this.db.query<UserRow>(
+        `UPDATE users SET role = $2, updated_at = now() WHERE external_subject = $1 RETURNING ${USER_COLUMNS}`,
+        [subject, user.role],
+      )
+      if (rows[0]) return toUser(rows[0])
+      throw conflict('an account with this email already exists')
+    }
   }
 }
 

@@ -1,9 +1,10 @@
 import { Type } from 'typebox'
-import { DateTime, DateTimeOut } from '../platform/http/schemas.js'
+import { DateTimeOut } from '../platform/http/schemas.js'
 
 export const Email = Type.String({ format: 'email', maxLength: 254 })
 export const Password = Type.String({ minLength: 8, maxLength: 200 })
-export const Name = Type.String({ minLength: 1, maxLength: 200 })
+// At least one visible character: names are trimmed before they are stored.
+export const Name = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' })
 export const RoleSchema = Type.Union([Type.Literal('admin'), Type.Literal('operator'), Type.Literal('customer'), Type.Literal('driver')])
 
 export const UserSchema = Type.Object(

@@ -169,7 +169,8 @@ export class AuthService {
 }
 
 function parseRefreshToken(token: string): { id: string; secret: string } | null {
-  const match = /^([0-9a-f-]{36})\.([A-Za-z0-9_-]{20,100})$/.exec(token)
+  // A strict UUID: anything looser reaches Postgres' uuid cast and fails as a 500.
+  const match = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.([A-Za-z0-9_-]{20,100})$/i.exec(token)
   return match ? { id: match[1]!, secret: match[2]! } : null
 }
 

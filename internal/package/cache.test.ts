@@ -2,22 +2,14 @@ import { once } from 'node:events'
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import { buildGateway } from '../app/gateway.js'
 import { createRedis, type Redis } from '../platform/cache/redis.js'
-import { testGateway, type TestGateway } from '../platform/testing/harness.js'
+import { testGateway, type TestGateway, type TestLike } from '../platform/testing/harness.js'
 import { api } from './fixtures.test.js'
 
-type Tap = Parameters<Parameters<typeof t.test>[1]>[0]
-
 /** A second gateway on the same isolated database, talking to Redis through `redis`. */
-async function sibling(t: Tap, gw: TestGateway, redis: Redis) {
-  const other = await buildGateway({ config: gw.config, pool: gw.pool, redis })
-  await other.app.ready()
-  t.teardown(async () => {
-    await other.app.close()
-    redis.disconnect()
-  })
-  return other
+async function sibling(t: TestLike, gw: TestGateway, redis: Redis): Promise<TestGateway> {
+  t.teardown(() => redis.disconnect())
+  return testGateway(t, {}, { shared: { schema: gw.schema, pool: gw.pool, keyPrefix: gw.keyPrefix, urls: gw.urls, redis } })
 }
 
 /** A port nothing listens on. */

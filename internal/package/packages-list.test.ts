@@ -63,6 +63,31 @@ t.test('listing packages', async (t) => {
     await gw.pool.query(`DELETE FROM packages WHERE tracking_number LIKE 'TIE%'`)
   })
 
+  t.test('rows with sub-millisecond created_at (the column default now()) page exactly once', async (t) => {
+    // PostgreSQL keeps microseconds (a writer relying on the column's DEFAULT now() stores them);
+    // seven rows within one millisecond, as such a writer could produce.
+    const ids: string[] = []
+    for (let i = 1; i <= 7; i++) {
+      const { rows } = await gw.pool.query<{ id: string }>(
+        `INSERT INTO packages (tracking_number, status, carrier, sender, recipient, created_at)
+         VALUES ($1, 'pending', 'delivertrack', '{"name":"s"}', '{"name":"r"}', $2::timestamptz) RETURNING id`,
+        [`MICRO${String(i).padStart(5, '0')}`, `2031-05-06T07:08:09.123${i}00Z`],
+      )
+      ids.push(rows[0]!.id)
+    }
+    for (const limit of [1, 3]) {
+      const seen: string[] = []
+      let cursor: string | null = null
+      do {
+        const page: { items: PackageJson[]; nextCursor: string | null } = await list(`?q=MICRO&limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`)
+        seen.push(...page.items.map((p) => p.trackingNumber))
+        cursor = page.nextCursor
+      } while (cursor && seen.length < 50)
+      t.same(seen, ['MICRO00007', 'MICRO00006', 'MICRO00005', 'MICRO00004', 'MICRO00003', 'MICRO00002', 'MICRO00001'], `limit ${limit}: all, newest first`)
+    }
+    await gw.pool.query('DELETE FROM packages WHERE id = ANY($1)', [ids])
+  })
+
   t.test('the default limit is 50 and the bounds are 1..200', async (t) => {
     for (let i = 0; i < 30; i++) await create(admin.token, { description: `filler ${i}` })
     const all = await list('')
@@ -84,6 +109,10 @@ t.test('listing packages', async (t) => {
       Buffer.from('["not a date","00000000-0000-4000-8000-000000000000"]').toString('base64url'),
       Buffer.from('["2030-01-01T00:00:00Z","not-a-uuid"]').toString('base64url'),
       Buffer.from('null').toString('base64url'),
+      Buffer.from('["2030-02-31T00:00:00Z","00000000-0000-4000-8000-000000000000"]').toString('base64url'),
+      Buffer.from('["0000-01-01T00:00:00Z","00000000-0000-4000-8000-000000000000"]').toString('base64url'),
+      Buffer.from('["2030-01-01 00:00:00","00000000-0000-4000-8000-000000000000"]').toString('base64url'),
+      Buffer.from('["2030-01-01T00:00:00.1234567Z","00000000-0000-4000-8000-000000000000"]').toString('base64url'),
     ]
     for (const cursor of forged) {
       const res = await call('GET', `/packages?cursor=${cursor}`, { token: admin.token })

@@ -146,16 +146,19 @@ export class PostgresPackageRepository implements PackageRepository {
     }
     if (filter.cursor) {
       const c = decodeCursor(filter.cursor)
-      where.push(`(p.created_at, p.id) < (${param(c.createdAt)}, ${param(c.id)})`)
+      where.push(`(p.created_at, p.id) < (${param(c.createdAt)}::timestamptz, ${param(c.id)}::uuid)`)
     }
-    const { rows } = await this.pool.query<PackageRow>(
-      `SELECT p.* FROM ${from} WHERE ${where.join(' AND ')} ORDER BY p.created_at DESC, p.id DESC LIMIT ${param(filter.limit + 1)}`,
+    // The cursor keeps created_at to the microsecond: a JS Date would round it to the
+    // millisecond and skip rows stored with finer precision (the column default now()).
+    const { rows } = await this.pool.query<PackageRow & { cursor_at: string }>(
+      `SELECT p.*, to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at
+       FROM ${from} WHERE ${where.join(' AND ')} ORDER BY p.created_at DESC, p.id DESC LIMIT ${param(filter.limit + 1)}`,
       values,
     )
-    const items = rows.slice(0, filter.limit).map(toPackage)
-    const last = items[items.length - 1]
-    const nextCursor = rows.length > filter.limit && last ? encodeCursor(last) : null
-    return { items, nextCursor }
+    const page = rows.slice(0, filter.limit)
+    const last = page[page.length - 1]
+    const nextCursor = rows.length > filter.limit && last ? encodeCursor(last.cursor_at, last.id) : null
+    return { items: page.map(toPackage), nextCursor }
   }
 
   async events(packageId: string, afterSeq = 0): Promise<PackageEvent[]> {
@@ -251,16 +254,21 @@ async function insertEvents(tx: Queryable, pkg: Package, fromSeq: number, events
   return out
 }
 
-function encodeCursor(pkg: Package): string {
-  return Buffer.from(JSON.stringify([pkg.createdAt.toISOString(), pkg.id])).toString('base64url')
+function encodeCursor(createdAt: string, id: string): string {
+  return Buffer.from(JSON.stringify([createdAt, id])).toString('base64url')
 }
 
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/
+
+/** `[createdAt (RFC 3339 UTC, up to microseconds), id]`; anything else is a 400, never a database error. */
+function decodeCursor(cursor: string): { createdAt: string; id: string } {
   try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string]
+    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown]
+    if (typeof createdAt !== 'string' || !CURSOR_TIME.test(createdAt) || typeof id !== 'string' || !/^[0-9a-f-]{36}$/.test(id)) throw new Error('bad cursor')
+    // Rejects what PostgreSQL would refuse: dates that only parse by rolling over (2030-02-31), year 0.
     const date = new Date(createdAt)
-    if (Number.isNaN(date.getTime()) || !/^[0-9a-f-]{36}$/.test(id)) throw new Error('bad cursor')
-    return { createdAt: date, id }
+    if (Number.isNaN(date.getTime()) || date.getUTCFullYear() < 1 || date.toISOString().slice(0, 19) !== createdAt.slice(0, 19)) throw new Error('bad cursor')
+    return { createdAt, id }
   } catch {
     throw invalid('/query/cursor', 'is not a cursor this API returned')
   }

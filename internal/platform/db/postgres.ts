@@ -14,10 +14,12 @@ export interface PoolOptions {
   /** Search path for every connection (tests give each file its own schema). */
   schema?: string
   applicationName?: string
+  /** Called when an idle connection fails (e.g. to log it); the pool recovers on its own. */
+  onIdleError?: (err: Error) => void
 }
 
 export function createPool(opts: PoolOptions): pg.Pool {
-  return new pg.Pool({
+  const pool = new pg.Pool({
     connectionString: opts.url,
     max: opts.max ?? 20,
     application_name: opts.applicationName ?? 'delivertrack',
@@ -25,6 +27,11 @@ export function createPool(opts: PoolOptions): pg.Pool {
     idleTimeoutMillis: 30_000,
     ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
   })
+  // An idle connection the server drops (restart, failover) is emitted as 'error';
+  // unhandled, that would kill the process. The pool discards the client and the
+  // next query reconnects; readiness reports the outage meanwhile.
+  pool.on('error', opts.onIdleError ?? (() => undefined))
+  return pool
 }
 
 /**

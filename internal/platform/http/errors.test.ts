@@ -162,6 +162,30 @@ t.test('error bodies and request ids on the real gateway', async (t) => {
     }
   })
 
+  t.test('a URL the router cannot decode still gets the error shape and an id', async (t) => {
+    const res = await app.inject({ method: 'GET', url: '/api/v1/packages/%E0%A4%A', headers: { 'x-request-id': 'trace-bad-url' } })
+    t.equal(res.statusCode, 400)
+    const body = res.json()
+    t.equal(body.statusCode, 400)
+    t.equal(body.error, 'Bad Request')
+    t.equal(body.code, 'validation_failed')
+    t.ok(Array.isArray(body.details) && body.details.length > 0)
+    t.equal(res.headers['x-request-id'], 'trace-bad-url')
+    const generated = await app.inject({ method: 'GET', url: '/%zz' })
+    t.equal(generated.statusCode, 400)
+    t.equal(generated.json().code, 'validation_failed')
+    t.match(generated.headers['x-request-id'], UUID)
+  })
+
+  t.test('an over-long path parameter is a validation error, not a bare 414', async (t) => {
+    const admin = await gw.user('admin')
+    const res = await app.inject({ method: 'GET', url: `/api/v1/packages/${'A'.repeat(150)}`, headers: bearer(admin.token) })
+    t.equal(res.statusCode, 400)
+    t.equal(res.json().code, 'validation_failed')
+    t.equal(res.json().error, 'Bad Request')
+    t.ok(res.headers['x-request-id'])
+  })
+
   t.test('each request gets its own id', async (t) => {
     const a = await app.inject({ method: 'GET', url: '/api/v1/health' })
     const b = await app.inject({ method: 'GET', url: '/api/v1/health' })

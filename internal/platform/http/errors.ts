@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http'
-import type { FastifyError, FastifyInstance } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type, type Static } from 'typebox'
 import { AppError, STATUS_BY_KIND, type ErrorDetail } from '../errors.js'
 
@@ -64,6 +64,10 @@ export function toErrorBody(err: unknown): ErrorBody {
     return errorBody(400, 'validation_failed', first ? `${first.path} ${first.message}` : 'request is invalid', details)
   }
   switch (e.code) {
+    case 'FST_ERR_BAD_URL':
+      return errorBody(400, 'validation_failed', 'the URL is not valid', [{ path: '/url', message: 'is not a valid URL' }])
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return errorBody(400, 'validation_failed', 'a path parameter is too long', [{ path: '/url', message: 'has a path parameter that is too long' }])
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return errorBody(400, 'validation_failed', 'request body is not valid JSON', [{ path: '/', message: 'is not valid JSON' }])
@@ -78,21 +82,34 @@ export function toErrorBody(err: unknown): ErrorBody {
   if (typeof e.code === 'string' && e.code.startsWith('FST_JWT_')) return errorBody(401, 'unauthorized', e.message)
   const status = e.statusCode
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    return errorBody(status, CODE_BY_STATUS[status] ?? 'validation_failed', e.message)
+    const code = CODE_BY_STATUS[status] ?? 'validation_failed'
+    // Clients read `details` on every validation_failed, so it is never missing.
+    return errorBody(status, code, e.message, code === 'validation_failed' ? [{ path: '/', message: e.message }] : undefined)
   }
   if (status === 503) return errorBody(503, 'unavailable', 'a dependency is unavailable, try again shortly')
   return errorBody(500, 'internal', 'internal error')
 }
 
+function replyWithError(err: unknown, request: FastifyRequest, reply: FastifyReply) {
+  const body = toErrorBody(err)
+  if (body.statusCode >= 500) request.log.error({ err }, 'request failed')
+  else request.log.info({ code: body.code, statusCode: body.statusCode }, body.message)
+  if (body.statusCode === 503) void reply.header('retry-after', '5')
+  return reply.code(body.statusCode).type('application/json; charset=utf-8').send(body)
+}
+
+/**
+ * Fastify's `frameworkErrors`: a URL the router cannot decode (or an over-long path
+ * parameter) fails before any hook runs, so the request id is set here as well.
+ */
+export function handleFrameworkError(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  void reply.header('x-request-id', request.id)
+  return replyWithError(err, request, reply)
+}
+
 /** Installs the one error handler and the unknown-route handler. */
 export function installErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler((err, request, reply) => {
-    const body = toErrorBody(err)
-    if (body.statusCode >= 500) request.log.error({ err }, 'request failed')
-    else request.log.info({ code: body.code, statusCode: body.statusCode }, body.message)
-    if (body.statusCode === 503) void reply.header('retry-after', '5')
-    return reply.code(body.statusCode).type('application/json; charset=utf-8').send(body)
-  })
+  app.setErrorHandler(replyWithError)
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send(errorBody(404, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}`)),
   )

@@ -4,7 +4,7 @@ import formbody from '@fastify/formbody'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { ErrorBody, installErrorHandling } from './errors.js'
+import { ErrorBody, handleFrameworkError, installErrorHandling } from './errors.js'
 
 export interface ServerOptions {
   logLevel: string
@@ -33,6 +33,7 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
       return typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID()
     },
     ajv: { customOptions: { allErrors: true, removeAdditional: true, coerceTypes: 'array', useDefaults: true } },
+    frameworkErrors: handleFrameworkError,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   }).withTypeProvider<TypeBoxTypeProvider>()

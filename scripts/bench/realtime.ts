@@ -1,0 +1,257 @@
+/**
+ * `npm run bench:realtime`: end-to-end latency of the real-time pipeline against
+ * the production build, beside the raw RabbitMQ publish-to-consume round trip
+ * measured in the same run (the floor).
+ *
+ * 1. Floor: confirmed publishes to a queue on 127.0.0.1 at the same rate, consumed
+ *    in this process; latency publish -> consume.
+ * 2. Delivery: BENCH_RT_CLIENTS WebSocket clients (default 1,000) over
+ *    BENCH_RT_PACKAGES packages (100); BENCH_RT_RATE status updates per second (500)
+ *    for BENCH_RT_DURATION_S (20) through the REST API. Each update carries a unique
+ *    note; latency is from sending the HTTP request to each client's receipt.
+ *    Delivered/expected must be 100%.
+ * 3. Idle: BENCH_RT_IDLE (10,000) subscribed connections on one gateway; its RSS
+ *    before and after, and bytes per connection.
+ * Writes the "## Real-time (bench:realtime)" section of docs/benchmarks.md.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { readFileSync, writeFileSync, existsSync } from 'node:fs'
+import { createServer } from 'node:net'
+import os from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import amqplib from 'amqplib'
+import pg from 'pg'
+import WebSocket from 'ws'
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
+const num = (name: string, def: number) => Number(process.env[name] ?? def)
+const S = {
+  clients: num('BENCH_RT_CLIENTS', 1000),
+  packages: num('BENCH_RT_PACKAGES', 100),
+  rate: num('BENCH_RT_RATE', 500),
+  durationS: num('BENCH_RT_DURATION_S', 20),
+  idle: num('BENCH_RT_IDLE', 10_000),
+  db: 'delivertrack_bench_rt',
+  pgAdmin: 'postgres://postgres@127.0.0.1:5432/postgres',
+  amqp: process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
+}
+
+const children: ChildProcess[] = []
+process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')))
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
+}
+const summary = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return { n: s.length, p50: percentile(s, 50), p95: percentile(s, 95), p99: percentile(s, 99) }
+}
+const ms = (x: number) => x.toFixed(2)
+const sleep = (n: number) => new Promise((r) => setTimeout(r, n))
+
+async function freePort(): Promise<number> {
+  return new Promise((done) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number }
+      srv.close(() => done(port))
+    })
+  })
+}
+
+/** Sends `total` items at `rate` per second in 10 ms ticks. */
+async function paced(total: number, rate: number, send: (i: number) => void): Promise<void> {
+  const start = performance.now()
+  let sent = 0
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate))
+    while (sent < due) send(sent++)
+    await sleep(10)
+  }
+}
+
+async function floor(count: number): Promise<number[]> {
+  const conn = await amqplib.connect(S.amqp)
+  const ch = await conn.createConfirmChannel()
+  const { queue } = await ch.assertQueue('', { exclusive: true, autoDelete: true })
+  const latencies: number[] = []
+  let received = 0
+  const done = new Promise<void>((resolve) => {
+    void ch.consume(queue, (msg) => {
+      if (!msg) return
+      latencies.push(performance.now() - Number(msg.content.toString()))
+      if (++received === count) resolve()
+    }, { noAck: true })
+  })
+  await paced(count, S.rate, () => ch.publish('', queue, Buffer.from(String(performance.now())), { persistent: true }, () => undefined))
+  await Promise.race([done, sleep(10_000)])
+  await conn.close()
+  return latencies
+}
+
+async function startGateway(port: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['dist/cmd/gateway/main.js'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${S.db}`,
+      REDIS_URL: 'redis://127.0.0.1:6379/14',
+      AMQP_URL: S.amqp,
+      JWT_SECRET: 'bench-secret-0123456789abcdef',
+      JWT_ACCESS_TTL_S: '86400',
+      ADMIN_EMAIL: 'bench@example.com',
+      ADMIN_PASSWORD: 'bench-password',
+      RATE_LIMIT_MAX: '100000000',
+      DATABASE_POOL_MAX: '30',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  })
+  children.push(child)
+  for (let i = 0; i < 100; i++) {
+    const ok = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false)
+    if (ok) return child
+    if (child.exitCode !== null) throw new Error('gateway exited during start-up')
+    await sleep(200)
+  }
+  throw new Error('gateway did not become healthy')
+}
+
+function rssBytes(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!
+  return Number(line.replace(/\D+/g, '')) * 1024
+}
+
+function openClient(url: string, channel: string, onEvent?: (e: { data: { note?: string } }) => void): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { perMessageDeflate: false })
+    ws.once('error', reject)
+    ws.on('message', (raw) => {
+      const msg = JSON.parse(raw.toString()) as { type: string; event?: { data: { note?: string } } }
+      if (msg.type === 'subscribed') resolve(ws)
+      else if (msg.type === 'event' && onEvent) onEvent(msg.event!)
+      else if (msg.type === 'error') reject(new Error(raw.toString()))
+    })
+    ws.once('open', () => ws.send(JSON.stringify({ op: 'subscribe', channel })))
+  })
+}
+
+async function main(): Promise<void> {
+  if (process.env.BENCH_SKIP_BUILD !== '1') {
+    const b = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' })
+    if (b.status !== 0) throw new Error('build failed')
+  }
+  const admin = new pg.Client({ connectionString: S.pgAdmin })
+  await admin.connect()
+  await admin.query(`DROP DATABASE IF EXISTS ${S.db} WITH (FORCE)`)
+  await admin.query(`CREATE DATABASE ${S.db}`)
+  await admin.end()
+
+  const total = S.rate * S.durationS
+  console.log(`floor: ${total} confirmed publishes at ${S.rate}/s through RabbitMQ`)
+  const floorLat = summary(await floor(total))
+
+  const port = await freePort()
+  const gateway = await startGateway(port)
+  const api = `http://127.0.0.1:${port}/api/v1`
+  const post = (path: string, body: unknown, token?: string) =>
+    fetch(`${api}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) })
+  const login = (await (await post('/auth/login', { email: 'bench@example.com', password: 'bench-password' })).json()) as { accessToken: string }
+  const token = login.accessToken
+  const tns: string[] = []
+  for (let i = 0; i < S.packages; i++) {
+    const pkg = (await (await post('/packages', { sender: { name: 'Bench' }, recipient: { name: `R${i}` } }, token)).json()) as { trackingNumber: string }
+    await post(`/packages/${pkg.trackingNumber}/status`, { status: 'in_transit' }, token)
+    tns.push(pkg.trackingNumber)
+  }
+
+  const wsUrl = `ws://127.0.0.1:${port}/api/v1/ws?token=${token}`
+  const sentAt = new Map<string, number>()
+  const latencies: number[] = []
+  let delivered = 0
+  const onEvent = (e: { data: { note?: string } }) => {
+    const t0 = e.data.note ? sentAt.get(e.data.note) : undefined
+    if (t0 === undefined) return
+    delivered++
+    latencies.push(performance.now() - t0)
+  }
+  console.log(`connecting ${S.clients} clients over ${S.packages} packages`)
+  const clients: WebSocket[] = []
+  for (let i = 0; i < S.clients; i += 100) {
+    clients.push(...(await Promise.all(Array.from({ length: Math.min(100, S.clients - i) }, (_, j) => openClient(wsUrl, `package:${tns[(i + j) % S.packages]}`, onEvent)))))
+  }
+  const perPackage = new Map<string, number>()
+  for (let i = 0; i < S.clients; i++) perPackage.set(tns[i % S.packages]!, (perPackage.get(tns[i % S.packages]!) ?? 0) + 1)
+
+  console.log(`driving ${S.rate} status updates/s for ${S.durationS} s`)
+  let expected = 0
+  let httpErrors = 0
+  const pending: Array<Promise<unknown>> = []
+  await paced(total, S.rate, (i) => {
+    const tn = tns[i % S.packages]!
+    const note = `b${i}`
+    expected += perPackage.get(tn) ?? 0
+    sentAt.set(note, performance.now())
+    pending.push(post(`/packages/${tn}/status`, { status: 'in_transit', note }, token).then((r) => { if (!r.ok) httpErrors++ }, () => httpErrors++))
+  })
+  await Promise.all(pending)
+  for (let i = 0; i < 100 && delivered < expected; i++) await sleep(100)
+  const lat = summary(latencies)
+  for (const c of clients) c.terminate()
+  await sleep(1000)
+
+  console.log(`idle: ${S.idle} subscribed connections`)
+  const rssBefore = rssBytes(gateway.pid!)
+  const idle: WebSocket[] = []
+  for (let i = 0; i < S.idle; i += 200) {
+    idle.push(...(await Promise.all(Array.from({ length: Math.min(200, S.idle - i) }, (_, j) => openClient(wsUrl, `package:${tns[(i + j) % S.packages]}`)))))
+  }
+  await sleep(3000)
+  const rssAfter = rssBytes(gateway.pid!)
+  const stats = (await (await fetch(`${api}/stats`, { headers: { authorization: `Bearer ${token}` } })).json()) as { websocket: { connections: number } }
+  for (const c of idle) c.terminate()
+  gateway.kill('SIGTERM')
+
+  const pct = expected ? (delivered / expected) * 100 : 0
+  const rows = [
+    `| measure | n | p50 ms | p95 ms | p99 ms |`,
+    `| --- | ---: | ---: | ---: | ---: |`,
+    `| raw RabbitMQ publish -> consume (floor) | ${floorLat.n} | ${ms(floorLat.p50)} | ${ms(floorLat.p95)} | ${ms(floorLat.p99)} |`,
+    `| HTTP status update -> WebSocket receipt | ${lat.n} | ${ms(lat.p50)} | ${ms(lat.p95)} | ${ms(lat.p99)} |`,
+  ]
+  const verdicts = [
+    `- delivered/expected: ${delivered}/${expected} (${pct.toFixed(2)}%), HTTP errors ${httpErrors}: ${delivered === expected && httpErrors === 0 ? 'PASS' : 'FAIL'} (target 100%)`,
+    `- p99 ${ms(lat.p99)} ms, ${(lat.p99 / floorLat.p99).toFixed(1)}x the floor's p99: ${lat.p99 < 50 ? 'PASS' : 'FAIL'} (target < 50 ms)`,
+    `- ${stats.websocket.connections} idle subscribed connections: RSS ${(rssBefore / 2 ** 20).toFixed(0)} MB -> ${(rssAfter / 2 ** 20).toFixed(0)} MB, ` +
+      `${Math.round((rssAfter - rssBefore) / S.idle)} bytes per connection: ${rssAfter < 300 * 2 ** 20 ? 'PASS' : 'FAIL'} (target < 300 MB)`,
+  ]
+  console.log(['', ...rows, '', ...verdicts].join('\n'))
+
+  const section = [
+    '## Real-time (bench:realtime)',
+    '',
+    `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} cores, Node ${process.version}, production build. ` +
+      `${S.clients} WebSocket clients over ${S.packages} packages, ${S.rate} status updates/s for ${S.durationS} s through the REST API ` +
+      '(the load generator shares the machine with the gateway, PostgreSQL, Redis and RabbitMQ).',
+    '',
+    ...rows,
+    '',
+    ...verdicts,
+    '',
+  ].join('\n')
+  const docs = join(ROOT, 'docs', 'benchmarks.md')
+  const current = existsSync(docs) ? readFileSync(docs, 'utf8') : '# Benchmarks\n\nFigures from the `npm run bench:*` scripts; each compares against a baseline measured in the same run.\n\n'
+  const re = /## Real-time \(bench:realtime\)[\s\S]*?(?=\n## |$)/
+  writeFileSync(docs, re.test(current) ? current.replace(re, section.trimEnd() + '\n') : `${current.trimEnd()}\n\n${section}`)
+  console.log(`wrote ${docs}`)
+  process.exit(delivered === expected ? 0 : 1)
+}
+
+main().catch((err: unknown) => {
+  console.error(err)
+  process.exit(1)
+})
