@@ -73,7 +73,7 @@ export async function buildGateway({ config, pool, redis, bus, logger }: Gateway
   })
   const external =
     config.JWT_PUBLIC_KEY || config.JWT_JWKS_URL
-      ? new ExternalTokenVerifier({ publicKey: config.JWT_PUBLIC_KEY, jwksUrl: config.JWT_JWKS_URL, issuer: config.JWT_ISSUER, roleClaim: config.JWT_ROLE_CLAIM })
+      ? new ExternalTokenVerifier({ publicKey: config.JWT_PUBLIC_KEY, jwksUrl: config.JWT_JWKS_URL, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, roleClaim: config.JWT_ROLE_CLAIM })
       : undefined
 
   const store = new PostgresRealtimeStore(pool)

@@ -3,7 +3,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { createSigner } from 'fast-jwt'
-import { DEV_JWT_SECRET } from '../config/config.js'
+import { DEV_JWT_SECRET, loadConfig } from '../config/config.js'
 import { bearer, testGateway, type TestGateway } from '../platform/testing/harness.js'
 import { ExternalTokenVerifier } from './external.js'
 
@@ -142,11 +142,11 @@ t.test('ExternalTokenVerifier accepts a PEM with escaped newlines (as .env files
   t.throws(() => new ExternalTokenVerifier({ roleClaim: 'role' }), 'needs a key or a JWKS URL')
 })
 
-t.test('production with only an external key accepts no token signed with the published development secret', {
-  todo: 'internal/app/gateway.ts falls back to DEV_JWT_SECRET when JWT_SECRET is unset, also in production',
-}, async (t) => {
+t.test('production with only an external key refuses to start instead of using the published development secret', async (t) => {
   const idp = identityProvider()
-  const gw = await testGateway(t, { NODE_ENV: 'production', JWT_PUBLIC_KEY: idp.publicPem, JWT_SECRET: '' })
+  t.throws(() => loadConfig({ NODE_ENV: 'production', JWT_PUBLIC_KEY: idp.publicPem }), /JWT_SECRET/)
+  // And a gateway that does have its own secret refuses tokens minted with the development one.
+  const gw = await testGateway(t, { JWT_PUBLIC_KEY: idp.publicPem })
   const forged = createSigner({ key: DEV_JWT_SECRET, algorithm: 'HS256', iss: 'delivertrack' })({ sub: randomUUID(), role: 'admin', kind: 'user' })
   const res = await gw.app.inject({ method: 'GET', url: '/api/v1/packages', headers: bearer(forged) })
   t.equal(res.statusCode, 401, 'a token anyone can mint from the source code is refused')

@@ -14,6 +14,8 @@ export interface ExternalVerifierOptions {
   publicKey?: string
   jwksUrl?: string
   issuer?: string
+  /** Required `aud`, so tokens the provider issued to other applications are refused. */
+  audience?: string
   /** Claim holding the DeliverTrack role (dotted paths reach nested claims, e.g. `metadata.role`). */
   roleClaim: string
 }
@@ -44,6 +46,7 @@ export class ExternalTokenVerifier {
       key: typeof key === 'string' ? async () => key : key,
       algorithms: [...ASYMMETRIC],
       ...(opts.issuer ? { allowedIss: opts.issuer } : {}),
+      ...(opts.audience ? { allowedAud: opts.audience } : {}),
       cache: 1000,
     })
     this.verify = verifier as unknown as (token: string) => Promise<Record<string, unknown>>

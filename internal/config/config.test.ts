@@ -102,7 +102,8 @@ t.test('production refuses to start without a way to verify tokens', async (t) =
   t.match(err.message, /\bJWT_SECRET\b/)
   t.match(errorOf(t, { NODE_ENV: 'production', JWT_SECRET: '' }).message, /\bJWT_SECRET\b/, 'an empty secret is no secret')
   t.equal(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'a-long-production-secret' }).JWT_SECRET, 'a-long-production-secret')
-  t.equal(loadConfig({ NODE_ENV: 'production', JWT_JWKS_URL: 'https://idp.example.com/.well-known/jwks.json' }).NODE_ENV, 'production')
+  t.match(errorOf(t, { NODE_ENV: 'production', JWT_JWKS_URL: 'https://idp.example.com/.well-known/jwks.json' }).message, /\bJWT_SECRET\b/,
+    'an external identity provider does not replace our own signing key')
   t.equal(loadConfig({ NODE_ENV: 'development' }).JWT_SECRET, undefined, 'development starts without one')
 })
 

@@ -20,6 +20,7 @@ export const ConfigSchema = Type.Object({
   JWT_PUBLIC_KEY: Type.Optional(Type.String({ minLength: 1 })),
   JWT_JWKS_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   JWT_ISSUER: Type.Optional(Type.String({ minLength: 1 })),
+  JWT_AUDIENCE: Type.Optional(Type.String({ minLength: 1 })),
   JWT_ROLE_CLAIM: Type.String({ minLength: 1, default: 'role' }),
   JWT_ACCESS_TTL_S: Type.Integer({ minimum: 30, maximum: 86_400, default: 900 }),
   REFRESH_TTL_S: Type.Integer({ minimum: 60, default: 30 * 86_400 }),
@@ -49,7 +50,7 @@ export const ConfigSchema = Type.Object({
 
 export type Config = Static<typeof ConfigSchema>
 
-/** Development-only signing key; production refuses to start without JWT_SECRET or an external key. */
+/** Development-only signing key; production refuses to start without JWT_SECRET. */
 export const DEV_JWT_SECRET = 'delivertrack-development-secret-change-me'
 
 export class ConfigError extends Error {
@@ -79,8 +80,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     fail(name, raw[name], message)
   }
   const config = value as Config
-  if (config.NODE_ENV === 'production' && !config.JWT_SECRET && !config.JWT_PUBLIC_KEY && !config.JWT_JWKS_URL) {
-    throw new ConfigError('Invalid environment variable JWT_SECRET: required in production (or set JWT_PUBLIC_KEY / JWT_JWKS_URL)')
+  // DeliverTrack always signs its own tokens (login, service clients), also beside an
+  // external identity provider: production never falls back to the published dev secret.
+  if (config.NODE_ENV === 'production' && !config.JWT_SECRET) {
+    throw new ConfigError('Invalid environment variable JWT_SECRET: required in production (at least 16 characters)')
   }
   if ((config.ADMIN_EMAIL === undefined) !== (config.ADMIN_PASSWORD === undefined)) {
     throw new ConfigError('Invalid environment variable ADMIN_PASSWORD: ADMIN_EMAIL and ADMIN_PASSWORD must be set together')
