@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events'
 import amqplib from 'amqplib'
 import rascal from 'rascal'
-import type { BrokerAsPromised as Broker, BrokerConfig } from 'rascal'
+import type { BrokerAsPromised as Broker, BrokerConfig, SubscriberSessionAsPromised } from 'rascal'
+import type { Topology } from './worker-topology.js'
 
 const { BrokerAsPromised } = rascal
 
@@ -15,6 +16,8 @@ export interface BusOptions {
   /** Declare and consume this gateway's hub queue. */
   hub: boolean
   log: { info(o: object, m: string): void; warn(o: object, m: string): void; error(o: object, m: string): void }
+  /** More queues, bindings, publications and subscriptions to declare (the workers' topology, worker-topology.ts). */
+  topology?: Topology
 }
 
 export interface Delivery {
@@ -61,13 +64,16 @@ export class RascalBus extends EventEmitter {
     return {
       vhosts: {
         '/': {
-          connection: { url: this.opts.url, retry: { min: 250, max: 10_000, factor: 2, strategy: 'exponential' }, socketOptions: { timeout: 5_000 } },
+          // noDelay (passed on to amqplib; @types/rascal does not know it): publications wait for a
+          // confirm one after another (per package), and with Nagle's algorithm each confirm round
+          // trip waits out a delayed ACK (~40 ms instead of ~1 ms).
+          connection: { url: this.opts.url, retry: { min: 250, max: 10_000, factor: 2, strategy: 'exponential' }, socketOptions: { timeout: 5_000, noDelay: true } as { timeout: number } },
           exchanges: { [EXCHANGE]: { type: 'topic', options: { durable: true } } },
-          queues,
-          bindings,
+          queues: { ...queues, ...this.opts.topology?.queues },
+          bindings: { ...bindings, ...this.opts.topology?.bindings },
           // `timeout` bounds the wait for a confirm (newer than @types/rascal knows).
-          publications: { events: { exchange: EXCHANGE, confirm: true, timeout: 5_000, options: { persistent: true, contentType: 'application/json' } } as never },
-          subscriptions,
+          publications: { events: { exchange: EXCHANGE, confirm: true, timeout: 5_000, options: { persistent: true, contentType: 'application/json' } } as never, ...this.opts.topology?.publications },
+          subscriptions: { ...subscriptions, ...this.opts.topology?.subscriptions },
         },
       },
     }
@@ -106,6 +112,10 @@ export class RascalBus extends EventEmitter {
         this.emit('connected')
         return
       } catch (err) {
+        // rascal hands back the half-initialised broker on the error; unless it is shut
+        // down, its keep-alive interval leaks and the process never exits after close().
+        const e = err as { broker?: symbol } & Record<symbol, Broker | undefined>
+        await (e.broker ? e[e.broker] : undefined)?.shutdown().catch(() => undefined)
         this.opts.log.warn({ err: (err as Error).message, retryInMs: delay }, 'message broker unreachable; retrying')
         await new Promise((r) => setTimeout(r, delay).unref())
         delay = Math.min(delay * 2, 10_000)
@@ -152,6 +162,13 @@ export class RascalBus extends EventEmitter {
     })
   }
 
+  /** Starts a subscription of the extra topology; rascal re-subscribes after reconnects and channel errors. */
+  async subscribe(name: string): Promise<SubscriberSessionAsPromised> {
+    const broker = this.broker
+    if (!broker) throw new Error('message broker not connected')
+    return broker.subscribe(name)
+  }
+
   /**
    * Depth and consumer count of each named queue, asked of the broker on a
    * separate connection (queues that do not exist are left out).
@@ -159,7 +176,8 @@ export class RascalBus extends EventEmitter {
   async queueStats(names: string[]): Promise<Record<string, { messages: number; consumers: number }>> {
     const out: Record<string, { messages: number; consumers: number }> = {}
     if (!this.connected) return out
-    this.statsConnection ??= amqplib.connect(this.opts.url).then((c) => {
+    // noDelay: each queue costs three round trips (open, check, close), ~40 ms apiece under Nagle.
+    this.statsConnection ??= amqplib.connect(this.opts.url, { noDelay: true }).then((c) => {
       c.on('error', () => undefined)
       c.on('close', () => (this.statsConnection = undefined))
       return c

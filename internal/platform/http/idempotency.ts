@@ -54,7 +54,7 @@ export const idempotency = fp<IdempotencyOptions>(
       if (typeof header !== 'string' || header.length < 1 || header.length > 200) {
         throw invalid('/headers/idempotency-key', 'must be 1 to 200 characters')
       }
-      const scope = request.principal ? `${request.principal.kind}:${request.principal.id}` : `ip:${request.ip}`
+      const scope = request.apiKeyPrefix ? `key:${request.apiKeyPrefix}` : request.principal ? `${request.principal.kind}:${request.principal.id}` : `ip:${request.ip}`
       const key = `idem:${scope}:${createHash('sha256').update(header).digest('base64url')}`
       const fingerprint = createHash('sha256')
         .update(`${request.method} ${request.url}\n${canonicalJson(request.body ?? null)}`)

@@ -21,6 +21,7 @@ const CONTRACT_PATHS: Record<string, string[]> = {
   '/api/v1/track/{trackingNumber}': ['get'],
   '/api/v1/health': ['get'],
   '/api/v1/health/ready': ['get'],
+  '/api/v1/stats': ['get'],
 }
 
 interface Operation {

@@ -8,8 +8,16 @@ export interface RateLimitOptions {
   max: number
 }
 
-/** Who a request counts against: the authenticated principal, else the client IP. */
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The lookup prefix of the API key that authenticated the request (devices). */
+    apiKeyPrefix?: string
+  }
+}
+
+/** Who a request counts against: the device's API key, the authenticated principal, else the client IP. */
 export function rateLimitKey(request: FastifyRequest): string {
+  if (request.apiKeyPrefix) return `key:${request.apiKeyPrefix}`
   return request.principal ? `${request.principal.kind}:${request.principal.id}` : `ip:${request.ip}`
 }
 

@@ -57,9 +57,12 @@ export class Hub<M> {
   publish(channel: string, message: M): number {
     const set = this.shards[shardOf(channel)]!.get(channel)
     if (!set) return 0
-    for (const subscriber of set) subscriber.deliver(channel, message)
-    this.delivered += set.size
-    return set.size
+    // A snapshot: a subscriber added by a deliver() (re-entrantly) must not get a
+    // message published before it subscribed, and a live Set would hand it over.
+    const subscribers = [...set]
+    for (const subscriber of subscribers) subscriber.deliver(channel, message)
+    this.delivered += subscribers.length
+    return subscribers.length
   }
 
   hasSubscribers(channel: string): boolean {

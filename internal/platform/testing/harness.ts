@@ -4,7 +4,7 @@ import type pg from 'pg'
 import { buildGateway, type Gateway } from '../../app/gateway.js'
 import type { UserRole } from '../../auth/domain.js'
 import { loadConfig, type Config } from '../../config/config.js'
-import { RascalBus } from '../bus/rascal.js'
+import { RascalBus, type BusOptions } from '../bus/rascal.js'
 import { createRedis } from '../cache/redis.js'
 import { migrate } from '../db/migrate.js'
 import { createPool } from '../db/postgres.js'
@@ -74,6 +74,8 @@ export interface TestGatewayOptions {
   shared?: Isolation
   /** Broker URL override, e.g. a TCP proxy in front of RabbitMQ. */
   amqpUrl?: string
+  /** More broker topology the gateway declares (e.g. the workers' queues, as cmd/gateway does). */
+  topology?: BusOptions['topology']
 }
 
 /** A full gateway on isolated data, built exactly as cmd/gateway builds it. */
@@ -97,6 +99,7 @@ export async function testGateway(t: TestLike, env: Record<string, string> = {},
       url: opts.amqpUrl ?? iso.urls.amqpUrl,
       instanceId: `test-${iso.schema}-${randomBytes(3).toString('hex')}`,
       hub: true,
+      topology: opts.topology,
       log: { info: () => undefined, warn: () => undefined, error: () => undefined },
     })
     if (!opts.amqpUrl) await bus.start()
