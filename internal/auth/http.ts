@@ -1,3 +1,4 @@
+import formbody from '@fastify/formbody'
 import type { FastifyPluginAsync } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
@@ -54,23 +55,28 @@ export const authRoutes: FastifyPluginAsync<{ auth: AuthService }> = async (fast
     return reply.code(204).send(null)
   })
 
-  app.post('/auth/token', {
-    config: { auth: 'none' },
-    schema: {
-      tags,
-      summary: 'OAuth2 client credentials grant',
-      description: 'Form or JSON body; the client may instead authenticate with HTTP Basic (client_id:client_secret).',
-      body: Type.Union([ClientCredentialsBody, Type.Object({ grant_type: Type.Literal('client_credentials') }, { additionalProperties: false })]),
-      response: responses({ 200: ClientTokenSchema }),
-    },
-  }, async (request, reply) => {
-    const body = request.body as { client_id?: string; client_secret?: string }
-    const basic = basicCredentials(request.headers.authorization)
-    const id = body.client_id ?? basic?.id
-    const secret = body.client_secret ?? basic?.secret
-    if (!id || !secret) throw unauthorized('send client_id and client_secret')
-    void reply.header('cache-control', 'no-store')
-    return auth.clientCredentials(id, secret)
+  // OAuth2 clients send forms: only this route parses application/x-www-form-urlencoded.
+  await app.register(async (scope) => {
+    const oauth = scope.withTypeProvider<TypeBoxTypeProvider>()
+    await oauth.register(formbody)
+    oauth.post('/auth/token', {
+      config: { auth: 'none' },
+      schema: {
+        tags,
+        summary: 'OAuth2 client credentials grant',
+        description: 'Form or JSON body; the client may instead authenticate with HTTP Basic (client_id:client_secret).',
+        body: Type.Union([ClientCredentialsBody, Type.Object({ grant_type: Type.Literal('client_credentials') }, { additionalProperties: false })]),
+        response: responses({ 200: ClientTokenSchema }),
+      },
+    }, async (request, reply) => {
+      const body = request.body as { client_id?: string; client_secret?: string }
+      const basic = basicCredentials(request.headers.authorization)
+      const id = body.client_id ?? basic?.id
+      const secret = body.client_secret ?? basic?.secret
+      if (!id || !secret) throw unauthorized('send client_id and client_secret')
+      void reply.header('cache-control', 'no-store')
+      return auth.clientCredentials(id, secret)
+    })
   })
 
   app.get('/auth/me', {

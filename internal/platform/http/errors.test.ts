@@ -228,3 +228,13 @@ t.test('a 5xx never leaks internals', async (t) => {
   t.equal(other.json().code, 'internal')
   t.notMatch(other.body, 'secret')
 })
+
+t.test('form bodies are only for the OAuth2 token route', async (t) => {
+  const gw = await testGateway(t)
+  const form = { 'content-type': 'application/x-www-form-urlencoded' }
+  const login = await gw.app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: form, payload: 'email=a%40b.c&password=x' })
+  t.equal(login.statusCode, 415)
+  t.equal(login.json().code, 'unsupported_media_type')
+  const token = await gw.app.inject({ method: 'POST', url: '/api/v1/auth/token', headers: form, payload: 'grant_type=client_credentials&client_id=nobody&client_secret=wrong' })
+  t.equal(token.statusCode, 401, 'the token route parses the form and checks the credentials')
+})

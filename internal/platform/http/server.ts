@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto'
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
-import formbody from '@fastify/formbody'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
@@ -47,7 +46,6 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
   // JSON in and out: Fastify's default text/plain parser would hand a string to JSON
   // routes (a confusing 400); without it such a body is 415 unsupported_media_type.
   app.removeContentTypeParser('text/plain')
-  await app.register(formbody)
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
