@@ -22,11 +22,16 @@ async function closedPort(): Promise<number> {
   return port
 }
 
-/** A TCP relay to Redis that the test can cut and restore, like a network partition. */
+/**
+ * A TCP relay to Redis that the test can cut and restore, like a network partition,
+ * and that can hold back the commands a predicate picks (a slow packet) until released.
+ */
 function relay(targetPort: number) {
   const sockets = new Set<Socket>()
   let server: Server | undefined
   let port = 0
+  let holdIf: ((chunk: string) => boolean) | undefined
+  const held: Array<() => void> = []
   const track = (s: Socket) => {
     sockets.add(s)
     s.on('error', () => undefined).on('close', () => sockets.delete(s))
@@ -40,11 +45,26 @@ function relay(targetPort: number) {
         const upstream = connect(targetPort, '127.0.0.1')
         track(client)
         track(upstream)
-        client.pipe(upstream).pipe(client)
+        client.on('data', (chunk) => {
+          // Once one chunk is held, later ones queue behind it: Redis sees them in order.
+          if (held.length > 0 || holdIf?.(chunk.toString('latin1'))) held.push(() => upstream.write(chunk))
+          else upstream.write(chunk)
+        })
+        upstream.pipe(client)
       })
       server.listen(port, '127.0.0.1')
       await once(server, 'listening')
       port = (server.address() as AddressInfo).port
+    },
+    hold(predicate: (chunk: string) => boolean) {
+      holdIf = predicate
+    },
+    get holding() {
+      return held.length
+    },
+    release() {
+      holdIf = undefined
+      for (const send of held.splice(0)) send()
     },
     async stop() {
       if (!server) return
@@ -84,6 +104,27 @@ t.test('cache-aside reads', async (t) => {
     const again = await get(admin.token, pkg.trackingNumber.toLowerCase())
     t.equal(gw.cacheCounters.hits, hits + 1, 'the second read is served from the cache')
     t.same(again, pkg, 'and is identical (dates revived, nothing lost)')
+  })
+
+  t.test('a package with every field survives the round trip through the cache', async (t) => {
+    const driver = await gw.user('driver')
+    const pkg = await create(admin.token, {
+      description: 'everything',
+      weightGrams: 2500,
+      sender: { name: 'S', address: 'A 1' },
+      recipient: { name: 'R', address: 'B 2', email: 'r@example.com', phone: '+1 555 0100' },
+      origin: { lat: 1.25, lng: -2.5, address: 'here' },
+      destination: { lat: -3.75, lng: 4.125 },
+      estimatedDelivery: '2030-02-03T04:05:06.789Z',
+      driverId: driver.id,
+    })
+    await status(admin.token, pkg.trackingNumber, { status: 'in_transit', location: { lat: 5.5, lng: 6.5 } })
+    const fromDb = await get(admin.token, pkg.trackingNumber)
+    const hits = gw.cacheCounters.hits
+    const fromCache = await get(admin.token, pkg.trackingNumber)
+    t.equal(gw.cacheCounters.hits, hits + 1, 'served from the cache')
+    t.same(fromCache, fromDb, 'identical to the database read')
+    t.ok(fromCache.lastLocation, 'lastLocation included')
   })
 
   t.test('writes invalidate: reads never return an older state', async (t) => {
@@ -144,7 +185,7 @@ t.test('cache-aside reads', async (t) => {
 
 t.test('reads and writes keep working without Redis', async (t) => {
   const gw = await testGateway(t)
-  const { create, status } = api(gw)
+  const { create } = api(gw)
   const admin = await gw.user('admin')
   const pkg = await create(admin.token, { description: 'no cache today' })
   const dead = createRedis({ url: `redis://127.0.0.1:${await closedPort()}`, keyPrefix: gw.keyPrefix })
@@ -182,7 +223,7 @@ t.test('a write while Redis is unreachable never leaves a stale entry behind', a
   redis.on('error', () => undefined)
   await redis.connect()
   const flaky = await sibling(t, gw, redis)
-  const { call, get, status } = api(flaky)
+  const { get, status } = api(flaky)
   const pkg = await create(admin.token)
   const tn = pkg.trackingNumber
 
@@ -206,4 +247,40 @@ t.test('a write while Redis is unreachable never leaves a stale entry behind', a
   t.equal(await redis.exists(`pkg:${tn}`), 0, 'the stale entry was deleted')
   t.equal((await get(admin.token, tn)).status, 'in_transit')
   t.match(JSON.parse((await redis.get(`pkg:${tn}`))!), { status: 'in_transit', version: 2 }, 'and the cache refilled with the current state')
+})
+
+t.test('a cache fill that loses the race with another gateway\'s write is discarded', async (t) => {
+  // Gateway A reads through a relay that delays its cache fill; gateway B (same
+  // database, same Redis) commits a write in between. A must not put the old state back.
+  const gw = await testGateway(t)
+  const { status, get } = api(gw)
+  const admin = await gw.user('admin')
+  const link = relay(Number(new URL(gw.urls.redisUrl).port || 6379))
+  await link.start()
+  t.teardown(() => link.stop())
+  const redis = createRedis({ url: `redis://127.0.0.1:${link.port}`, keyPrefix: gw.keyPrefix })
+  redis.on('error', () => undefined)
+  await redis.connect()
+  const a = api(await sibling(t, gw, redis))
+
+  for (const route of ['package', 'track'] as const) {
+    const pkg = await api(gw).create(admin.token)
+    const tn = pkg.trackingNumber
+    const key = route === 'package' ? `pkg:${tn}` : `track:${tn}`
+    // Hold every command on the entry except the plain lookup: that is the fill.
+    link.hold((chunk) => chunk.includes(key) && !/^\*2\r\n\$3\r\nget\r\n/i.test(chunk))
+    const read = route === 'package' ? await a.call('GET', `/packages/${tn}`, { token: admin.token }) : await a.call('GET', `/track/${tn}`)
+    t.equal(read.json().status, 'pending', `${route}: A read the state before the write`)
+    await eventually('the fill to reach the relay', () => link.holding > 0)
+
+    await status(admin.token, tn, 'in_transit') // through gateway B
+    await eventually("B's invalidation", () => gw.packages.cache.pendingInvalidations === 0)
+    link.release()
+    await redis.ping() // answered after the released fill
+
+    const viaB = route === 'package' ? (await get(admin.token, tn)).status : (await gw.app.inject({ url: `/api/v1/track/${tn}` })).json().status
+    t.equal(viaB, 'in_transit', `${route}: B does not read the old state back`)
+    const viaA = route === 'package' ? (await a.get(admin.token, tn)).status : (await a.call('GET', `/track/${tn}`)).json().status
+    t.equal(viaA, 'in_transit', `${route}: neither does A`)
+  }
 })

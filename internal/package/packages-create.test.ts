@@ -62,6 +62,13 @@ t.test('creating packages', async (t) => {
     }
   })
 
+  t.test('concurrent creates of one number: exactly one wins', async (t) => {
+    const results = await Promise.all(Array.from({ length: 6 }, () => post({ trackingNumber: 'RACE0000CREATE', sender: { name: 'racer' }, recipient: { name: 'b' } })))
+    t.same(results.map((r) => r.statusCode).sort(), [201, 409, 409, 409, 409, 409])
+    const { rows } = await gw.pool.query(`SELECT 1 FROM packages WHERE tracking_number = 'RACE0000CREATE'`)
+    t.equal(rows.length, 1, 'one row')
+  })
+
   t.test('an invalid number is 400 validation_failed naming /trackingNumber', async (t) => {
     for (const tn of ['short', 'has-dash-123', 'with space 123', 'A'.repeat(31), 'ÄÖÜ12345678']) {
       const res = await post({ trackingNumber: tn, sender: { name: 'a' }, recipient: { name: 'b' } })

@@ -93,6 +93,19 @@ t.test('status transitions', async (t) => {
     t.match(garbage.json(), errorBody(400, 'validation_failed'), 'a malformed If-Match is 400')
   })
 
+  t.test('a retried status POST with the same Idempotency-Key records one event', async (t) => {
+    const pkg = await create(admin.token)
+    await status(admin.token, pkg.trackingNumber, 'in_transit')
+    const send = () => call('POST', `/packages/${pkg.trackingNumber}/status`, { token: operator.token, payload: { status: 'in_transit', note: 'scan 1' }, headers: { 'idempotency-key': 'scan-1' } })
+    const first = await send()
+    const retry = await send()
+    t.equal(first.statusCode, 200)
+    t.equal(retry.statusCode, 200)
+    t.equal(retry.headers['idempotent-replay'], 'true')
+    t.equal(retry.json().version, first.json().version, 'the stored answer')
+    t.equal((await events(admin.token, pkg.trackingNumber)).filter((e) => e.data.note === 'scan 1').length, 1, 'one checkpoint, not two')
+  })
+
   t.test('occurredAt: past is fine, more than 5 minutes ahead is 400', async (t) => {
     const pkg = await create(admin.token)
     const ahead = new Date(Date.now() + 10 * 60_000).toISOString()

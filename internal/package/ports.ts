@@ -94,13 +94,22 @@ export interface PublicView {
 /**
  * Cache-aside store for package reads. Every method may throw when the cache is
  * down; the service then falls back to the repository. `undefined` means a miss.
+ *
+ * Fills are conditional, because the cache is shared by every gateway: read the
+ * number's `generation` before loading from the database, and the fill is dropped
+ * if any gateway invalidated the number since, so a slow reader never puts back a
+ * state older than a committed write.
  */
 export interface PackageCache {
   getPackage(trackingNumber: string): Promise<Package | undefined>
-  setPackage(pkg: Package): Promise<void>
+  /** The number's invalidation counter, opaque; read it before loading what you will fill. */
+  generation(trackingNumber: string): Promise<string>
+  /** Stores the package unless the number was invalidated after `generation` was read. */
+  setPackage(pkg: Package, generation: string): Promise<void>
   getPublicView(trackingNumber: string): Promise<{ view: PublicView; etag: string } | undefined>
-  setPublicView(trackingNumber: string, entry: { view: PublicView; etag: string }): Promise<void>
-  /** Drops both entries of the number. */
+  /** Stores the view unless the number was invalidated after `generation` was read. */
+  setPublicView(trackingNumber: string, entry: { view: PublicView; etag: string }, generation: string): Promise<void>
+  /** Bumps the number's generation and drops both entries, atomically. */
   invalidate(trackingNumber: string): Promise<void>
 }
 

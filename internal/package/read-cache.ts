@@ -18,11 +18,11 @@ export class PackageReadCache {
   constructor(private readonly cache: PackageCache, private readonly log: Logger, private readonly retryMs = 1_000) {}
 
   package(tn: string, load: (tn: string) => Promise<Package | null>): Promise<Package | null> {
-    return this.through(tn, () => this.cache.getPackage(tn), load, (pkg) => this.cache.setPackage(pkg))
+    return this.through(tn, () => this.cache.getPackage(tn), load, (pkg, gen) => this.cache.setPackage(pkg, gen))
   }
 
   publicView(tn: string, load: (tn: string) => Promise<ViewEntry | null>): Promise<ViewEntry | null> {
-    return this.through(tn, () => this.cache.getPublicView(tn), load, (entry) => this.cache.setPublicView(tn, entry))
+    return this.through(tn, () => this.cache.getPublicView(tn), load, (entry, gen) => this.cache.setPublicView(tn, entry, gen))
   }
 
   /** Fire-and-forget after a commit; failures are retried in the background. */
@@ -48,18 +48,23 @@ export class PackageReadCache {
     this.timer = undefined
   }
 
-  private async through<T>(tn: string, get: () => Promise<T | undefined>, load: (tn: string) => Promise<T | null>, set: (v: T) => Promise<void>): Promise<T | null> {
+  private async through<T>(tn: string, get: () => Promise<T | undefined>, load: (tn: string) => Promise<T | null>, set: (v: T, cacheGeneration: string) => Promise<void>): Promise<T | null> {
+    let cacheGeneration: string | undefined
     if (!this.stale.has(tn)) {
       try {
         const hit = await get()
         if (hit !== undefined) return hit
+        // Read before the load: another gateway's write in between makes the fill a no-op.
+        cacheGeneration = await this.cache.generation(tn)
       } catch (err) {
         this.log.warn({ err }, 'cache read failed; reading from the database')
       }
     }
     const generation = this.generation
     const value = await load(tn)
-    if (value !== null && generation === this.generation && !this.stale.has(tn)) set(value).catch(() => undefined)
+    if (value !== null && cacheGeneration !== undefined && generation === this.generation && !this.stale.has(tn)) {
+      set(value, cacheGeneration).catch(() => undefined)
+    }
     return value
   }
 

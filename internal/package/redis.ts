@@ -9,8 +9,18 @@ export interface CacheCounters {
 
 const pkgKey = (tn: string) => `pkg:${tn}`
 const viewKey = (tn: string) => `track:${tn}`
+const genKey = (tn: string) => `pkg-gen:${tn}`
 
-/** Package reads cached in Redis as JSON with a TTL; dates are revived on the way out. */
+// KEYS: entry, generation. ARGV: generation read before the load, value, ttl.
+const FILL = `if (redis.call('GET', KEYS[2]) or '0') == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3]) end`
+// KEYS: generation, package entry, view entry. ARGV: ttl of the generation.
+const INVALIDATE = `redis.call('INCR', KEYS[1]) redis.call('EXPIRE', KEYS[1], ARGV[1]) redis.call('DEL', KEYS[2], KEYS[3])`
+
+/**
+ * Package reads cached in Redis as JSON with a TTL; dates are revived on the way out.
+ * A per-number generation counter, bumped with every invalidation, makes fills
+ * conditional across gateways (a compare-and-set in one script).
+ */
 export class RedisPackageCache implements PackageCache {
   readonly counters: CacheCounters = { hits: 0, misses: 0 }
 
@@ -22,8 +32,12 @@ export class RedisPackageCache implements PackageCache {
     return raw ? revivePackage(JSON.parse(raw) as Package) : undefined
   }
 
-  async setPackage(pkg: Package): Promise<void> {
-    await this.redis.set(pkgKey(pkg.trackingNumber), JSON.stringify(pkg), 'EX', this.ttlSeconds)
+  async generation(tn: string): Promise<string> {
+    return (await this.redis.get(genKey(tn))) ?? '0'
+  }
+
+  async setPackage(pkg: Package, generation: string): Promise<void> {
+    await this.redis.eval(FILL, 2, pkgKey(pkg.trackingNumber), genKey(pkg.trackingNumber), generation, JSON.stringify(pkg), this.ttlSeconds)
   }
 
   async getPublicView(tn: string): Promise<{ view: PublicView; etag: string } | undefined> {
@@ -32,12 +46,13 @@ export class RedisPackageCache implements PackageCache {
     return raw ? (JSON.parse(raw) as { view: PublicView; etag: string }) : undefined
   }
 
-  async setPublicView(tn: string, entry: { view: PublicView; etag: string }): Promise<void> {
-    await this.redis.set(viewKey(tn), JSON.stringify(entry), 'EX', this.ttlSeconds)
+  async setPublicView(tn: string, entry: { view: PublicView; etag: string }, generation: string): Promise<void> {
+    await this.redis.eval(FILL, 2, viewKey(tn), genKey(tn), generation, JSON.stringify(entry), this.ttlSeconds)
   }
 
   async invalidate(tn: string): Promise<void> {
-    await this.redis.del(pkgKey(tn), viewKey(tn))
+    // Outlives any load in flight (an expired counter would read '0' again and let an old fill in).
+    await this.redis.eval(INVALIDATE, 3, genKey(tn), pkgKey(tn), viewKey(tn), this.ttlSeconds * 2)
   }
 
   private count(raw: string | null): void {

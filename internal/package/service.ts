@@ -153,9 +153,10 @@ export class PackageService {
       if (!entry) throw notFound('package')
       return { entry, added }
     }
-    if (!input.carrier) throw notFound('package')
+    const carrier = input.carrier?.trim()
+    if (!carrier) throw notFound('package')
     try {
-      const external = { trackingNumber: tn, carrier: input.carrier.trim(), sender: { name: 'Unknown sender' }, recipient: { name: 'Unknown recipient' } }
+      const external = { trackingNumber: tn, carrier, sender: { name: 'Unknown sender' }, recipient: { name: 'Unknown recipient' } }
       const result = this.committed(await this.deps.trackings.createExternal(userId, external, label, created, this.now()))
       return { entry: { trackingNumber: tn, label, addedAt: result.createdAt, package: result }, added: true }
     } catch (err) {

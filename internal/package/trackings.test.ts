@@ -37,6 +37,9 @@ t.test('customer tracking lists', async (t) => {
     t.match(unknown.json(), errorBody(404, 'not_found'))
     const adminView = await call('GET', '/packages/UNKNOWN0001', { token: admin.token })
     t.equal(adminView.statusCode, 404, 'nothing was created')
+    const blankCarrier = await add({ trackingNumber: 'UNKNOWN0001', carrier: '   ' })
+    t.match(blankCarrier.json(), errorBody(404, 'not_found'), 'a blank carrier is no carrier')
+    t.equal((await call('GET', '/packages/UNKNOWN0001', { token: admin.token })).statusCode, 404, 'still nothing created')
 
     const external = await add({ trackingNumber: '1z999aa10123456784', carrier: ' ups ', label: 'Shoes' })
     t.equal(external.statusCode, 201, external.body)
