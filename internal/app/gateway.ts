@@ -10,7 +10,7 @@ import { HmacAccessTokenSigner } from '../auth/jwt.js'
 import { ScryptHasher } from '../auth/password.js'
 import { PostgresRefreshTokenRepository, PostgresServiceClientRepository, PostgresUserRepository } from '../auth/postgres.js'
 import { AuthService } from '../auth/service.js'
-import { DEV_JWT_SECRET, type Config } from '../config/config.js'
+import { DEV_JWT_SECRET, trustProxyOf, type Config } from '../config/config.js'
 import { packageRoutes } from '../package/http.js'
 import { PostgresPackageRepository } from '../package/postgres.js'
 import { RedisPackageCache } from '../package/redis.js'
@@ -29,6 +29,21 @@ import { OutboxRelay } from '../realtime/outbox-relay.js'
 import { PostgresRealtimeStore } from '../realtime/postgres.js'
 import { RealtimeService } from '../realtime/service.js'
 import { wsRoutes } from '../realtime/ws.js'
+import { webConsole } from './web-console.js'
+import { parseDelays, parseRoles, workerQueueStats } from '../platform/bus/worker-topology.js'
+import { DnsAddressGuard } from '../webhook/address-guard.js'
+import { webhookRoutes } from '../webhook/http.js'
+import { PostgresWebhookRepository } from '../webhook/postgres.js'
+import { WebhookService } from '../webhook/service.js'
+import { apiKeyAuthentication } from '../device/api-key.js'
+import { deviceRoutes } from '../device/http.js'
+import { PostgresDeviceRepository, PostgresPackageLookup } from '../device/postgres.js'
+import { DeviceService } from '../device/service.js'
+import { locationRoutes } from '../location/http.js'
+import { MongoLocationRepository } from '../location/mongo.js'
+import { PostgresLastLocationStore, PostgresLocationRepository, PostgresPackageDirectory } from '../location/postgres.js'
+import { LocationService } from '../location/service.js'
+import type { Mongo } from '../platform/mongo/client.js'
 
 export interface GatewayDeps {
   config: Config
@@ -36,6 +51,8 @@ export interface GatewayDeps {
   redis: Redis
   /** The message bus; without it events reach only this gateway's own WebSocket clients. */
   bus?: RascalBus
+  /** MongoDB for location history (MONGO_URL); without it locations live in PostgreSQL. */
+  mongo?: Mongo
   logger?: FastifyServerOptions['logger']
 }
 
@@ -45,6 +62,8 @@ export interface Gateway {
   packages: PackageService
   realtime: RealtimeService
   relay: OutboxRelay | undefined
+  devices: DeviceService
+  locations: LocationService
   cacheCounters: RedisPackageCache['counters']
 }
 
@@ -55,10 +74,10 @@ const ISSUER = 'delivertrack'
  * services over the adapters, and the HTTP app over the services. The caller owns
  * (and closes) the clients.
  */
-export async function buildGateway({ config, pool, redis, bus, logger }: GatewayDeps): Promise<Gateway> {
+export async function buildGateway({ config, pool, redis, bus, mongo, logger }: GatewayDeps): Promise<Gateway> {
   const root = projectRoot()
   const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version
-  const app = await createServer({ logLevel: config.LOG_LEVEL, bodyLimit: config.BODY_LIMIT_BYTES, version, logger })
+  const app = await createServer({ logLevel: config.LOG_LEVEL, bodyLimit: config.BODY_LIMIT_BYTES, version, logger, trustProxy: trustProxyOf(config.TRUST_PROXY) })
 
   const secret = config.JWT_SECRET ?? DEV_JWT_SECRET
   if (!config.JWT_SECRET) app.log.warn('JWT_SECRET is not set: using the development secret (never do this in production)')
@@ -105,6 +124,26 @@ export async function buildGateway({ config, pool, redis, bus, logger }: Gateway
     },
   })
   app.addHook('onClose', async () => packages.cache.close())
+
+  const devices = new DeviceService({ devices: new PostgresDeviceRepository(pool), packages: new PostgresPackageLookup(pool) })
+  const locations = new LocationService({
+    locations: mongo ? await MongoLocationRepository.open(mongo.db) : new PostgresLocationRepository(pool),
+    lastLocation: mongo ? new PostgresLastLocationStore(pool) : undefined,
+    packages: { readable: async (principal, tn) => packages.get(principal, tn) },
+    directory: new PostgresPackageDirectory(pool),
+    invalidate: (tn) => packages.cache.invalidate(tn),
+    deviceSeen: (device) => devices.seen(device),
+    // Through the broker every gateway (this one too) hears a live location once, from
+    // its hub queue; without a broker only this gateway's clients do. Never both.
+    live: (event) => {
+      const env = toEnvelope(event)
+      if (bus?.connected) bus.publish(event.type, env, env.id).catch((err: unknown) => app.log.warn({ err }, 'live location not published'))
+      else realtime.receive(env)
+    },
+    liveMaxPerSecond: config.LOCATION_LIVE_MAX_PER_S,
+    log: app.log,
+  })
+  app.addHook('onClose', async () => locations.close())
   if (bus && relay) wireBus(app, bus, relay, realtime)
 
   const checks: Record<string, DependencyCheck> = {
@@ -112,13 +151,21 @@ export async function buildGateway({ config, pool, redis, bus, logger }: Gateway
     redis: { critical: false, check: () => redis.ping() },
   }
 
+  if (mongo) checks.mongo = { critical: false, check: () => mongo.db.command({ ping: 1 }) }
   if (bus) checks.rabbitmq = { critical: false, check: async () => { if (!bus.connected) throw new Error('not connected') } }
 
+  // The hub queue, and each worker queue with its retrying and dead-lettered messages.
+  const workerRoles = parseRoles(config.WORKER_QUEUES)
+  const queueStats = async (b: RascalBus) => {
+    const [hub, workers] = await Promise.all([b.queueStats([b.hubQueue]), workerQueueStats(b, workerRoles, parseDelays(config.WORKER_RETRY_DELAYS_MS))])
+    return { ...hub, ...workers }
+  }
+  const webhooks = new WebhookService({ repo: new PostgresWebhookRepository(pool), guard: DnsAddressGuard.fromList(config.WEBHOOK_ALLOWED_HOSTS) })
   const stats = async (): Promise<Stats> => {
     const [counts, outbox, queues] = await Promise.all([
       pool.query<{ status: string; n: number }>('SELECT status, count(*)::int AS n FROM packages WHERE deleted_at IS NULL GROUP BY status'),
       store.outbox(),
-      bus ? bus.queueStats([bus.hubQueue]) : Promise.resolve({}),
+      bus ? queueStats(bus) : Promise.resolve({}),
     ])
     const byStatus = Object.fromEntries(counts.rows.map((r) => [r.status, r.n]))
     const rt = realtime.stats()
@@ -138,11 +185,15 @@ export async function buildGateway({ config, pool, redis, bus, logger }: Gateway
   await app.register(metricsRoutes, { stats })
   await app.register(async (api) => {
     await api.register(authentication, { secret, issuer: ISSUER, external, auth })
+    await api.register(apiKeyAuthentication, { devices })
     await api.register(idempotency, { redis })
     await api.register(healthRoutes, { checks })
     await api.register(authRoutes, { auth })
     await api.register(packageRoutes, { packages, trackMaxAgeS: config.TRACK_MAX_AGE_S, trackRateLimit: config.RATE_LIMIT_TRACK_MAX })
+    await api.register(deviceRoutes, { devices })
+    await api.register(locationRoutes, { locations })
     await api.register(statsRoutes, { stats })
+    await api.register(webhookRoutes, { webhooks })
     await api.register(wsRoutes, {
       realtime,
       authenticate: (token) => api.authenticateToken(token),
@@ -151,10 +202,9 @@ export async function buildGateway({ config, pool, redis, bus, logger }: Gateway
     })
   }, { prefix: '/api/v1' })
 
-  const placeholder = readFileSync(join(root, 'web', 'index.html'), 'utf8')
-  app.get('/', { config: { rateLimit: false }, schema: { hide: true } }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(placeholder))
+  await app.register(webConsole, { dir: join(root, 'web', 'dist') })
 
-  return { app, auth, packages, realtime, relay, cacheCounters: cache.counters }
+  return { app, auth, packages, realtime, relay, devices, locations, cacheCounters: cache.counters }
 }
 
 /**

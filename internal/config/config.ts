@@ -35,8 +35,10 @@ export const ConfigSchema = Type.Object({
   TRACK_MAX_AGE_S: Type.Integer({ minimum: 0, maximum: 3600, default: 30 }),
   RATE_LIMIT_MAX: Type.Integer({ minimum: 1, default: 600 }),
   RATE_LIMIT_TRACK_MAX: Type.Integer({ minimum: 1, default: 60 }),
+  TRUST_PROXY: Type.String({ default: 'false', description: 'false, true, a hop count, or comma-separated proxy addresses/CIDRs' }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 1_048_576 }),
   INSTANCE_ID: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'Names this gateway\'s hub queue; random when unset.' })),
+  LOCATION_LIVE_MAX_PER_S: Type.Integer({ minimum: 1, maximum: 50, default: 3, description: 'Live package.location events per package and second (per gateway); the latest point wins.' }),
   WS_HEARTBEAT_MS: Type.Integer({ minimum: 100, maximum: 300_000, default: 30_000 }),
   WS_MAX_BUFFERED_BYTES: Type.Integer({ minimum: 1024, default: 1_048_576 }),
   S3_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://' })),
@@ -46,6 +48,19 @@ export const ConfigSchema = Type.Object({
   SNS_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://' })),
   WEBHOOK_ALLOWED_HOSTS: Type.String({ default: '' }),
   AWS_REGION: Type.String({ minLength: 1, default: 'us-east-1' }),
+  // Workers (cmd/worker). Unset AWS keys: the AWS SDK's own credential chain.
+  AWS_ACCESS_KEY_ID: Type.Optional(Type.String({ minLength: 1 })),
+  AWS_SECRET_ACCESS_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  WORKER_QUEUES: Type.String({ pattern: '^((archive|notify|webhooks)(,(archive|notify|webhooks))*)?$', default: 'archive,notify,webhooks', description: 'Roles whose durable queues the gateway and workers declare, so events wait for a worker.' }),
+  WORKER_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
+  WORKER_RETRY_DELAYS_MS: Type.String({ pattern: '^[0-9]{1,9}(,[0-9]{1,9}){0,19}$', default: '1000,5000,30000,120000,600000' }),
+  WORKER_PREFETCH: Type.Integer({ minimum: 1, maximum: 10_000, default: 32 }),
+  ARCHIVE_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 100_000, default: 5000 }),
+  ARCHIVE_BATCH_AGE_MS: Type.Integer({ minimum: 10, maximum: 3_600_000, default: 60_000 }),
+  ARCHIVE_LEDGER_RETENTION_H: Type.Integer({ minimum: 1, default: 168 }),
+  WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 120_000, default: 10_000 }),
+  WEBHOOK_DISABLE_AFTER_FAILURES: Type.Integer({ minimum: 1, default: 25 }),
+  WEBHOOK_DISABLE_AFTER_S: Type.Integer({ minimum: 0, default: 3600 }),
 })
 
 export type Config = Static<typeof ConfigSchema>
@@ -103,6 +118,13 @@ function redact(name: string, value: string): string {
   if (/SECRET|PASSWORD|KEY|TOKEN/.test(name)) return '***'
   // Up to the last @, so a password with a stray @ or / in it is still hidden.
   return value.replace(/^([a-z][a-z0-9+.-]*:\/\/).*@/is, '$1***@')
+}
+
+/** TRUST_PROXY as Fastify's trustProxy option: behind a load balancer, per-IP limits need the client's address. */
+export function trustProxyOf(value: string): boolean | number | string {
+  if (value === 'true' || value === 'false') return value === 'true'
+  if (/^\d+$/.test(value)) return Number(value)
+  return value
 }
 
 /** Host:port of a connection URL, for start-up messages that must not print credentials. */

@@ -9,6 +9,8 @@ export interface ServerOptions {
   logLevel: string
   bodyLimit: number
   version: string
+  /** Trust X-Forwarded-For from these proxies (Fastify's trustProxy: true, a hop count, or addresses). */
+  trustProxy?: boolean | number | string
   /** Overrides the pino options, e.g. a destination stream in tests. */
   logger?: FastifyServerOptions['logger']
 }
@@ -34,6 +36,7 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
     ajv: { customOptions: { allErrors: true, removeAdditional: true, coerceTypes: 'array', useDefaults: true } },
     frameworkErrors: handleFrameworkError,
     return503OnClosing: true,
+    trustProxy: opts.trustProxy ?? false,
     forceCloseConnections: 'idle',
   }).withTypeProvider<TypeBoxTypeProvider>()
 
