@@ -7,7 +7,7 @@ SHELL := /bin/bash
 export ADMIN_EMAIL ?= admin@example.com
 export ADMIN_PASSWORD ?= admin-password
 
-.PHONY: help install build run dev migrate services test typecheck lint bench-api clean
+.PHONY: help install build build-web run dev migrate services test typecheck lint bench-api clean
 
 help:
 	@echo "make run      build and start the gateway on http://127.0.0.1:3000"
@@ -15,6 +15,8 @@ help:
 	@echo "make dev      start the gateway from source (tsx)"
 	@echo "make migrate  apply database migrations"
 	@echo "make bench-api  run the API benchmark (writes docs/benchmarks.md)"
+	@echo "make demo     simulate trucks with IoT trackers (uses the running gateway, or starts one)"
+	@echo "make bench-ingest  run the location ingest benchmark (writes docs/benchmarks.md)"
 
 node_modules/.package-lock.json: package-lock.json
 	npm ci --no-audit --no-fund
@@ -23,6 +25,10 @@ install: node_modules/.package-lock.json
 
 build: install
 	npm run build
+
+# The web console (web/dist, served by the gateway at /); the browser tests need it.
+build-web: install
+	npm run build:web
 
 services:
 	@bash scripts/ensure-services.sh
@@ -42,11 +48,18 @@ typecheck: install
 lint: install
 	npm run lint
 
-test: install services typecheck lint
+test: install services typecheck lint build-web
 	npm test
 
 bench-api: build services
 	npm run bench:api
 
+.PHONY: demo bench-ingest
+demo: build services
+	bash scripts/demo.sh
+
+bench-ingest: build services
+	BENCH_SKIP_BUILD=1 npm run bench:ingest
+
 clean:
-	rm -rf dist .tap coverage
+	rm -rf dist .tap coverage web/dist

@@ -121,9 +121,12 @@ function redact(name: string, value: string): string {
 }
 
 /** TRUST_PROXY as Fastify's trustProxy option: behind a load balancer, per-IP limits need the client's address. */
-export function trustProxyOf(value: string): boolean | number | string {
+export function trustProxyOf(value: string): boolean | string | ((address: string, hop: number) => boolean) {
   if (value === 'true' || value === 'false') return value === 'true'
-  if (/^\d+$/.test(value)) return Number(value)
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value)
+    return (_address, hop) => hop < hops
+  }
   return value
 }
 

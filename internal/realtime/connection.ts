@@ -111,8 +111,17 @@ export class Connection implements Subscriber<ChannelMessage> {
     // A gap: fetch what is missing, then continue with this message and anything after it.
     state.buffer = [message]
     void this.fill(state, message.trackingNumber, last)
-      .then(() => this.drain(channel, state))
-      .catch((err: unknown) => this.opts.onError?.(err))
+      .then(() => {
+        // The log is the record: if it lacks the missing seqs, do not read it again and again.
+        if ((state.cursors.get(message.trackingNumber) ?? last) < message.seq! - 1) state.cursors.set(message.trackingNumber, message.seq! - 1)
+        return this.drain(channel, state)
+      })
+      .catch((err: unknown) => {
+        this.opts.onError?.(err)
+        // Without the missing events the channel can neither skip them nor go on:
+        // close, so the client reconnects and resumes with since.
+        this.shutdown(1011, 'could not read the event log: reconnect and resume with since')
+      })
   }
 
   private async fill(state: ChannelState, trackingNumber: string, after: number): Promise<void> {
@@ -151,8 +160,12 @@ export class Connection implements Subscriber<ChannelMessage> {
   }
 
   private tooSlow(): void {
+    this.shutdown(1013, 'client too slow: reconnect and resume with since')
+  }
+
+  private shutdown(code: number, reason: string): void {
     if (this.closed) return
     this.closed = true
-    this.opts.outlet.close(1013, 'client too slow: reconnect and resume with since')
+    this.opts.outlet.close(code, reason)
   }
 }

@@ -36,6 +36,9 @@ export class RealtimeService {
   readonly router: EventRouter
   readonly eventLog: EventLog
   consumed = 0
+  /** Live events that arrived while a catch-up replay was running; routed right after it. */
+  private held: EventEnvelope[] | undefined
+  private catchingUp = 0
 
   constructor(private readonly deps: RealtimeServiceDeps) {
     this.eventLog = deps.eventLog
@@ -49,15 +52,32 @@ export class RealtimeService {
       return
     }
     this.consumed++
-    this.router.route(content)
+    if (this.held) this.held.push(content)
+    else this.router.route(content)
   }
 
+  /**
+   * Replays the event log recorded since the moment. Live events received
+   * meanwhile are held and routed after the replay: routed first, a newer seq would
+   * set the cursor of a channel that had no cursor for the package yet (`all`,
+   * `user:`), and the replayed older events would then be dropped as already seen.
+   */
   async catchUp(since: Date): Promise<number> {
-    // A margin for clock skew between gateways that recorded the events.
-    const events = await this.deps.recordedSince(new Date(since.getTime() - 5_000))
-    for (const env of events) this.router.route(env)
-    this.deps.log.info({ replayed: events.length }, 'caught up after a broker outage')
-    return events.length
+    this.catchingUp++
+    this.held ??= []
+    try {
+      // A margin for clock skew between gateways that recorded the events.
+      const events = await this.deps.recordedSince(new Date(since.getTime() - 5_000))
+      for (const env of events) this.router.route(env)
+      this.deps.log.info({ replayed: events.length }, 'caught up after a broker outage')
+      return events.length
+    } finally {
+      if (--this.catchingUp === 0) {
+        const held = this.held
+        this.held = undefined
+        for (const env of held) this.router.route(env)
+      }
+    }
   }
 
   /**
@@ -82,7 +102,13 @@ export class RealtimeService {
       throw err
     }
     ack(seq)
-    await conn.resume(channel, seq === undefined ? undefined : rest, seq, since)
+    try {
+      await conn.resume(channel, seq === undefined ? undefined : rest, seq, since)
+    } catch (err) {
+      // Left open, the channel would buffer live events forever behind the failed history read.
+      this.unsubscribe(conn, channel)
+      throw err
+    }
   }
 
   unsubscribe(conn: Connection, channel: string): void {

@@ -91,19 +91,33 @@ export const wsRoutes: FastifyPluginAsync<WsOptions> = async (app, opts) => {
       }
     }
 
+    // Listeners go on before anything is awaited: a message that arrives while the
+    // token is checked (an external token means a database round trip) would be
+    // lost, and a socket closed meanwhile would never be cleaned up. The token
+    // check heads the chain, so messages wait for it.
+    socket.on('close', () => {
+      connection.closed = true
+      sockets.delete(socket)
+      realtime.disconnect(connection)
+    })
+
     const token = (request.query as { token?: string }).token
     if (token) {
-      try {
-        principal = await opts.authenticate(token)
-      } catch (err) {
-        fail(err, undefined)
-        socket.close(1008, 'invalid token')
-        return
-      }
+      chain = opts.authenticate(token).then(
+        (p) => {
+          principal = p
+        },
+        (err: unknown) => {
+          fail(err, undefined)
+          connection.closed = true
+          socket.close(1008, 'invalid token')
+        },
+      )
     }
 
     socket.on('message', (raw: Buffer, isBinary: boolean) => {
       chain = chain.then(async () => {
+        if (connection.closed) return
         let msg: ClientMessage
         try {
           if (isBinary) throw invalidMessage('send text frames with JSON')
@@ -148,12 +162,6 @@ export const wsRoutes: FastifyPluginAsync<WsOptions> = async (app, opts) => {
           fail(err, id)
         }
       })
-    })
-
-    socket.on('close', () => {
-      connection.closed = true
-      sockets.delete(socket)
-      realtime.disconnect(connection)
     })
   })
 }

@@ -10,7 +10,7 @@ export interface ServerOptions {
   bodyLimit: number
   version: string
   /** Trust X-Forwarded-For from these proxies (Fastify's trustProxy: true, a hop count, or addresses). */
-  trustProxy?: boolean | number | string
+  trustProxy?: boolean | string | ((address: string, hop: number) => boolean)
   /** Overrides the pino options, e.g. a destination stream in tests. */
   logger?: FastifyServerOptions['logger']
 }

@@ -1,0 +1,188 @@
+// The contract's shapes (shared/API.md), as the console receives them: times are RFC 3339 strings.
+
+import type { PackageStatus } from './statuses.js'
+
+export type Role = 'admin' | 'operator' | 'customer' | 'driver'
+
+export interface User {
+  id: string
+  email: string
+  name: string
+  role: Role
+}
+
+export interface AuthResult {
+  user: User
+  accessToken: string
+  refreshToken: string
+}
+
+export interface TokenPair {
+  accessToken: string
+  refreshToken: string
+}
+
+export interface Party {
+  name: string
+  address?: string
+  email?: string
+  phone?: string
+}
+
+export interface GeoPoint {
+  lat: number
+  lng: number
+  address?: string
+}
+
+export interface LastLocation {
+  lat: number
+  lng: number
+  recordedAt: string
+}
+
+export interface Package {
+  id: string
+  trackingNumber: string
+  status: PackageStatus
+  carrier: string
+  description?: string
+  weightGrams?: number
+  sender: Party
+  recipient: Party
+  origin?: GeoPoint
+  destination?: GeoPoint
+  estimatedDelivery?: string
+  driverId?: string
+  lastLocation?: LastLocation
+  version: number
+  createdAt: string
+  updatedAt: string
+}
+
+export interface Page<T> {
+  items: T[]
+  nextCursor: string | null
+}
+
+export type EventType =
+  | 'package.created'
+  | 'package.updated'
+  | 'package.status_changed'
+  | 'package.deleted'
+  | 'package.assigned'
+  | 'package.location'
+
+/** The one event envelope (WebSocket, REST event log). Durable events carry `seq`. */
+export interface PackageEvent {
+  id: string
+  type: EventType
+  trackingNumber: string
+  seq?: number
+  occurredAt: string
+  recordedAt: string
+  data: Record<string, unknown>
+}
+
+export interface TrackingEntry {
+  trackingNumber: string
+  label: string | null
+  addedAt: string
+  package: Package
+}
+
+export interface LocationPoint {
+  lat: number
+  lng: number
+  recordedAt: string
+  accuracyM?: number
+  speedMps?: number
+  headingDeg?: number
+  deviceId?: string
+}
+
+export interface PublicEvent {
+  status: PackageStatus
+  occurredAt: string
+  note?: string
+  city?: string
+}
+
+export interface PublicView {
+  trackingNumber: string
+  status: PackageStatus
+  carrier: string
+  estimatedDelivery: string | null
+  lastUpdatedAt: string
+  events: PublicEvent[]
+}
+
+export interface Device {
+  id: string
+  name: string
+  trackingNumber: string | null
+  createdAt: string
+  lastSeenAt: string | null
+}
+
+export interface CreatedDevice {
+  device: Device
+  apiKey: string
+}
+
+export interface ServiceClientCreated {
+  clientId: string
+  clientSecret: string
+  name?: string
+  createdAt?: string
+}
+
+export interface QueueStats {
+  messages: number
+  consumers: number
+  retrying?: number
+  deadLetters?: number
+}
+
+export interface Stats {
+  packages: { total: number; byStatus: Record<string, number> }
+  websocket: { connections: number; subscriptions: number }
+  events: { published: number; delivered?: number; outboxPending: number; outboxOldestAgeS?: number }
+  queues: Record<string, QueueStats>
+  cache: { hits: number; misses: number }
+  uptimeS: number
+}
+
+/** The contract's error body. */
+export interface ApiErrorBody {
+  statusCode: number
+  error: string
+  code: string
+  message: string
+  details?: Array<{ path: string; message: string }>
+}
+
+export interface NewPackage {
+  trackingNumber?: string
+  carrier?: string
+  description?: string
+  weightGrams?: number
+  sender: Party
+  recipient: Party
+  origin?: GeoPoint
+  destination?: GeoPoint
+  estimatedDelivery?: string
+}
+
+export interface StatusChange {
+  status: PackageStatus
+  note?: string
+  force?: boolean
+}
+
+export interface PackageQuery {
+  status?: PackageStatus
+  q?: string
+  cursor?: string
+  limit?: number
+}
