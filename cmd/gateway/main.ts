@@ -4,9 +4,11 @@ import { hostname } from 'node:os'
 import pino from 'pino'
 import { buildGateway } from '../../internal/app/gateway.js'
 import { RascalBus } from '../../internal/platform/bus/rascal.js'
+import { parseDelays, parseRoles, workerTopology } from '../../internal/platform/bus/worker-topology.js'
 import { ConfigError, loadConfig } from '../../internal/config/config.js'
 import { connectDependencies } from '../../internal/platform/startup.js'
 import { migrate } from '../../internal/platform/db/migrate.js'
+import { connectMongo } from '../../internal/platform/mongo/client.js'
 
 // Wiring only: config -> clients -> migrations -> gateway -> listen, and a graceful exit.
 async function main(): Promise<void> {
@@ -15,9 +17,13 @@ async function main(): Promise<void> {
   await migrate(pool)
   // The gateway keeps serving while RabbitMQ is away; the outbox holds events until it is back.
   const instanceId = config.INSTANCE_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`
-  const bus = new RascalBus({ url: config.AMQP_URL, instanceId, hub: true, log: pino({ level: config.LOG_LEVEL }).child({ component: 'bus' }) })
+  // The workers' durable queues are declared here too: events wait there while no worker runs.
+  const topology = workerTopology({ roles: parseRoles(config.WORKER_QUEUES), delaysMs: parseDelays(config.WORKER_RETRY_DELAYS_MS) })
+  const bus = new RascalBus({ url: config.AMQP_URL, instanceId, hub: true, topology, log: pino({ level: config.LOG_LEVEL }).child({ component: 'bus' }) })
   void bus.start()
-  const { app, auth } = await buildGateway({ config, pool, redis, bus })
+  // MONGO_URL moves location history to MongoDB; it must answer at start-up like PostgreSQL.
+  const mongo = config.MONGO_URL ? await connectMongo(config.MONGO_URL) : undefined
+  const { app, auth } = await buildGateway({ config, pool, redis, bus, mongo })
   if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
     const outcome = await auth.ensureAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD)
     app.log.info({ email: config.ADMIN_EMAIL, outcome }, 'first admin account')
@@ -31,6 +37,7 @@ async function main(): Promise<void> {
     await app.close()
     await bus.close()
     await pool.end()
+    await mongo?.client.close()
     redis.disconnect()
   })
   await app.listen({ port: config.PORT, host: config.HOST })

@@ -22,6 +22,12 @@ const CONTRACT_PATHS: Record<string, string[]> = {
   '/api/v1/health': ['get'],
   '/api/v1/health/ready': ['get'],
   '/api/v1/stats': ['get'],
+  '/api/v1/devices': ['post', 'get'],
+  '/api/v1/devices/{id}/package': ['put'],
+  '/api/v1/devices/{id}': ['delete'],
+  '/api/v1/locations': ['post'],
+  '/api/v1/locations/nearby': ['get'],
+  '/api/v1/packages/{trackingNumber}/locations': ['get'],
 }
 
 interface Operation {

@@ -1,0 +1,160 @@
+// Process, machine and report helpers for scripts/bench/ingest.ts.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import os from 'node:os'
+import { dirname } from 'node:path'
+import pg from 'pg'
+
+export const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms))
+export const HOST = '127.0.0.1'
+
+export function assertLocal(url: string): void {
+  const host = new URL(url).hostname
+  if (host !== '127.0.0.1' && host !== 'localhost') throw new Error(`benchmarks only talk to 127.0.0.1 (got ${url})`)
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const srv = createServer()
+    srv.unref()
+    srv.on('error', fail)
+    srv.listen(0, HOST, () => {
+      const { port } = srv.address() as { port: number }
+      srv.close(() => ok(port))
+    })
+  })
+}
+
+export interface Child {
+  proc: ChildProcess
+  port: number
+  output: () => string
+}
+
+const children = new Set<ChildProcess>()
+process.on('exit', () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
+})
+
+/** Starts `node <script>` with a minimal environment plus `extra`; resolves when `readyPath` answers 200. */
+export async function startNode(root: string, script: string, extra: Record<string, string>, readyPath: string): Promise<Child> {
+  const port = await freePort()
+  const env: Record<string, string> = { HOST, PORT: String(port), ...extra }
+  for (const k of ['PATH', 'HOME', 'TZ', 'LANG', 'TMPDIR']) if (process.env[k]) env[k] = process.env[k]!
+  const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean)
+  const proc = spawn(process.execPath, [...flags, script], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  children.add(proc)
+  proc.once('exit', () => children.delete(proc))
+  let out = ''
+  const keep = (b: Buffer) => (out = (out + b.toString('utf8')).slice(-16_384))
+  proc.stdout!.on('data', keep)
+  proc.stderr!.on('data', keep)
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`${script} exited during start-up:\n${out}`)
+    try {
+      const res = await fetch(`http://${HOST}:${port}${readyPath}`, { signal: AbortSignal.timeout(1_000) })
+      await res.arrayBuffer()
+      if (res.status === 200) return { proc, port, output: () => out }
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${script} did not answer ${readyPath} within 60 s:\n${out}`)
+    await sleep(100)
+  }
+}
+
+export async function stopNode(child: Child): Promise<void> {
+  const { proc } = child
+  if (proc.exitCode !== null || proc.signalCode !== null) return
+  const exited = new Promise<void>((ok) => proc.once('exit', () => ok()))
+  proc.kill('SIGTERM')
+  const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000)
+  await exited
+  clearTimeout(timer)
+}
+
+export async function recreateDatabase(adminUrl: string, db: string, create = true): Promise<void> {
+  const admin = new pg.Client({ connectionString: adminUrl })
+  await admin.connect()
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`)
+    if (create) await admin.query(`CREATE DATABASE ${db}`)
+  } finally {
+    await admin.end()
+  }
+}
+
+/** A RabbitMQ vhost of the run's own, so its events never reach the shared vhost's worker queues. */
+export function recreateVhost(vhost: string, create = true): string | undefined {
+  const ctl = (args: string[]) => spawnSync('rabbitmqctl', ['-q', ...args], { encoding: 'utf8', timeout: 120_000 }).status === 0
+  ctl(['delete_vhost', vhost])
+  if (!create) return undefined
+  if (!ctl(['add_vhost', vhost]) || !ctl(['set_permissions', '-p', vhost, 'guest', '.*', '.*', '.*'])) return undefined
+  return `amqp://guest:guest@127.0.0.1:5672/${encodeURIComponent(vhost)}`
+}
+
+function cpuTicks(): { busy: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number)
+  const idle = (line[3] ?? 0) + (line[4] ?? 0)
+  const total = line.reduce((a, b) => a + b, 0)
+  return { busy: total - idle, total }
+}
+
+/** Cores busy over the last `ms` (whole machine). */
+export async function busyCores(ms = 1_000): Promise<number> {
+  if (!existsSync('/proc/stat')) return 0
+  const a = cpuTicks()
+  await sleep(ms)
+  const b = cpuTicks()
+  return ((b.busy - a.busy) / Math.max(1, b.total - a.total)) * os.availableParallelism()
+}
+
+/** Waits (at most maxS) until the machine has been under `cores` busy for 3 s running. */
+export async function waitQuiet(cores: number, maxS: number, log: (m: string) => void): Promise<number> {
+  const deadline = Date.now() + maxS * 1000
+  let calm = 0
+  let busy = 0
+  while (Date.now() < deadline) {
+    busy = await busyCores()
+    calm = busy < cores ? calm + 1 : 0
+    if (calm >= 3) return busy
+  }
+  log(`machine still busy (${busy.toFixed(2)} cores) after ${maxS} s; measuring anyway`)
+  return busy
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
+}
+
+export function machineLine(): string {
+  const cpu = os.cpus()[0]?.model?.trim() || 'unknown CPU'
+  return `${os.availableParallelism()} cores (nproc), ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}`
+}
+
+/**
+ * Replaces the `heading` section of the markdown file (up to the next `## `),
+ * or appends it. Re-reads the file right before writing: other benchmark scripts
+ * write their own sections of the same file.
+ */
+export function writeSection(file: string, heading: string, body: string): void {
+  const intro = '# Benchmarks\n\nFigures from the `npm run bench:*` scripts; each section is written by the script named in its title.\n'
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : intro
+  const lines = text.split('\n')
+  const start = lines.findIndex((l) => l.trim() === heading)
+  const section = `${heading}\n\n${body.trimEnd()}\n`
+  let next: string
+  if (start === -1) {
+    next = `${text.trimEnd()}\n\n${section}`
+  } else {
+    const end = lines.findIndex((l, i) => i > start && /^## /.test(l))
+    const before = lines.slice(0, start).join('\n')
+    const after = end === -1 ? '' : lines.slice(end).join('\n')
+    next = `${before}${before ? '\n' : ''}${section}${after ? `\n${after}` : ''}`
+  }
+  mkdirSync(dirname(file), { recursive: true })
+  writeFileSync(file, next.endsWith('\n') ? next : `${next}\n`)
+}
