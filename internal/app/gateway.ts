@@ -180,7 +180,14 @@ export async function buildGateway({ config, pool, redis, bus, mongo, logger }: 
   }
 
   await registerRateLimit(app, { redis, max: config.RATE_LIMIT_MAX })
-  await app.register(websocket, { options: { maxPayload: 64 * 1024 } })
+  await app.register(websocket, {
+    options: { maxPayload: 64 * 1024 },
+    // Tell clients why they are being closed (1001 going away), so they reconnect elsewhere and resume.
+    preClose(done) {
+      for (const client of this.websocketServer.clients) client.close(1001, 'server shutting down')
+      this.websocketServer.close(() => done())
+    },
+  })
   await app.register(healthRoutes, { checks })
   await app.register(metricsRoutes, { stats })
   await app.register(async (api) => {

@@ -7,7 +7,8 @@ export interface Stats {
   packages: { total: number; byStatus: Record<string, number> }
   websocket: { connections: number; subscriptions: number }
   events: { published: number; delivered: number; outboxPending: number; outboxOldestAgeS: number }
-  queues: Record<string, { messages: number; consumers: number }>
+  /** Worker queues add the messages waiting in their delay queues and their dead letters. */
+  queues: Record<string, { messages: number; consumers: number; retrying?: number; deadLetters?: number }>
   cache: { hits: number; misses: number }
   uptimeS: number
 }
@@ -20,7 +21,10 @@ const StatsSchema = Type.Object({
   packages: Type.Object({ total: Type.Integer(), byStatus: Counts }),
   websocket: Type.Object({ connections: Type.Integer(), subscriptions: Type.Integer() }),
   events: Type.Object({ published: Type.Integer(), delivered: Type.Integer(), outboxPending: Type.Integer(), outboxOldestAgeS: Type.Number() }),
-  queues: Type.Record(Type.String(), Type.Object({ messages: Type.Integer(), consumers: Type.Integer() })),
+  queues: Type.Record(
+    Type.String(),
+    Type.Object({ messages: Type.Integer(), consumers: Type.Integer(), retrying: Type.Optional(Type.Integer()), deadLetters: Type.Optional(Type.Integer()) }),
+  ),
   cache: Type.Object({ hits: Type.Integer(), misses: Type.Integer() }),
   uptimeS: Type.Number(),
 })
@@ -66,6 +70,12 @@ export const metricsRoutes: FastifyPluginAsync<{ stats: StatsSource }> = async (
   })
   gauge('queue_consumers', 'Consumers of a broker queue', ['queue'], (g, s) => {
     for (const [queue, q] of Object.entries(s.queues)) g.set({ queue }, q.consumers)
+  })
+  gauge('queue_retrying', 'Messages of a worker queue waiting in its delay queues for another attempt', ['queue'], (g, s) => {
+    for (const [queue, q] of Object.entries(s.queues)) if (q.retrying !== undefined) g.set({ queue }, q.retrying)
+  })
+  gauge('queue_dead_letters', 'Messages in a worker queue\'s dead-letter queue (npm run dlq:requeue)', ['queue'], (g, s) => {
+    for (const [queue, q] of Object.entries(s.queues)) if (q.deadLetters !== undefined) g.set({ queue }, q.deadLetters)
   })
   gauge('cache_hits_total', 'Package cache hits', [], (g, s) => g.set(s.cache.hits))
   gauge('cache_misses_total', 'Package cache misses', [], (g, s) => g.set(s.cache.misses))

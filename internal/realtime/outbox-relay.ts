@@ -105,6 +105,9 @@ export class OutboxRelay {
 
   private publishBatch(): Promise<number> {
     return withTx(this.opts.pool, async (tx) => {
+      // Losing this commit in a crash only republishes (consumers drop repeats), so
+      // it need not wait for the WAL flush that the package write itself waits for.
+      await tx.query('SET LOCAL synchronous_commit = off')
       const { rows } = await tx.query<Row>(
         `SELECT id, package_id, seq, type, tracking_number, occurred_at, recorded_at, data FROM package_events
          WHERE published_at IS NULL ORDER BY recorded_at, package_id, seq LIMIT $1 FOR UPDATE SKIP LOCKED`,

@@ -9,7 +9,13 @@
  * Run after `npm run bench:api` (it reuses the bench database and its BW* packages):
  *   npx tsx scripts/bench/probe-status-db.ts
  * Environment: BENCH_DB (delivertrack_bench), PROBE_DURATION_S (8), PROBE_WORKERS (100),
- * PROBE_POOLS (20; comma list), PROBE_SYNC (on,off; comma list of synchronous_commit values, session-level only).
+ * PROBE_POOLS (20; comma list), PROBE_MODES (comma list, default all of):
+ *   as-is         exactly what the gateway's transaction does
+ *   no-notify     the same with triggers off for the session (session_replication_role = replica),
+ *                 i.e. without the package_events_notify NOTIFY trigger
+ *   async-commit  the same with synchronous_commit = off for the session (no WAL flush wait)
+ *   no-notify+async-commit
+ * Every switch is session-level on the probe's own connections; nothing in the schema or server changes.
  */
 import { randomUUID } from 'node:crypto'
 import pg from 'pg'
@@ -20,7 +26,14 @@ const url = `postgres://postgres@127.0.0.1:5432/${db}`
 const durationS = Number(env.PROBE_DURATION_S ?? 8)
 const workers = Number(env.PROBE_WORKERS ?? 100)
 const pools = (env.PROBE_POOLS ?? '20').split(',').map(Number)
-const syncs = (env.PROBE_SYNC ?? 'on,off').split(',').map((s) => s.trim())
+const MODES: Record<string, string> = {
+  'as-is': '',
+  'no-notify': '-c session_replication_role=replica',
+  'async-commit': '-c synchronous_commit=off',
+  'no-notify+async-commit': '-c session_replication_role=replica -c synchronous_commit=off',
+}
+const modes = (env.PROBE_MODES ?? Object.keys(MODES).join(',')).split(',').map((s) => s.trim())
+for (const m of modes) if (!(m in MODES)) throw new Error(`unknown PROBE_MODES entry "${m}" (use ${Object.keys(MODES).join(', ')})`)
 const APP = 'bench-probe-status'
 
 const STEPS = ['pool.connect', 'BEGIN', 'SELECT FOR UPDATE', 'UPDATE', 'INSERT event', 'COMMIT'] as const
@@ -74,8 +87,8 @@ async function tableStats(c: pg.Client) {
   return rows[0] as { upd: number; hot: number; dead: number; heap: string; idx: string }
 }
 
-async function run(poolMax: number, sync: string, tns: string[], admin: pg.Client) {
-  const pool = new pg.Pool({ connectionString: url, max: poolMax, application_name: APP, options: `-c synchronous_commit=${sync}` })
+async function run(poolMax: number, mode: string, tns: string[], admin: pg.Client) {
+  const pool = new pg.Pool({ connectionString: url, max: poolMax, application_name: APP, ...(MODES[mode] ? { options: MODES[mode] } : {}) })
   await Promise.all(Array.from({ length: poolMax }, async () => (await pool.connect()).release()))
   const acc = Object.fromEntries(STEPS.map((s) => [s, 0])) as Record<Step, number>
   const lat: number[] = []
@@ -119,7 +132,7 @@ async function run(poolMax: number, sync: string, tns: string[], admin: pg.Clien
   lat.sort((a, b) => a - b)
   const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]!.toFixed(1)
   const n = lat.length
-  console.log(`\npool ${poolMax}, ${workers} concurrent callers, synchronous_commit=${sync}: ${Math.round(n / elapsed)} tx/s, latency p50 ${q(0.5)} ms, p99 ${q(0.99)} ms`)
+  console.log(`\n${mode}: pool ${poolMax}, ${workers} concurrent callers: ${Math.round(n / elapsed)} tx/s, latency p50 ${q(0.5)} ms, p99 ${q(0.99)} ms`)
   console.log('  mean ms per update by step: ' + STEPS.map((s) => `${s} ${(acc[s] / n).toFixed(2)}`).join(', '))
   const waitTotal = [...waits.values()].reduce((a, b) => a + b, 0)
   console.log(
@@ -142,7 +155,7 @@ async function main() {
     const tns = rows.map((r: { tracking_number: string }) => r.tracking_number)
     if (tns.length === 0) throw new Error(`no BW* packages in ${db}: run npm run bench:api first`)
     console.log(`${tns.length} packages in ${db}; ${durationS} s per run`)
-    for (const poolMax of pools) for (const sync of syncs) await run(poolMax, sync, tns, admin)
+    for (const poolMax of pools) for (const mode of modes) await run(poolMax, mode, tns, admin)
   } finally {
     await admin.end()
   }

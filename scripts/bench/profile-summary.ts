@@ -3,7 +3,12 @@
  * time by package / area, the top functions by self time, and the top frames by
  * inclusive time.
  *
- *   npx tsx scripts/bench/profile-summary.ts <file.cpuprofile> [top=25]
+ *   npx tsx scripts/bench/profile-summary.ts <file.cpuprofile> [top=25] [frame substring]
+ *
+ * PROFILE_LAST_S=n keeps only the last n seconds of samples (e.g. the measured run
+ * at the end of a BENCH_ONLY=<route> run, without start-up and seeding).
+ * With a frame substring (e.g. "pg/lib/client.js"), it also prints the call paths
+ * (nearest callers first) that lead to the matching frames, by time.
  */
 import { readFileSync } from 'node:fs'
 
@@ -23,13 +28,23 @@ interface Profile {
   timeDeltas: number[]
 }
 
-const [file, topArg] = process.argv.slice(2)
+const [file, topArg, match] = process.argv.slice(2)
 if (!file) {
   console.error('usage: tsx scripts/bench/profile-summary.ts <file.cpuprofile> [top]')
   process.exit(2)
 }
 const top = Number(topArg ?? 25)
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile
+
+const lastS = Number(process.env.PROFILE_LAST_S ?? 0)
+if (lastS > 0) {
+  // Zero the deltas of samples before the window; they then count for nothing below.
+  const stamps: number[] = []
+  let t = 0
+  for (const d of profile.timeDeltas) stamps.push((t += d))
+  const from = t - lastS * 1e6
+  profile.timeDeltas = profile.timeDeltas.map((d, i) => (stamps[i]! >= from ? d : 0))
+}
 
 const byId = new Map<number, ProfileNode>()
 const parent = new Map<number, number>()
@@ -90,3 +105,27 @@ console.log(`${file}: ${(total / 1e6).toFixed(1)} s sampled, ${(busy / 1e6).toFi
 print('Self time by area (package, node module, app folder, V8 pseudo-frame):', areas, top)
 print('Top functions by self time:', self, top)
 print('Top frames by inclusive time:', inclusive, top)
+
+if (match) {
+  // For every sample under a frame matching `match`, the chain of its callers (outermost match, 8 frames up).
+  const paths = new Map<string, number>()
+  for (let i = 0; i < profile.samples.length; i++) {
+    const chain: string[] = []
+    let id: number | undefined = profile.samples[i]!
+    let hit: number | undefined
+    while (id !== undefined) {
+      if (short(byId.get(id)!.callFrame).includes(match)) hit = id
+      id = parent.get(id)
+    }
+    if (hit === undefined) continue
+    id = hit
+    while (id !== undefined && chain.length < 9) {
+      const f = byId.get(id)!.callFrame
+      if (f.functionName !== '(root)') chain.push(short(f))
+      id = parent.get(id)
+    }
+    const key = chain.join('\n        <- ')
+    paths.set(key, (paths.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0))
+  }
+  print(`Call paths into "${match}":`, paths, 8)
+}

@@ -51,16 +51,21 @@ CREATE INDEX worker_receipts_age_idx ON worker_receipts (processed_at);
 -- (with its Parquet bytes) before the upload, so a batch whose upload or ack was
 -- interrupted is uploaded again byte for byte under the same key, never re-batched.
 CREATE TABLE archive_batches (
-  key         text PRIMARY KEY,
+  id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  key         text NOT NULL UNIQUE,
   body        bytea,
   events      integer NOT NULL,
   created_at  timestamptz NOT NULL DEFAULT now(),
   uploaded_at timestamptz
 );
+-- Parquet is compressed already: no second (pglz) compression of the pending bytes.
+ALTER TABLE archive_batches ALTER COLUMN body SET STORAGE EXTERNAL;
 CREATE INDEX archive_batches_uploaded_idx ON archive_batches (uploaded_at);
 
+-- One row per archived event, written thousands at a time: no foreign key to check
+-- per row, and a BRIN index (batch ids grow with the table) for pruning by batch.
 CREATE TABLE archive_events (
-  event_id  uuid PRIMARY KEY,
-  batch_key text NOT NULL REFERENCES archive_batches (key) ON DELETE CASCADE
+  event_id uuid PRIMARY KEY,
+  batch_id bigint NOT NULL
 );
-CREATE INDEX archive_events_batch_idx ON archive_events (batch_key);
+CREATE INDEX archive_events_batch_brin ON archive_events USING brin (batch_id);

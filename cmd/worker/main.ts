@@ -1,0 +1,55 @@
+import closeWithGrace from 'close-with-grace'
+import { randomBytes } from 'node:crypto'
+import { hostname } from 'node:os'
+import { parseArgs } from 'node:util'
+import pino from 'pino'
+import { ConfigError, loadConfig } from '../../internal/config/config.js'
+import { RascalBus } from '../../internal/platform/bus/rascal.js'
+import { parseRoles, WORKER_ROLES } from '../../internal/platform/bus/worker-topology.js'
+import { migrate } from '../../internal/platform/db/migrate.js'
+import { connectPostgres } from '../../internal/platform/startup.js'
+import { buildWorker, workerBusTopology } from '../../internal/worker/worker.js'
+
+// Wiring only: config -> clients -> migrations -> worker roles -> consume, and a graceful exit.
+// `npm run start:worker -- --only archive,notify` runs some roles (default: all).
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { only: { type: 'string' } } })
+  const roles = values.only !== undefined ? parseRoles(values.only) : [...WORKER_ROLES]
+  if (roles.length === 0) throw new ConfigError(`--only needs at least one of ${WORKER_ROLES.join(', ')}`)
+  const config = loadConfig()
+  const log = pino({ level: config.LOG_LEVEL, base: { component: 'worker' } })
+  const pool = await connectPostgres(config)
+  await migrate(pool)
+  const instanceId = config.INSTANCE_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`
+  const bus = new RascalBus({ url: config.AMQP_URL, instanceId, hub: false, topology: workerBusTopology(config, roles), log: log.child({ component: 'bus' }) })
+  const worker = buildWorker({ config, pool, bus, roles, log })
+
+  let started: Promise<void> | undefined
+  // Waits for the broker (rascal keeps retrying); queued events wait for us meanwhile.
+  bus.on('connected', () => {
+    started = worker.start().catch((err: unknown) => {
+      log.error({ err }, 'worker could not start consuming')
+      process.exit(1)
+    })
+  })
+  void bus.start()
+
+  closeWithGrace({ delay: 35_000 }, async ({ signal, err }) => {
+    if (err) log.error({ err }, 'shutting down after an error')
+    else log.info({ signal }, 'shutting down: finishing in-flight events, leaving the rest queued')
+    await started
+    await worker.stop()
+    await bus.close()
+    await pool.end()
+    log.info({ counters: Object.fromEntries(worker.consumers.map((c) => [c.role, c.counters])) }, 'worker stopped')
+  })
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError || (err as { startup?: boolean }).startup || /unknown worker role/.test((err as Error).message)) {
+    console.error(`delivertrack worker: ${(err as Error).message}`)
+  } else {
+    console.error('delivertrack worker: failed to start', err)
+  }
+  process.exit(1)
+})

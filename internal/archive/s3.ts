@@ -1,0 +1,70 @@
+import { CreateBucketCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import type { Config } from '../config/config.js'
+import { awsClientConfig } from '../worker/aws.js'
+import { PARQUET_CONTENT_TYPE } from './parquet.js'
+import type { ObjectStore } from './ports.js'
+
+/** The archive bucket through the AWS SDK: AWS S3 or anything that speaks its API (MinIO, s3rver). */
+export class S3ObjectStore implements ObjectStore {
+  constructor(
+    private readonly s3: S3Client,
+    readonly bucket: string,
+  ) {}
+
+  static fromConfig(config: Config): S3ObjectStore {
+    const s3 = new S3Client({ ...awsClientConfig(config, config.S3_ENDPOINT), forcePathStyle: config.S3_FORCE_PATH_STYLE })
+    return new S3ObjectStore(s3, config.ARCHIVE_BUCKET)
+  }
+
+  async put(key: string, body: Uint8Array): Promise<void> {
+    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: PARQUET_CONTENT_TYPE }))
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }))
+      return true
+    } catch (err) {
+      if (isNotFound(err)) return false
+      throw err
+    }
+  }
+
+  async get(key: string): Promise<Uint8Array> {
+    const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }))
+    if (!out.Body) throw new Error(`object ${key} has no body`)
+    return out.Body.transformToByteArray()
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const keys: string[] = []
+    let token: string | undefined
+    do {
+      const page = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }))
+      for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key)
+      token = page.IsTruncated ? page.NextContinuationToken : undefined
+    } while (token)
+    return keys.sort()
+  }
+
+  /** Creates the bucket when it does not exist (development: MinIO, s3rver); other errors are left to the first upload. */
+  async ensureBucket(): Promise<'exists' | 'created' | 'unknown'> {
+    try {
+      await this.s3.send(new HeadBucketCommand({ Bucket: this.bucket }))
+      return 'exists'
+    } catch (err) {
+      if (!isNotFound(err)) return 'unknown'
+      await this.s3.send(new CreateBucketCommand({ Bucket: this.bucket }))
+      return 'created'
+    }
+  }
+
+  close(): void {
+    this.s3.destroy()
+  }
+}
+
+function isNotFound(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } }
+  return e.name === 'NotFound' || e.name === 'NoSuchKey' || e.name === 'NoSuchBucket' || e.$metadata?.httpStatusCode === 404
+}

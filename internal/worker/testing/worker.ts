@@ -1,0 +1,97 @@
+import { randomBytes } from 'node:crypto'
+import pino from 'pino'
+import type { ObjectStore } from '../../archive/ports.js'
+import { loadConfig, type Config } from '../../config/config.js'
+import type { Notifier } from '../../notify/ports.js'
+import { RascalBus } from '../../platform/bus/rascal.js'
+import { parseDelays, parseRoles, WORKER_ROLES, workerQueueNames, workerTopology, type WorkerRole } from '../../platform/bus/worker-topology.js'
+import { testGateway, type Isolation, type TestGateway, type TestLike } from '../../platform/testing/harness.js'
+import { buildWorker, workerBusTopology, type Worker } from '../worker.js'
+import { deleteQueuesAfter, eventually } from './broker.js'
+
+/** Short delays and a small retry budget, so retries and dead letters happen within a test. */
+export const WORKER_TEST_ENV: Record<string, string> = {
+  WORKER_RETRY_DELAYS_MS: '100,200,400',
+  WORKER_MAX_ATTEMPTS: '4',
+  ARCHIVE_BATCH_SIZE: '25',
+  ARCHIVE_BATCH_AGE_MS: '200',
+  WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
+  WEBHOOK_TIMEOUT_MS: '2000',
+}
+
+export const silentLog = pino({ level: 'silent' })
+
+// The SDK's notice that its 2027 releases need Node 22 would repeat in every test's output.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
+
+/** Every queue name of every role under the test delays (for cleanup and depth checks). */
+export function allQueueNames(env: Record<string, string> = {}): string[] {
+  const delays = parseDelays(env.WORKER_RETRY_DELAYS_MS ?? WORKER_TEST_ENV.WORKER_RETRY_DELAYS_MS!)
+  return WORKER_ROLES.flatMap((r) => {
+    const n = workerQueueNames(r, delays)
+    return [n.work, ...n.delays, n.dead]
+  })
+}
+
+/**
+ * A gateway on its own data whose bus is the test's vhost and which declares the
+ * workers' queues like cmd/gateway; connected when this resolves. The queues are
+ * deleted at teardown.
+ */
+export async function workerGateway(t: TestLike, amqpUrl: string, env: Record<string, string> = {}): Promise<TestGateway> {
+  const merged = { ...WORKER_TEST_ENV, ...env }
+  const topology = workerTopology({ roles: parseRoles(merged.WORKER_QUEUES ?? WORKER_ROLES.join(',')), delaysMs: parseDelays(merged.WORKER_RETRY_DELAYS_MS!) })
+  deleteQueuesAfter(t, amqpUrl, allQueueNames(merged))
+  const gw = await testGateway(t, merged, { bus: true, amqpUrl, topology })
+  await eventually(() => gw.bus?.connected, 'the gateway to connect to the broker')
+  return gw
+}
+
+export interface TestWorker {
+  worker: Worker
+  bus: RascalBus
+  config: Config
+  /** Graceful stop (as on SIGTERM). */
+  stop(): Promise<void>
+}
+
+export interface TestWorkerOptions {
+  iso: Isolation
+  amqpUrl: string
+  roles: WorkerRole[]
+  env?: Record<string, string>
+  store?: ObjectStore
+  notifier?: Notifier
+}
+
+/** A worker built as cmd/worker builds it, in-process, on the test's data and vhost. */
+export async function startWorker(t: TestLike, opts: TestWorkerOptions): Promise<TestWorker> {
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: opts.iso.urls.databaseUrl,
+    AMQP_URL: opts.amqpUrl,
+    ...WORKER_TEST_ENV,
+    ...opts.env,
+  })
+  const bus = new RascalBus({ url: opts.amqpUrl, instanceId: `worker-${randomBytes(3).toString('hex')}`, hub: false, topology: workerBusTopology(config, opts.roles), log: silentLog })
+  await bus.start()
+  const worker = buildWorker({
+    config,
+    pool: opts.iso.pool,
+    bus,
+    roles: opts.roles,
+    log: silentLog,
+    ...(opts.store ? { store: opts.store } : {}),
+    ...('notifier' in opts ? { notifier: opts.notifier } : {}),
+  })
+  await worker.start()
+  let stopped: Promise<void> | undefined
+  const stop = () =>
+    (stopped ??= (async () => {
+      await worker.stop()
+      await bus.close()
+    })())
+  t.teardown(stop)
+  return { worker, bus, config, stop }
+}
