@@ -145,7 +145,7 @@ t.test('error bodies and request ids on the real gateway', async (t) => {
       t.equal(res.statusCode, 200)
       t.equal(res.headers['x-request-id'], id)
     }
-    const notFound = await app.inject({ method: 'GET', url: '/nope', headers: { 'x-request-id': 'trace-404' } })
+    const notFound = await app.inject({ method: 'GET', url: '/api/v1/nope', headers: { 'x-request-id': 'trace-404' } })
     t.equal(notFound.statusCode, 404)
     t.equal(notFound.headers['x-request-id'], 'trace-404', 'kept on 404')
     const bad = await app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: { 'x-request-id': 'trace-400' }, payload: {} })
