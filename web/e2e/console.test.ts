@@ -97,6 +97,7 @@ async function run(t: Test) {
 
     await customer.keyboard.press('Escape')
     await dialog.waitFor({ state: 'detached', ...WAIT })
+    await customer.waitForFunction(() => document.activeElement?.textContent?.trim() === 'Track Package', undefined, { timeout: 5_000 }).catch(() => undefined)
     t.equal(await customer.evaluate(() => document.activeElement?.textContent?.trim()), 'Track Package', 'focus returns to the button that opened it')
   })
 

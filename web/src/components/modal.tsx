@@ -21,10 +21,13 @@ export function Modal({ title, onClose, children, size }: ModalProps) {
   const closeRef = useRef(onClose)
   closeRef.current = onClose
   const titleId = useId()
+  // Taken during the first render, while whatever opened the dialog still has focus
+  // (an effect runs later, when focus may already have moved).
+  const openerRef = useRef(document.activeElement instanceof HTMLElement ? document.activeElement : null)
 
   useEffect(() => {
     const dialog = ref.current!
-    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null
+    const opener = openerRef.current
     if (!dialog.open) dialog.showModal()
     const first = dialog.querySelector<HTMLElement>('[data-autofocus]') ?? dialog.querySelector<HTMLElement>('.modal-body ' + FOCUSABLE.split(', ').join(', .modal-body '))
     first?.focus()
@@ -37,7 +40,11 @@ export function Modal({ title, onClose, children, size }: ModalProps) {
       closing = true
       dialog.removeEventListener('close', onNativeClose)
       if (dialog.open) dialog.close()
-      if (opener?.isConnected) opener.focus()
+      // After the native close has moved focus wherever it likes.
+      if (opener?.isConnected) {
+        opener.focus()
+        queueMicrotask(() => opener.isConnected && opener.focus())
+      }
     }
   }, [])
 
