@@ -97,7 +97,10 @@ export class OutboxRelay {
   private async drain(): Promise<void> {
     if (!this.opts.publisher.connected) return
     try {
-      while (!this.stopped && (await this.publishBatch()) > 0);
+      // A batch smaller than the limit means the outbox was drained as of that query;
+      // later commits kick again, so no extra empty round trip is needed to find out.
+      const limit = this.opts.batchSize ?? 500
+      while (!this.stopped && (await this.publishBatch()) >= limit);
     } catch (err) {
       this.opts.log.warn({ err }, 'outbox relay could not publish; will retry')
     }
