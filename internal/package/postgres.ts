@@ -206,7 +206,8 @@ export async function insertPackage(tx: Queryable, input: NewPackage, created: (
   }
 }
 
-interface EventRow {
+/** A package_events row as selected with `*` (the outbox columns may come along). */
+export interface EventRow {
   id: string
   seq: number
   type: PackageEvent['type']
@@ -216,11 +217,11 @@ interface EventRow {
   data: Record<string, unknown>
 }
 
-const toEvent = (r: EventRow): PackageEvent => ({
+export const toEvent = (r: EventRow): PackageEvent => ({
   id: r.id,
   type: r.type,
   trackingNumber: r.tracking_number,
-  seq: r.seq,
+  seq: Number(r.seq),
   occurredAt: r.occurred_at,
   recordedAt: r.recorded_at,
   data: r.data,

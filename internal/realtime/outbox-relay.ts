@@ -1,6 +1,7 @@
 import type pg from 'pg'
 import { withTx } from '../platform/db/postgres.js'
-import type { EventEnvelope } from './envelope.js'
+import { toEvent, type EventRow } from '../package/postgres.js'
+import { toEnvelope, type EventEnvelope } from './envelope.js'
 
 export interface OutboxPublisher {
   /** Resolves once the broker confirmed the event; rejects otherwise. */
@@ -17,16 +18,7 @@ export interface RelayOptions {
   sweepMs?: number
 }
 
-interface Row {
-  id: string
-  package_id: string
-  seq: number
-  type: EventEnvelope['type']
-  tracking_number: string
-  occurred_at: Date
-  recorded_at: Date
-  data: Record<string, unknown>
-}
+type Row = EventRow & { package_id: string }
 
 /**
  * Publishes unpublished rows of the package event log to the broker and stamps
@@ -137,7 +129,7 @@ export class OutboxRelay {
       for (const row of ready) byPackage.set(row.package_id, [...(byPackage.get(row.package_id) ?? []), row])
       await Promise.all(
         [...byPackage.values()].map(async (events) => {
-          for (const row of events) await this.opts.publisher.publish(row.type, toEnvelope(row), row.id)
+          for (const row of events) await this.opts.publisher.publish(row.type, toEnvelope(toEvent(row)), row.id)
         }),
       )
       if (ready.length > 0) {
@@ -157,17 +149,5 @@ export class OutboxRelay {
       this.listener.release()
       this.listener = undefined
     }
-  }
-}
-
-function toEnvelope(r: Row): EventEnvelope {
-  return {
-    id: r.id,
-    type: r.type,
-    trackingNumber: r.tracking_number,
-    seq: Number(r.seq),
-    occurredAt: r.occurred_at.toISOString(),
-    recordedAt: r.recorded_at.toISOString(),
-    data: r.data,
   }
 }

@@ -1,27 +1,10 @@
 import type pg from 'pg'
 import type { EventLog } from './connection.js'
-import type { EventEnvelope } from './envelope.js'
+import { toEvent, type EventRow } from '../package/postgres.js'
+import { toEnvelope, type EventEnvelope } from './envelope.js'
 import type { TrackerLookup } from './router.js'
 
-interface Row {
-  id: string
-  seq: number
-  type: EventEnvelope['type']
-  tracking_number: string
-  occurred_at: Date
-  recorded_at: Date
-  data: Record<string, unknown>
-}
-
-const toEnvelope = (r: Row): EventEnvelope => ({
-  id: r.id,
-  type: r.type,
-  trackingNumber: r.tracking_number,
-  seq: Number(r.seq),
-  occurredAt: r.occurred_at.toISOString(),
-  recordedAt: r.recorded_at.toISOString(),
-  data: r.data,
-})
+const toEnvelopeRow = (r: EventRow): EventEnvelope => toEnvelope(toEvent(r))
 
 // The newest package with the number: a deleted number may be issued again.
 const CURRENT_PACKAGE = `(SELECT id FROM packages WHERE tracking_number = $1 ORDER BY created_at DESC LIMIT 1)`
@@ -31,20 +14,20 @@ export class PostgresRealtimeStore implements EventLog, TrackerLookup {
   constructor(private readonly pool: pg.Pool) {}
 
   async since(trackingNumber: string, afterSeq: number): Promise<EventEnvelope[]> {
-    const { rows } = await this.pool.query<Row>(
+    const { rows } = await this.pool.query<EventRow>(
       `SELECT * FROM package_events WHERE package_id = ${CURRENT_PACKAGE} AND seq > $2 ORDER BY seq LIMIT 10000`,
       [trackingNumber, afterSeq],
     )
-    return rows.map(toEnvelope)
+    return rows.map(toEnvelopeRow)
   }
 
   /** Published events recorded at or after the time, per package in seq order. */
   async recordedSince(at: Date, limit = 100_000): Promise<EventEnvelope[]> {
-    const { rows } = await this.pool.query<Row>(
+    const { rows } = await this.pool.query<EventRow>(
       `SELECT * FROM package_events WHERE recorded_at >= $1 ORDER BY package_id, seq LIMIT $2`,
       [at, limit],
     )
-    return rows.map(toEnvelope)
+    return rows.map(toEnvelopeRow)
   }
 
   async trackers(trackingNumber: string): Promise<string[]> {
