@@ -27,7 +27,7 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
     logger: opts.logger ?? { level: opts.logLevel },
     bodyLimit: opts.bodyLimit,
     // Long enough that an over-long tracking number reaches its route and gets a validation error.
-    maxParamLength: 256,
+    routerOptions: { maxParamLength: 256 },
     // genReqId reads the header itself so an unsafe incoming id is replaced, not echoed.
     requestIdHeader: false,
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
