@@ -32,11 +32,13 @@
  *   BENCH_QUIET_WAIT_S (90)      ... for at most this long
  *   BENCH_RETRIES (2)            re-measure a route when other processes took > 0.25 cores meanwhile
  *   BENCH_SKIP_BUILD=1           do not run `npm run build` first
+ *   BENCH_NO_DOCS=1              do not touch docs/benchmarks.md
  * What-if knobs for investigations (a run using any of them leaves docs/benchmarks.md alone):
  *   BENCH_GATEWAY_NODE_FLAGS     extra node flags for the gateway only (e.g. --import ./scripts/bench/whatif-*.js)
  *   BENCH_GATEWAY_ENV            extra gateway environment, space-separated NAME=value pairs (e.g. DATABASE_POOL_MAX=50)
  *   BENCH_SETUP_SQL              SQL run on the bench database once the gateway has migrated it, before seeding
- *   BENCH_NO_DOCS=1              do not touch docs/benchmarks.md
+ * Investigation helpers next to this file: profile-summary.ts (BENCH_CPU_PROF_DIR output), probe-status-db.ts,
+ * instrument-calls.js and whatif-*.js (see their headers).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -102,7 +104,7 @@ if (!/^[a-z_][a-z0-9_]*$/.test(S.db)) throw new Error(`BENCH_DB must be a plain 
 if (!/^[A-Za-z0-9_.-]+$/.test(S.amqpVhost)) throw new Error(`BENCH_AMQP_VHOST must be a plain name (got "${S.amqpVhost}")`)
 for (const url of [S.pgAdminUrl, S.redisUrl, ...(S.amqpUrl ? [S.amqpUrl] : [])]) {
   const host = new URL(url).hostname
-  if (host !== '127.0.0.1' && host !== 'localhost') throw new Error(`benchmarks only talk to 127.0.0.1 (got ${url})`)
+  if (host !== '127.0.0.1') throw new Error(`benchmarks only talk to 127.0.0.1 (got ${url})`)
 }
 const gatewayDbUrl = (() => {
   const u = new URL(S.pgAdminUrl)
@@ -300,7 +302,7 @@ const HAVE_PROC = existsSync('/proc/stat')
 
 interface Snapshot {
   at: number
-  procs: Map<number, { comm: string; ticks: number }>
+  procs: Map<number, { comm: string; ticks: number; start: string }>
   machineBusy: number
   /** irq + softirq + steal ticks: interrupt work (much of it our own loopback traffic) and the hypervisor. */
   machineKernel: number
@@ -321,8 +323,8 @@ function readIo(pid: number | undefined): Snapshot['serverIo'] {
   }
 }
 
-function readProcs(): Map<number, { comm: string; ticks: number }> {
-  const out = new Map<number, { comm: string; ticks: number }>()
+function readProcs(): Map<number, { comm: string; ticks: number; start: string }> {
+  const out = new Map<number, { comm: string; ticks: number; start: string }>()
   if (!HAVE_PROC) return out
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue
@@ -337,7 +339,8 @@ function readProcs(): Map<number, { comm: string; ticks: number }> {
         const title = readFileSync(`/proc/${name}/cmdline`, 'utf8').replaceAll('\0', ' ')
         group = title.includes(` ${S.db} `) ? 'postgres' : 'postgres (other)'
       }
-      out.set(Number(name), { comm: group, ticks: Number(f[11]) + Number(f[12]) })
+      // starttime (not comm, which exec changes) tells a process from a later one with the same pid.
+      out.set(Number(name), { comm: group, ticks: Number(f[11]) + Number(f[12]), start: f[19]! })
     } catch {
       // gone meanwhile
     }
@@ -388,7 +391,7 @@ function usageBetween(a: Snapshot, b: Snapshot, serverPid: number, requests: num
   const cpu = { server: 0, bench: 0, postgres: 0, redis: 0, rabbitmq: 0, other: 0 }
   for (const [pid, after] of b.procs) {
     const before = a.procs.get(pid)
-    const ticks = after.ticks - (before && before.comm === after.comm ? before.ticks : 0)
+    const ticks = after.ticks - (before && before.start === after.start ? before.ticks : 0)
     if (ticks <= 0) continue
     const group =
       pid === serverPid ? 'server'
