@@ -651,10 +651,10 @@ function writeDocs(results: Map<Phase, Measured>, vs: Verdict[]): void {
   const body = [
     `Measured ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} with \`npm run bench:api\` (scripts/bench/api.ts).`,
     '',
-    `- Machine: ${machineLine()}. The load generator, the server, PostgreSQL and Redis share these cores.`,
+    `- Machine: ${machineLine()}. The load generator, the server, PostgreSQL, Redis and RabbitMQ share these cores.`,
     `- Settings: ${settingsLine()}.`,
     '- Ceiling: a bare Fastify `GET /` returning a small JSON (scripts/bench/bare-server.js), same process settings as the gateway.',
-    '- Rate limiting stays on for the gateway (RATE_LIMIT_MAX / RATE_LIMIT_TRACK_MAX raised so nothing is refused).',
+    '- Gateway: its own database, Redis logical database and RabbitMQ vhost; rate limiting stays on (RATE_LIMIT_MAX / RATE_LIMIT_TRACK_MAX raised so nothing is refused).',
     `- Each run waits for an idle machine first; "(noisy)" marks a route whose best of ${S.retries + 1} attempts still had other processes using more than ${NOISE_CORES} cores.`,
     '',
     mdTable(RESULT_HEAD, resultRows(results)),
