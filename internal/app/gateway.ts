@@ -154,11 +154,12 @@ export async function buildGateway({ config, pool, redis, bus, mongo, logger }: 
   if (mongo) checks.mongo = { critical: false, check: () => mongo.db.command({ ping: 1 }) }
   if (bus) checks.rabbitmq = { critical: false, check: async () => { if (!bus.connected) throw new Error('not connected') } }
 
-  // The hub queue, and each worker queue with its retrying and dead-lettered messages.
+  // Each worker queue with its retrying and dead-lettered messages.
   const workerRoles = parseRoles(config.WORKER_QUEUES)
   const queueStats = async (b: RascalBus) => {
-    const [hub, workers] = await Promise.all([b.queueStats([b.hubQueue]), workerQueueStats(b, workerRoles, parseDelays(config.WORKER_RETRY_DELAYS_MS))])
-    return { ...hub, ...workers }
+    // The hub queue is exclusive to the bus connection: RabbitMQ refuses to inspect it
+    // from the stats connection, so asking would only cost a failed channel per scrape.
+    return workerQueueStats(b, workerRoles, parseDelays(config.WORKER_RETRY_DELAYS_MS))
   }
   const webhooks = new WebhookService({ repo: new PostgresWebhookRepository(pool), guard: DnsAddressGuard.fromList(config.WEBHOOK_ALLOWED_HOSTS) })
   const stats = async (): Promise<Stats> => {
