@@ -50,9 +50,10 @@ export interface PackageRepository {
   create(input: NewPackage, created: (pkg: Package) => NewEvent, now: Date): Promise<{ pkg: Package; events: PackageEvent[] }>
   get(trackingNumber: string): Promise<Package | null>
   /**
-   * Locks the package, lets `fn` decide (it may throw to abort), then writes the new
-   * state, version + 1 and the events with consecutive seqs in one transaction.
-   * Not found: AppError not_found.
+   * Lets `fn` decide on the current package (it may throw to abort), then writes the
+   * new state, version + 1 and the events with consecutive seqs atomically, only if
+   * nobody changed the package in between; otherwise `fn` decides again on the newer
+   * state, so it must not have side effects. Not found: AppError not_found.
    */
   update(trackingNumber: string, fn: (pkg: Package) => Promise<Mutation> | Mutation, now: Date): Promise<{ pkg: Package; events: PackageEvent[] }>
   list(filter: ListFilter): Promise<Page<Package>>

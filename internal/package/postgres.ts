@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import type pg from 'pg'
 import { isUniqueViolation, withTx, type Queryable } from '../platform/db/postgres.js'
 import { conflict, invalid, notFound } from '../platform/errors.js'
@@ -68,6 +68,97 @@ const COLUMNS: Partial<Record<keyof Package, string>> = {
 
 const JSON_COLUMNS = new Set(['sender', 'recipient', 'origin', 'destination'])
 
+const GET_BY_NUMBER = 'SELECT * FROM packages WHERE tracking_number = $1 AND deleted_at IS NULL'
+
+/** Optimistic writes tried before update() locks the row instead. */
+const OPTIMISTIC_ATTEMPTS = 3
+
+function changesNothing(m: Mutation): boolean {
+  return !m.delete && m.events.length === 0 && !m.clear?.length && Object.keys(m.set ?? {}).length === 0
+}
+
+/**
+ * Writes the mutation and its events in one statement, only if the package still
+ * has the version `current` was read at (its last_seq moves with the version, so
+ * the events' seqs are still the next ones). Returns null when it no longer has.
+ * Prepared per connection under a name derived from the statement's shape.
+ */
+async function writeMutation(q: Queryable, current: Package, mutation: Mutation, now: Date): Promise<{ pkg: Package; events: PackageEvent[] } | null> {
+  const events: PackageEvent[] = mutation.events.map((e, i) => ({
+    id: randomUUID(),
+    type: e.type,
+    trackingNumber: current.trackingNumber,
+    seq: current.seq + i + 1,
+    occurredAt: e.occurredAt,
+    recordedAt: now,
+    data: e.data,
+  }))
+  const values: unknown[] = [
+    current.id,
+    now,
+    current.version,
+    events.map((e) => e.id),
+    events.map((e) => e.seq),
+    events.map((e) => e.type),
+    events.map((e) => e.occurredAt),
+    events.map((e) => JSON.stringify(e.data)),
+  ]
+  const sets: string[] = []
+  for (const [field, value] of Object.entries(mutation.set ?? {})) {
+    if (field === 'lastLocation') {
+      const loc = value as Package['lastLocation']
+      values.push(loc?.lat ?? null, loc?.lng ?? null, loc?.recordedAt ?? null)
+      const n = values.length
+      // Only forward, as location ingest moves it: a newer fix recorded meanwhile stays.
+      const newer = `(last_recorded_at IS NULL OR last_recorded_at <= $${n}::timestamptz)`
+      sets.push(
+        `last_lat = CASE WHEN ${newer} THEN $${n - 2}::float8 ELSE last_lat END`,
+        `last_lng = CASE WHEN ${newer} THEN $${n - 1}::float8 ELSE last_lng END`,
+        `last_recorded_at = CASE WHEN ${newer} THEN $${n}::timestamptz ELSE last_recorded_at END`,
+      )
+      continue
+    }
+    const column = COLUMNS[field as keyof Package]
+    if (!column) throw new Error(`field ${field} cannot be updated`)
+    values.push(JSON_COLUMNS.has(column) ? JSON.stringify(value) : value)
+    sets.push(`${column} = $${values.length}`)
+  }
+  for (const field of mutation.clear ?? []) {
+    const column = COLUMNS[field]
+    if (!column) throw new Error(`field ${field} cannot be cleared`)
+    sets.push(`${column} = NULL`)
+  }
+  if (mutation.delete) sets.push('deleted_at = $2')
+  sets.push('version = version + 1', 'updated_at = $2', `last_seq = last_seq + ${events.length}`)
+  // Data-modifying CTEs always run; the insert sees only the row the update returned.
+  const text = `WITH u AS (
+    UPDATE packages SET ${sets.join(', ')} WHERE id = $1 AND version = $3 RETURNING *
+  ), e AS (
+    INSERT INTO package_events (id, package_id, seq, type, tracking_number, occurred_at, recorded_at, data)
+    SELECT x.id, u.id, x.seq, x.type, u.tracking_number, x.occurred_at, $2, x.data
+    FROM u CROSS JOIN unnest($4::uuid[], $5::bigint[], $6::text[], $7::timestamptz[], $8::jsonb[]) AS x(id, seq, type, occurred_at, data)
+  )
+  SELECT * FROM u`
+  try {
+    const { rows } = await q.query<PackageRow>({ name: statementName('pkg_write', text), text, values })
+    return rows[0] ? { pkg: toPackage(rows[0]), events } : null
+  } catch (err) {
+    if ((err as { code?: string }).code === '23503') throw invalid('/driverId', 'is not a known user')
+    throw err
+  }
+}
+
+/** A prepared-statement name unique to the statement text (names are per connection). */
+const statementNames = new Map<string, string>()
+function statementName(prefix: string, text: string): string {
+  let name = statementNames.get(text)
+  if (!name) {
+    name = `${prefix}_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`
+    statementNames.set(text, name)
+  }
+  return name
+}
+
 export class PostgresPackageRepository implements PackageRepository {
   constructor(private readonly pool: pg.Pool) {}
 
@@ -76,55 +167,35 @@ export class PostgresPackageRepository implements PackageRepository {
   }
 
   async get(trackingNumber: string): Promise<Package | null> {
-    const { rows } = await this.pool.query<PackageRow>(
-      'SELECT * FROM packages WHERE tracking_number = $1 AND deleted_at IS NULL',
-      [trackingNumber],
-    )
+    const { rows } = await this.pool.query<PackageRow>({ name: 'pkg_get', text: GET_BY_NUMBER, values: [trackingNumber] })
     return rows[0] ? toPackage(rows[0]) : null
   }
 
+  /**
+   * Optimistic first: read the package without a lock, let `fn` decide, and write
+   * the change and its events in one statement that only applies if the version is
+   * still the one read (one round trip, no explicit transaction). When concurrent
+   * writers keep winning, fall back to locking the row so the request still gets
+   * through. `fn` may therefore run more than once; it only decides.
+   */
   async update(trackingNumber: string, fn: (pkg: Package) => Promise<Mutation> | Mutation, now: Date) {
+    for (let attempt = 0; attempt < OPTIMISTIC_ATTEMPTS; attempt++) {
+      const current = await this.get(trackingNumber)
+      if (!current) throw notFound('package')
+      const mutation = await fn(current)
+      if (changesNothing(mutation)) return { pkg: current, events: [] }
+      const written = await writeMutation(this.pool, current, mutation, now)
+      if (written) return written
+    }
     return withTx(this.pool, async (tx) => {
-      const { rows } = await tx.query<PackageRow>(
-        'SELECT * FROM packages WHERE tracking_number = $1 AND deleted_at IS NULL FOR UPDATE',
-        [trackingNumber],
-      )
+      const { rows } = await tx.query<PackageRow>({ name: 'pkg_get_for_update', text: `${GET_BY_NUMBER} FOR UPDATE`, values: [trackingNumber] })
       if (!rows[0]) throw notFound('package')
       const current = toPackage(rows[0])
       const mutation = await fn(current)
-      const changesNothing = !mutation.delete && mutation.events.length === 0 && !mutation.clear?.length && Object.keys(mutation.set ?? {}).length === 0
-      if (changesNothing) return { pkg: current, events: [] }
-      const sets: string[] = []
-      const values: unknown[] = [current.id, now]
-      for (const [field, value] of Object.entries(mutation.set ?? {})) {
-        if (field === 'lastLocation') {
-          const loc = value as Package['lastLocation']
-          values.push(loc?.lat ?? null, loc?.lng ?? null, loc?.recordedAt ?? null)
-          const n = values.length
-          sets.push(`last_lat = $${n - 2}`, `last_lng = $${n - 1}`, `last_recorded_at = $${n}`)
-          continue
-        }
-        const column = COLUMNS[field as keyof Package]
-        if (!column) throw new Error(`field ${field} cannot be updated`)
-        values.push(JSON_COLUMNS.has(column) ? JSON.stringify(value) : value)
-        sets.push(`${column} = $${values.length}`)
-      }
-      for (const field of mutation.clear ?? []) {
-        const column = COLUMNS[field]
-        if (!column) throw new Error(`field ${field} cannot be cleared`)
-        sets.push(`${column} = NULL`)
-      }
-      if (mutation.delete) sets.push('deleted_at = $2')
-      sets.push('version = version + 1', 'updated_at = $2', `last_seq = last_seq + ${mutation.events.length}`)
-      try {
-        const updated = await tx.query<PackageRow>(`UPDATE packages SET ${sets.join(', ')} WHERE id = $1 RETURNING *`, values)
-        const pkg = toPackage(updated.rows[0]!)
-        const events = await insertEvents(tx, pkg, current.seq, mutation.events, now)
-        return { pkg, events }
-      } catch (err) {
-        if ((err as { code?: string }).code === '23503') throw invalid('/driverId', 'is not a known user')
-        throw err
-      }
+      if (changesNothing(mutation)) return { pkg: current, events: [] }
+      const written = await writeMutation(tx, current, mutation, now)
+      if (!written) throw new Error('package row changed while locked')
+      return written
     })
   }
 
@@ -162,10 +233,11 @@ export class PostgresPackageRepository implements PackageRepository {
   }
 
   async events(packageId: string, afterSeq = 0): Promise<PackageEvent[]> {
-    const { rows } = await this.pool.query<EventRow>(
-      'SELECT * FROM package_events WHERE package_id = $1 AND seq > $2 ORDER BY seq',
-      [packageId, afterSeq],
-    )
+    const { rows } = await this.pool.query<EventRow>({
+      name: 'pkg_events',
+      text: 'SELECT * FROM package_events WHERE package_id = $1 AND seq > $2 ORDER BY seq',
+      values: [packageId, afterSeq],
+    })
     return rows.map(toEvent)
   }
 
