@@ -8,12 +8,14 @@ import { parseDelays, parseRoles, workerTopology } from '../../internal/platform
 import { ConfigError, loadConfig } from '../../internal/config/config.js'
 import { connectDependencies } from '../../internal/platform/startup.js'
 import { migrate } from '../../internal/platform/db/migrate.js'
+import { IN_PROCESS_WAKEUP } from '../../internal/realtime/outbox-relay.js'
 import { connectMongo } from '../../internal/platform/mongo/client.js'
 
 // Wiring only: config -> clients -> migrations -> gateway -> listen, and a graceful exit.
 async function main(): Promise<void> {
   const config = loadConfig()
-  const { pool, redis } = await connectDependencies(config)
+  // The gateway kicks its outbox relay after every commit, so its sessions skip NOTIFY.
+  const { pool, redis } = await connectDependencies(config, IN_PROCESS_WAKEUP)
   await migrate(pool)
   // The gateway keeps serving while RabbitMQ is away; the outbox holds events until it is back.
   const instanceId = config.INSTANCE_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`

@@ -107,7 +107,16 @@ export async function buildGateway({ config, pool, redis, bus, mongo, logger }: 
     log: app.log,
   })
   const relay = bus
-    ? new OutboxRelay({ pool, log: app.log, publisher: { publish: (key, env, id) => bus.publish(key, env, id), get connected() { return bus.connected } } })
+    ? new OutboxRelay({
+        pool,
+        log: app.log,
+        publisher: {
+          publish: (messages) => bus.publishInOrder(messages.map((m) => ({ routingKey: m.routingKey, content: m.envelope, messageId: m.messageId }))),
+          get connected() {
+            return bus.connected
+          },
+        },
+      })
     : undefined
 
   const cache = new RedisPackageCache(redis, config.CACHE_TTL_S)

@@ -7,8 +7,8 @@ export class StartupError extends Error {
   readonly startup = true
 }
 
-export async function connectPostgres(config: Config) {
-  const pool = createPool({ url: config.DATABASE_URL, max: config.DATABASE_POOL_MAX })
+export async function connectPostgres(config: Config, settings?: Record<string, string>) {
+  const pool = createPool({ url: config.DATABASE_URL, max: config.DATABASE_POOL_MAX, settings })
   try {
     await pool.query('SELECT 1')
   } catch (err) {
@@ -43,8 +43,8 @@ export async function connectRedis(config: Config) {
 }
 
 /** Connects to every dependency the gateway cannot start without, naming the one that is missing. */
-export async function connectDependencies(config: Config) {
-  const pool = await connectPostgres(config)
+export async function connectDependencies(config: Config, settings?: Record<string, string>) {
+  const pool = await connectPostgres(config, settings)
   try {
     const redis = await connectRedis(config)
     return { pool, redis }

@@ -3,9 +3,15 @@ import { withTx } from '../platform/db/postgres.js'
 import { toEvent, type EventRow } from '../package/postgres.js'
 import { toEnvelope, type EventEnvelope } from './envelope.js'
 
+export interface OutboxMessage {
+  routingKey: string
+  envelope: EventEnvelope
+  messageId: string
+}
+
 export interface OutboxPublisher {
-  /** Resolves once the broker confirmed the event; rejects otherwise. */
-  publish(routingKey: string, envelope: EventEnvelope, messageId: string): Promise<void>
+  /** Publishes in the given order; resolves once the broker confirmed every message, rejects otherwise. */
+  publish(messages: OutboxMessage[]): Promise<void>
   readonly connected: boolean
 }
 
@@ -18,12 +24,20 @@ export interface RelayOptions {
   sweepMs?: number
 }
 
+/**
+ * Session settings for a process that runs a relay and kicks it after each of its
+ * own commits: its event inserts skip the NOTIFY (migration 0006), which would
+ * otherwise make all their commits queue behind one database-wide lock.
+ */
+export const IN_PROCESS_WAKEUP: Record<string, string> = { 'delivertrack.outbox_wakeup': 'in_process' }
+
 type Row = EventRow & { package_id: string }
 
 /**
  * Publishes unpublished rows of the package event log to the broker and stamps
- * them published, in the same transaction that locked them. Woken by LISTEN/NOTIFY
- * and by a periodic sweep. Gateways share the work with FOR UPDATE SKIP LOCKED; a
+ * them published, in the same transaction that locked them. Woken in-process by
+ * its gateway's commits (kick), by LISTEN/NOTIFY for other writers, and by a
+ * periodic sweep. Gateways share the work with FOR UPDATE SKIP LOCKED; a
  * package's events are published only from its lowest unpublished seq upwards, so
  * one package's events never overtake each other even across relays.
  * Delivery is at-least-once: a crash between confirm and commit republishes, and
@@ -124,14 +138,8 @@ export class OutboxRelay {
         ready.push(row)
         next.set(row.package_id, row.seq + 1)
       }
-      // Packages publish in parallel; one package's events one after another, each confirmed.
-      const byPackage = new Map<string, Row[]>()
-      for (const row of ready) byPackage.set(row.package_id, [...(byPackage.get(row.package_id) ?? []), row])
-      await Promise.all(
-        [...byPackage.values()].map(async (events) => {
-          for (const row of events) await this.opts.publisher.publish(row.type, toEnvelope(toEvent(row)), row.id)
-        }),
-      )
+      // One ordered, confirmed batch: each package's events in seq order.
+      await this.opts.publisher.publish(ready.map((row) => ({ routingKey: row.type, envelope: toEnvelope(toEvent(row)), messageId: row.id })))
       if (ready.length > 0) {
         await tx.query('UPDATE package_events SET published_at = now() WHERE id = ANY($1::uuid[])', [ready.map((r) => r.id)])
       }

@@ -88,3 +88,27 @@ t.test('what the relays put on the exchange: the envelope, keyed by type, each p
   }
   t.ok(a.relay!.published + b.relay!.published >= rows.length, 'the two relays together published them all')
 })
+
+t.test('who wakes the relay: ordinary writers through NOTIFY, a gateway in-process without it', async (t) => {
+  const gw = await testGateway(t)
+  const admin = await gw.user('admin')
+  const tn = await createPackage(gw, admin.token)
+  const listener = await gw.pool.connect()
+  t.teardown(() => listener.release())
+  const heard: string[] = []
+  listener.on('notification', (n) => heard.push(n.channel))
+  await listener.query('LISTEN delivertrack_outbox')
+
+  // 1. The gateway's write (its sessions run with IN_PROCESS_WAKEUP): no NOTIFY.
+  t.equal(await postStatus(gw, admin.token, tn, { status: 'in_transit', note: 'through the gateway' }), 200)
+  // 2. An ordinary session writes an event the way a script or psql would.
+  await gw.pool.query(
+    `INSERT INTO package_events (id, package_id, seq, type, tracking_number, occurred_at, recorded_at, data)
+     SELECT gen_random_uuid(), id, last_seq + 1, 'package.updated', tracking_number, now(), now(), '{}' FROM packages WHERE tracking_number = $1`,
+    [tn],
+  )
+  await waitFor(() => heard.length >= 1, 'the ordinary insert to notify')
+  // Notifications arrive in commit order: had the gateway's insert notified, it would be here first.
+  await listener.query('SELECT 1')
+  t.same(heard, ['delivertrack_outbox'], 'exactly one notification: from the ordinary writer, none from the gateway')
+})

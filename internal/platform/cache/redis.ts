@@ -17,6 +17,9 @@ export function createRedis(opts: RedisOptions): Redis {
   return new Redis(opts.url, {
     keyPrefix: opts.keyPrefix,
     lazyConnect: true,
+    // Commands issued in the same event-loop turn (the rate limit, the cache read,
+    // other requests' commands) go out in one write and come back in one read.
+    enableAutoPipelining: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     commandTimeout: 1_000,

@@ -14,18 +14,25 @@ export interface PoolOptions {
   /** Search path for every connection (tests give each file its own schema). */
   schema?: string
   applicationName?: string
+  /** Session settings for every connection (`-c name=value`), e.g. custom `delivertrack.*` settings. */
+  settings?: Record<string, string>
   /** Called when an idle connection fails (e.g. to log it); the pool recovers on its own. */
   onIdleError?: (err: Error) => void
 }
 
 export function createPool(opts: PoolOptions): pg.Pool {
+  const settings = { ...(opts.schema ? { search_path: opts.schema } : {}), ...opts.settings }
+  const options = Object.entries(settings).map(([name, value]) => {
+    if (!/^[\w.]+$/.test(name) || !/^[\w.,-]+$/.test(value)) throw new Error(`unsupported session setting ${name}=${value}`)
+    return `-c ${name}=${value}`
+  })
   const pool = new pg.Pool({
     connectionString: opts.url,
     max: opts.max ?? 20,
     application_name: opts.applicationName ?? 'delivertrack',
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
-    ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
+    ...(options.length ? { options: options.join(' ') } : {}),
   })
   // An idle connection the server drops (restart, failover) is emitted as 'error';
   // unhandled, that would kill the process. The pool discards the client and the

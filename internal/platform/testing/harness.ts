@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import type pg from 'pg'
 import { buildGateway, type Gateway } from '../../app/gateway.js'
+import { IN_PROCESS_WAKEUP } from '../../realtime/outbox-relay.js'
 import type { UserRole } from '../../auth/domain.js'
 import { loadConfig, type Config } from '../../config/config.js'
 import { RascalBus, type BusOptions } from '../bus/rascal.js'
@@ -105,11 +106,15 @@ export async function testGateway(t: TestLike, env: Record<string, string> = {},
     if (!opts.amqpUrl) await bus.start()
     else void bus.start()
   }
-  const gateway = await buildGateway({ config, pool: iso.pool, redis: iso.redis, bus })
+  // The gateway's own pool, with its session settings (as cmd/gateway connects); the
+  // test's direct queries on iso.pool stay ordinary writers.
+  const pool = createPool({ url: iso.urls.databaseUrl, schema: `${iso.schema},public`, max: 10, settings: IN_PROCESS_WAKEUP })
+  const gateway = await buildGateway({ config, pool, redis: iso.redis, bus })
   await gateway.app.ready()
   t.teardown(async () => {
     await gateway.app.close()
     await bus?.close()
+    await pool.end()
   })
   let n = 0
   return {
