@@ -97,3 +97,25 @@ t.test('a package deleted between read and write is not found', async (t) => {
   )
   t.equal(calls, 1)
 })
+
+t.test('another process changed the package: a decision on the remembered state is not trusted', async (t) => {
+  const { iso, repo, pkg } = await setup(t) // repo remembers the package as created (pending)
+  const other = new PostgresPackageRepository(iso.pool) // another gateway on the same database
+  await other.update(pkg.trackingNumber, (p) => checkpoint(p, 'elsewhere'), NOW())
+
+  // Refuses anything but in_transit: on the remembered (pending) state it would refuse.
+  const seen: string[] = []
+  const result = await repo.update(pkg.trackingNumber, (current) => {
+    seen.push(current.status)
+    if (current.status !== 'in_transit') throw new Error(`refused on ${current.status}`)
+    return checkpoint(current, 'here')
+  }, NOW())
+  t.same(seen, ['pending', 'in_transit'], 'the refusal on the remembered state led to a fresh read')
+  t.equal(result.pkg.version, 3)
+
+  // A decision to change nothing answers with the current state, not the remembered one.
+  await other.update(pkg.trackingNumber, (p) => checkpoint(p, 'elsewhere again'), NOW())
+  const unchanged = await repo.update(pkg.trackingNumber, () => ({ events: [] }), NOW())
+  t.equal(unchanged.pkg.version, 4, 'the version another process wrote')
+  t.same(unchanged.events, [])
+})

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto'
+import { LRUCache } from 'lru-cache'
 import type pg from 'pg'
 import { isUniqueViolation, withTx, type Queryable } from '../platform/db/postgres.js'
 import { conflict, invalid, notFound } from '../platform/errors.js'
@@ -160,10 +161,21 @@ function statementName(prefix: string, text: string): string {
 }
 
 export class PostgresPackageRepository implements PackageRepository {
+  /**
+   * The state this process last wrote for each recently written package: the next
+   * update of it starts from here instead of reading it back first. Only a starting
+   * guess: the write still applies only at the version it was decided on, and a
+   * decision that refuses (it may have seen an outdated state) is made again on a
+   * fresh read before its error counts.
+   */
+  private readonly recent = new LRUCache<string, Package>({ max: 10_000 })
+
   constructor(private readonly pool: pg.Pool) {}
 
   async create(input: NewPackage, created: (pkg: Package) => NewEvent, now: Date) {
-    return withTx(this.pool, (tx) => insertPackage(tx, input, created, now))
+    const result = await withTx(this.pool, (tx) => insertPackage(tx, input, created, now))
+    this.recent.set(result.pkg.trackingNumber, result.pkg)
+    return result
   }
 
   async get(trackingNumber: string): Promise<Package | null> {
@@ -178,14 +190,43 @@ export class PostgresPackageRepository implements PackageRepository {
    * writers keep winning, fall back to locking the row so the request still gets
    * through. `fn` may therefore run more than once; it only decides.
    */
+  /**
+   * Optimistic first: start from the state this process last wrote (or read the
+   * package without a lock), let `fn` decide, and write the change and its events in
+   * one statement that only applies if the version is still the one decided on (one
+   * round trip, no explicit transaction). When concurrent writers keep winning, fall
+   * back to locking the row so the request still gets through. `fn` may therefore
+   * run more than once; it only decides.
+   */
   async update(trackingNumber: string, fn: (pkg: Package) => Promise<Mutation> | Mutation, now: Date) {
+    let remembered = this.recent.get(trackingNumber)
     for (let attempt = 0; attempt < OPTIMISTIC_ATTEMPTS; attempt++) {
-      const current = await this.get(trackingNumber)
+      const current = remembered ?? (await this.get(trackingNumber))
       if (!current) throw notFound('package')
-      const mutation = await fn(current)
-      if (changesNothing(mutation)) return { pkg: current, events: [] }
+      let mutation: Mutation
+      try {
+        mutation = await fn(current)
+      } catch (err) {
+        // Refused on a remembered state that may be outdated: decide again on a fresh read.
+        if (remembered) {
+          remembered = undefined
+          attempt--
+          continue
+        }
+        throw err
+      }
+      if (changesNothing(mutation)) {
+        // Nothing to write, so nothing checks the version: answer with a fresh read.
+        if (remembered) {
+          remembered = undefined
+          attempt--
+          continue
+        }
+        return { pkg: current, events: [] }
+      }
       const written = await writeMutation(this.pool, current, mutation, now)
-      if (written) return written
+      remembered = undefined
+      if (written) return this.remember(written)
     }
     return withTx(this.pool, async (tx) => {
       const { rows } = await tx.query<PackageRow>({ name: 'pkg_get_for_update', text: `${GET_BY_NUMBER} FOR UPDATE`, values: [trackingNumber] })
@@ -196,7 +237,13 @@ export class PostgresPackageRepository implements PackageRepository {
       const written = await writeMutation(tx, current, mutation, now)
       if (!written) throw new Error('package row changed while locked')
       return written
-    })
+    }).then((written) => this.remember(written))
+  }
+
+  private remember(written: { pkg: Package; events: PackageEvent[] }) {
+    if (written.events.some((e) => e.type === 'package.deleted')) this.recent.delete(written.pkg.trackingNumber)
+    else this.recent.set(written.pkg.trackingNumber, written.pkg)
+    return written
   }
 
   async list(filter: ListFilter): Promise<Page<Package>> {

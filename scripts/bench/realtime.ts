@@ -12,7 +12,8 @@
  *    Delivered/expected must be 100%.
  * 3. Idle: BENCH_RT_IDLE (10,000) subscribed connections on one gateway; its RSS
  *    before and after, and bytes per connection.
- * Writes the "## Real-time (bench:realtime)" section of docs/benchmarks.md.
+ * Writes the "## Real-time (bench:realtime)" section of docs/benchmarks.md, unless
+ * BENCH_NO_DOCS=1 or BENCH_CPU_PROF_DIR (profile the gateway into that folder) is set.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { readFileSync, writeFileSync, existsSync } from 'node:fs'
@@ -91,7 +92,9 @@ async function floor(count: number): Promise<number[]> {
 }
 
 async function startGateway(port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['dist/cmd/gateway/main.js'], {
+  // BENCH_CPU_PROF_DIR: profile the gateway (V8 .cpuprofile, see profile-summary.ts).
+  const prof = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : []
+  const child = spawn(process.execPath, [...prof, 'dist/cmd/gateway/main.js'], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -190,17 +193,32 @@ async function main(): Promise<void> {
   console.log(`driving ${S.rate} status updates/s for ${S.durationS} s`)
   let expected = 0
   let httpErrors = 0
+  const httpLatencies: number[] = []
   const pending: Array<Promise<unknown>> = []
   await paced(total, S.rate, (i) => {
     const tn = tns[i % S.packages]!
     const note = `b${i}`
     expected += perPackage.get(tn) ?? 0
     sentAt.set(note, performance.now())
-    pending.push(post(`/packages/${tn}/status`, { status: 'in_transit', note }, token).then((r) => { if (!r.ok) httpErrors++ }, () => httpErrors++))
+    const t0 = performance.now()
+    pending.push(
+      post(`/packages/${tn}/status`, { status: 'in_transit', note }, token).then(
+        async (r) => {
+          await r.arrayBuffer()
+          if (!r.ok) httpErrors++
+          else httpLatencies.push(performance.now() - t0)
+        },
+        (err: unknown) => {
+          httpErrors++
+          if (httpErrors <= 3) console.warn(`status update failed: ${(err as Error).message} (${String((err as { cause?: unknown }).cause)})`)
+        },
+      ),
+    )
   })
   await Promise.all(pending)
   for (let i = 0; i < 100 && delivered < expected; i++) await sleep(100)
   const lat = summary(latencies)
+  const httpLat = summary(httpLatencies)
   for (const c of clients) c.terminate()
   await sleep(1000)
 
@@ -214,13 +232,17 @@ async function main(): Promise<void> {
   const rssAfter = rssBytes(gateway.pid!)
   const stats = (await (await fetch(`${api}/stats`, { headers: { authorization: `Bearer ${token}` } })).json()) as { websocket: { connections: number } }
   for (const c of idle) c.terminate()
+  // Let it shut down on its own (a --cpu-prof profile is written at exit).
+  const exited = new Promise((r) => gateway.once('exit', r))
   gateway.kill('SIGTERM')
+  await Promise.race([exited, sleep(15_000)])
 
   const pct = expected ? (delivered / expected) * 100 : 0
   const rows = [
     `| measure | n | p50 ms | p95 ms | p99 ms |`,
     `| --- | ---: | ---: | ---: | ---: |`,
     `| raw RabbitMQ publish -> consume (floor) | ${floorLat.n} | ${ms(floorLat.p50)} | ${ms(floorLat.p95)} | ${ms(floorLat.p99)} |`,
+    `| HTTP status update -> its HTTP response (for reference) | ${httpLat.n} | ${ms(httpLat.p50)} | ${ms(httpLat.p95)} | ${ms(httpLat.p99)} |`,
     `| HTTP status update -> WebSocket receipt | ${lat.n} | ${ms(lat.p50)} | ${ms(lat.p95)} | ${ms(lat.p99)} |`,
   ]
   const verdicts = [
@@ -246,8 +268,12 @@ async function main(): Promise<void> {
   const docs = join(ROOT, 'docs', 'benchmarks.md')
   const current = existsSync(docs) ? readFileSync(docs, 'utf8') : '# Benchmarks\n\nFigures from the `npm run bench:*` scripts; each compares against a baseline measured in the same run.\n\n'
   const re = /## Real-time \(bench:realtime\)[\s\S]*?(?=\n## |$)/
-  writeFileSync(docs, re.test(current) ? current.replace(re, section.trimEnd() + '\n') : `${current.trimEnd()}\n\n${section}`)
-  console.log(`wrote ${docs}`)
+  if (process.env.BENCH_NO_DOCS === '1' || process.env.BENCH_CPU_PROF_DIR) {
+    console.log('docs/benchmarks.md left alone (BENCH_NO_DOCS or BENCH_CPU_PROF_DIR)')
+  } else {
+    writeFileSync(docs, re.test(current) ? current.replace(re, section.trimEnd() + '\n') : `${current.trimEnd()}\n\n${section}`)
+    console.log(`wrote ${docs}`)
+  }
   process.exit(delivered === expected ? 0 : 1)
 }
 
