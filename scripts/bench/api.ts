@@ -4,8 +4,9 @@
  *
  * One run: build, (1) the ceiling (scripts/bench/bare-server.js), then the gateway
  * (`node dist/cmd/gateway/main.js`) on a fresh database with (2) GET /track/:tn on
- * a cache hit, (3) GET /packages/:tn with an admin JWT and (4) POST
- * /packages/:tn/status checkpoints. Both servers run as child processes with the
+ * a cache hit, (3) GET /packages/:tn with an admin JWT, (4) POST
+ * /packages/:tn/status checkpoints as fast as answered and (5) the same at the
+ * target's 1,500 req/s offered (its latency at that rate). Both servers run as child processes with the
  * same NODE_ENV, node flags and log level; autocannon runs in this process.
  * Prints a table, the target verdicts (informative), and writes the
  * "## API (bench:api)" section of docs/benchmarks.md.
@@ -19,7 +20,8 @@
  *   BENCH_LOG_LEVEL (warn)       LOG_LEVEL of both servers
  *   BENCH_NODE_FLAGS ('')        node flags for both servers, space-separated
  *   BENCH_CPU_PROF_DIR           if set, both servers run with --cpu-prof into this folder
- *   BENCH_ONLY                   comma list of ceiling,track,get,status (partial runs skip the docs)
+ *   BENCH_ONLY                   comma list of ceiling,track,get,status,status-paced (partial runs skip the docs)
+ *   BENCH_STATUS_RATE (1500)     offered req/s of the paced status-update run (autocannon overallRate)
  *   BENCH_READ_PACKAGES (100)    packages the read routes rotate over
  *   BENCH_WRITE_PACKAGES (200)   packages the status updates rotate over
  *   BENCH_DB (delivertrack_bench) database dropped and created for the gateway
@@ -91,8 +93,10 @@ const S = {
   ) as Record<string, string>,
   setupSql: env.BENCH_SETUP_SQL?.trim() || undefined,
   noDocs: env.BENCH_NO_DOCS === '1',
+  /** Offered rate of the paced status-update run (the target's 1,500/s). */
+  statusRate: Math.round(int('BENCH_STATUS_RATE', 1500)),
 }
-const PHASES = ['ceiling', 'track', 'get', 'status'] as const
+const PHASES = ['ceiling', 'track', 'get', 'status', 'status-paced'] as const
 type Phase = (typeof PHASES)[number]
 const only = new Set((env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean))
 for (const p of only) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`BENCH_ONLY: unknown phase "${p}" (use ${PHASES.join(', ')})`)
@@ -456,6 +460,8 @@ interface Target {
   paths: string[]
   headers?: Record<string, string>
   body?: string
+  /** Offered load in requests/s over all connections (autocannon overallRate); unset: as fast as answered. */
+  rate?: number
 }
 
 function cannon(t: Target, durationS: number): Promise<autocannon.Result> {
@@ -470,7 +476,7 @@ function cannon(t: Target, durationS: number): Promise<autocannon.Result> {
   }
   return new Promise((ok, fail) => {
     autocannon(
-      { url: `http://${HOST}:${t.port}`, connections: S.connections, duration: durationS, requests: [request], timeout: 10 },
+      { url: `http://${HOST}:${t.port}`, connections: S.connections, duration: durationS, requests: [request], timeout: 10, ...(t.rate ? { overallRate: t.rate } : {}) },
       (err, result) => (err ? fail(err) : ok(result)),
     )
   })
@@ -541,7 +547,7 @@ const fmtMs = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(2))
 const pct = (n: number) => `${Math.round(n * 100)}%`
 
 function ratioOf(m: Measured, ceiling: Measured | undefined): number | undefined {
-  if (!ceiling || m.key === 'ceiling' || m.key === 'status') return undefined
+  if (!ceiling || m.key === 'ceiling' || m.key === 'status' || m.key === 'status-paced') return undefined
   return m.reqPerSec / ceiling.reqPerSec
 }
 
@@ -578,12 +584,17 @@ function verdicts(results: Map<Phase, Measured>): Verdict[] {
     })
   }
   const status = results.get('status')
+  const paced = results.get('status-paced')
   if (status) {
+    // With 100 connections always busy, latency is connections / throughput (Little's law): a p99 under
+    // 50 ms as fast as possible would need well over 2,000 req/s. The latency target is therefore also
+    // read at the target rate (the paced run), where it says whether 1,500 updates/s are served promptly.
     out.push({
       name: 'status updates (POST /packages/:tn/status)',
-      target: '>= 1,500 req/s and p99 < 50 ms',
-      actual: `${fmtInt(status.reqPerSec)} req/s, p99 ${fmtMs(status.p99)} ms${noise(status)}`,
-      pass: status.reqPerSec >= 1500 && status.p99 < 50,
+      target: `>= ${fmtInt(S.statusRate)} req/s, and p99 < 50 ms at that rate`,
+      actual: `${fmtInt(status.reqPerSec)} req/s (p99 ${fmtMs(status.p99)} ms with ${S.connections} connections flat out)` +
+        (paced ? `; at ${fmtInt(S.statusRate)} req/s offered: ${fmtInt(paced.reqPerSec)} req/s served, p99 ${fmtMs(paced.p99)} ms` : '') + noise(status, paced),
+      pass: status.reqPerSec >= S.statusRate && (paced ? paced.p99 < 50 && paced.reqPerSec >= S.statusRate * 0.98 : status.p99 < 50),
     })
   }
   return out
@@ -723,7 +734,7 @@ async function main(): Promise<number> {
       }
     }
 
-    if (runs('track') || runs('get') || runs('status')) {
+    if (runs('track') || runs('get') || runs('status') || runs('status-paced')) {
       await freshDatabase()
       vhost = freshVhost()
       const adminEmail = 'bench-admin@example.com'
@@ -800,6 +811,17 @@ async function main(): Promise<number> {
             paths: writeTns.map((tn) => `/api/v1/packages/${tn}/status`),
             headers: { ...auth, 'content-type': 'application/json' },
             body: JSON.stringify({ status: 'in_transit', note: 'checkpoint' }),
+          }, gw.proc.pid!, redis))
+        }
+        // (5) the same at the target rate, to read its latency there (not flat out)
+        if (runs('status-paced')) {
+          results.set('status-paced', await measure('status-paced', `POST /api/v1/packages/:tn/status at ${fmtInt(S.statusRate)} req/s offered`, {
+            port: gw.port,
+            method: 'POST',
+            paths: writeTns.map((tn) => `/api/v1/packages/${tn}/status`),
+            headers: { ...auth, 'content-type': 'application/json' },
+            body: JSON.stringify({ status: 'in_transit', note: 'checkpoint' }),
+            rate: S.statusRate,
           }, gw.proc.pid!, redis))
         }
         if (gw.proc.exitCode !== null) throw new Error(`the gateway exited during the run:\n${gw.output()}`)
