@@ -8,7 +8,8 @@
  * 2. Delivery: BENCH_RT_CLIENTS WebSocket clients (default 1,000) over
  *    BENCH_RT_PACKAGES packages (100); BENCH_RT_RATE status updates per second (500)
  *    for BENCH_RT_DURATION_S (20) through the REST API. Each update carries a unique
- *    note; latency is from sending the HTTP request to each client's receipt.
+ *    note; latency is from sending the HTTP request to each client's receipt. The
+ *    updates go over BENCH_RT_HTTP_CONNECTIONS (64) keep-alive connections.
  *    Delivered/expected must be 100%.
  * 3. Idle: BENCH_RT_IDLE (10,000) subscribed connections on one gateway; its RSS
  *    before and after, and bytes per connection.
@@ -18,7 +19,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { readFileSync, writeFileSync, existsSync } from 'node:fs'
 import { createServer } from 'node:net'
+import http from 'node:http'
 import os from 'node:os'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import amqplib from 'amqplib'
@@ -129,6 +132,27 @@ function rssBytes(pid: number): number {
   return Number(line.replace(/\D+/g, '')) * 1024
 }
 
+// Status updates go over a fixed pool of keep-alive connections, as a courier's or
+// shop's integration would send them (and as autocannon does in bench:api). An
+// unbounded client would open ever more connections as soon as answers slow down.
+const keepAlive = new http.Agent({ keepAlive: true, maxSockets: Number(process.env.BENCH_RT_HTTP_CONNECTIONS ?? 64) })
+
+function postKeepAlive(port: number, path: string, body: unknown, token: string): Promise<number> {
+  const payload = JSON.stringify(body)
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: '127.0.0.1', port, path, method: 'POST', agent: keepAlive, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), authorization: `Bearer ${token}` } },
+      (res) => {
+        res.resume()
+        res.on('end', () => resolve(res.statusCode ?? 0))
+        res.on('error', reject)
+      },
+    )
+    req.on('error', reject)
+    req.end(payload)
+  })
+}
+
 function openClient(url: string, channel: string, onEvent?: (e: { data: { note?: string } }) => void): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { perMessageDeflate: false })
@@ -195,6 +219,10 @@ async function main(): Promise<void> {
   let httpErrors = 0
   const httpLatencies: number[] = []
   const pending: Array<Promise<unknown>> = []
+  const driveStart = performance.now()
+  const slowestBySecond: number[] = []
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 })
+  loopDelay.enable()
   await paced(total, S.rate, (i) => {
     const tn = tns[i % S.packages]!
     const note = `b${i}`
@@ -202,11 +230,14 @@ async function main(): Promise<void> {
     sentAt.set(note, performance.now())
     const t0 = performance.now()
     pending.push(
-      post(`/packages/${tn}/status`, { status: 'in_transit', note }, token).then(
-        async (r) => {
-          await r.arrayBuffer()
-          if (!r.ok) httpErrors++
-          else httpLatencies.push(performance.now() - t0)
+      postKeepAlive(port, `/api/v1/packages/${tn}/status`, { status: 'in_transit', note }, token).then(
+        (status) => {
+          if (status < 200 || status >= 300) httpErrors++
+          else {
+            httpLatencies.push(performance.now() - t0)
+            const second = Math.floor((t0 - driveStart) / 1000)
+            slowestBySecond[second] = Math.max(slowestBySecond[second] ?? 0, performance.now() - t0)
+          }
         },
         (err: unknown) => {
           httpErrors++
@@ -216,7 +247,13 @@ async function main(): Promise<void> {
     )
   })
   await Promise.all(pending)
+  loopDelay.disable()
   for (let i = 0; i < 100 && delivered < expected; i++) await sleep(100)
+  // Event-loop delay on both sides: a stall in this process would inflate every latency it measures.
+  const metrics = await (await fetch(`${api.replace('/api/v1', '')}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text()
+  const gatewayLag = /^delivertrack_nodejs_eventloop_lag_p99_seconds (\S+)/m.exec(metrics)?.[1]
+  console.log(`slowest HTTP answer per second of the run (ms): ${slowestBySecond.map((v) => Math.round(v)).join(' ')}`)
+  console.log(`event-loop delay p99: load generator ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, gateway ${gatewayLag ? (Number(gatewayLag) * 1000).toFixed(1) : '?'} ms (prom-client, since start)`)
   const lat = summary(latencies)
   const httpLat = summary(httpLatencies)
   for (const c of clients) c.terminate()

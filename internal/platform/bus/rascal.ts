@@ -68,7 +68,10 @@ export class RascalBus extends EventEmitter {
     if (this.opts.hub) {
       queues[this.hubQueue] = { options: { exclusive: true, autoDelete: true, durable: false } }
       bindings.hub = { source: EXCHANGE, destination: this.hubQueue, destinationType: 'queue', bindingKey: 'package.#' }
-      subscriptions.hub = { queue: this.hubQueue, prefetch: 2000, contentType: 'application/json' }
+      // No acknowledgements: the queue is exclusive and auto-deleted with its connection, so an
+      // unacknowledged message could never be redelivered anyway (the gateway replays the event
+      // log after reconnecting instead); acks would only cost a frame per message on both sides.
+      subscriptions.hub = { queue: this.hubQueue, contentType: 'application/json', options: { noAck: true } }
     }
     return {
       vhosts: {
@@ -224,18 +227,12 @@ export class RascalBus extends EventEmitter {
     void ordered?.then(({ connection }) => closeQuietly(connection), () => undefined)
   }
 
-  /** Consumes this gateway's hub queue; each message is acknowledged after `handler` returns. */
+  /** Consumes this gateway's hub queue (no acknowledgements, see config()). */
   async consumeHub(handler: (delivery: Delivery) => void): Promise<void> {
     const broker = this.broker
     if (!broker) throw new Error('message broker not connected')
     const subscription = await broker.subscribe('hub')
-    subscription.on('message', (message, content, ackOrNack) => {
-      try {
-        handler({ routingKey: message.fields.routingKey, content })
-      } finally {
-        ackOrNack()
-      }
-    })
+    subscription.on('message', (message, content) => handler({ routingKey: message.fields.routingKey, content }))
     subscription.on('error', (err: Error) => this.opts.log.warn({ err }, 'hub subscription error'))
     subscription.on('invalid_content', (err: Error, _m, ackOrNack) => {
       this.opts.log.warn({ err }, 'dropping an unparseable message')
