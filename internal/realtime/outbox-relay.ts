@@ -22,6 +22,12 @@ export interface RelayOptions {
   batchSize?: number
   /** Periodic sweep, in case a notification was missed. */
   sweepMs?: number
+  /**
+   * How long a kick waits before draining, so the commits of a busy moment go out
+   * as one batch (a handful of statements per batch, not per event). The gateway's
+   * own clients do not wait for it: committed events are routed to them locally.
+   */
+  coalesceMs?: number
 }
 
 /**
@@ -47,6 +53,7 @@ export class OutboxRelay {
   private listener: pg.PoolClient | undefined
   private timer: NodeJS.Timeout | undefined
   private running: Promise<void> | undefined
+  private scheduled: NodeJS.Timeout | undefined
   private again = false
   private stopped = false
   published = 0
@@ -79,13 +86,24 @@ export class OutboxRelay {
     }
   }
 
-  /** Runs a drain now, or right after the one in progress. */
+  /** Runs a drain shortly (coalesceMs), or right after the one in progress. */
   kick(): void {
     if (this.stopped) return
     if (this.running) {
       this.again = true
       return
     }
+    if (this.scheduled) return
+    const delay = this.opts.coalesceMs ?? 5
+    if (delay <= 0) return this.run()
+    this.scheduled = setTimeout(() => {
+      this.scheduled = undefined
+      this.run()
+    }, delay)
+  }
+
+  private run(): void {
+    if (this.stopped || this.running) return
     this.running = this.drain().finally(() => {
       this.running = undefined
       if (this.again) {
@@ -95,9 +113,12 @@ export class OutboxRelay {
     })
   }
 
-  /** Waits for the drain in progress (tests and shutdown). */
+  /** Waits for the drain in progress or scheduled (tests and shutdown). */
   async idle(): Promise<void> {
-    while (this.running) await this.running
+    while (this.running || this.scheduled) {
+      if (this.running) await this.running
+      else await new Promise((r) => setTimeout(r, this.opts.coalesceMs ?? 5))
+    }
   }
 
   private async drain(): Promise<void> {
@@ -113,23 +134,23 @@ export class OutboxRelay {
   }
 
   private publishBatch(): Promise<number> {
-    return withTx(this.opts.pool, async (tx) => {
-      // Losing this commit in a crash only republishes (consumers drop repeats), so
-      // it need not wait for the WAL flush that the package write itself waits for.
-      await tx.query('SET LOCAL synchronous_commit = off')
-      const { rows } = await tx.query<Row>(
-        `SELECT id, package_id, seq, type, tracking_number, occurred_at, recorded_at, data FROM package_events
-         WHERE published_at IS NULL ORDER BY recorded_at, package_id, seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
-        [this.opts.batchSize ?? 500],
-      )
+    // Losing this commit in a crash only republishes (consumers drop repeats), so
+    // it need not wait for the WAL flush that the package write itself waits for.
+    return withTx(this.opts.pool, { synchronousCommit: false }, async (tx) => {
+      // The batch, and each package's lowest unpublished seq (locked by anyone), in one round trip.
+      const { rows } = await tx.query<Row & { lowest: number }>({
+        name: 'outbox_batch',
+        text: `WITH batch AS (
+                 SELECT id, package_id, seq, type, tracking_number, occurred_at, recorded_at, data FROM package_events
+                 WHERE published_at IS NULL ORDER BY recorded_at, package_id, seq LIMIT $1 FOR UPDATE SKIP LOCKED
+               )
+               SELECT b.*, (SELECT min(x.seq) FROM package_events x WHERE x.package_id = b.package_id AND x.published_at IS NULL)::bigint AS lowest
+               FROM batch b`,
+        values: [this.opts.batchSize ?? 500],
+      })
       if (rows.length === 0) return 0
-      const packageIds = [...new Set(rows.map((r) => r.package_id))]
-      const { rows: lowest } = await tx.query<{ package_id: string; min: number }>(
-        `SELECT package_id, min(seq)::bigint AS min FROM package_events
-         WHERE published_at IS NULL AND package_id = ANY($1::uuid[]) GROUP BY package_id`,
-        [packageIds],
-      )
-      const next = new Map(lowest.map((l) => [l.package_id, Number(l.min)]))
+      const next = new Map<string, number>()
+      for (const row of rows) if (!next.has(row.package_id)) next.set(row.package_id, Number(row.lowest))
       rows.sort((a, b) => (a.package_id === b.package_id ? a.seq - b.seq : a.package_id < b.package_id ? -1 : 1))
       const ready: Row[] = []
       for (const row of rows) {
@@ -151,6 +172,8 @@ export class OutboxRelay {
   async stop(): Promise<void> {
     this.stopped = true
     if (this.timer) clearInterval(this.timer)
+    if (this.scheduled) clearTimeout(this.scheduled)
+    this.scheduled = undefined
     await this.idle()
     if (this.listener) {
       await this.listener.query('UNLISTEN *').catch(() => undefined)

@@ -45,10 +45,19 @@ export function createPool(opts: PoolOptions): pg.Pool {
  * Runs fn inside one transaction on one connection: commit when it resolves,
  * roll back when it throws. The caller never sees a half-written state.
  */
-export async function withTx<T>(pool: pg.Pool, fn: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
+export async function withTx<T>(pool: pg.Pool, fn: (tx: pg.PoolClient) => Promise<T>): Promise<T>
+/** With `synchronousCommit: false` the commit does not wait for the WAL flush (for work a crash may repeat). */
+export async function withTx<T>(pool: pg.Pool, opts: { synchronousCommit: false }, fn: (tx: pg.PoolClient) => Promise<T>): Promise<T>
+export async function withTx<T>(
+  pool: pg.Pool,
+  optsOrFn: { synchronousCommit: false } | ((tx: pg.PoolClient) => Promise<T>),
+  maybeFn?: (tx: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  const fn = typeof optsOrFn === 'function' ? optsOrFn : maybeFn!
   const client = await pool.connect()
   try {
-    await client.query('BEGIN')
+    // One round trip either way: the SET LOCAL rides along with BEGIN.
+    await client.query(typeof optsOrFn === 'function' ? 'BEGIN' : 'BEGIN; SET LOCAL synchronous_commit = off')
     const result = await fn(client)
     await client.query('COMMIT')
     return result
