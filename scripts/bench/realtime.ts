@@ -99,7 +99,9 @@ async function floor(count: number): Promise<number[]> {
 async function startGateway(port: number): Promise<ChildProcess> {
   // BENCH_CPU_PROF_DIR: profile the gateway (V8 .cpuprofile, see profile-summary.ts).
   const prof = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : []
-  const child = spawn(process.execPath, [...prof, 'dist/cmd/gateway/main.js'], {
+  // BENCH_GATEWAY_NODE_FLAGS: extra node flags for the gateway (e.g. --trace-gc).
+  const extra = (process.env.BENCH_GATEWAY_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean)
+  const child = spawn(process.execPath, [...prof, ...extra, 'dist/cmd/gateway/main.js'], {
     cwd: ROOT,
     env: {
       ...process.env,
