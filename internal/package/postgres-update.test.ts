@@ -119,3 +119,18 @@ t.test('another process changed the package: a decision on the remembered state 
   t.equal(unchanged.pkg.version, 4, 'the version another process wrote')
   t.same(unchanged.events, [])
 })
+
+t.test('a column added by a later migration does not break the prepared statements of open connections', async (t) => {
+  const { iso, repo, pkg } = await setup(t)
+  // Prepare every named statement on the pool's connections first.
+  await repo.update(pkg.trackingNumber, (p) => checkpoint(p, 'before'), NOW())
+  await repo.get(pkg.trackingNumber)
+  await repo.events(pkg.id)
+  await iso.pool.query('ALTER TABLE packages ADD COLUMN later_column int')
+  await iso.pool.query('ALTER TABLE package_events ADD COLUMN later_column int')
+  const fresh = new PostgresPackageRepository(iso.pool) // nothing remembered: reads first
+  const after = await fresh.update(pkg.trackingNumber, (p) => checkpoint(p, 'after'), NOW())
+  t.equal(after.pkg.version, 3)
+  t.equal((await repo.get(pkg.trackingNumber))!.version, 3)
+  t.same((await repo.events(pkg.id)).map((e) => e.seq), [1, 2, 3])
+})

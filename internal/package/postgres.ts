@@ -69,7 +69,15 @@ const COLUMNS: Partial<Record<keyof Package, string>> = {
 
 const JSON_COLUMNS = new Set(['sender', 'recipient', 'origin', 'destination'])
 
-const GET_BY_NUMBER = 'SELECT * FROM packages WHERE tracking_number = $1 AND deleted_at IS NULL'
+// Named (prepared) statements list their columns: a prepared `SELECT *` fails with
+// "cached plan must not change result type" on every pooled connection once a
+// migration adds a column, until the connection is replaced.
+const PACKAGE_COLUMNS =
+  'id, tracking_number, status, carrier, description, weight_grams, sender, recipient, origin, destination, estimated_delivery, ' +
+  'driver_id, last_lat, last_lng, last_recorded_at, version, last_seq, created_at, updated_at'
+const EVENT_COLUMNS = 'id, seq, type, tracking_number, occurred_at, recorded_at, data'
+
+const GET_BY_NUMBER = `SELECT ${PACKAGE_COLUMNS} FROM packages WHERE tracking_number = $1 AND deleted_at IS NULL`
 
 /** Optimistic writes tried before update() locks the row instead. */
 const OPTIMISTIC_ATTEMPTS = 3
@@ -133,7 +141,7 @@ async function writeMutation(q: Queryable, current: Package, mutation: Mutation,
   sets.push('version = version + 1', 'updated_at = $2', `last_seq = last_seq + ${events.length}`)
   // Data-modifying CTEs always run; the insert sees only the row the update returned.
   const text = `WITH u AS (
-    UPDATE packages SET ${sets.join(', ')} WHERE id = $1 AND version = $3 RETURNING *
+    UPDATE packages SET ${sets.join(', ')} WHERE id = $1 AND version = $3 RETURNING ${PACKAGE_COLUMNS}
   ), e AS (
     INSERT INTO package_events (id, package_id, seq, type, tracking_number, occurred_at, recorded_at, data)
     SELECT x.id, u.id, x.seq, x.type, u.tracking_number, x.occurred_at, $2, x.data
@@ -282,7 +290,7 @@ export class PostgresPackageRepository implements PackageRepository {
   async events(packageId: string, afterSeq = 0): Promise<PackageEvent[]> {
     const { rows } = await this.pool.query<EventRow>({
       name: 'pkg_events',
-      text: 'SELECT * FROM package_events WHERE package_id = $1 AND seq > $2 ORDER BY seq',
+      text: `SELECT ${EVENT_COLUMNS} FROM package_events WHERE package_id = $1 AND seq > $2 ORDER BY seq`,
       values: [packageId, afterSeq],
     })
     return rows.map(toEvent)

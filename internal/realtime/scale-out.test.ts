@@ -1,5 +1,7 @@
 import t from 'tap'
 import { testGateway } from '../platform/testing/harness.js'
+import { publishRaw } from '../worker/testing/broker.js'
+import { serviceUrls } from '../platform/testing/services.js'
 import { brokerBarrier, connect, createPackage, durableSeqs, isEvent, isType, listen, postStatus, range, seqOf } from './testing.js'
 
 // Two gateway instances on the same database and RabbitMQ: an update made through
@@ -75,4 +77,24 @@ t.test('two gateways behind one broker', async (t) => {
     await brokerBarrier(a, onB, tn)
     t.same(durableSeqs(onB, channel), range(last + 1, last + 5))
   })
+})
+
+t.test('an unparseable message on the exchange is dropped; the hub queue keeps delivering', async (t) => {
+  const a = await testGateway(t, {}, { bus: true })
+  const b = await testGateway(t, {}, { bus: true, shared: a })
+  const urlB = await listen(t, b)
+  const admin = await a.user('admin')
+  const tn = await createPackage(a, admin.token)
+  const channel = `package:${tn}`
+  const onB = await connect(t, `${urlB}?token=${admin.token}`)
+  onB.send({ op: 'subscribe', channel })
+  await onB.next(isType('subscribed'))
+
+  // Reaches every hub queue, B's too; B cannot parse it.
+  await publishRaw((await serviceUrls()).amqpUrl, 'package.status_changed', Buffer.from('{not json'))
+  for (let i = 1; i <= 3; i++) t.equal(await postStatus(a, admin.token, tn, { status: 'in_transit', note: `after garbage ${i}` }), 200)
+  // Only through B's hub queue can these reach a client on B.
+  await onB.collect(3, isEvent(channel))
+  t.same(durableSeqs(onB, channel), range(2, 4), 'the updates made through A after the garbage arrived, in order')
+  t.ok(b.bus!.connected, 'B is still connected')
 })

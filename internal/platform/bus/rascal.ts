@@ -199,8 +199,11 @@ export class RascalBus extends EventEmitter {
     const opening = (async () => {
       // rascal hands out amqplib's callback-API connection.
       const connection = (await broker.connect('/')) as unknown as CallbackConnection
+      // Whatever dies (the channel alone, e.g. after a channel error, or the connection), the
+      // pair is given up and closed; the next call opens a new one.
       const reset = () => {
         if (this.ordered === opening) this.ordered = undefined
+        void closeQuietly(connection)
       }
       connection.on('error', reset)
       connection.on('close', reset)
@@ -234,10 +237,9 @@ export class RascalBus extends EventEmitter {
     const subscription = await broker.subscribe('hub')
     subscription.on('message', (message, content) => handler({ routingKey: message.fields.routingKey, content }))
     subscription.on('error', (err: Error) => this.opts.log.warn({ err }, 'hub subscription error'))
-    subscription.on('invalid_content', (err: Error, _m, ackOrNack) => {
-      this.opts.log.warn({ err }, 'dropping an unparseable message')
-      ackOrNack(err, { strategy: 'nack', requeue: false } as never)
-    })
+    // Without acknowledgements there is nothing to nack: a nack of an unacknowledged-mode
+    // delivery is a channel error that would take the (auto-delete) hub queue with it.
+    subscription.on('invalid_content', (err: Error) => this.opts.log.warn({ err }, 'dropping an unparseable message'))
   }
 
   /** Starts a subscription of the extra topology; rascal re-subscribes after reconnects and channel errors. */
