@@ -50,6 +50,7 @@ import os from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
+import { deleteVhost, freshVhost } from './broker-vhost.js'
 import { Redis } from 'ioredis'
 import pg from 'pg'
 
@@ -232,30 +233,6 @@ async function freshDatabase(): Promise<void> {
     await admin.end()
   }
   log(`database ${S.db} dropped and created`)
-}
-
-function rabbitmqctl(args: string[]): { ok: boolean; out: string } {
-  const r = spawnSync('rabbitmqctl', ['-q', ...args], { encoding: 'utf8', timeout: 120_000 })
-  return { ok: r.status === 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}`.trim() }
-}
-
-/**
- * The broker URL for the gateway: a vhost of the run's own (re-created with
- * rabbitmqctl), so its events never land in the shared vhost's durable worker queues.
- */
-function freshVhost(): { url: string; created: boolean } {
-  if (S.amqpUrl) return { url: S.amqpUrl, created: false }
-  const v = S.amqpVhost
-  rabbitmqctl(['delete_vhost', v])
-  const add = rabbitmqctl(['add_vhost', v])
-  const perm = add.ok ? rabbitmqctl(['set_permissions', '-p', v, 'guest', '.*', '.*', '.*']) : add
-  if (!perm.ok) {
-    log(`WARNING: could not create the RabbitMQ vhost ${v} (${perm.out.split('\n').slice(-1)[0] || 'rabbitmqctl failed'}); ` +
-      'the gateway publishes to the default vhost "/" (set BENCH_AMQP_URL to choose a broker)')
-    return { url: 'amqp://guest:guest@127.0.0.1:5672', created: false }
-  }
-  log(`RabbitMQ vhost ${v} re-created for the run`)
-  return { url: `amqp://guest:guest@127.0.0.1:5672/${encodeURIComponent(v)}`, created: true }
 }
 
 /** Waits until the gateway reports its broker connection (events then flow as in production). */
@@ -736,7 +713,7 @@ async function main(): Promise<number> {
 
     if (runs('track') || runs('get') || runs('status') || runs('status-paced')) {
       await freshDatabase()
-      vhost = freshVhost()
+      vhost = S.amqpUrl ? { url: S.amqpUrl, created: false } : freshVhost(S.amqpVhost, log)
       const adminEmail = 'bench-admin@example.com'
       const adminPassword = randomBytes(12).toString('base64url')
       const gw = await startServer(
@@ -849,8 +826,7 @@ async function main(): Promise<number> {
     }
     sampler.disconnect()
     if (vhost?.created) {
-      const del = rabbitmqctl(['delete_vhost', S.amqpVhost])
-      log(del.ok ? `RabbitMQ vhost ${S.amqpVhost} deleted` : `could not delete the RabbitMQ vhost ${S.amqpVhost}: ${del.out}`)
+      deleteVhost(S.amqpVhost, log)
     }
   }
 

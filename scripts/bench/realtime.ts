@@ -14,6 +14,8 @@
  *    Delivered/expected must be 100%.
  * 3. Idle: BENCH_RT_IDLE (10,000) subscribed connections on one gateway; its RSS
  *    before and after, and bytes per connection.
+ * The broker is a vhost of the run's own (BENCH_RT_AMQP_VHOST, re-created with
+ * rabbitmqctl and deleted at exit) unless AMQP_URL names one.
  * Writes the "## Real-time (bench:realtime)" section of docs/benchmarks.md, unless
  * BENCH_NO_DOCS=1 or BENCH_CPU_PROF_DIR (profile the gateway into that folder) is set.
  */
@@ -28,6 +30,7 @@ import { fileURLToPath } from 'node:url'
 import amqplib from 'amqplib'
 import pg from 'pg'
 import WebSocket from 'ws'
+import { deleteVhost, freshVhost } from './broker-vhost.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const num = (name: string, def: number) => Number(process.env[name] ?? def)
@@ -40,7 +43,9 @@ const S = {
   idle: num('BENCH_RT_IDLE', 10_000),
   db: 'delivertrack_bench_rt',
   pgAdmin: 'postgres://postgres@127.0.0.1:5432/postgres',
-  amqp: process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
+  /** AMQP_URL: use this broker as is; otherwise a vhost of the run's own (BENCH_RT_AMQP_VHOST). */
+  amqp: process.env.AMQP_URL ?? '',
+  vhost: process.env.BENCH_RT_AMQP_VHOST ?? 'delivertrack_bench_rt',
 }
 
 const children: ChildProcess[] = []
@@ -184,6 +189,12 @@ async function main(): Promise<void> {
 
   const total = S.rate * S.durationS
   console.log(`floor: ${total} confirmed publishes at ${S.rate}/s through RabbitMQ`)
+  // The gateway declares the workers' durable queues: in the shared vhost they would keep every event of the run.
+  const vhost = S.amqp ? { url: S.amqp, created: false } : freshVhost(S.vhost, console.log)
+  S.amqp = vhost.url
+  process.on('exit', () => {
+    if (vhost.created) deleteVhost(S.vhost, console.log)
+  })
   const floorLat = summary(await floor(total))
 
   const port = await freePort()
