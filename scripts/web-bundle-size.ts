@@ -2,10 +2,11 @@
 // (the entry script and its modulepreloads, gzipped) against the 100 KB budget.
 // `npm run build:web` runs it; `--record` also writes the "## Web console bundle"
 // section of docs/benchmarks.md (re-read right before writing; other sections kept).
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { projectRoot } from '../internal/platform/paths.js'
+import { BENCHMARKS_MD, writeSection } from './bench/support.js'
 
 const BUDGET_KB = 100
 const root = projectRoot()
@@ -53,10 +54,7 @@ for (const [what, n, r, g] of rows) console.log(`  ${what.padEnd(44)} ${n.padSta
 console.log(`  Initial JS ${kb(initialGz)} gzipped of a ${BUDGET_KB} KB budget: ${within ? 'within' : 'OVER'}`)
 
 if (process.argv.includes('--record')) {
-  const file = join(root, 'docs', 'benchmarks.md')
   const section = [
-    '## Web console bundle',
-    '',
     `Measured by \`scripts/web-bundle-size.ts\` (run by \`npm run build:web\`; \`npm run bench:web\` records it here) on ${new Date().toISOString().slice(0, 10)}.`,
     `Initial JavaScript is what a first visit loads before anything renders: the entry script and its modulepreloads, gzipped (level 9). Budget: ${BUDGET_KB} KB.`,
     '',
@@ -67,21 +65,8 @@ if (process.argv.includes('--record')) {
     `Initial JavaScript: **${kb(initialGz)}** gzipped, ${within ? 'within' : 'over'} the ${BUDGET_KB} KB budget. The operations pages (packages table, devices, users, dashboard) load on demand, so customers never download them.`,
     '',
   ].join('\n')
-  // Re-read just before writing: other sections are written by other tools meanwhile.
-  let doc: string
-  try {
-    doc = readFileSync(file, 'utf8')
-  } catch {
-    doc = '# Benchmarks\n'
-  }
-  const start = doc.indexOf('## Web console bundle')
-  if (start < 0) doc = `${doc.trimEnd()}\n\n${section}`
-  else {
-    const next = doc.indexOf('\n## ', start + 1)
-    doc = `${doc.slice(0, start)}${section}${next < 0 ? '' : `\n${doc.slice(next + 1)}`}`
-  }
-  writeFileSync(file, doc.endsWith('\n') ? doc : `${doc}\n`)
-  console.log(`  recorded in ${file}`)
+  writeSection(BENCHMARKS_MD, '## Web console bundle', section)
+  console.log(`  recorded in ${BENCHMARKS_MD}`)
 }
 
 if (!within) process.exit(1)

@@ -111,7 +111,7 @@ export async function buildGateway({ config, pool, redis, bus, mongo, logger }: 
         pool,
         log: app.log,
         publisher: {
-          publish: (messages) => bus.publishInOrder(messages.map((m) => ({ routingKey: m.routingKey, content: m.envelope, messageId: m.messageId }))),
+          publish: (messages) => bus.publishInOrder(messages),
           get connected() {
             return bus.connected
           },

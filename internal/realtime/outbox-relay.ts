@@ -5,7 +5,7 @@ import { toEnvelope, type EventEnvelope } from './envelope.js'
 
 export interface OutboxMessage {
   routingKey: string
-  envelope: EventEnvelope
+  content: EventEnvelope
   messageId: string
 }
 
@@ -160,7 +160,7 @@ export class OutboxRelay {
         next.set(row.package_id, row.seq + 1)
       }
       // One ordered, confirmed batch: each package's events in seq order.
-      await this.opts.publisher.publish(ready.map((row) => ({ routingKey: row.type, envelope: toEnvelope(toEvent(row)), messageId: row.id })))
+      await this.opts.publisher.publish(ready.map((row) => ({ routingKey: row.type, content: toEnvelope(toEvent(row)), messageId: row.id })))
       if (ready.length > 0) {
         await tx.query('UPDATE package_events SET published_at = now() WHERE id = ANY($1::uuid[])', [ready.map((r) => r.id)])
       }

@@ -36,21 +36,22 @@
  *   BENCH_SKIP_BUILD=1           do not run `npm run build` first
  *   BENCH_NO_DOCS=1              do not touch docs/benchmarks.md
  * What-if knobs for investigations (a run using any of them leaves docs/benchmarks.md alone):
- *   BENCH_GATEWAY_NODE_FLAGS     extra node flags for the gateway only (e.g. --import ./scripts/bench/whatif-*.js)
+ *   BENCH_GATEWAY_NODE_FLAGS     extra node flags for the gateway only (e.g. --import ./scripts/bench/instrument-calls.js)
  *   BENCH_GATEWAY_ENV            extra gateway environment, space-separated NAME=value pairs (e.g. DATABASE_POOL_MAX=50)
  *   BENCH_SETUP_SQL              SQL run on the bench database once the gateway has migrated it, before seeding
  * Investigation helpers next to this file: profile-summary.ts (BENCH_CPU_PROF_DIR output), probe-status-db.ts,
- * instrument-calls.js and whatif-*.js (see their headers).
+ * instrument-calls.js (see their headers). The what-if experiments for Redis auto-pipelining and the
+ * JWT verification cache are gone: the gateway does both now.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import os from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
-import { deleteVhost, freshVhost } from './broker-vhost.js'
+import { BENCHMARKS_MD, recreateVhost, writeSection } from './support.js'
 import { Redis } from 'ioredis'
 import pg from 'pg'
 
@@ -233,6 +234,17 @@ async function freshDatabase(): Promise<void> {
     await admin.end()
   }
   log(`database ${S.db} dropped and created`)
+}
+
+/** A vhost of the run's own for the gateway; "/" (with a warning) when rabbitmqctl cannot make one. */
+function freshVhost(): { url: string; created: boolean } {
+  const url = recreateVhost(S.amqpVhost)
+  if (!url) {
+    log(`WARNING: could not create the RabbitMQ vhost ${S.amqpVhost} with rabbitmqctl; the gateway publishes to the default vhost "/" (set BENCH_AMQP_URL to choose a broker)`)
+    return { url: 'amqp://guest:guest@127.0.0.1:5672', created: false }
+  }
+  log(`RabbitMQ vhost ${S.amqpVhost} re-created for the run`)
+  return { url, created: true }
 }
 
 /** Waits until the gateway reports its broker connection (events then flow as in production). */
@@ -634,7 +646,6 @@ function settingsLine(): string {
 }
 
 function writeDocs(results: Map<Phase, Measured>, vs: Verdict[]): void {
-  const file = join(ROOT, 'docs', 'benchmarks.md')
   const heading = '## API (bench:api)'
   const body = [
     `Measured ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} with \`npm run bench:api\` (scripts/bench/api.ts).`,
@@ -658,22 +669,7 @@ function writeDocs(results: Map<Phase, Measured>, vs: Verdict[]): void {
     mdTable(USAGE_HEAD, usageRows(results)),
   ].join('\n')
 
-  const intro = '# Benchmarks\n\nMeasured numbers for DeliverTrack. Each section below is written by the benchmark script named in its title; re-run the script to refresh it. Numbers from a shared 2-core machine are indicative, not absolute.\n'
-  const text = existsSync(file) ? readFileSync(file, 'utf8') : intro
-  const lines = text.split('\n')
-  const start = lines.findIndex((l) => l.trim() === heading)
-  const section = `${heading}\n\n${body}\n`
-  let next: string
-  if (start === -1) {
-    next = `${text.trimEnd()}\n\n${section}`
-  } else {
-    const end = lines.findIndex((l, i) => i > start && /^## /.test(l))
-    const before = lines.slice(0, start).join('\n')
-    const after = end === -1 ? '' : lines.slice(end).join('\n')
-    next = `${before}${before ? '\n' : ''}${section}${after ? `\n${after}` : ''}`
-  }
-  mkdirSync(dirname(file), { recursive: true })
-  writeFileSync(file, next.endsWith('\n') ? next : `${next}\n`)
+  writeSection(BENCHMARKS_MD, heading, body)
   log(`wrote "${heading}" in docs/benchmarks.md`)
 }
 
@@ -713,7 +709,7 @@ async function main(): Promise<number> {
 
     if (runs('track') || runs('get') || runs('status') || runs('status-paced')) {
       await freshDatabase()
-      vhost = S.amqpUrl ? { url: S.amqpUrl, created: false } : freshVhost(S.amqpVhost, log)
+      vhost = S.amqpUrl ? { url: S.amqpUrl, created: false } : freshVhost()
       const adminEmail = 'bench-admin@example.com'
       const adminPassword = randomBytes(12).toString('base64url')
       const gw = await startServer(
@@ -826,7 +822,8 @@ async function main(): Promise<number> {
     }
     sampler.disconnect()
     if (vhost?.created) {
-      deleteVhost(S.amqpVhost, log)
+      recreateVhost(S.amqpVhost, false)
+      log(`RabbitMQ vhost ${S.amqpVhost} deleted`)
     }
   }
 

@@ -18,7 +18,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -31,6 +31,9 @@ import { RascalBus } from '../../internal/platform/bus/rascal.js'
 import { migrate } from '../../internal/platform/db/migrate.js'
 import { createPool } from '../../internal/platform/db/postgres.js'
 import { buildWorker, workerBusTopology } from '../../internal/worker/worker.js'
+import { BENCHMARKS_MD, writeSection } from './support.js'
+
+const ARCHIVE_HEADING = '## Archive (bench:archive)'
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -208,7 +211,7 @@ async function main(): Promise<void> {
     const eps = rate(N, archiveMs)
     const ceiling = rate(N, rawMs)
     const section = [
-      '## Archive (bench:archive)',
+      ARCHIVE_HEADING,
       '',
       `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} cores, Node ${process.version}, from source (tsx). ${N.toLocaleString('en-US')} events pre-loaded into \`delivertrack.archive\` (durable, persistent messages; loading took ${(loadMs / 1000).toFixed(1)} s), then consumed by the archive role in this process: batches of ${BATCH} (or 1 s), ledger in PostgreSQL, Parquet (hyparquet-writer, snappy) uploaded with @aws-sdk/client-s3 to s3rver (its own process) on 127.0.0.1. An event counts once its message is acknowledged, i.e. after its object is uploaded and recorded. RabbitMQ, PostgreSQL and s3rver share the machine.`,
       '',
@@ -226,12 +229,9 @@ async function main(): Promise<void> {
     ].join('\n')
     console.log(section)
     // Other benchmarks write their own sections: read the file just now, replace only ours.
-    const docs = join(ROOT, 'docs', 'benchmarks.md')
     if (process.env.BENCH_ARCHIVE_WRITE === '0') return
-    const current = existsSync(docs) ? readFileSync(docs, 'utf8') : '# Benchmarks\n\nFigures from the `npm run bench:*` scripts; each compares against a baseline measured in the same run.\n\n'
-    const re = /## Archive \(bench:archive\)[\s\S]*?(?=\n## |$)/
-    writeFileSync(docs, re.test(current) ? current.replace(re, section.trimEnd() + '\n') : `${current.trimEnd()}\n\n${section}`)
-    console.log(`wrote ${docs}`)
+    writeSection(BENCHMARKS_MD, ARCHIVE_HEADING, section.slice(ARCHIVE_HEADING.length).trimStart())
+    console.log(`wrote "${ARCHIVE_HEADING}" in ${BENCHMARKS_MD}`)
     if (!exact) process.exitCode = 1
   } finally {
     await cleanup()

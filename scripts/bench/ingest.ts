@@ -32,7 +32,7 @@ import http from 'node:http'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
-import { assertLocal, busyCores, HOST, machineLine, percentile, recreateDatabase, recreateVhost, sleep, startNode, stopNode, waitQuiet, writeSection, type Child } from './ingest-support.js'
+import { assertLocal, busyCores, HOST, machineLine, percentile, recreateDatabase, recreateVhost, sleep, startNode, stopNode, waitQuiet, writeSection, type Child } from './support.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const env = process.env

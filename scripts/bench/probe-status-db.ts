@@ -1,16 +1,18 @@
 /**
  * Investigation helper for the status-update route: replays, straight against
  * PostgreSQL (no HTTP, no auth, no Redis), the statements one
- * `POST /packages/:tn/status` issues through PostgresPackageRepository.update
- * (BEGIN; SELECT ... FOR UPDATE; UPDATE ... RETURNING *; INSERT events via unnest;
- * COMMIT), with the gateway's pool size, and reports throughput, the time spent in
- * each step, what the backends were waiting on, and HOT-update/bloat counters.
+ * `POST /packages/:tn/status` issued through PostgresPackageRepository.update before
+ * it became optimistic (BEGIN; SELECT ... FOR UPDATE; UPDATE ... RETURNING *; INSERT
+ * events via unnest; COMMIT; mode "as-is"), next to the variants that led to today's
+ * one-statement write ("one-statement"), with the gateway's pool size. Reports
+ * throughput, the time spent in each step, what the backends were waiting on, and
+ * HOT-update/bloat counters.
  *
  * Run after `npm run bench:api` (it reuses the bench database and its BW* packages):
  *   npx tsx scripts/bench/probe-status-db.ts
  * Environment: BENCH_DB (delivertrack_bench), PROBE_DURATION_S (8), PROBE_WORKERS (100),
  * PROBE_POOLS (20; comma list), PROBE_MODES (comma list, default all of):
- *   as-is         exactly what the gateway's transaction does
+ *   as-is         the gateway's locking transaction before the optimistic write
  *   no-notify     the same with triggers off for the session (session_replication_role = replica),
  *                 i.e. without the package_events_notify NOTIFY trigger
  *   async-commit  the same with synchronous_commit = off for the session (no WAL flush wait)

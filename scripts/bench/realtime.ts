@@ -20,17 +20,17 @@
  * BENCH_NO_DOCS=1 or BENCH_CPU_PROF_DIR (profile the gateway into that folder) is set.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { readFileSync, writeFileSync, existsSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import http from 'node:http'
 import os from 'node:os'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import { dirname, join, resolve } from 'node:path'
+import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import amqplib from 'amqplib'
 import pg from 'pg'
 import WebSocket from 'ws'
-import { deleteVhost, freshVhost } from './broker-vhost.js'
+import { BENCHMARKS_MD, recreateVhost, writeSection } from './support.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const num = (name: string, def: number) => Number(process.env[name] ?? def)
@@ -190,11 +190,13 @@ async function main(): Promise<void> {
   const total = S.rate * S.durationS
   console.log(`floor: ${total} confirmed publishes at ${S.rate}/s through RabbitMQ`)
   // The gateway declares the workers' durable queues: in the shared vhost they would keep every event of the run.
-  const vhost = S.amqp ? { url: S.amqp, created: false } : freshVhost(S.vhost, console.log)
-  S.amqp = vhost.url
-  process.on('exit', () => {
-    if (vhost.created) deleteVhost(S.vhost, console.log)
-  })
+  if (!S.amqp) {
+    const url = recreateVhost(S.vhost)
+    if (url) process.on('exit', () => recreateVhost(S.vhost, false))
+    else console.warn(`WARNING: could not create the RabbitMQ vhost ${S.vhost} with rabbitmqctl; using "/", whose worker queues will keep this run's events`)
+    S.amqp = url ?? 'amqp://guest:guest@127.0.0.1:5672'
+    console.log(`broker: ${url ? `vhost ${S.vhost}, re-created for the run and deleted at exit` : 'the default vhost'}`)
+  }
   const floorLat = summary(await floor(total))
 
   const port = await freePort()
@@ -319,8 +321,6 @@ async function main(): Promise<void> {
   console.log(['', ...rows, '', ...verdicts].join('\n'))
 
   const section = [
-    '## Real-time (bench:realtime)',
-    '',
     `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} cores, Node ${process.version}, production build. ` +
       `${S.clients} WebSocket clients over ${S.packages} packages, ${S.rate} status updates/s for ${S.durationS} s through the REST API ` +
       `over ${keepAlive.maxSockets} keep-alive connections, after ${S.warmupS} s of the same load not measured ` +
@@ -334,14 +334,11 @@ async function main(): Promise<void> {
     ...verdicts,
     '',
   ].join('\n')
-  const docs = join(ROOT, 'docs', 'benchmarks.md')
-  const current = existsSync(docs) ? readFileSync(docs, 'utf8') : '# Benchmarks\n\nFigures from the `npm run bench:*` scripts; each compares against a baseline measured in the same run.\n\n'
-  const re = /## Real-time \(bench:realtime\)[\s\S]*?(?=\n## |$)/
   if (process.env.BENCH_NO_DOCS === '1' || process.env.BENCH_CPU_PROF_DIR) {
     console.log('docs/benchmarks.md left alone (BENCH_NO_DOCS or BENCH_CPU_PROF_DIR)')
   } else {
-    writeFileSync(docs, re.test(current) ? current.replace(re, section.trimEnd() + '\n') : `${current.trimEnd()}\n\n${section}`)
-    console.log(`wrote ${docs}`)
+    writeSection(BENCHMARKS_MD, '## Real-time (bench:realtime)', section)
+    console.log(`wrote "## Real-time (bench:realtime)" in ${BENCHMARKS_MD}`)
   }
   process.exit(delivered === expected ? 0 : 1)
 }

@@ -1,9 +1,10 @@
-// Process, machine and report helpers for scripts/bench/ingest.ts.
+// Process, machine, broker and report helpers shared by the scripts/bench/*.ts benchmarks.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import os from 'node:os'
 import { dirname } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 
 export const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms))
@@ -87,6 +88,12 @@ export async function recreateDatabase(adminUrl: string, db: string, create = tr
 }
 
 /** A RabbitMQ vhost of the run's own, so its events never reach the shared vhost's worker queues. */
+/**
+ * Re-creates a RabbitMQ vhost of the run's own with rabbitmqctl (create=false only
+ * deletes it) and returns its URL, or undefined when rabbitmqctl cannot. The gateway
+ * declares the workers' durable queues: in the shared vhost they would keep every
+ * event of a run, since nothing consumes them during it.
+ */
 export function recreateVhost(vhost: string, create = true): string | undefined {
   const ctl = (args: string[]) => spawnSync('rabbitmqctl', ['-q', ...args], { encoding: 'utf8', timeout: 120_000 }).status === 0
   ctl(['delete_vhost', vhost])
@@ -140,6 +147,8 @@ export function machineLine(): string {
  * or appends it. Re-reads the file right before writing: other benchmark scripts
  * write their own sections of the same file.
  */
+export const BENCHMARKS_MD = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url))
+
 export function writeSection(file: string, heading: string, body: string): void {
   const intro = '# Benchmarks\n\nFigures from the `npm run bench:*` scripts; each section is written by the script named in its title.\n'
   const text = existsSync(file) ? readFileSync(file, 'utf8') : intro
