@@ -46,12 +46,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import os from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
-import { BENCHMARKS_MD, recreateVhost, writeSection } from './support.js'
+import { BENCHMARKS_MD, freePort, recreateVhost, writeSection } from './support.js'
 import { Redis } from 'ioredis'
 import pg from 'pg'
 
@@ -132,18 +131,6 @@ interface Child {
 }
 
 const children = new Set<Child>()
-
-async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const srv = createServer()
-    srv.unref()
-    srv.on('error', fail)
-    srv.listen(0, HOST, () => {
-      const { port } = srv.address() as { port: number }
-      srv.close(() => ok(port))
-    })
-  })
-}
 
 function nodeArgs(name: string): string[] {
   const args = [...S.nodeFlags, ...(name === 'gateway' ? S.gatewayNodeFlags : [])]

@@ -21,7 +21,6 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import http from 'node:http'
 import os from 'node:os'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
@@ -30,7 +29,7 @@ import { fileURLToPath } from 'node:url'
 import amqplib from 'amqplib'
 import pg from 'pg'
 import WebSocket from 'ws'
-import { BENCHMARKS_MD, recreateVhost, writeSection } from './support.js'
+import { BENCHMARKS_MD, freePort, recreateVhost, sleep, writeSection } from './support.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const num = (name: string, def: number) => Number(process.env[name] ?? def)
@@ -60,16 +59,6 @@ const summary = (xs: number[]) => {
   return { n: s.length, p50: percentile(s, 50), p95: percentile(s, 95), p99: percentile(s, 99) }
 }
 const ms = (x: number) => x.toFixed(2)
-const sleep = (n: number) => new Promise((r) => setTimeout(r, n))
-
-async function freePort(): Promise<number> {
-  return new Promise((done) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number }
-      srv.close(() => done(port))
-    })
-  })
-}
 
 /** Sends `total` items at `rate` per second in 10 ms ticks. */
 async function paced(total: number, rate: number, send: (i: number) => void): Promise<void> {
