@@ -50,7 +50,7 @@ import os from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
-import { BENCHMARKS_MD, freePort, recreateVhost, writeSection } from './support.js'
+import { BENCHMARKS_MD, freePort, recreateVhost, stopNode, writeSection } from './support.js'
 import { Redis } from 'ioredis'
 import pg from 'pg'
 
@@ -172,16 +172,6 @@ async function startServer(name: string, script: string, extra: Record<string, s
     if (Date.now() > deadline) throw new Error(`${name} did not answer ${readyPath} within 60 s:\n${out}`)
     await sleep(100)
   }
-}
-
-async function stopServer(child: Child): Promise<void> {
-  const { proc } = child
-  if (proc.exitCode !== null || proc.signalCode !== null) return
-  const exited = new Promise<void>((ok) => proc.once('exit', () => ok()))
-  proc.kill('SIGTERM')
-  const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000)
-  await exited
-  clearTimeout(timer)
 }
 
 function killAllNow(): void {
@@ -690,7 +680,7 @@ async function main(): Promise<number> {
       try {
         results.set('ceiling', await measure('ceiling', 'ceiling: bare Fastify GET /', { port: bare.port, method: 'GET', paths: ['/'] }, bare.proc.pid!, redis))
       } finally {
-        await stopServer(bare)
+        await stopNode(bare)
       }
     }
 
@@ -788,7 +778,7 @@ async function main(): Promise<number> {
         const out = gw.output().trim()
         if (out) log(`gateway output (last lines):\n${out.split('\n').slice(-10).join('\n')}`)
       } finally {
-        await stopServer(gw)
+        await stopNode(gw)
       }
     }
   } finally {
