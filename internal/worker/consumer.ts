@@ -93,7 +93,7 @@ export class Consumer {
 }
 
 /** How many times rascal has forwarded this message on (one per failed attempt). */
-function forwards(message: Message, queue: string): number {
+export function forwards(message: Message, queue: string): number {
   const headers = message.properties.headers as { rascal?: { recovery?: Record<string, { forwarded?: number }> } } | undefined
   return Number(headers?.rascal?.recovery?.[queue]?.forwarded ?? 0)
 }

@@ -18,13 +18,14 @@ import { DnsAddressGuard } from '../webhook/address-guard.js'
 import { PostgresDeliveryStore } from '../webhook/deliveries-postgres.js'
 import { WebhookDispatcher } from '../webhook/dispatch-service.js'
 import { GuardedHttpSender } from '../webhook/http-sender.js'
+import { BatchConsumer, type BatchBus } from './batch-consumer.js'
 import { Consumer } from './consumer.js'
 import type { RoleHandler, WorkerLogger } from './delivery.js'
 
 export interface WorkerDeps {
   config: Config
   pool: pg.Pool
-  bus: { subscribe(name: string): Promise<SubscriberSessionAsPromised> }
+  bus: { subscribe(name: string): Promise<SubscriberSessionAsPromised> } & BatchBus
   roles: readonly WorkerRole[]
   log: WorkerLogger & { child?(b: object): WorkerLogger }
   /** Replaces the S3 bucket (tests inject faults); default S3ObjectStore from the config. */
@@ -33,8 +34,11 @@ export interface WorkerDeps {
   notifier?: Notifier
 }
 
+/** What the worker and operators see of a role's consumer. */
+export type RoleConsumer = Pick<Consumer, 'role' | 'inFlight' | 'counters' | 'start' | 'stop'>
+
 export interface Worker {
-  consumers: Consumer[]
+  consumers: RoleConsumer[]
   archive?: ArchiveService
   notify?: NotifyService
   webhooks?: WebhookDispatcher
@@ -51,14 +55,18 @@ export interface Worker {
 export function workerBusTopology(config: Config, roles: readonly WorkerRole[]): Topology {
   const delaysMs = parseDelays(config.WORKER_RETRY_DELAYS_MS)
   const kept = workerTopology({ roles: parseRoles(config.WORKER_QUEUES), delaysMs })
-  const prefetch = { archive: Math.min(config.ARCHIVE_BATCH_SIZE * 3, 65_535), notify: config.WORKER_PREFETCH, webhooks: config.WORKER_PREFETCH }
-  const run = workerTopology({ roles, delaysMs, consume: true, prefetch })
+  const run = workerTopology({ roles, delaysMs, consume: true, prefetch: rolePrefetch(config) })
   return {
     queues: { ...kept.queues, ...run.queues },
     bindings: { ...kept.bindings, ...run.bindings },
     publications: run.publications,
     subscriptions: run.subscriptions,
   }
+}
+
+/** Unacknowledged messages per role: three archive batches, so one can fill while two are written. */
+function rolePrefetch(config: Config): Record<WorkerRole, number> {
+  return { archive: Math.min(config.ARCHIVE_BATCH_SIZE * 3, 65_535), notify: config.WORKER_PREFETCH, webhooks: config.WORKER_PREFETCH }
 }
 
 /** The worker's composition root: one handler per role over its adapters, each run by a Consumer. */
@@ -102,10 +110,12 @@ export function buildWorker(deps: WorkerDeps): Worker {
       handlers.push(worker.webhooks)
     }
   }
-  worker.consumers = handlers.map(
-    (handler) =>
-      new Consumer({ bus: deps.bus, handler, names: workerQueueNames(handler.role, delaysMs), maxAttempts: config.WORKER_MAX_ATTEMPTS, delaysMs, log: log.child?.({ role: handler.role }) ?? log }),
-  )
+  const prefetch = rolePrefetch(config)
+  worker.consumers = handlers.map((handler) => {
+    const opts = { bus: deps.bus, handler, names: workerQueueNames(handler.role, delaysMs), maxAttempts: config.WORKER_MAX_ATTEMPTS, delaysMs, log: log.child?.({ role: handler.role }) ?? log }
+    // The archive takes thousands of events a second: its own channel, acknowledged in bursts.
+    return handler.role === 'archive' ? new BatchConsumer({ ...opts, prefetch: prefetch.archive }) : new Consumer(opts)
+  })
 
   async function start(): Promise<void> {
     if (s3) {

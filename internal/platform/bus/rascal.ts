@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events'
-import amqplib from 'amqplib'
+import amqplib, { type Message } from 'amqplib'
 import type { Connection as CallbackConnection, ConfirmChannel as CallbackConfirmChannel } from 'amqplib/callback_api'
 import rascal from 'rascal'
 import type { BrokerAsPromised as Broker, BrokerConfig, SubscriberSessionAsPromised } from 'rascal'
@@ -247,6 +247,39 @@ export class RascalBus extends EventEmitter {
     const broker = this.broker
     if (!broker) throw new Error('message broker not connected')
     return broker.subscribe(name)
+  }
+
+  /**
+   * A connection of its own, opened through rascal (the same URL and socket settings),
+   * for a consumer that manages its channel and acknowledgements itself (the archive's
+   * BatchConsumer). The caller closes it.
+   */
+  async connect(): Promise<CallbackConnection> {
+    const broker = this.broker
+    if (!broker) throw new Error('message broker not connected')
+    return (await broker.connect('/')) as unknown as CallbackConnection
+  }
+
+  /**
+   * Forwards a message consumed from `queue` to a publication of the topology, as rascal's
+   * own `forward` recovery strategy does (same headers, x-death dropped), and resolves once
+   * the broker confirmed the copy. `forwarded` is written to the rascal recovery header,
+   * where the next consumer reads the attempt count from.
+   */
+  async forward(publication: string, message: Message, queue: string, forwarded: number, error: string): Promise<void> {
+    const broker = this.broker
+    if (!broker) throw new Error('message broker not connected')
+    const headers = { ...message.properties.headers } as Record<string, unknown>
+    delete headers['x-death']
+    const own = (headers.rascal ?? {}) as { recovery?: Record<string, object> }
+    headers.rascal = { ...own, originalQueue: queue, recovery: { ...own.recovery, [queue]: { ...own.recovery?.[queue], forwarded } }, error: { message: error.slice(0, 1024) } }
+    const copy = { ...message, properties: { ...message.properties, headers } }
+    const session = await broker.forward(publication, copy, { restoreRoutingHeaders: true } as never)
+    await new Promise<void>((resolve, reject) => {
+      session.on('success', () => resolve())
+      session.on('error', (err: Error) => reject(err))
+      session.on('return', () => reject(new Error(`message forwarded to ${publication} was returned`)))
+    })
   }
 
   /**

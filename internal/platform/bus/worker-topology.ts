@@ -113,6 +113,17 @@ export function recoveryChain(names: WorkerQueueNames, maxAttempts: number, dela
   return chain
 }
 
+/**
+ * The publication a failed message goes to, by the same rule as recoveryChain:
+ * failure n waits in the delay queue of `delaysMs[min(n, len) - 1]`; the failure
+ * that uses up `maxAttempts`, or a permanent one, goes to the dead-letter queue.
+ */
+export function retryPublication(names: WorkerQueueNames, attempt: number, maxAttempts: number, delaysMs: readonly number[], permanent = false): string {
+  if (permanent || attempt >= maxAttempts) return names.dead
+  const ms = delaysMs[Math.min(attempt, delaysMs.length) - 1]!
+  return names.delays[[...new Set(delaysMs)].indexOf(ms)]!
+}
+
 /** Straight to the dead-letter queue (a message that can never succeed). If even that fails, rejecting dead-letters it through the queue's DLX. */
 export function deadLetterChain(names: WorkerQueueNames): Recovery[] {
   return [{ strategy: 'forward', publication: names.dead, xDeathFix: true }, { strategy: 'nack' }]
