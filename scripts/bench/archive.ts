@@ -226,7 +226,7 @@ async function main(): Promise<void> {
     const section = [
       ARCHIVE_HEADING,
       '',
-      `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} cores, Node ${process.version}, from source (tsx). ${N.toLocaleString('en-US')} events pre-loaded into \`delivertrack.archive\` (durable, persistent messages; loading took ${(loadMs / 1000).toFixed(1)} s), then consumed by the archive role in this process: batches of ${BATCH} (or 1 s), ledger in PostgreSQL, Parquet (hyparquet-writer, snappy) uploaded with @aws-sdk/client-s3 to s3rver (its own process) on 127.0.0.1. An event counts once its message is acknowledged, i.e. after its object is uploaded and recorded. RabbitMQ, PostgreSQL and s3rver share the machine.`,
+      `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} cores, Node ${process.version}, from source (tsx). ${N.toLocaleString('en-US')} events pre-loaded into \`delivertrack.archive\` (durable, persistent messages; loading took ${(loadMs / 1000).toFixed(1)} s), then consumed by the archive role in this process (its BatchConsumer: prefetch ${PREFETCH}, acknowledgements in delivery order, one \`multiple\` ack per burst): batches of ${BATCH} (or 1 s), ledger in PostgreSQL, Parquet (hyparquet-writer, snappy) uploaded with @aws-sdk/client-s3 to s3rver (its own process) on 127.0.0.1. An event counts once its message is acknowledged, i.e. after its object is uploaded and recorded. RabbitMQ, PostgreSQL and s3rver share the machine.`,
       '',
       '| measure | events | seconds | events/s |',
       '| --- | ---: | ---: | ---: |',
@@ -235,7 +235,7 @@ async function main(): Promise<void> {
       '',
       `- Parquet: ${keys.length} objects, ${bytes.toLocaleString('en-US')} bytes, **${(bytes / N).toFixed(1)} bytes per event** (the JSON envelope is ~${JSON.stringify(envelope(1, Date.now())).length} bytes).`,
       `- Time inside the archive role (summed over batches, overlapping with consumption): encode ${(counters.encodeMs / 1000).toFixed(2)} s, ledger ${(counters.ledgerMs / 1000).toFixed(2)} s, upload ${(counters.uploadMs / 1000).toFixed(2)} s.`,
-      `- Longest stretch without an acknowledgement: ${(longestPauseMs / 1000).toFixed(1)} s${longestPauseMs > 3000 ? ' (the broker stopped delivering although the queue had ready messages and the consumer room in its prefetch window, which RabbitMQ confirmed: no unacknowledged messages on the channel, consumer up, connection running. Seen in most 200,000-event runs, also with unlogged ledger tables (so not WAL or fsync); not with a no-op ledger in place of PostgreSQL (15,823 events/s, 101% of the ceiling, in a diagnosis run), nor with a bare rascal consumer acknowledging in bursts of 5,000. Cause not yet found)' : ''}.`,
+      `- Longest stretch without an acknowledgement: ${(longestPauseMs / 1000).toFixed(1)} s${longestPauseMs > 3000 ? ' (the broker held deliveries back: see "Why the archive stalled" below)' : ''}.`,
       `- Read back with hyparquet: ${rows} rows, ${ids.size} distinct ids: ${exact ? 'every event exactly once' : 'MISMATCH'}.`,
       `- ${eps} events/s is ${Math.round((eps / ceiling) * 100)}% of the ceiling: ${eps >= TARGET ? 'PASS' : 'FAIL'} (target >= ${TARGET.toLocaleString('en-US')} events/s)${eps < TARGET && ceiling < TARGET ? `; the ceiling itself (${ceiling} events/s) is below the target on this machine` : ''}.`,
       '',
