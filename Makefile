@@ -1,4 +1,4 @@
-# DeliverTrack. `make run` starts the gateway (installing and building what it needs);
+# DeliverTrack. `make run` starts the gateway and a worker (installing and building what they need);
 # `make test` runs the whole suite. Both start local PostgreSQL/Redis/RabbitMQ if down.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -10,7 +10,7 @@ export ADMIN_PASSWORD ?= admin-password
 .PHONY: help install build build-web run dev migrate services test typecheck lint bench-api clean
 
 help:
-	@echo "make run      build and start the gateway on http://127.0.0.1:3000"
+	@echo "make run      build and start the gateway on http://127.0.0.1:3000, and a worker (RUN_WORKER_ROLES)"
 	@echo "make test     type-check, lint and run every test"
 	@echo "make dev      start the gateway from source (tsx)"
 	@echo "make migrate  apply database migrations"
@@ -34,7 +34,7 @@ services:
 	@bash scripts/ensure-services.sh
 
 run: build services
-	npm start
+	bash scripts/run.sh
 
 dev: install services
 	npm run dev

@@ -1,4 +1,5 @@
 import { connect } from 'node:net'
+import { TEST_VHOST } from './broker-vhost.js'
 
 export interface ServiceUrls {
   databaseUrl: string
@@ -9,7 +10,8 @@ export interface ServiceUrls {
 const DEFAULTS: ServiceUrls = {
   databaseUrl: 'postgres://postgres@127.0.0.1:5432/postgres',
   redisUrl: 'redis://127.0.0.1:6379',
-  amqpUrl: 'amqp://guest:guest@127.0.0.1:5672',
+  // A vhost of the suite's own (made by tap's `before`, broker-vhost.ts), not the `/` of `make run`.
+  amqpUrl: `amqp://guest:guest@127.0.0.1:5672/${TEST_VHOST}`,
 }
 
 let resolved: Promise<ServiceUrls> | undefined
@@ -51,6 +53,7 @@ async function resolve(): Promise<ServiceUrls> {
   if (!amqp) {
     const c = await new tc.GenericContainer('rabbitmq:3.13-alpine').withExposedPorts(5672)
       .withWaitStrategy(tc.Wait.forLogMessage(/Server startup complete/)).start()
+    // A broker of the run's own: its `/` is nobody else's.
     urls.amqpUrl = `amqp://guest:guest@${c.getHost()}:${c.getMappedPort(5672)}`
   }
   return urls
