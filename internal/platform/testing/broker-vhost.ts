@@ -3,8 +3,8 @@ import { execFileSync } from 'node:child_process'
 /**
  * The RabbitMQ vhost the test suite uses when AMQP_URL is not set: the local
  * broker's `/` is where `make run` keeps its queues, and test events must not
- * land in a developer's worker queues. tap re-creates it before a run and deletes
- * it after (`before`/`after` in .taprc).
+ * land in a developer's worker queues. tap creates it before a run if it is
+ * missing (`before` in .taprc).
  */
 export const TEST_VHOST = 'delivertrack_test'
 
