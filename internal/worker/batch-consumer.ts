@@ -1,5 +1,6 @@
 import type { Message } from 'amqplib'
 import type { Channel as CallbackChannel, Connection as CallbackConnection } from 'amqplib/callback_api'
+import { closeQuietly } from '../platform/bus/rascal.js'
 import { retryPublication, type WorkerQueueNames } from '../platform/bus/worker-topology.js'
 import { isEnvelope } from '../realtime/envelope.js'
 import { forwards } from './consumer.js'
@@ -63,6 +64,7 @@ export class BatchConsumer {
   private retryTimer: NodeJS.Timeout | undefined
   private inflight = 0
   private settledAll: (() => void) | undefined
+  private stopped: Promise<void> | undefined
   readonly counters = { acked: 0, retried: 0, deadLettered: 0 }
 
   constructor(private readonly opts: BatchConsumerOptions) {}
@@ -76,7 +78,6 @@ export class BatchConsumer {
   }
 
   async start(): Promise<void> {
-    this.stopping = false
     await this.open()
   }
 
@@ -93,7 +94,7 @@ export class BatchConsumer {
       if (session.dead) return
       session.dead = true
       if (this.session === session) this.session = undefined
-      connection.close(() => undefined)
+      void closeQuietly(connection)
       this.releaseWaiters()
       if (this.stopping) return
       log.warn({ role: handler.role, err: err?.message }, 'consumer channel lost; the broker requeues what was not acknowledged, reopening')
@@ -156,9 +157,19 @@ export class BatchConsumer {
     )
   }
 
-  /** Forwards a failed message to its delay or dead-letter queue, then acknowledges it; if that fails, returns it to the queue. */
+  /**
+   * Forwards a failed message to its delay or dead-letter queue, then acknowledges it.
+   * If the forward fails (broker trouble, a returned publication), the message is
+   * rejected without requeue: the work queue dead-letters it into `<queue>.dead`, as
+   * rascal's own recovery chain ends, instead of coming straight back in a loop.
+   */
   private fail(session: Session, entry: Entry, err: Error, attempt: number, permanent: boolean): void {
     const { names, maxAttempts, delaysMs, bus } = this.opts
+    if (session.dead) {
+      // The broker has already requeued it with the rest of the channel's deliveries.
+      entry.settled = true
+      return
+    }
     const dead = permanent || attempt >= maxAttempts
     const publication = retryPublication(names, attempt, maxAttempts, delaysMs, permanent)
     bus.forward(publication, entry.message, names.work, attempt, err.message).then(
@@ -168,8 +179,11 @@ export class BatchConsumer {
         this.done(session, entry)
       },
       (forwardErr: Error) => {
-        this.opts.log.warn({ role: this.role, err: forwardErr.message }, 'could not forward a failed message; returning it to the queue')
-        if (!session.dead) session.channel.nack(entry.message, false, true)
+        this.opts.log.warn({ role: this.role, err: forwardErr.message }, 'could not forward a failed message; rejecting it into the dead-letter queue')
+        if (!session.dead) {
+          session.channel.nack(entry.message, false, false)
+          this.counters.deadLettered++
+        }
         entry.settled = true
         this.flushSoon(session)
       },
@@ -218,27 +232,55 @@ export class BatchConsumer {
    * Graceful stop: cancel the consumer (nothing new is delivered), finish what was
    * delivered (flushing a partial batch), wait until it is acknowledged, close.
    */
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
+    this.stopped ??= this.shutdown()
+    return this.stopped
+  }
+
+  private async shutdown(): Promise<void> {
     this.stopping = true
     clearTimeout(this.retryTimer)
     await this.opening?.catch(() => undefined)
     const session = this.session
     if (session?.consumerTag) {
       const tag = session.consumerTag
-      await new Promise<void>((resolve) => session.channel.cancel(tag, () => resolve())).catch(() => undefined)
+      await closing(session.channel, (done) => session.channel.cancel(tag, done))
     }
     await this.opts.handler.flush?.()
     if (session && !session.dead && session.pending.length > 0) {
+      // Released by the last acknowledgement, or by the channel's loss (its deliveries are requeued).
       await new Promise<void>((resolve) => (this.settledAll = resolve))
     }
     if (session && !session.dead) {
       session.dead = true
       // The channel first: its close handshake comes after the acknowledgements written on
       // it, whereas closing the connection at once can overtake them (they would be requeued).
-      await new Promise<void>((resolve) => session.channel.close(() => resolve()))
-      await new Promise<void>((resolve) => session.connection.close(() => resolve()))
+      await closing(session.channel, (done) => session.channel.close(done))
+      await closeQuietly(session.connection)
     }
     this.session = undefined
     await this.opts.handler.close?.()
   }
+}
+
+/**
+ * Runs an amqplib callback operation that is answered by the broker (cancel, close)
+ * and resolves when it is answered, when the channel closes instead, or after 10 s:
+ * a connection lost mid-handshake never calls the callback.
+ */
+function closing(channel: CallbackChannel, op: (done: () => void) => void): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(finish, 10_000)
+    function finish() {
+      clearTimeout(timer)
+      channel.removeListener('close', finish)
+      resolve()
+    }
+    channel.once('close', finish)
+    try {
+      op(finish)
+    } catch {
+      finish() // already closed
+    }
+  })
 }

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { parseRoles, recoveryChain, workerQueueNames, workerTopology } from '../platform/bus/worker-topology.js'
+import { parseRoles, recoveryChain, retryPublication, workerQueueNames, workerTopology } from '../platform/bus/worker-topology.js'
 
 t.test('the n-th failure waits in the n-th delay queue, the last delay repeats, then the dead-letter queue', async (t) => {
   const names = workerQueueNames('archive', [100, 200])
@@ -12,6 +12,19 @@ t.test('the n-th failure waits in the n-th delay queue, the last delay repeats, 
     [undefined, undefined],
   ])
   t.same(recoveryChain(names, 1, [100, 200]).map((r) => r.strategy), ['forward', 'nack'], 'one attempt: straight to the dead letters')
+})
+
+t.test("the archive's own consumer forwards a failure where rascal's recovery chain would", async (t) => {
+  for (const [delays, maxAttempts] of [[[100, 200], 4], [[100, 200], 1], [[100, 100, 300], 5], [[50], 3]] as const) {
+    const names = workerQueueNames('archive', delays)
+    const chain = recoveryChain(names, maxAttempts, delays)
+    for (let attempt = 1; attempt <= maxAttempts + 1; attempt++) {
+      // rascal takes the first forward whose `attempts` limit the message has not used up yet.
+      const expected = chain.find((r) => r.strategy === 'forward' && (r.attempts === undefined || r.attempts >= attempt))!.publication
+      t.equal(retryPublication(names, attempt, maxAttempts, delays), expected, `delays ${delays.join(',')}, ${maxAttempts} attempts, failure of attempt ${attempt}`)
+    }
+    t.equal(retryPublication(names, 1, maxAttempts, delays, true), names.dead, 'a permanent failure goes to the dead letters at once')
+  }
 })
 
 t.test('the gateway declares what keeps events; the worker adds delays and subscriptions', async (t) => {

@@ -56,11 +56,14 @@ export function workerBusTopology(config: Config, roles: readonly WorkerRole[]):
   const delaysMs = parseDelays(config.WORKER_RETRY_DELAYS_MS)
   const kept = workerTopology({ roles: parseRoles(config.WORKER_QUEUES), delaysMs })
   const run = workerTopology({ roles, delaysMs, consume: true, prefetch: rolePrefetch(config) })
+  // The archive is consumed by a BatchConsumer on a channel of its own, not by a rascal subscription.
+  const subscriptions = { ...run.subscriptions }
+  delete subscriptions.archive
   return {
     queues: { ...kept.queues, ...run.queues },
     bindings: { ...kept.bindings, ...run.bindings },
     publications: run.publications,
-    subscriptions: run.subscriptions,
+    subscriptions,
   }
 }
 
@@ -69,7 +72,7 @@ function rolePrefetch(config: Config): Record<WorkerRole, number> {
   return { archive: Math.min(config.ARCHIVE_BATCH_SIZE * 3, 65_535), notify: config.WORKER_PREFETCH, webhooks: config.WORKER_PREFETCH }
 }
 
-/** The worker's composition root: one handler per role over its adapters, each run by a Consumer. */
+/** The worker's composition root: one handler per role over its adapters, each run by a Consumer (the archive by a BatchConsumer). */
 export function buildWorker(deps: WorkerDeps): Worker {
   const { config, pool, log } = deps
   const delaysMs = parseDelays(config.WORKER_RETRY_DELAYS_MS)

@@ -271,9 +271,12 @@ export class RascalBus extends EventEmitter {
     if (!broker) throw new Error('message broker not connected')
     const headers = { ...message.properties.headers } as Record<string, unknown>
     delete headers['x-death']
-    const own = (headers.rascal ?? {}) as { recovery?: Record<string, object> }
+    const own = (headers.rascal ?? {}) as { recovery?: Record<string, object>; restoreRoutingHeaders?: boolean; originalExchange?: string; originalRoutingKey?: string }
     headers.rascal = { ...own, originalQueue: queue, recovery: { ...own.recovery, [queue]: { ...own.recovery?.[queue], forwarded } }, error: { message: error.slice(0, 1024) } }
-    const copy = { ...message, properties: { ...message.properties, headers } }
+    // After a trip through a delay queue the message arrives from '' with the work queue's
+    // name as its routing key; like rascal's own subscriber, restore where it was first published.
+    const fields = own.restoreRoutingHeaders && own.originalRoutingKey !== undefined ? { ...message.fields, exchange: own.originalExchange ?? '', routingKey: own.originalRoutingKey } : message.fields
+    const copy = { ...message, fields, properties: { ...message.properties, headers } }
     const session = await broker.forward(publication, copy, { restoreRoutingHeaders: true } as never)
     await new Promise<void>((resolve, reject) => {
       session.on('success', () => resolve())
@@ -331,7 +334,7 @@ export class RascalBus extends EventEmitter {
   }
 }
 
-function closeQuietly(connection: CallbackConnection): Promise<void> {
+export function closeQuietly(connection: CallbackConnection): Promise<void> {
   return new Promise((resolve) => {
     try {
       connection.close(() => resolve())

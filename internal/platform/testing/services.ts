@@ -1,5 +1,5 @@
 import { connect } from 'node:net'
-import { TEST_VHOST } from './broker-vhost.js'
+import { ensureTestVhost, TEST_VHOST } from './broker-vhost.js'
 
 export interface ServiceUrls {
   databaseUrl: string
@@ -10,7 +10,7 @@ export interface ServiceUrls {
 const DEFAULTS: ServiceUrls = {
   databaseUrl: 'postgres://postgres@127.0.0.1:5432/postgres',
   redisUrl: 'redis://127.0.0.1:6379',
-  // A vhost of the suite's own (made by tap's `before`, broker-vhost.ts), not the `/` of `make run`.
+  // A vhost of the suite's own (broker-vhost.ts), not the `/` of `make run`.
   amqpUrl: `amqp://guest:guest@127.0.0.1:5672/${TEST_VHOST}`,
 }
 
@@ -34,6 +34,7 @@ async function resolve(): Promise<ServiceUrls> {
     amqpUrl: process.env.AMQP_URL || DEFAULTS.amqpUrl,
   }
   const [pg, redis, amqp] = await Promise.all([reachable(urls.databaseUrl, 5432), reachable(urls.redisUrl, 6379), reachable(urls.amqpUrl, 5672)])
+  if (amqp && !process.env.AMQP_URL) await ensureTestVhost(urls.amqpUrl)
   if (pg && redis && amqp) return urls
   const missing = [!pg && 'PostgreSQL', !redis && 'Redis', !amqp && 'RabbitMQ'].filter(Boolean).join(', ')
   const tc = await import('testcontainers').catch(() => undefined)
