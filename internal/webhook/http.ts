@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
 import { NoContent, responses } from '../platform/http/schemas.js'
 import type { Endpoint } from './domain.js'
 import { CreatedWebhook, CreateWebhookBody, DeliveryList, PageQuery, WebhookList, WebhookParams, WebhookSchema } from './schemas.js'
@@ -42,6 +43,18 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (fa
     const page = await svc.list(request.query.limit, request.query.cursor)
     return { items: page.items.map(view), nextCursor: page.nextCursor }
   })
+
+  app.post('/webhooks/:id/enable', {
+    config: { roles: ['admin'] },
+    schema: {
+      tags,
+      summary: 'Re-enable an endpoint disabled after sustained failure',
+      description: 'Clears the failure streak. Events from now on are delivered; those that arrived while it was disabled are not sent again.',
+      security: bearer,
+      params: WebhookParams,
+      response: responses({ 200: Type.Ref('Webhook') }),
+    },
+  }, async (request) => view(await svc.enable(request.params.id)))
 
   app.delete('/webhooks/:id', {
     config: { roles: ['admin'] },

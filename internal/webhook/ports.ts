@@ -14,6 +14,8 @@ export interface WebhookRepository {
   get(id: string): Promise<Endpoint | null>
   /** Removes the endpoint with its deliveries; false when there was none. */
   remove(id: string): Promise<boolean>
+  /** Active again with a clean failure streak (a no-op for an active one); null when there is none. */
+  enable(id: string): Promise<Endpoint | null>
   /** Newest first, each with every attempt in order. */
   deliveries(endpointId: string, limit: number, cursor?: string): Promise<Page<WebhookDelivery>>
 }

@@ -54,6 +54,14 @@ export class PostgresWebhookRepository implements WebhookRepository {
     return rows[0] ? toEndpoint(rows[0]) : null
   }
 
+  async enable(id: string): Promise<Endpoint | null> {
+    const { rows } = await this.pool.query<EndpointRow>(
+      `UPDATE webhook_endpoints SET disabled_at = NULL, failing_since = NULL, consecutive_failures = 0 WHERE id = $1 RETURNING *, ${CURSOR_AT}`,
+      [id],
+    )
+    return rows[0] ? toEndpoint(rows[0]) : null
+  }
+
   async remove(id: string): Promise<boolean> {
     const { rowCount } = await this.pool.query('DELETE FROM webhook_endpoints WHERE id = $1', [id])
     return (rowCount ?? 0) > 0

@@ -13,7 +13,7 @@ export interface RegisterInput {
   secret?: string
 }
 
-/** Admin use cases: register, list and remove endpoints, and read their delivery history. */
+/** Admin use cases: register, list, re-enable and remove endpoints, and read their delivery history. */
 export class WebhookService {
   constructor(private readonly deps: WebhookServiceDeps) {}
 
@@ -33,6 +33,13 @@ export class WebhookService {
 
   list(limit: number, cursor?: string): Promise<Page<Endpoint>> {
     return this.deps.repo.list(limit, cursor)
+  }
+
+  /** Re-enables an endpoint (disabled after sustained failure); events from now on are delivered, missed ones are not. */
+  async enable(id: string): Promise<Endpoint> {
+    const endpoint = await this.deps.repo.enable(id)
+    if (!endpoint) throw notFound('webhook')
+    return endpoint
   }
 
   async remove(id: string): Promise<void> {

@@ -88,6 +88,15 @@ t.test('roles and validation', async (t) => {
   for (const p of bad) t.equal((await gw.app.inject({ method: 'POST', url: '/api/v1/webhooks', headers: bearer(admin.token), payload: p })).statusCode, 400, JSON.stringify(p))
   t.equal((await gw.app.inject({ method: 'GET', url: '/api/v1/webhooks/not-a-uuid/deliveries', headers: bearer(admin.token) })).statusCode, 400)
   t.equal((await gw.app.inject({ method: 'GET', url: '/api/v1/webhooks?cursor=bogus', headers: bearer(admin.token) })).statusCode, 400)
+  const hook = (await gw.app.inject({ method: 'POST', url: '/api/v1/webhooks', headers: bearer(admin.token), payload })).json() as { id: string }
+  const enable = (id: string, token?: string) => gw.app.inject({ method: 'POST', url: `/api/v1/webhooks/${id}/enable`, headers: token ? bearer(token) : {} })
+  t.equal((await enable(hook.id, operator.token)).statusCode, 403, 'only admins re-enable')
+  t.equal((await enable(hook.id)).statusCode, 401)
+  const missing = await enable('00000000-0000-4000-8000-000000000000', admin.token)
+  t.equal(missing.statusCode, 404)
+  t.match(missing.json(), { statusCode: 404, code: 'not_found', message: 'webhook not found' })
+  t.equal((await enable('not-a-uuid', admin.token)).statusCode, 400)
+  t.match((await enable(hook.id, admin.token)).json(), { id: hook.id, status: 'active' }, 'an active endpoint stays active')
   const doc = (await gw.app.inject({ method: 'GET', url: '/docs/json' })).json() as { paths: Record<string, unknown> }
-  t.ok(doc.paths['/api/v1/webhooks'] && doc.paths['/api/v1/webhooks/{id}/deliveries'], 'documented in OpenAPI')
+  t.ok(doc.paths['/api/v1/webhooks'] && doc.paths['/api/v1/webhooks/{id}/deliveries'] && doc.paths['/api/v1/webhooks/{id}/enable'], 'documented in OpenAPI')
 })

@@ -103,6 +103,16 @@ t.test('an endpoint failing for too long is disabled; the others keep receiving'
   t.equal(broken.requests.length, 3, 'nothing more sent to the disabled endpoint')
   t.equal(healthy.requests.length, 2, 'the healthy endpoint got both events once')
   t.same((await deliveries(good.id)).items.map((d) => d.status), ['succeeded', 'succeeded'])
+
+  // The receiver is fixed; the admin re-enables the endpoint and it gets the next event.
+  broken.respond = () => 200
+  const enabled = await gw.app.inject({ method: 'POST', url: `/api/v1/webhooks/${bad.id}/enable`, headers: bearer(admin.token) })
+  t.equal(enabled.statusCode, 200)
+  t.match(enabled.json(), { id: bad.id, status: 'active', consecutiveFailures: 0, disabledAt: null })
+  await newPackage(gw)
+  await eventually(() => consumer.counters.acked === 3, 'the third event handled')
+  t.equal(broken.requests.length, 4, 'the re-enabled endpoint received the new event (not the one it missed)')
+  t.same((await deliveries(bad.id)).items.map((d) => d.status), ['succeeded', 'failed'])
 })
 
 t.test('a host that resolves to a private address at delivery time is refused, not retried', async (t) => {
