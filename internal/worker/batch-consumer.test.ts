@@ -126,3 +126,19 @@ t.test('a message that is not an event envelope is dead-lettered at once, and th
   await consumer.stop()
   t.same(await queueDepths(amqpUrl, [names.work, names.dead]), { [names.work]: 0, [names.dead]: 2 })
 })
+
+t.test('after its connection is lost the consumer reopens and goes on consuming', async (t) => {
+  const handled = new Set<string>()
+  const { consumer } = await setup(t, { role: 'archive', handle: ({ event }: Delivery) => (handled.add(event.id), Promise.resolve()) }, 3, 100)
+  await consumer.start()
+  const first = Array.from({ length: 5 }, (_, i) => envelope(i))
+  await publishAll(first)
+  await eventually(() => consumer.counters.acked === 5, 'the first five handled')
+  const session = (consumer as unknown as { session: { connection: { close(cb: () => void): void } } }).session
+  await new Promise<void>((r) => session.connection.close(() => r()))
+  const second = Array.from({ length: 5 }, (_, i) => envelope(10 + i))
+  await publishAll(second)
+  await eventually(() => [...first, ...second].every((e) => handled.has(e.id)), 'the next five handled on the reopened channel')
+  await consumer.stop()
+  t.equal(await workQueue(), 0, 'nothing left behind')
+})

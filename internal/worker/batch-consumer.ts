@@ -20,7 +20,7 @@ export interface BatchConsumerOptions {
   maxAttempts: number
   delaysMs: readonly number[]
   log: WorkerLogger
-  /** Wait before reopening the channel after it or its connection died. */
+  /** First wait before reopening the channel after it or its connection died; doubles per failed try, up to 30 s. */
   reconnectMs?: number
 }
 
@@ -119,12 +119,16 @@ export class BatchConsumer {
     }
   }
 
-  private scheduleReopen(): void {
+  private scheduleReopen(failures = 0): void {
     clearTimeout(this.retryTimer)
+    const first = this.opts.reconnectMs ?? 1_000
     this.retryTimer = setTimeout(() => {
       if (this.stopping || this.session) return
-      this.open().catch(() => this.scheduleReopen())
-    }, this.opts.reconnectMs ?? 1_000)
+      this.open().catch((err: Error) => {
+        this.opts.log.warn({ role: this.role, err: err.message, failures: failures + 1 }, 'cannot reopen the consumer channel yet')
+        this.scheduleReopen(failures + 1)
+      })
+    }, Math.min(first * 2 ** failures, Math.max(first, 30_000)))
   }
 
   private onMessage(session: Session, message: Message): void {
