@@ -7,7 +7,8 @@
  * a cache hit, (3) GET /packages/:tn with an admin JWT, (4) POST
  * /packages/:tn/status checkpoints as fast as answered and (5) the same at the
  * target's 1,500 req/s offered (its latency at that rate). Both servers run as child processes with the
- * same NODE_ENV, node flags and log level; autocannon runs in this process.
+ * same NODE_ENV, node flags and log level; the load (autocannon for the flat-out
+ * runs, an evenly paced undici client for the paced one) runs in this process.
  * Prints a table, the target verdicts (informative), and writes the
  * "## API (bench:api)" section of docs/benchmarks.md.
  *
@@ -21,7 +22,7 @@
  *   BENCH_NODE_FLAGS ('')        node flags for both servers, space-separated
  *   BENCH_CPU_PROF_DIR           if set, both servers run with --cpu-prof into this folder
  *   BENCH_ONLY                   comma list of ceiling,track,get,status,status-paced (partial runs skip the docs)
- *   BENCH_STATUS_RATE (1500)     offered req/s of the paced status-update run (autocannon overallRate)
+ *   BENCH_STATUS_RATE (1500)     offered req/s of the paced status-update run (even, open-loop)
  *   BENCH_READ_PACKAGES (100)    packages the read routes rotate over
  *   BENCH_WRITE_PACKAGES (200)   packages the status updates rotate over
  *   BENCH_DB (delivertrack_bench) database dropped and created for the gateway
@@ -39,18 +40,20 @@
  *   BENCH_GATEWAY_NODE_FLAGS     extra node flags for the gateway only (e.g. --import ./scripts/bench/instrument-calls.js)
  *   BENCH_GATEWAY_ENV            extra gateway environment, space-separated NAME=value pairs (e.g. DATABASE_POOL_MAX=50)
  *   BENCH_SETUP_SQL              SQL run on the bench database once the gateway has migrated it, before seeding
+ *   BENCH_AMQP_POLICY            a queue policy definition (JSON) set on every queue of the bench vhost, e.g. '{"queue-version":2}'
  * Investigation helpers next to this file: profile-summary.ts (BENCH_CPU_PROF_DIR output), probe-status-db.ts,
  * instrument-calls.js (see their headers). The what-if experiments for Redis auto-pipelining and the
  * JWT verification cache are gone: the gateway does both now.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs'
 import os from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
-import { BENCHMARKS_MD, freePort, recreateVhost, stopNode, writeSection } from './support.js'
+import { Pool as UndiciPool } from 'undici'
+import { BENCHMARKS_MD, freePort, percentile, recreateVhost, stopNode, writeSection } from './support.js'
 import { Redis } from 'ioredis'
 import pg from 'pg'
 
@@ -93,6 +96,7 @@ const S = {
     }),
   ) as Record<string, string>,
   setupSql: env.BENCH_SETUP_SQL?.trim() || undefined,
+  amqpPolicy: env.BENCH_AMQP_POLICY?.trim() || undefined,
   noDocs: env.BENCH_NO_DOCS === '1',
   /** Offered rate of the paced status-update run (the target's 1,500/s). */
   statusRate: Math.round(int('BENCH_STATUS_RATE', 1500)),
@@ -102,7 +106,7 @@ type Phase = (typeof PHASES)[number]
 const only = new Set((env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean))
 for (const p of only) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`BENCH_ONLY: unknown phase "${p}" (use ${PHASES.join(', ')})`)
 const runs = (p: Phase) => only.size === 0 || only.has(p)
-const whatIf = S.gatewayNodeFlags.length > 0 || Object.keys(S.gatewayEnv).length > 0 || S.setupSql !== undefined
+const whatIf = S.gatewayNodeFlags.length > 0 || Object.keys(S.gatewayEnv).length > 0 || S.setupSql !== undefined || S.amqpPolicy !== undefined
 const partial = only.size > 0 || S.cpuProfDir !== undefined || whatIf
 
 if (!/^[a-z_][a-z0-9_]*$/.test(S.db)) throw new Error(`BENCH_DB must be a plain identifier (got "${S.db}")`)
@@ -221,6 +225,10 @@ function freshVhost(): { url: string; created: boolean } {
     return { url: 'amqp://guest:guest@127.0.0.1:5672', created: false }
   }
   log(`RabbitMQ vhost ${S.amqpVhost} re-created for the run`)
+  if (S.amqpPolicy) {
+    execFileSync('rabbitmqctl', ['-q', 'set_policy', '-p', S.amqpVhost, '--apply-to', 'queues', 'bench', '.*', S.amqpPolicy])
+    log(`  queue policy on it: ${S.amqpPolicy}`)
+  }
   return { url, created: true }
 }
 
@@ -426,11 +434,21 @@ interface Target {
   paths: string[]
   headers?: Record<string, string>
   body?: string
-  /** Offered load in requests/s over all connections (autocannon overallRate); unset: as fast as answered. */
+  /** Offered load in requests/s, evenly paced (see paced()); unset: as fast as answered (autocannon). */
   rate?: number
 }
 
-function cannon(t: Target, durationS: number): Promise<autocannon.Result> {
+interface RunResult {
+  reqPerSec: number
+  p50: number
+  p99: number
+  non2xx: number
+  errors: number
+  total: number
+}
+
+/** As fast as answered: each of the connections sends its next request when the last one is answered. */
+function cannon(t: Target, durationS: number): Promise<RunResult> {
   let i = 0
   // Every route, the ceiling included, goes through setupRequest so autocannon does the same work per request.
   const request: autocannon.Request = {
@@ -442,11 +460,60 @@ function cannon(t: Target, durationS: number): Promise<autocannon.Result> {
   }
   return new Promise((ok, fail) => {
     autocannon(
-      { url: `http://${HOST}:${t.port}`, connections: S.connections, duration: durationS, requests: [request], timeout: 10, ...(t.rate ? { overallRate: t.rate } : {}) },
-      (err, result) => (err ? fail(err) : ok(result)),
+      { url: `http://${HOST}:${t.port}`, connections: S.connections, duration: durationS, requests: [request], timeout: 10 },
+      (err, r) => (err ? fail(err) : ok({ reqPerSec: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors, total: r.requests.total })),
     )
   })
 }
+
+/**
+ * Open-loop load at an even rate: request n is due at n / rate seconds and is sent
+ * then (1 ms ticks) over a pool of keep-alive connections, whether or not earlier
+ * ones were answered; its latency counts from when it was due, so time spent queued
+ * behind a slow server counts too. autocannon's overallRate is not used for this:
+ * it gives each connection a per-second quota that it sends back to back at the start
+ * of each second (autocannon issue #174), which is a flat-out burst, not a rate.
+ */
+async function paced(t: Target & { rate: number }, durationS: number): Promise<RunResult> {
+  const client = new UndiciPool(`http://${HOST}:${t.port}`, { connections: S.connections, pipelining: 1, headersTimeout: 10_000, bodyTimeout: 10_000 })
+  const latencies: number[] = []
+  let non2xx = 0
+  let errors = 0
+  let lastAnswer = 0
+  const total = Math.round(t.rate * durationS)
+  const inFlight = new Set<Promise<void>>()
+  const start = performance.now()
+  const send = (n: number) => {
+    const due = start + (n * 1000) / t.rate
+    const p: Promise<void> = client
+      .request({ method: t.method, path: t.paths[n % t.paths.length]!, headers: t.headers, body: t.body })
+      .then(async (res) => {
+        await res.body.dump()
+        lastAnswer = performance.now()
+        if (res.statusCode >= 200 && res.statusCode < 300) latencies.push(lastAnswer - due)
+        else non2xx++
+      })
+      .catch(() => {
+        errors++
+      })
+      .finally(() => inFlight.delete(p))
+    inFlight.add(p)
+  }
+  let sent = 0
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - start) * t.rate) / 1000) + 1)
+    while (sent < due) send(sent++)
+    await sleep(1)
+  }
+  await Promise.all([...inFlight])
+  await client.close()
+  latencies.sort((a, b) => a - b)
+  const elapsedS = Math.max(durationS, (lastAnswer - start) / 1000)
+  const round2 = (x: number) => Math.round(x * 100) / 100
+  return { reqPerSec: latencies.length / elapsedS, p50: round2(percentile(latencies, 50)), p99: round2(percentile(latencies, 99)), non2xx, errors, total: latencies.length + non2xx }
+}
+
+const drive = (t: Target, durationS: number): Promise<RunResult> => (t.rate ? paced({ ...t, rate: t.rate }, durationS) : cannon(t, durationS))
 
 /** Other processes (not the server, autocannon, PostgreSQL, Redis or RabbitMQ) above this many cores make a run noisy. */
 const NOISE_CORES = 0.25
@@ -478,23 +545,17 @@ async function measure(key: Phase, label: string, target: Target, serverPid: num
   for (let attempt = 0; attempt <= S.retries; attempt++) {
     await waitQuiet()
     log(`${label}: warm-up ${S.warmupS} s`)
-    const warm = await cannon(target, S.warmupS)
+    const warm = await drive(target, S.warmupS)
     if (warm.non2xx > 0 || warm.errors > 0) log(`  warm-up saw ${warm.non2xx} non-2xx and ${warm.errors} errors`)
     log(`${label}: measuring ${S.durationS} s${attempt > 0 ? ` (attempt ${attempt + 1})` : ''} from t=${Date.now()}`)
     const before = await snapshot(redis, serverPid)
-    const r = await cannon(target, S.durationS)
+    const r = await drive(target, S.durationS)
     const after = await snapshot(redis, serverPid)
-    const total = r.requests.total
     const m: Measured = {
       key,
       label,
-      reqPerSec: r.requests.average,
-      p50: r.latency.p50,
-      p99: r.latency.p99,
-      non2xx: r.non2xx,
-      errors: r.errors,
-      total,
-      usage: usageBetween(before, after, serverPid, total),
+      ...r,
+      usage: usageBetween(before, after, serverPid, r.total),
       noisy: false,
     }
     m.noisy = m.usage.cpu.other > NOISE_CORES
@@ -596,7 +657,7 @@ function usageRows(results: Map<Phase, Measured>): string[][] {
     ]
   })
 }
-const USAGE_HEAD = ['route', 'server µs CPU/req', 'server read/write syscalls/req', 'server CPU', 'autocannon CPU', 'postgres CPU (bench db)', 'redis CPU', 'rabbitmq CPU', 'other CPU', 'machine busy', 'redis calls/req']
+const USAGE_HEAD = ['route', 'server µs CPU/req', 'server read/write syscalls/req', 'server CPU', 'load generator CPU', 'postgres CPU (bench db)', 'redis CPU', 'rabbitmq CPU', 'other CPU', 'machine busy', 'redis calls/req']
 
 function textTable(head: string[], rows: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events'
+import { Duplex } from 'node:stream'
 import amqplib, { type Message } from 'amqplib'
 import type { Connection as CallbackConnection, ConfirmChannel as CallbackConfirmChannel } from 'amqplib/callback_api'
 import rascal from 'rascal'
@@ -6,6 +7,26 @@ import type { BrokerAsPromised as Broker, BrokerConfig, SubscriberSessionAsPromi
 import type { Topology } from './worker-topology.js'
 
 const { BrokerAsPromised } = rascal
+
+/**
+ * The socket under an amqplib connection (callback or promise API). amqplib hands
+ * each published message to the socket on its own, from a setImmediate after the
+ * publish calls, so a batch of N messages costs N write syscalls; each costs tens
+ * of microseconds on loopback here, on the gateway's and the broker's side.
+ */
+function socketOf(connection: unknown): Duplex | undefined {
+  const stream = (connection as { connection?: { stream?: unknown } }).connection?.stream
+  return stream instanceof Duplex ? stream : undefined
+}
+
+/**
+ * Uncorks once amqplib has written what was just published: its writer runs from a
+ * setImmediate queued after this one, so the second turn comes after it, and the
+ * whole batch leaves in one writev.
+ */
+function uncorkAfterFlush(socket: Duplex): void {
+  setImmediate(() => setImmediate(() => socket.uncork()))
+}
 
 /** The topic exchange every durable and live package event goes through (routing key = event type). */
 export const EXCHANGE = 'delivertrack.events'
@@ -79,7 +100,13 @@ export class RascalBus extends EventEmitter {
           // noDelay (passed on to amqplib; @types/rascal does not know it): publications wait for a
           // confirm one after another (per package), and with Nagle's algorithm each confirm round
           // trip waits out a delayed ACK (~40 ms instead of ~1 ms).
-          connection: { url: this.opts.url, retry: { min: 250, max: 10_000, factor: 2, strategy: 'exponential' }, socketOptions: { timeout: 5_000, noDelay: true } as { timeout: number } },
+          // writableHighWaterMark (passed on to net.connect): publishInOrder corks the socket for a
+          // batch; above the default 16 KB amqplib would stop and write the rest one message at a time.
+          connection: {
+            url: this.opts.url,
+            retry: { min: 250, max: 10_000, factor: 2, strategy: 'exponential' },
+            socketOptions: { timeout: 5_000, noDelay: true, writableHighWaterMark: 1 << 20 } as { timeout: number },
+          },
           exchanges: { [EXCHANGE]: { type: 'topic', options: { durable: true } } },
           queues: { ...queues, ...this.opts.topology?.queues },
           bindings: { ...bindings, ...this.opts.topology?.bindings },
@@ -168,7 +195,9 @@ export class RascalBus extends EventEmitter {
   async publishInOrder(messages: OutgoingMessage[], timeoutMs = 5_000): Promise<void> {
     if (messages.length === 0) return
     if (!this.connected) throw new Error('message broker not connected')
-    const { channel } = await this.orderedChannel()
+    const { connection, channel } = await this.orderedChannel()
+    const socket = socketOf(connection)
+    socket?.cork()
     const confirms = messages.map(
       (m) =>
         new Promise<void>((resolve, reject) => {
@@ -178,6 +207,7 @@ export class RascalBus extends EventEmitter {
           )
         }),
     )
+    if (socket) uncorkAfterFlush(socket)
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no broker confirm within ${timeoutMs} ms`)), timeoutMs)
