@@ -2,9 +2,7 @@ import type { Message } from 'amqplib'
 import type { Channel as CallbackChannel, Connection as CallbackConnection } from 'amqplib/callback_api'
 import { closeQuietly } from '../platform/bus/rascal.js'
 import { retryPublication, type WorkerQueueNames } from '../platform/bus/worker-topology.js'
-import { isEnvelope } from '../realtime/envelope.js'
-import { forwards } from './consumer.js'
-import { PermanentError, type RoleHandler, type WorkerLogger } from './delivery.js'
+import { PermanentError, runHandler, type RoleHandler, type WorkerLogger } from './delivery.js'
 
 /** What the batch consumer needs of the bus (RascalBus): its own connection, and rascal's confirmed forward. */
 export interface BatchBus {
@@ -141,24 +139,17 @@ export class BatchConsumer {
       this.fail(session, entry, new PermanentError('unparseable message'), 1, true)
       return
     }
-    if (!isEnvelope(content)) {
-      this.fail(session, entry, new PermanentError('not an event envelope'), 1, true)
-      return
-    }
-    const attempt = forwards(message, this.opts.names.work) + 1
+    const { handler, log, names, maxAttempts } = this.opts
     this.inflight++
-    this.opts.handler.handle({ event: content, attempt, final: attempt >= this.opts.maxAttempts }).then(
-      () => {
-        this.inflight--
+    void runHandler({ handler, log, workQueue: names.work, maxAttempts }, message, content).then((outcome) => {
+      this.inflight--
+      if (outcome.ok) {
         this.counters.acked++
         this.done(session, entry)
-      },
-      (err: Error) => {
-        this.inflight--
-        this.opts.log.warn({ role: this.role, eventId: content.id, attempt, err: err.message }, err instanceof PermanentError || attempt >= this.opts.maxAttempts ? 'event dead-lettered' : 'event failed; retrying later')
-        this.fail(session, entry, err, attempt, err instanceof PermanentError)
-      },
-    )
+      } else {
+        this.fail(session, entry, outcome.err, outcome.attempt, outcome.permanent)
+      }
+    })
   }
 
   /**

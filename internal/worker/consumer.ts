@@ -1,8 +1,7 @@
 import type { Message } from 'amqplib'
 import type { AckOrNack, Recovery, SubscriberSessionAsPromised } from 'rascal'
 import { deadLetterChain, recoveryChain, type WorkerQueueNames } from '../platform/bus/worker-topology.js'
-import { isEnvelope } from '../realtime/envelope.js'
-import { PermanentError, type RoleHandler, type WorkerLogger } from './delivery.js'
+import { runHandler, type RoleHandler, type WorkerLogger } from './delivery.js'
 
 export interface ConsumerOptions {
   bus: { subscribe(name: string): Promise<SubscriberSessionAsPromised> }
@@ -54,28 +53,20 @@ export class Consumer {
   }
 
   private onMessage(message: Message, content: unknown, ackOrNack: AckOrNack): void {
-    const { handler, log, maxAttempts } = this.opts
-    if (!isEnvelope(content)) {
-      this.counters.deadLettered++
-      ackOrNack(new PermanentError('not an event envelope'), this.dead)
-      return
-    }
-    const attempt = forwards(message, this.opts.names.work) + 1
+    const { handler, log, names, maxAttempts } = this.opts
     this.inflight++
-    handler.handle({ event: content, attempt, final: attempt >= maxAttempts }).then(
-      () => {
-        this.counters.acked++
-        ackOrNack()
-      },
-      (err: Error) => {
-        const permanent = err instanceof PermanentError
-        const dead = permanent || attempt >= maxAttempts
-        if (dead) this.counters.deadLettered++
+    runHandler({ handler, log, workQueue: names.work, maxAttempts }, message, content)
+      .then((outcome) => {
+        if (outcome.ok) {
+          this.counters.acked++
+          ackOrNack()
+          return
+        }
+        if (outcome.dead) this.counters.deadLettered++
         else this.counters.retried++
-        log.warn({ role: handler.role, eventId: content.id, attempt, err: err.message }, dead ? 'event dead-lettered' : 'event failed; retrying later')
-        ackOrNack(err, permanent ? this.dead : this.chain)
-      },
-    ).finally(() => this.inflight--)
+        ackOrNack(outcome.err, outcome.permanent ? this.dead : this.chain)
+      })
+      .finally(() => this.inflight--)
   }
 
   /**
@@ -90,10 +81,4 @@ export class Consumer {
     await cancelled
     await this.opts.handler.close?.()
   }
-}
-
-/** How many times rascal has forwarded this message on (one per failed attempt). */
-export function forwards(message: Message, queue: string): number {
-  const headers = message.properties.headers as { rascal?: { recovery?: Record<string, { forwarded?: number }> } } | undefined
-  return Number(headers?.rascal?.recovery?.[queue]?.forwarded ?? 0)
 }
