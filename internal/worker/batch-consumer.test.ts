@@ -5,7 +5,8 @@ import { RascalBus } from '../platform/bus/rascal.js'
 import { workerQueueNames, workerTopology } from '../platform/bus/worker-topology.js'
 import type { TestLike } from '../platform/testing/harness.js'
 import type { EventEnvelope } from '../realtime/envelope.js'
-import { BatchConsumer } from './batch-consumer.js'
+import type { Connection as CallbackConnection } from 'amqplib/callback_api'
+import { BatchConsumer, type BatchBus } from './batch-consumer.js'
 import type { Delivery, RoleHandler } from './delivery.js'
 import { deleteQueuesAfter, eventually, publishRaw, queueDepths, testVhost } from './testing/broker.js'
 import { silentLog } from './testing/worker.js'
@@ -25,8 +26,20 @@ async function setup(t: TestLike, handler: RoleHandler, maxAttempts = 3, reconne
   const bus = new RascalBus({ url: amqpUrl, instanceId: `batch-${randomUUID().slice(0, 6)}`, hub: false, topology: workerTopology({ roles: ['archive'], delaysMs: DELAYS, consume: true }), log: silentLog })
   await bus.start()
   t.teardown(() => bus.close())
-  const consumer = new BatchConsumer({ bus, handler, names, prefetch: 500, maxAttempts, delaysMs: DELAYS, log: silentLog, reconnectMs })
-  return { bus, consumer }
+  // The consumer's connections, as the bus hands them out, so a test can cut the current one.
+  const connections: CallbackConnection[] = []
+  const recording: BatchBus = {
+    connect: async () => {
+      const connection = await bus.connect()
+      connections.push(connection)
+      return connection
+    },
+    forward: (...args) => bus.forward(...args),
+  }
+  const consumer = new BatchConsumer({ bus: recording, handler, names, prefetch: 500, maxAttempts, delaysMs: DELAYS, log: silentLog, reconnectMs })
+  /** Closes the consumer's connection under it, as a crash or a broker restart would. */
+  const cut = () => new Promise<void>((resolve) => connections.at(-1)!.close(() => resolve()))
+  return { bus, consumer, cut }
 }
 
 async function publishAll(events: EventEnvelope[]): Promise<void> {
@@ -77,7 +90,7 @@ t.test('a message waits for every earlier one: unfinished work keeps later messa
     },
   }
   // No reconnect within the test: what the broker does with the cut channel's messages stays visible.
-  const { consumer } = await setup(t, handler, 3, 60_000)
+  const { consumer, cut } = await setup(t, handler, 3, 60_000)
   await consumer.start()
   for (let i = 0; i < 10; i++) {
     const e = envelope(i)
@@ -86,8 +99,7 @@ t.test('a message waits for every earlier one: unfinished work keeps later messa
   await eventually(() => handled.length === 10 && consumer.counters.acked === 9, 'nine of ten finished')
   t.equal(await workQueue(), 0, 'all ten delivered, none ready')
   // Cut the consumer's connection as a crash would: the broker requeues what was not acknowledged.
-  const session = (consumer as unknown as { session: { connection: { close(cb: () => void): void } } }).session
-  await new Promise<void>((r) => session.connection.close(() => r()))
+  await cut()
   await eventually(async () => (await workQueue()) === 10, 'all ten back in the queue, the nine finished ones included')
   release?.()
   await consumer.stop()
@@ -129,13 +141,12 @@ t.test('a message that is not an event envelope is dead-lettered at once, and th
 
 t.test('after its connection is lost the consumer reopens and goes on consuming', async (t) => {
   const handled = new Set<string>()
-  const { consumer } = await setup(t, { role: 'archive', handle: ({ event }: Delivery) => (handled.add(event.id), Promise.resolve()) }, 3, 100)
+  const { consumer, cut } = await setup(t, { role: 'archive', handle: ({ event }: Delivery) => (handled.add(event.id), Promise.resolve()) }, 3, 100)
   await consumer.start()
   const first = Array.from({ length: 5 }, (_, i) => envelope(i))
   await publishAll(first)
   await eventually(() => consumer.counters.acked === 5, 'the first five handled')
-  const session = (consumer as unknown as { session: { connection: { close(cb: () => void): void } } }).session
-  await new Promise<void>((r) => session.connection.close(() => r()))
+  await cut()
   const second = Array.from({ length: 5 }, (_, i) => envelope(10 + i))
   await publishAll(second)
   await eventually(() => [...first, ...second].every((e) => handled.has(e.id)), 'the next five handled on the reopened channel')
