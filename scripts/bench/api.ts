@@ -477,6 +477,7 @@ function cannon(t: Target, durationS: number): Promise<RunResult> {
 async function paced(t: Target & { rate: number }, durationS: number): Promise<RunResult> {
   const client = new UndiciPool(`http://${HOST}:${t.port}`, { connections: S.connections, pipelining: 1, headersTimeout: 10_000, bodyTimeout: 10_000 })
   const latencies: number[] = []
+  const slowestPerSecond: number[] = []
   let non2xx = 0
   let errors = 0
   let lastAnswer = 0
@@ -490,8 +491,11 @@ async function paced(t: Target & { rate: number }, durationS: number): Promise<R
       .then(async (res) => {
         await res.body.dump()
         lastAnswer = performance.now()
-        if (res.statusCode >= 200 && res.statusCode < 300) latencies.push(lastAnswer - due)
+        const latency = lastAnswer - due
+        if (res.statusCode >= 200 && res.statusCode < 300) latencies.push(latency)
         else non2xx++
+        const second = Math.floor((due - start) / 1000)
+        slowestPerSecond[second] = Math.max(slowestPerSecond[second] ?? 0, latency)
       })
       .catch(() => {
         errors++
@@ -508,6 +512,7 @@ async function paced(t: Target & { rate: number }, durationS: number): Promise<R
   await Promise.all([...inFlight])
   await client.close()
   latencies.sort((a, b) => a - b)
+  if (durationS >= 5) log(`  slowest answer per second of sending (ms): ${slowestPerSecond.map((x) => Math.round(x)).join(' ')}`)
   const elapsedS = Math.max(durationS, (lastAnswer - start) / 1000)
   const round2 = (x: number) => Math.round(x * 100) / 100
   return { reqPerSec: latencies.length / elapsedS, p50: round2(percentile(latencies, 50)), p99: round2(percentile(latencies, 99)), non2xx, errors, total: latencies.length + non2xx }

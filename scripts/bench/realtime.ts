@@ -29,7 +29,7 @@ import { fileURLToPath } from 'node:url'
 import amqplib from 'amqplib'
 import pg from 'pg'
 import WebSocket from 'ws'
-import { BENCHMARKS_MD, freePort, recreateVhost, sleep, writeSection } from './support.js'
+import { BENCHMARKS_MD, freePort, percentile, recreateVhost, sleep, writeSection } from './support.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const num = (name: string, def: number) => Number(process.env[name] ?? def)
@@ -50,10 +50,6 @@ const S = {
 const children: ChildProcess[] = []
 process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')))
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
-}
 const summary = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b)
   return { n: s.length, p50: percentile(s, 50), p95: percentile(s, 95), p99: percentile(s, 99) }
