@@ -474,8 +474,25 @@ function cannon(t: Target, durationS: number): Promise<RunResult> {
  * it gives each connection a per-second quota that it sends back to back at the start
  * of each second (autocannon issue #174), which is a flat-out burst, not a rate.
  */
+// One pool per server for the whole run: the warm-up opens its keep-alive connections,
+// so the measured seconds do not start with 100 connects at once.
+const pacedPools = new Map<number, UndiciPool>()
+function pacedPool(port: number): UndiciPool {
+  let pool = pacedPools.get(port)
+  if (!pool) {
+    pool = new UndiciPool(`http://${HOST}:${port}`, { connections: S.connections, pipelining: 1, headersTimeout: 10_000, bodyTimeout: 10_000 })
+    pacedPools.set(port, pool)
+  }
+  return pool
+}
+
+async function closePacedPools(): Promise<void> {
+  await Promise.all([...pacedPools.values()].map((p) => p.close()))
+  pacedPools.clear()
+}
+
 async function paced(t: Target & { rate: number }, durationS: number): Promise<RunResult> {
-  const client = new UndiciPool(`http://${HOST}:${t.port}`, { connections: S.connections, pipelining: 1, headersTimeout: 10_000, bodyTimeout: 10_000 })
+  const client = pacedPool(t.port)
   const latencies: number[] = []
   const slowestPerSecond: number[] = []
   let non2xx = 0
@@ -510,7 +527,6 @@ async function paced(t: Target & { rate: number }, durationS: number): Promise<R
     await sleep(1)
   }
   await Promise.all([...inFlight])
-  await client.close()
   latencies.sort((a, b) => a - b)
   if (durationS >= 5) log(`  slowest answer per second of sending (ms): ${slowestPerSecond.map((x) => Math.round(x)).join(' ')}`)
   const elapsedS = Math.max(durationS, (lastAnswer - start) / 1000)
@@ -840,6 +856,7 @@ async function main(): Promise<number> {
             rate: S.statusRate,
           }, gw.proc.pid!, redis))
         }
+        await closePacedPools()
         if (gw.proc.exitCode !== null) throw new Error(`the gateway exited during the run:\n${gw.output()}`)
         const out = gw.output().trim()
         if (out) log(`gateway output (last lines):\n${out.split('\n').slice(-10).join('\n')}`)
