@@ -414,15 +414,19 @@ function usageBetween(a: Snapshot, b: Snapshot, serverPid: number, requests: num
 
 // ---------------------------------------------------------------- measuring
 
-interface Measured {
-  key: Phase
-  label: string
+/** What one measured run of a route gives, whichever driver sent the load. */
+interface RunResult {
   reqPerSec: number
   p50: number
   p99: number
   non2xx: number
   errors: number
   total: number
+}
+
+interface Measured extends RunResult {
+  key: Phase
+  label: string
   usage: Usage
   /** Other processes took more than NOISE_CORES during the measured run. */
   noisy: boolean
@@ -436,15 +440,6 @@ interface Target {
   body?: string
   /** Offered load in requests/s, evenly paced (see paced()); unset: as fast as answered (autocannon). */
   rate?: number
-}
-
-interface RunResult {
-  reqPerSec: number
-  p50: number
-  p99: number
-  non2xx: number
-  errors: number
-  total: number
 }
 
 /** As fast as answered: each of the connections sends its next request when the last one is answered. */
