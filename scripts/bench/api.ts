@@ -496,8 +496,12 @@ async function paced(t: Target & { rate: number }, durationS: number): Promise<R
   const total = Math.round(t.rate * durationS)
   const inFlight = new Set<Promise<void>>()
   const start = performance.now()
+  const lateSendPerSecond: number[] = []
   const send = (n: number) => {
     const due = start + (n * 1000) / t.rate
+    const second = Math.floor((due - start) / 1000)
+    // How late this process sent it: a stall here would otherwise be charged to the server.
+    lateSendPerSecond[second] = Math.max(lateSendPerSecond[second] ?? 0, performance.now() - due)
     const p: Promise<void> = client
       .request({ method: t.method, path: t.paths[n % t.paths.length]!, headers: t.headers, body: t.body })
       .then(async (res) => {
@@ -506,7 +510,6 @@ async function paced(t: Target & { rate: number }, durationS: number): Promise<R
         const latency = lastAnswer - due
         if (res.statusCode >= 200 && res.statusCode < 300) latencies.push(latency)
         else non2xx++
-        const second = Math.floor((due - start) / 1000)
         slowestPerSecond[second] = Math.max(slowestPerSecond[second] ?? 0, latency)
       })
       .catch(() => {
@@ -523,7 +526,10 @@ async function paced(t: Target & { rate: number }, durationS: number): Promise<R
   }
   await Promise.all([...inFlight])
   latencies.sort((a, b) => a - b)
-  if (durationS >= 5) log(`  slowest answer per second of sending (ms): ${slowestPerSecond.map((x) => Math.round(x)).join(' ')}`)
+  if (durationS >= 5) {
+    log(`  slowest answer per second of sending (ms): ${slowestPerSecond.map((x) => Math.round(x)).join(' ')}`)
+    log(`  latest send per second, behind its due time (ms): ${lateSendPerSecond.map((x) => Math.round(x)).join(' ')}`)
+  }
   const elapsedS = Math.max(durationS, (lastAnswer - start) / 1000)
   const round2 = (x: number) => Math.round(x * 100) / 100
   return { reqPerSec: latencies.length / elapsedS, p50: round2(percentile(latencies, 50)), p99: round2(percentile(latencies, 99)), non2xx, errors, total: latencies.length + non2xx }
