@@ -37,9 +37,13 @@ async function resolve(): Promise<ServiceUrls> {
   if (amqp && !process.env.AMQP_URL) await ensureTestVhost(urls.amqpUrl)
   if (pg && redis && amqp) return urls
   const missing = [!pg && 'PostgreSQL', !redis && 'Redis', !amqp && 'RabbitMQ'].filter(Boolean).join(', ')
-  const tc = await import('testcontainers').catch(() => undefined)
-  const runtime = tc ? await tc.getContainerRuntimeClient().then(Boolean, () => false) : false
-  if (!tc || !runtime) {
+  let tc: typeof import('testcontainers')
+  try {
+    tc = await import('testcontainers')
+  } catch (err) {
+    throw new Error(`${missing} not reachable, and testcontainers cannot be loaded (${(err as Error).message}): start the local services (see README, "Running the tests")`, { cause: err })
+  }
+  if (!(await tc.getContainerRuntimeClient().then(Boolean, () => false))) {
     throw new Error(`${missing} not reachable and no Docker engine for testcontainers: start the local services (see README, "Running the tests")`)
   }
   if (!pg) {
