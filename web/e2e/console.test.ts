@@ -149,8 +149,10 @@ async function run(t: Test) {
     await customer.getByRole('link', { name: `Details of ${tn}` }).click()
     await customer.getByRole('heading', { name: 'Noise-cancelling headphones' }).waitFor(WAIT)
     await customer.getByText('Left the Berlin hub').waitFor(WAIT)
-    t.ok(await customer.locator('.route-origin').count(), 'origin on the map')
-    t.ok(await customer.locator('.route-destination').count(), 'destination on the map')
+    // The map draws its markers a moment after the timeline: wait for them, fail if they never come.
+    const drawn = (selector: string) => customer.locator(selector).first().waitFor(WAIT).then(() => true, () => false)
+    t.ok(await drawn('.route-origin'), 'origin on the map')
+    t.ok(await drawn('.route-destination'), 'destination on the map')
     await until(() => gw.realtime.hub.hasSubscribers(`package:${tn}`), 'the detail page to subscribe to the package channel')
 
     // The admin registers a tracker for the package in the console; the key is shown once.
