@@ -42,9 +42,11 @@ t.test('public tracking', async (t) => {
     for (const [what, value] of Object.entries({ ...secrets, description: 'Confidential prototype', id: pkg.id })) {
       t.notOk(res.body.includes(value), `no ${what} in the body`)
     }
+    // Timestamps can hold the same digits ("…T12:25:11.576Z" holds "11.57"): look past them.
+    const withoutTimes = res.body.replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z/g, '<time>')
     for (const [what, value] of Object.entries(coords)) {
-      t.notOk(res.body.includes(String(value)), `no ${what} in the body`)
-      t.notOk(res.body.includes(String(value).slice(0, 5)), `not even a rounded ${what}`)
+      t.notOk(withoutTimes.includes(String(value)), `no ${what} in the body`)
+      t.notOk(withoutTimes.includes(String(value).slice(0, 5)), `not even a rounded ${what}`)
     }
     const view = res.json()
     t.same(Object.keys(view).sort(), ['carrier', 'estimatedDelivery', 'events', 'lastUpdatedAt', 'status', 'trackingNumber'])
