@@ -67,9 +67,14 @@ export function workerBusTopology(config: Config, roles: readonly WorkerRole[]):
   }
 }
 
-/** Unacknowledged messages per role: three archive batches, so one can fill while two are written. */
+/** The archive's unacknowledged messages: three batches, so one can fill while two are written (AMQP caps prefetch at 65,535). */
+export function archivePrefetch(batchSize: number): number {
+  return Math.min(batchSize * 3, 65_535)
+}
+
+/** Unacknowledged messages per role. */
 function rolePrefetch(config: Config): Record<WorkerRole, number> {
-  return { archive: Math.min(config.ARCHIVE_BATCH_SIZE * 3, 65_535), notify: config.WORKER_PREFETCH, webhooks: config.WORKER_PREFETCH }
+  return { archive: archivePrefetch(config.ARCHIVE_BATCH_SIZE), notify: config.WORKER_PREFETCH, webhooks: config.WORKER_PREFETCH }
 }
 
 /** The worker's composition root: one handler per role over its adapters, each run by a Consumer (the archive by a BatchConsumer). */

@@ -45,7 +45,7 @@
  * instrument-calls.js (see their headers). The what-if experiments for Redis auto-pipelining and the
  * JWT verification cache are gone: the gateway does both now.
  */
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs'
 import os from 'node:os'
@@ -53,7 +53,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { Pool as UndiciPool } from 'undici'
-import { BENCHMARKS_MD, freePort, percentile, recreateVhost, stopNode, writeSection } from './support.js'
+import { BENCHMARKS_MD, freePort, percentile, recreateVhost, setQueuePolicy, stopNode, writeSection } from './support.js'
 import { Redis } from 'ioredis'
 import pg from 'pg'
 
@@ -226,7 +226,7 @@ function freshVhost(): { url: string; created: boolean } {
   }
   log(`RabbitMQ vhost ${S.amqpVhost} re-created for the run`)
   if (S.amqpPolicy) {
-    execFileSync('rabbitmqctl', ['-q', 'set_policy', '-p', S.amqpVhost, '--apply-to', 'queues', 'bench', '.*', S.amqpPolicy])
+    setQueuePolicy(S.amqpVhost, S.amqpPolicy)
     log(`  queue policy on it: ${S.amqpPolicy}`)
   }
   return { url, created: true }

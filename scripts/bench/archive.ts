@@ -32,8 +32,8 @@ import { loadConfig } from '../../internal/config/config.js'
 import { RascalBus } from '../../internal/platform/bus/rascal.js'
 import { migrate } from '../../internal/platform/db/migrate.js'
 import { createPool } from '../../internal/platform/db/postgres.js'
-import { buildWorker, workerBusTopology } from '../../internal/worker/worker.js'
-import { BENCHMARKS_MD, writeSection } from './support.js'
+import { archivePrefetch, buildWorker, workerBusTopology } from '../../internal/worker/worker.js'
+import { BENCHMARKS_MD, setQueuePolicy, writeSection } from './support.js'
 
 const ARCHIVE_HEADING = '## Archive (bench:archive)'
 
@@ -42,8 +42,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const N = Number(process.env.BENCH_ARCHIVE_EVENTS ?? 200_000)
 const BATCH = Number(process.env.BENCH_ARCHIVE_BATCH ?? 5000)
 const TARGET = 20_000
-/** The archive role's prefetch (worker.ts): three batches. */
-const PREFETCH = Math.min(BATCH * 3, 65_535)
+/** The archive role's prefetch, as the worker sets it. */
+const PREFETCH = archivePrefetch(BATCH)
 /** A RabbitMQ policy for the bench queues, e.g. '{"queue-version":2}' (classic queues v2, RabbitMQ >= 3.10). */
 const POLICY = process.env.BENCH_ARCHIVE_POLICY ?? ''
 const AMQP = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672'
@@ -94,7 +94,7 @@ async function main(): Promise<void> {
   const [ceilingUrl, amqpUrl] = vhosts.map((vhost) => {
     execFileSync('rabbitmqctl', ['-q', 'add_vhost', vhost])
     execFileSync('rabbitmqctl', ['-q', 'set_permissions', '-p', vhost, new URL(AMQP).username || 'guest', '.*', '.*', '.*'])
-    if (POLICY) execFileSync('rabbitmqctl', ['-q', 'set_policy', '-p', vhost, '--apply-to', 'queues', 'bench', '^delivertrack\\.', POLICY])
+    if (POLICY) setQueuePolicy(vhost, POLICY, '^delivertrack\\.')
     return Object.assign(new URL(AMQP), { pathname: `/${vhost}` }).toString()
   }) as [string, string]
   const admin = createPool({ url: PG, max: 1 })

@@ -1,5 +1,5 @@
 // Process, machine, broker and report helpers shared by the scripts/bench/*.ts benchmarks.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import os from 'node:os'
@@ -100,6 +100,11 @@ export function recreateVhost(vhost: string, create = true): string | undefined 
   if (!create) return undefined
   if (!ctl(['add_vhost', vhost]) || !ctl(['set_permissions', '-p', vhost, 'guest', '.*', '.*', '.*'])) return undefined
   return `amqp://guest:guest@127.0.0.1:5672/${encodeURIComponent(vhost)}`
+}
+
+/** Sets a RabbitMQ policy (a JSON definition, e.g. '{"queue-version":2}') on the queues of `vhost` matching `pattern` (what-if runs). */
+export function setQueuePolicy(vhost: string, definition: string, pattern = '.*'): void {
+  execFileSync('rabbitmqctl', ['-q', 'set_policy', '-p', vhost, '--apply-to', 'queues', 'bench', pattern, definition])
 }
 
 function cpuTicks(): { busy: number; total: number } {
