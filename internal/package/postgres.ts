@@ -5,6 +5,7 @@ import { isUniqueViolation, withTx, type Queryable } from '../platform/db/postgr
 import { conflict, invalid, notFound } from '../platform/errors.js'
 import type { Package, PackageEvent } from './domain.js'
 import type { ListFilter, Mutation, NewEvent, NewPackage, Page, PackageRepository } from './ports.js'
+import { BatchedStatusWriter, isBatchable, type BatchWriterOptions } from './postgres-batch.js'
 
 export interface PackageRow {
   id: string
@@ -72,7 +73,7 @@ const JSON_COLUMNS = new Set(['sender', 'recipient', 'origin', 'destination'])
 // Named (prepared) statements list their columns: a prepared `SELECT *` fails with
 // "cached plan must not change result type" on every pooled connection once a
 // migration adds a column, until the connection is replaced.
-const PACKAGE_COLUMNS =
+export const PACKAGE_COLUMNS =
   'id, tracking_number, status, carrier, description, weight_grams, sender, recipient, origin, destination, estimated_delivery, ' +
   'driver_id, last_lat, last_lng, last_recorded_at, version, last_seq, created_at, updated_at'
 const EVENT_COLUMNS = 'id, seq, type, tracking_number, occurred_at, recorded_at, data'
@@ -177,8 +178,12 @@ export class PostgresPackageRepository implements PackageRepository {
    * fresh read before its error counts.
    */
   private readonly recent = new LRUCache<string, Package>({ max: 10_000 })
+  /** Status changes go out in shared statements (group commit); see postgres-batch.ts. */
+  readonly statusWriter: BatchedStatusWriter
 
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(private readonly pool: pg.Pool, batching: BatchWriterOptions = {}) {
+    this.statusWriter = new BatchedStatusWriter(pool, batching)
+  }
 
   async create(input: NewPackage, created: (pkg: Package) => NewEvent, now: Date) {
     const result = await withTx(this.pool, (tx) => insertPackage(tx, input, created, now))
@@ -192,17 +197,11 @@ export class PostgresPackageRepository implements PackageRepository {
   }
 
   /**
-   * Optimistic first: read the package without a lock, let `fn` decide, and write
-   * the change and its events in one statement that only applies if the version is
-   * still the one read (one round trip, no explicit transaction). When concurrent
-   * writers keep winning, fall back to locking the row so the request still gets
-   * through. `fn` may therefore run more than once; it only decides.
-   */
-  /**
    * Optimistic first: start from the state this process last wrote (or read the
    * package without a lock), let `fn` decide, and write the change and its events in
    * one statement that only applies if the version is still the one decided on (one
-   * round trip, no explicit transaction). When concurrent writers keep winning, fall
+   * round trip, no explicit transaction; status changes share theirs with the other
+   * status changes of the moment, see BatchedStatusWriter). When concurrent writers keep winning, fall
    * back to locking the row so the request still gets through. `fn` may therefore
    * run more than once; it only decides.
    */
@@ -232,7 +231,7 @@ export class PostgresPackageRepository implements PackageRepository {
         }
         return { pkg: current, events: [] }
       }
-      const written = await writeMutation(this.pool, current, mutation, now)
+      const written = isBatchable(mutation) ? await this.statusWriter.write(current, mutation, now) : await writeMutation(this.pool, current, mutation, now)
       remembered = undefined
       if (written) return this.remember(written)
     }

@@ -1,0 +1,175 @@
+import { randomUUID } from 'node:crypto'
+import type { Queryable } from '../platform/db/postgres.js'
+import type { Package, PackageEvent } from './domain.js'
+import type { Mutation } from './ports.js'
+import { PACKAGE_COLUMNS, toPackage, type PackageRow } from './postgres.js'
+
+export type Written = { pkg: Package; events: PackageEvent[] }
+
+/** Status changes (with or without a location fix) are what arrives in bulk; other mutations go one by one. */
+export function isBatchable(m: Mutation): boolean {
+  if (m.delete || m.clear?.length || m.events.length === 0) return false
+  for (const field of Object.keys(m.set ?? {})) if (field !== 'status' && field !== 'lastLocation') return false
+  return true
+}
+
+interface Pending {
+  current: Package
+  mutation: Mutation
+  now: Date
+  resolve: (written: Written | null) => void
+  reject: (err: unknown) => void
+}
+
+// One statement for many packages. Rows are locked in id order first, so two
+// batches (from this process or another gateway) that share packages queue behind
+// each other instead of deadlocking. Each row applies only at the version its
+// change was decided on; the events go in with the rows that applied.
+// Built on first use: postgres.ts imports this module, so its constants are not
+// initialised yet while this one loads.
+let writeMany: string | undefined
+const writeManySql = () => (writeMany ??= `WITH x AS (
+    SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::float8[], $5::float8[], $6::timestamptz[], $7::timestamptz[], $8::int[])
+      AS x(id, version, status, lat, lng, located_at, now, n)
+  ), locked AS (
+    SELECT p.id FROM packages p WHERE p.id = ANY($1::uuid[]) ORDER BY p.id FOR UPDATE
+  ), u AS (
+    UPDATE packages p SET
+      status = coalesce(x.status, p.status),
+      last_lat = CASE WHEN x.located_at IS NOT NULL AND (p.last_recorded_at IS NULL OR p.last_recorded_at <= x.located_at) THEN x.lat ELSE p.last_lat END,
+      last_lng = CASE WHEN x.located_at IS NOT NULL AND (p.last_recorded_at IS NULL OR p.last_recorded_at <= x.located_at) THEN x.lng ELSE p.last_lng END,
+      last_recorded_at = CASE WHEN x.located_at IS NOT NULL AND (p.last_recorded_at IS NULL OR p.last_recorded_at <= x.located_at) THEN x.located_at ELSE p.last_recorded_at END,
+      version = p.version + 1, updated_at = x.now, last_seq = p.last_seq + x.n
+    FROM x WHERE p.id = x.id AND p.version = x.version AND p.id IN (SELECT id FROM locked)
+    RETURNING ${PACKAGE_COLUMNS.split(', ').map((c) => `p.${c}`).join(', ')}
+  ), e AS (
+    INSERT INTO package_events (id, package_id, seq, type, tracking_number, occurred_at, recorded_at, data)
+    SELECT ev.id, u.id, ev.seq, ev.type, u.tracking_number, ev.occurred_at, ev.recorded_at, ev.data
+    FROM u JOIN unnest($9::uuid[], $10::uuid[], $11::bigint[], $12::text[], $13::timestamptz[], $14::timestamptz[], $15::jsonb[])
+      AS ev(package_id, id, seq, type, occurred_at, recorded_at, data) ON ev.package_id = u.id
+  )
+  SELECT * FROM u`)
+
+export interface BatchWriterOptions {
+  /** Batch statements in flight at once; what arrives meanwhile waits and goes out together. */
+  maxInFlight?: number
+  /** Packages per statement. */
+  maxBatch?: number
+}
+
+/**
+ * Group commit for status changes. A write joins the statement about to be sent
+ * (everything submitted in the same turn of the event loop, plus whatever queued
+ * while `maxInFlight` statements were out), so under load one round trip, one
+ * transaction and one WAL flush carry many changes; alone, a write still goes out
+ * in the same turn. A package has at most one change in flight: a second one for
+ * it waits for the next statement (it was decided on the same version, so it will
+ * lose and be decided again). Resolves with the written state, or null when the
+ * package no longer had the version the change was decided on.
+ */
+export class BatchedStatusWriter {
+  private queue: Pending[] = []
+  private readonly writing = new Set<string>()
+  private inFlight = 0
+  private scheduled = false
+  private readonly maxInFlight: number
+  private readonly maxBatch: number
+  /** Statements sent, changes they carried, and statements the database refused. */
+  readonly counters = { statements: 0, changes: 0, failed: 0 }
+
+  constructor(private readonly db: Queryable, opts: BatchWriterOptions = {}) {
+    this.maxInFlight = opts.maxInFlight ?? 4
+    this.maxBatch = opts.maxBatch ?? 200
+  }
+
+  write(current: Package, mutation: Mutation, now: Date): Promise<Written | null> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ current, mutation, now, resolve, reject })
+      this.schedule()
+    })
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inFlight >= this.maxInFlight) return
+    this.scheduled = true
+    setImmediate(() => {
+      this.scheduled = false
+      this.flush()
+    })
+  }
+
+  private flush(): void {
+    while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
+      const batch: Pending[] = []
+      const rest: Pending[] = []
+      const ids = new Set<string>()
+      for (const p of this.queue) {
+        const id = p.current.id
+        if (batch.length < this.maxBatch && !this.writing.has(id) && !ids.has(id)) {
+          batch.push(p)
+          ids.add(id)
+        } else rest.push(p)
+      }
+      this.queue = rest
+      if (batch.length === 0) return
+      for (const id of ids) this.writing.add(id)
+      this.inFlight++
+      this.send(batch).finally(() => {
+        this.inFlight--
+        for (const id of ids) this.writing.delete(id)
+        this.flush()
+      })
+    }
+  }
+
+  private async send(batch: Pending[]): Promise<void> {
+    const written = new Map<string, PackageEvent[]>()
+    const x = { id: [] as string[], version: [] as number[], status: [] as (string | null)[], lat: [] as (number | null)[], lng: [] as (number | null)[], at: [] as (Date | null)[], now: [] as Date[], n: [] as number[] }
+    const ev = { pkg: [] as string[], id: [] as string[], seq: [] as number[], type: [] as string[], occurredAt: [] as Date[], recordedAt: [] as Date[], data: [] as string[] }
+    for (const { current, mutation, now } of batch) {
+      const loc = mutation.set?.lastLocation
+      x.id.push(current.id)
+      x.version.push(current.version)
+      x.status.push(mutation.set?.status ?? null)
+      x.lat.push(loc?.lat ?? null)
+      x.lng.push(loc?.lng ?? null)
+      x.at.push(loc?.recordedAt ?? null)
+      x.now.push(now)
+      x.n.push(mutation.events.length)
+      const events = mutation.events.map((e, i): PackageEvent => {
+        const event = { id: randomUUID(), type: e.type, trackingNumber: current.trackingNumber, seq: current.seq + i + 1, occurredAt: e.occurredAt, recordedAt: now, data: e.data }
+        ev.pkg.push(current.id)
+        ev.id.push(event.id)
+        ev.seq.push(event.seq)
+        ev.type.push(event.type)
+        ev.occurredAt.push(event.occurredAt)
+        ev.recordedAt.push(now)
+        ev.data.push(JSON.stringify(event.data))
+        return event
+      })
+      written.set(current.id, events)
+    }
+    this.counters.statements++
+    this.counters.changes += batch.length
+    let rows: PackageRow[]
+    try {
+      ;({ rows } = await this.db.query<PackageRow>({
+        name: 'pkg_write_many',
+        text: writeManySql(),
+        values: [x.id, x.version, x.status, x.lat, x.lng, x.at, x.now, x.n, ev.pkg, ev.id, ev.seq, ev.type, ev.occurredAt, ev.recordedAt, ev.data],
+      }))
+    } catch (err) {
+      this.counters.failed++
+      // Nothing of the statement was written. Alone, the change fails; shared, each
+      // change is tried on its own, so one that cannot be written fails alone.
+      if (batch.length === 1) batch[0]!.reject(err)
+      else await Promise.all(batch.map((p) => this.send([p])))
+      return
+    }
+    const applied = new Map(rows.map((r) => [r.id, r]))
+    for (const p of batch) {
+      const row = applied.get(p.current.id)
+      p.resolve(row ? { pkg: toPackage(row), events: written.get(p.current.id)! } : null)
+    }
+  }
+}
