@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import rateLimit from '@fastify/rate-limit'
 import type { Redis } from 'ioredis'
+import { leasedRedisStore } from './rate-limit-store.js'
 
 export interface RateLimitOptions {
   redis: Redis
@@ -22,7 +23,8 @@ export function rateLimitKey(request: FastifyRequest): string {
 }
 
 /**
- * Per-caller limits shared by every gateway through Redis. While Redis is down the
+ * Per-caller limits shared by every gateway through Redis, whose counts a busy
+ * caller's gateway takes in blocks (rate-limit-store.ts). While Redis is down the
  * limiter steps aside (skipOnError) rather than refusing all traffic.
  * Routes tighten or lift it with `config.rateLimit`.
  */
@@ -31,8 +33,7 @@ export async function registerRateLimit(app: FastifyInstance, opts: RateLimitOpt
     global: true,
     max: opts.max,
     timeWindow: 60_000,
-    redis: opts.redis,
-    nameSpace: 'rl:',
+    store: leasedRedisStore(opts.redis, 'rl:'),
     skipOnError: true,
     keyGenerator: rateLimitKey,
     errorResponseBuilder: (_request, context) => ({
