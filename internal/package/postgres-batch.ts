@@ -21,9 +21,10 @@ interface Pending {
   reject: (err: unknown) => void
 }
 
-// One statement for many packages. Rows are locked in id order first, so two
-// batches (from this process or another gateway) that share packages queue behind
-// each other instead of deadlocking. Each row applies only at the version its
+// One statement for many packages. Rows are locked in id order first (FOR NO KEY
+// UPDATE, the lock the UPDATE itself takes, so inserts that reference a package
+// are not held up), so two batches (from this process or another gateway) that
+// share packages queue behind each other instead of deadlocking. Each row applies only at the version its
 // change was decided on; the events go in with the rows that applied.
 // Built on first use: postgres.ts imports this module, so its constants are not
 // initialised yet while this one loads.
@@ -32,7 +33,7 @@ const writeManySql = () => (writeMany ??= `WITH x AS (
     SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::float8[], $5::float8[], $6::timestamptz[], $7::timestamptz[], $8::int[])
       AS x(id, version, status, lat, lng, located_at, now, n)
   ), locked AS (
-    SELECT p.id FROM packages p WHERE p.id = ANY($1::uuid[]) ORDER BY p.id FOR UPDATE
+    SELECT p.id FROM packages p WHERE p.id = ANY($1::uuid[]) ORDER BY p.id FOR NO KEY UPDATE
   ), u AS (
     UPDATE packages p SET
       status = coalesce(x.status, p.status),
@@ -80,6 +81,7 @@ export class BatchedStatusWriter {
   constructor(private readonly db: Queryable, opts: BatchWriterOptions = {}) {
     this.maxInFlight = opts.maxInFlight ?? 4
     this.maxBatch = opts.maxBatch ?? 200
+    if (!(this.maxInFlight >= 1 && this.maxBatch >= 1)) throw new Error('BatchedStatusWriter: maxInFlight and maxBatch must be at least 1')
   }
 
   write(current: Package, mutation: Mutation, now: Date): Promise<Written | null> {
@@ -114,7 +116,8 @@ export class BatchedStatusWriter {
       if (batch.length === 0) return
       for (const id of ids) this.writing.add(id)
       this.inFlight++
-      this.send(batch).finally(() => {
+      // send() settles every change itself; nothing it throws may go unhandled.
+      this.send(batch).catch(() => undefined).finally(() => {
         this.inFlight--
         for (const id of ids) this.writing.delete(id)
         this.flush()
@@ -124,35 +127,35 @@ export class BatchedStatusWriter {
 
   private async send(batch: Pending[]): Promise<void> {
     const written = new Map<string, PackageEvent[]>()
-    const x = { id: [] as string[], version: [] as number[], status: [] as (string | null)[], lat: [] as (number | null)[], lng: [] as (number | null)[], at: [] as (Date | null)[], now: [] as Date[], n: [] as number[] }
-    const ev = { pkg: [] as string[], id: [] as string[], seq: [] as number[], type: [] as string[], occurredAt: [] as Date[], recordedAt: [] as Date[], data: [] as string[] }
-    for (const { current, mutation, now } of batch) {
-      const loc = mutation.set?.lastLocation
-      x.id.push(current.id)
-      x.version.push(current.version)
-      x.status.push(mutation.set?.status ?? null)
-      x.lat.push(loc?.lat ?? null)
-      x.lng.push(loc?.lng ?? null)
-      x.at.push(loc?.recordedAt ?? null)
-      x.now.push(now)
-      x.n.push(mutation.events.length)
-      const events = mutation.events.map((e, i): PackageEvent => {
-        const event = { id: randomUUID(), type: e.type, trackingNumber: current.trackingNumber, seq: current.seq + i + 1, occurredAt: e.occurredAt, recordedAt: now, data: e.data }
-        ev.pkg.push(current.id)
-        ev.id.push(event.id)
-        ev.seq.push(event.seq)
-        ev.type.push(event.type)
-        ev.occurredAt.push(event.occurredAt)
-        ev.recordedAt.push(now)
-        ev.data.push(JSON.stringify(event.data))
-        return event
-      })
-      written.set(current.id, events)
-    }
-    this.counters.statements++
-    this.counters.changes += batch.length
     let rows: PackageRow[]
     try {
+      const x = { id: [] as string[], version: [] as number[], status: [] as (string | null)[], lat: [] as (number | null)[], lng: [] as (number | null)[], at: [] as (Date | null)[], now: [] as Date[], n: [] as number[] }
+      const ev = { pkg: [] as string[], id: [] as string[], seq: [] as number[], type: [] as string[], occurredAt: [] as Date[], recordedAt: [] as Date[], data: [] as string[] }
+      for (const { current, mutation, now } of batch) {
+        const loc = mutation.set?.lastLocation
+        x.id.push(current.id)
+        x.version.push(current.version)
+        x.status.push(mutation.set?.status ?? null)
+        x.lat.push(loc?.lat ?? null)
+        x.lng.push(loc?.lng ?? null)
+        x.at.push(loc?.recordedAt ?? null)
+        x.now.push(now)
+        x.n.push(mutation.events.length)
+        const events = mutation.events.map((e, i): PackageEvent => {
+          const event = { id: randomUUID(), type: e.type, trackingNumber: current.trackingNumber, seq: current.seq + i + 1, occurredAt: e.occurredAt, recordedAt: now, data: e.data }
+          ev.pkg.push(current.id)
+          ev.id.push(event.id)
+          ev.seq.push(event.seq)
+          ev.type.push(event.type)
+          ev.occurredAt.push(event.occurredAt)
+          ev.recordedAt.push(now)
+          ev.data.push(JSON.stringify(event.data))
+          return event
+        })
+        written.set(current.id, events)
+      }
+      this.counters.statements++
+      this.counters.changes += batch.length
       ;({ rows } = await this.db.query<PackageRow>({
         name: 'pkg_write_many',
         text: writeManySql(),
@@ -160,16 +163,36 @@ export class BatchedStatusWriter {
       }))
     } catch (err) {
       this.counters.failed++
-      // Nothing of the statement was written. Alone, the change fails; shared, each
-      // change is tried on its own, so one that cannot be written fails alone.
-      if (batch.length === 1) batch[0]!.reject(err)
-      else await Promise.all(batch.map((p) => this.send([p])))
+      // Refused by the server, the statement was rolled back: shared, each change is
+      // tried on its own (one after another, within this statement's slot), so only
+      // one that cannot be written fails. Anything else (the connection broke, maybe
+      // after the commit) is not retried, as a single write would not be.
+      if (batch.length > 1 && rolledBack(err)) {
+        for (const p of batch) await this.send([p])
+      } else {
+        for (const p of batch) p.reject(err)
+      }
       return
     }
     const applied = new Map(rows.map((r) => [r.id, r]))
     for (const p of batch) {
       const row = applied.get(p.current.id)
-      p.resolve(row ? { pkg: toPackage(row), events: written.get(p.current.id)! } : null)
+      try {
+        p.resolve(row ? { pkg: toPackage(row), events: written.get(p.current.id)! } : null)
+      } catch (err) {
+        p.reject(err)
+      }
     }
   }
+}
+
+/**
+ * An error PostgreSQL answered with (it has a SQLSTATE) outside the connection
+ * classes: the statement, its own transaction, was rolled back. A connection that
+ * broke on the way (no SQLSTATE, class 08, or an operator/admin shutdown 57P0x)
+ * leaves the outcome unknown.
+ */
+function rolledBack(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !code.startsWith('08') && !code.startsWith('57P')
 }

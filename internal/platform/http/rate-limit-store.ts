@@ -1,10 +1,14 @@
 import type { FastifyRateLimitStore, FastifyRateLimitStoreCtor } from '@fastify/rate-limit'
 import type { Redis } from 'ioredis'
 import { LRUCache } from 'lru-cache'
+import { performance } from 'node:perf_hooks'
 
 type Callback = Parameters<FastifyRateLimitStore['incr']>[1]
 
-/** A block of a key's count, taken from Redis: request numbers `next`..`last` of the window ending at `expiresAt`. */
+/**
+ * A block of a key's count, taken from Redis: request numbers `next`..`last` of the
+ * window ending at `expiresAt` (monotonic clock, `performance.now()`).
+ */
 interface Lease {
   next: number
   last: number
@@ -49,19 +53,21 @@ export function leasedRedisStore(redis: Redis, prefix: string): FastifyRateLimit
   if (typeof (redis as { rateLimitTake?: unknown }).rateLimitTake !== 'function') redis.defineCommand('rateLimitTake', { numberOfKeys: 1, lua: TAKE })
 
   class LeasedRedisStore implements FastifyRateLimitStore {
-    // Forgetting a key only drops its unused numbers.
-    private readonly leases = new LRUCache<string, Lease>({ max: 100_000 })
+    // Forgetting a key only drops its unused numbers (a caller quiet for two minutes
+    // has no window left anyway).
+    private readonly leases = new LRUCache<string, Lease>({ max: 100_000, ttl: 120_000, updateAgeOnGet: true })
     private readonly keyPrefix: string
     /** Round trips to Redis (blocks taken). */
     takes = 0
 
     // The plugin constructs the store with its options; a route's child gets its own prefix.
-    constructor(_options?: unknown, keyPrefix?: string) {
+    constructor(options?: unknown, keyPrefix?: string) {
+      refuseUnsupported(options)
       this.keyPrefix = keyPrefix ?? prefix
     }
 
     incr(key: string, cb: Callback, timeWindow: number, max: number): void {
-      const now = Date.now()
+      const now = performance.now()
       const full = this.keyPrefix + key
       let lease = this.leases.get(full)
       if (!lease) {
@@ -69,7 +75,7 @@ export function leasedRedisStore(redis: Redis, prefix: string): FastifyRateLimit
         this.leases.set(full, lease)
       }
       if (lease.expiresAt > now && lease.next <= lease.last && lease.waiting.length === 0) {
-        cb(null, { current: lease.next++, ttl: lease.expiresAt - now })
+        cb(null, { current: lease.next++, ttl: Math.ceil(lease.expiresAt - now) })
         return
       }
       lease.waiting.push(cb)
@@ -77,7 +83,7 @@ export function leasedRedisStore(redis: Redis, prefix: string): FastifyRateLimit
     }
 
     private take(full: string, lease: Lease, timeWindow: number, max: number): void {
-      const now = Date.now()
+      const now = performance.now()
       const cap = Math.max(1, Math.min(MAX_LEASE, Math.floor(max * LEASE_SHARE)))
       // Hot: the last block ran out soon after it was taken (in this window).
       lease.size = lease.expiresAt > now && now - lease.takenAt < HOT_MS ? Math.min(cap, lease.size * 2) : 1
@@ -86,12 +92,13 @@ export function leasedRedisStore(redis: Redis, prefix: string): FastifyRateLimit
       this.takes++
       redis.rateLimitTake(full, count, timeWindow).then(
         ([total, ttl]) => {
-          const at = Date.now()
           lease.fetching = false
           lease.next = total - count + 1
           lease.last = total
-          lease.expiresAt = at + ttl
-          lease.takenAt = at
+          // Counted from before the call: Redis read the ttl later than that, so the
+          // block never outlives the key's window (on any gateway's count).
+          lease.expiresAt = now + ttl
+          lease.takenAt = performance.now()
           while (lease.waiting.length > 0 && lease.next <= lease.last) lease.waiting.shift()!(null, { current: lease.next++, ttl })
           if (lease.waiting.length > 0) this.take(full, lease, timeWindow, max)
         },
@@ -104,9 +111,16 @@ export function leasedRedisStore(redis: Redis, prefix: string): FastifyRateLimit
 
     /** A route with limits of its own counts under its method and URL, as the plugin's Redis store does. */
     child(routeOptions: Parameters<FastifyRateLimitStore['child']>[0]): FastifyRateLimitStore {
+      refuseUnsupported(routeOptions)
       const { routeInfo } = routeOptions as unknown as { routeInfo: { method?: unknown; url?: string } }
       return new LeasedRedisStore(undefined, `${this.keyPrefix}${String(routeInfo.method)}${routeInfo.url}-`)
     }
   }
   return LeasedRedisStore
+}
+
+/** Window extensions would need the whole count in Redis; this store does not do them. */
+function refuseUnsupported(options: unknown): void {
+  const o = (options ?? {}) as { continueExceeding?: unknown; exponentialBackoff?: unknown }
+  if (o.continueExceeding || o.exponentialBackoff) throw new Error('the leased rate-limit store supports neither continueExceeding nor exponentialBackoff')
 }
