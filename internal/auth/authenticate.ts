@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
 import jwt from '@fastify/jwt'
+import { LRUCache } from 'lru-cache'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { forbidden, unauthorized } from '../platform/errors.js'
 import type { Principal, Role } from './domain.js'
@@ -25,6 +26,7 @@ declare module 'fastify' {
 }
 
 interface OwnClaims {
+  exp?: number
   sub: string
   role: Role
   kind: 'user' | 'service'
@@ -53,13 +55,26 @@ export const authentication = fp<AuthenticationOptions>(
       verify: { allowedIss: opts.issuer, algorithms: ['HS256'], cache: true },
     })
 
+    // Our tokens verified before, by their exact text, until they expire: a client's
+    // next request skips the header decode, the hash fast-jwt keys its own cache with,
+    // and the claims copy. Only tokens that verified are kept, never past their exp.
+    const verified = new LRUCache<string, { principal: Principal; expiresAt: number }>({ max: 10_000 })
+
     app.decorate('authenticateToken', async (token: string): Promise<Principal> => {
+      const known = verified.get(token)
+      if (known) {
+        if (Date.now() < known.expiresAt) return known.principal
+        verified.delete(token)
+      }
       // Without an external identity provider every token must be ours: skip the extra header decode.
       const alg = opts.external ? headerAlg(token) : 'HS256'
       if (alg === 'HS256') {
         try {
           const c = app.jwt.verify<OwnClaims>(token)
-          return { id: c.sub, role: c.role, kind: c.kind, email: c.email, name: c.name }
+          // Shared by every request with this token: nobody may change it.
+          const principal: Principal = Object.freeze({ id: c.sub, role: c.role, kind: c.kind, email: c.email, name: c.name })
+          if (typeof c.exp === 'number') verified.set(token, { principal, expiresAt: c.exp * 1000 })
+          return principal
         } catch (err) {
           throw unauthorized((err as { code?: string }).code === 'FAST_JWT_EXPIRED' ? 'access token expired' : 'access token is invalid')
         }

@@ -337,6 +337,18 @@ t.test('expired, tampered, foreign and unsigned access tokens are 401', async (t
   t.equal((await me(unsigned)).statusCode, 401, 'alg none')
 })
 
+t.test('a token that worked is refused once it expires (verified tokens are remembered only until their exp)', async (t) => {
+  const customer = await gw.user('customer')
+  const sign = createSigner({ key: gw.config.JWT_SECRET!, algorithm: 'HS256', iss: 'delivertrack' })
+  const token = sign({ sub: customer.id, role: 'customer', kind: 'user', email: customer.email, exp: Math.floor(Date.now() / 1000) + 2 })
+  t.equal((await me(token)).statusCode, 200, 'valid now')
+  t.equal((await me(token)).statusCode, 200, 'and again (remembered)')
+  await new Promise((r) => setTimeout(r, Math.max(0, (Math.floor(Date.now() / 1000) + 2) * 1000 - Date.now()) + 1_100))
+  const late = await me(token)
+  t.equal(late.statusCode, 401, 'refused after its exp')
+  t.match(late.json(), { code: 'unauthorized', message: /expired/ })
+})
+
 t.test('ensureAdmin is idempotent, also when gateways start at the same moment', async (t) => {
   const email = unique('admin')
   t.equal(await gw.auth.ensureAdmin(email, 'first admin password'), 'created')
