@@ -297,3 +297,28 @@ t.test('a cache fill that loses the race with another gateway\'s write is discar
     t.equal(viaA, 'in_transit', `${route}: neither does A`)
   }
 })
+
+t.test('the invalidations of one moment reach Redis as one script', async (t) => {
+  const gw = await testGateway(t)
+  const { create, status } = api(gw)
+  const admin = await gw.user('admin')
+  const pkgs = await Promise.all(Array.from({ length: 5 }, () => create(admin.token)))
+  await eventually('the creations\u2019 invalidations', () => gw.packages.cache.pendingInvalidations === 0)
+  for (const p of pkgs) await api(gw).get(admin.token, p.trackingNumber)
+  t.equal(await gw.redis.exists(...pkgs.map((p) => `pkg:${p.trackingNumber}`)), 5, 'all five cached')
+
+  // Watch the commands the gateway sends (MONITOR on a connection of its own).
+  const monitor = await gw.redis.monitor()
+  t.teardown(() => monitor.disconnect())
+  const scripts: string[][] = []
+  monitor.on('monitor', (_time: string, args: string[]) => {
+    if (args[0]?.toLowerCase() === 'eval' && args.some((a) => a.startsWith(`${gw.keyPrefix}pkg-gen:`))) scripts.push(args)
+  })
+  await Promise.all(pkgs.map((p) => status(admin.token, p.trackingNumber, 'in_transit')))
+  await eventually('the invalidations', () => gw.packages.cache.pendingInvalidations === 0)
+  await gw.redis.ping()
+  const named = scripts.flatMap((args) => args.filter((a) => a.startsWith(`${gw.keyPrefix}pkg-gen:`)))
+  t.same(named.sort(), pkgs.map((p) => `${gw.keyPrefix}pkg-gen:${p.trackingNumber}`).sort(), 'each number invalidated once')
+  t.ok(scripts.length < 5, `five status changes at once, ${scripts.length} invalidation script(s)`)
+  t.equal(await gw.redis.exists(...pkgs.map((p) => `pkg:${p.trackingNumber}`)), 0, 'every entry dropped')
+})

@@ -110,8 +110,8 @@ export interface PackageCache {
   getPublicView(trackingNumber: string): Promise<{ view: PublicView; etag: string } | undefined>
   /** Stores the view unless the number was invalidated after `generation` was read. */
   setPublicView(trackingNumber: string, entry: { view: PublicView; etag: string }, generation: string): Promise<void>
-  /** Bumps the number's generation and drops both entries, atomically. */
-  invalidate(trackingNumber: string): Promise<void>
+  /** Bumps each number's generation and drops both its entries, atomically (all numbers at once). */
+  invalidate(trackingNumbers: readonly string[]): Promise<void>
 }
 
 export interface Logger {

@@ -11,6 +11,9 @@ type ViewEntry = { view: PublicView; etag: string }
  */
 export class PackageReadCache {
   private readonly stale = new Set<string>()
+  /** Invalidated in this turn of the event loop, not yet sent. */
+  private readonly queued = new Set<string>()
+  private flushing = false
   private timer: NodeJS.Timeout | undefined
   // Bumped by every invalidation: a load that raced a write must not put its older value back.
   private generation = 0
@@ -25,17 +28,31 @@ export class PackageReadCache {
     return this.through(tn, () => this.cache.getPublicView(tn), load, (entry, gen) => this.cache.setPublicView(tn, entry, gen))
   }
 
-  /** Fire-and-forget after a commit; failures are retried in the background. */
+  /**
+   * Fire-and-forget after a commit; failures are retried in the background. The
+   * numbers invalidated in one turn of the event loop go to the cache together
+   * (one script for a batch of status changes); until then, and until it
+   * succeeds, reads of them bypass the cache.
+   */
   invalidate(tn: string): void {
     this.generation++
     this.stale.add(tn)
-    this.cache.invalidate(tn).then(
-      () => this.stale.delete(tn),
-      (err: unknown) => {
-        this.log.warn({ err, trackingNumber: tn }, 'cache invalidation failed; will retry')
-        this.scheduleRetry()
-      },
-    )
+    this.queued.add(tn)
+    if (this.flushing) return
+    this.flushing = true
+    setImmediate(() => {
+      this.flushing = false
+      const tns = [...this.queued]
+      this.queued.clear()
+      this.cache.invalidate(tns).then(
+        // A number invalidated again meanwhile stays stale until that one lands too.
+        () => tns.forEach((n) => this.queued.has(n) || this.stale.delete(n)),
+        (err: unknown) => {
+          this.log.warn({ err, trackingNumbers: tns }, 'cache invalidation failed; will retry')
+          this.scheduleRetry()
+        },
+      )
+    })
   }
 
   /** Numbers whose invalidation is still pending. */
@@ -71,9 +88,8 @@ export class PackageReadCache {
   private scheduleRetry(): void {
     if (this.timer) return
     this.timer = setInterval(() => {
-      for (const tn of this.stale) {
-        this.cache.invalidate(tn).then(() => this.stale.delete(tn), () => undefined)
-      }
+      const tns = [...this.stale].filter((n) => !this.queued.has(n))
+      if (tns.length > 0) this.cache.invalidate(tns).then(() => tns.forEach((n) => this.queued.has(n) || this.stale.delete(n)), () => undefined)
       if (this.stale.size === 0) this.close()
     }, this.retryMs)
     this.timer.unref()

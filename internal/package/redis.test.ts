@@ -44,7 +44,7 @@ t.test('RedisPackageCache', async (t) => {
     await cache.setPackage(pkg(tn, 1), g0)
     await cache.setPublicView(tn, view('pending'), g0)
     t.same(await cache.getPublicView(tn), view('pending'))
-    await cache.invalidate(tn)
+    await cache.invalidate([tn])
     t.equal(await cache.getPackage(tn), undefined)
     t.equal(await cache.getPublicView(tn), undefined)
     const g1 = await cache.generation(tn)
@@ -52,10 +52,27 @@ t.test('RedisPackageCache', async (t) => {
     t.ok((await redis.ttl(`pkg-gen:${tn}`)) > 0, 'the generation key expires too')
   })
 
+  t.test('one invalidation of several numbers drops every entry and bumps every generation', async (t) => {
+    const tns = ['MANY00000001', 'MANY00000002', 'MANY00000003']
+    const before = await Promise.all(tns.map((tn) => cache.generation(tn)))
+    for (const [i, tn] of tns.entries()) {
+      await cache.setPackage(pkg(tn, 1), before[i]!)
+      await cache.setPublicView(tn, view('pending'), before[i]!)
+    }
+    await cache.setPackage(pkg('KEEP00000001', 1), await cache.generation('KEEP00000001'))
+    await cache.invalidate(tns)
+    for (const [i, tn] of tns.entries()) {
+      t.equal(await cache.getPackage(tn), undefined, `${tn}: package gone`)
+      t.equal(await cache.getPublicView(tn), undefined, `${tn}: view gone`)
+      t.not(await cache.generation(tn), before[i], `${tn}: new generation`)
+    }
+    t.equal((await cache.getPackage('KEEP00000001'))?.version, 1, 'a number not named keeps its entry')
+  })
+
   t.test('a fill that read its generation before an invalidation is dropped', async (t) => {
     const tn = 'RACE00000009'
     const before = await cache.generation(tn)
-    await cache.invalidate(tn) // someone's write commits while we load
+    await cache.invalidate([tn]) // someone's write commits while we load
     await cache.setPackage(pkg(tn, 1), before)
     await cache.setPublicView(tn, view('pending'), before)
     t.equal(await cache.getPackage(tn), undefined, 'the old package is not stored')

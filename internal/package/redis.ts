@@ -13,8 +13,10 @@ const genKey = (tn: string) => `pkg-gen:${tn}`
 
 // KEYS: entry, generation. ARGV: generation read before the load, value, ttl.
 const FILL = `if (redis.call('GET', KEYS[2]) or '0') == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3]) end`
-// KEYS: generation, package entry, view entry. ARGV: ttl of the generation.
-const INVALIDATE = `redis.call('INCR', KEYS[1]) redis.call('EXPIRE', KEYS[1], ARGV[1]) redis.call('DEL', KEYS[2], KEYS[3])`
+// KEYS: generation, package entry, view entry of each number in turn. ARGV: ttl of the generations.
+const INVALIDATE = `for i = 1, #KEYS, 3 do
+  redis.call('INCR', KEYS[i]) redis.call('EXPIRE', KEYS[i], ARGV[1]) redis.call('DEL', KEYS[i + 1], KEYS[i + 2])
+end`
 
 /**
  * Package reads cached in Redis as JSON with a TTL; dates are revived on the way out.
@@ -50,9 +52,11 @@ export class RedisPackageCache implements PackageCache {
     await this.redis.eval(FILL, 2, viewKey(tn), genKey(tn), generation, JSON.stringify(entry), this.ttlSeconds)
   }
 
-  async invalidate(tn: string): Promise<void> {
+  async invalidate(tns: readonly string[]): Promise<void> {
+    if (tns.length === 0) return
+    const keys = tns.flatMap((tn) => [genKey(tn), pkgKey(tn), viewKey(tn)])
     // Outlives any load in flight (an expired counter would read '0' again and let an old fill in).
-    await this.redis.eval(INVALIDATE, 3, genKey(tn), pkgKey(tn), viewKey(tn), this.ttlSeconds * 2)
+    await this.redis.eval(INVALIDATE, keys.length, ...keys, this.ttlSeconds * 2)
   }
 
   private count(raw: string | null): void {
