@@ -5,7 +5,7 @@ import { isUniqueViolation, withTx, type Queryable } from '../platform/db/postgr
 import { conflict, invalid, notFound } from '../platform/errors.js'
 import type { Package, PackageEvent } from './domain.js'
 import type { ListFilter, Mutation, NewEvent, NewPackage, Page, PackageRepository } from './ports.js'
-import { BatchedStatusWriter, isBatchable, type BatchWriterOptions } from './postgres-batch.js'
+import { BatchedStatusWriter, isBatchable } from './postgres-batch.js'
 
 export interface PackageRow {
   id: string
@@ -181,8 +181,8 @@ export class PostgresPackageRepository implements PackageRepository {
   /** Status changes go out in shared statements (group commit); see postgres-batch.ts. */
   readonly statusWriter: BatchedStatusWriter
 
-  constructor(private readonly pool: pg.Pool, batching: BatchWriterOptions = {}) {
-    this.statusWriter = new BatchedStatusWriter(pool, batching)
+  constructor(private readonly pool: pg.Pool) {
+    this.statusWriter = new BatchedStatusWriter(pool)
   }
 
   async create(input: NewPackage, created: (pkg: Package) => NewEvent, now: Date) {
@@ -201,9 +201,9 @@ export class PostgresPackageRepository implements PackageRepository {
    * package without a lock), let `fn` decide, and write the change and its events in
    * one statement that only applies if the version is still the one decided on (one
    * round trip, no explicit transaction; status changes share theirs with the other
-   * status changes of the moment, see BatchedStatusWriter). When concurrent writers keep winning, fall
-   * back to locking the row so the request still gets through. `fn` may therefore
-   * run more than once; it only decides.
+   * status changes of the moment, see BatchedStatusWriter). When concurrent writers
+   * keep winning, fall back to locking the row so the request still gets through.
+   * `fn` may therefore run more than once; it only decides.
    */
   async update(trackingNumber: string, fn: (pkg: Package) => Promise<Mutation> | Mutation, now: Date) {
     let remembered = this.recent.get(trackingNumber)

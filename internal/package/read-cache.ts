@@ -11,9 +11,8 @@ type ViewEntry = { view: PublicView; etag: string }
  */
 export class PackageReadCache {
   private readonly stale = new Set<string>()
-  /** Invalidated in this turn of the event loop, not yet sent. */
+  /** Invalidated in this turn of the event loop, not yet sent (a send is scheduled while it is not empty). */
   private readonly queued = new Set<string>()
-  private flushing = false
   private timer: NodeJS.Timeout | undefined
   // Bumped by every invalidation: a load that raced a write must not put its older value back.
   private generation = 0
@@ -37,22 +36,23 @@ export class PackageReadCache {
   invalidate(tn: string): void {
     this.generation++
     this.stale.add(tn)
+    const scheduled = this.queued.size > 0
     this.queued.add(tn)
-    if (this.flushing) return
-    this.flushing = true
+    if (scheduled) return
     setImmediate(() => {
-      this.flushing = false
       const tns = [...this.queued]
       this.queued.clear()
-      this.cache.invalidate(tns).then(
-        // A number invalidated again meanwhile stays stale until that one lands too.
-        () => tns.forEach((n) => this.queued.has(n) || this.stale.delete(n)),
-        (err: unknown) => {
-          this.log.warn({ err, trackingNumbers: tns }, 'cache invalidation failed; will retry')
-          this.scheduleRetry()
-        },
-      )
+      this.send(tns).catch((err: unknown) => {
+        this.log.warn({ err, trackingNumbers: tns }, 'cache invalidation failed; will retry')
+        this.scheduleRetry()
+      })
     })
+  }
+
+  /** Invalidates the numbers; once done they are fresh, unless invalidated again meanwhile (that one must land too). */
+  private async send(tns: string[]): Promise<void> {
+    await this.cache.invalidate(tns)
+    for (const n of tns) if (!this.queued.has(n)) this.stale.delete(n)
   }
 
   /** Numbers whose invalidation is still pending. */
@@ -89,7 +89,7 @@ export class PackageReadCache {
     if (this.timer) return
     this.timer = setInterval(() => {
       const tns = [...this.stale].filter((n) => !this.queued.has(n))
-      if (tns.length > 0) this.cache.invalidate(tns).then(() => tns.forEach((n) => this.queued.has(n) || this.stale.delete(n)), () => undefined)
+      if (tns.length > 0) this.send(tns).catch(() => undefined)
       if (this.stale.size === 0) this.close()
     }, this.retryMs)
     this.timer.unref()
