@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto'
 import type { Queryable } from '../platform/db/postgres.js'
 import type { Package, PackageEvent } from './domain.js'
 import type { Mutation } from './ports.js'
-import { PACKAGE_COLUMNS, toPackage, type PackageRow } from './postgres.js'
+import { fixIsNewer, PACKAGE_COLUMNS, stampEvents, toPackage, type PackageRow } from './postgres-rows.js'
 
 export type Written = { pkg: Package; events: PackageEvent[] }
 
@@ -22,14 +21,12 @@ interface Pending {
 }
 
 // One statement for many packages. Rows are locked in id order first (FOR NO KEY
-// UPDATE, the lock the UPDATE itself takes, so inserts that reference a package
-// are not held up), so two batches (from this process or another gateway) that
-// share packages queue behind each other instead of deadlocking. Each row applies only at the version its
-// change was decided on; the events go in with the rows that applied.
-// Built on first use: postgres.ts imports this module, so its constants are not
-// initialised yet while this one loads.
-let writeMany: string | undefined
-const writeManySql = () => (writeMany ??= `WITH x AS (
+// UPDATE, the lock the UPDATE itself takes, so inserts that reference a package are
+// not held up), so two statements (from this process or another gateway) that share
+// packages queue behind each other instead of deadlocking. Each row applies only at
+// the version its change was decided on; the events go in with the rows that applied.
+const ADVANCES = `(x.located_at IS NOT NULL AND ${fixIsNewer('x.located_at', 'p.')})`
+const WRITE_MANY = `WITH x AS (
     SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::float8[], $5::float8[], $6::timestamptz[], $7::timestamptz[], $8::int[])
       AS x(id, version, status, lat, lng, located_at, now, n)
   ), locked AS (
@@ -37,9 +34,9 @@ const writeManySql = () => (writeMany ??= `WITH x AS (
   ), u AS (
     UPDATE packages p SET
       status = coalesce(x.status, p.status),
-      last_lat = CASE WHEN x.located_at IS NOT NULL AND (p.last_recorded_at IS NULL OR p.last_recorded_at <= x.located_at) THEN x.lat ELSE p.last_lat END,
-      last_lng = CASE WHEN x.located_at IS NOT NULL AND (p.last_recorded_at IS NULL OR p.last_recorded_at <= x.located_at) THEN x.lng ELSE p.last_lng END,
-      last_recorded_at = CASE WHEN x.located_at IS NOT NULL AND (p.last_recorded_at IS NULL OR p.last_recorded_at <= x.located_at) THEN x.located_at ELSE p.last_recorded_at END,
+      last_lat = CASE WHEN ${ADVANCES} THEN x.lat ELSE p.last_lat END,
+      last_lng = CASE WHEN ${ADVANCES} THEN x.lng ELSE p.last_lng END,
+      last_recorded_at = CASE WHEN ${ADVANCES} THEN x.located_at ELSE p.last_recorded_at END,
       version = p.version + 1, updated_at = x.now, last_seq = p.last_seq + x.n
     FROM x WHERE p.id = x.id AND p.version = x.version AND p.id IN (SELECT id FROM locked)
     RETURNING ${PACKAGE_COLUMNS.split(', ').map((c) => `p.${c}`).join(', ')}
@@ -49,7 +46,7 @@ const writeManySql = () => (writeMany ??= `WITH x AS (
     FROM u JOIN unnest($9::uuid[], $10::uuid[], $11::bigint[], $12::text[], $13::timestamptz[], $14::timestamptz[], $15::jsonb[])
       AS ev(package_id, id, seq, type, occurred_at, recorded_at, data) ON ev.package_id = u.id
   )
-  SELECT * FROM u`)
+  SELECT * FROM u`
 
 export interface BatchWriterOptions {
   /** Batch statements in flight at once; what arrives meanwhile waits and goes out together. */
@@ -141,8 +138,8 @@ export class BatchedStatusWriter {
         x.at.push(loc?.recordedAt ?? null)
         x.now.push(now)
         x.n.push(mutation.events.length)
-        const events = mutation.events.map((e, i): PackageEvent => {
-          const event = { id: randomUUID(), type: e.type, trackingNumber: current.trackingNumber, seq: current.seq + i + 1, occurredAt: e.occurredAt, recordedAt: now, data: e.data }
+        const events = stampEvents(current, mutation.events, now)
+        for (const event of events) {
           ev.pkg.push(current.id)
           ev.id.push(event.id)
           ev.seq.push(event.seq)
@@ -150,15 +147,14 @@ export class BatchedStatusWriter {
           ev.occurredAt.push(event.occurredAt)
           ev.recordedAt.push(now)
           ev.data.push(JSON.stringify(event.data))
-          return event
-        })
+        }
         written.set(current.id, events)
       }
       this.counters.statements++
       this.counters.changes += batch.length
       ;({ rows } = await this.db.query<PackageRow>({
         name: 'pkg_write_many',
-        text: writeManySql(),
+        text: WRITE_MANY,
         values: [x.id, x.version, x.status, x.lat, x.lng, x.at, x.now, x.n, ev.pkg, ev.id, ev.seq, ev.type, ev.occurredAt, ev.recordedAt, ev.data],
       }))
     } catch (err) {

@@ -1,58 +1,12 @@
-import { createHash, randomUUID } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 import type pg from 'pg'
 import { isUniqueViolation, withTx, type Queryable } from '../platform/db/postgres.js'
 import { conflict, invalid, notFound } from '../platform/errors.js'
 import type { Package, PackageEvent } from './domain.js'
 import type { ListFilter, Mutation, NewEvent, NewPackage, Page, PackageRepository } from './ports.js'
-import { BatchedStatusWriter, isBatchable } from './postgres-batch.js'
-
-export interface PackageRow {
-  id: string
-  tracking_number: string
-  status: Package['status']
-  carrier: string
-  description: string | null
-  weight_grams: number | null
-  sender: Package['sender']
-  recipient: Package['recipient']
-  origin: Package['origin'] | null
-  destination: Package['destination'] | null
-  estimated_delivery: Date | null
-  driver_id: string | null
-  last_lat: number | null
-  last_lng: number | null
-  last_recorded_at: Date | null
-  version: number
-  last_seq: number
-  created_at: Date
-  updated_at: Date
-}
-
-export function toPackage(r: PackageRow): Package {
-  const pkg: Package = {
-    id: r.id,
-    trackingNumber: r.tracking_number,
-    status: r.status,
-    carrier: r.carrier,
-    sender: r.sender,
-    recipient: r.recipient,
-    version: r.version,
-    seq: r.last_seq,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-  }
-  if (r.description !== null) pkg.description = r.description
-  if (r.weight_grams !== null) pkg.weightGrams = r.weight_grams
-  if (r.origin) pkg.origin = r.origin
-  if (r.destination) pkg.destination = r.destination
-  if (r.estimated_delivery) pkg.estimatedDelivery = r.estimated_delivery
-  if (r.driver_id) pkg.driverId = r.driver_id
-  if (r.last_lat !== null && r.last_lng !== null && r.last_recorded_at) {
-    pkg.lastLocation = { lat: r.last_lat, lng: r.last_lng, recordedAt: r.last_recorded_at }
-  }
-  return pkg
-}
+import { BatchedStatusWriter, isBatchable, type Written } from './postgres-batch.js'
+import { fixIsNewer, PACKAGE_COLUMNS, stampEvents, toPackage, type PackageRow } from './postgres-rows.js'
 
 /** Package field -> column, for the fields a mutation may set or clear. */
 const COLUMNS: Partial<Record<keyof Package, string>> = {
@@ -70,12 +24,6 @@ const COLUMNS: Partial<Record<keyof Package, string>> = {
 
 const JSON_COLUMNS = new Set(['sender', 'recipient', 'origin', 'destination'])
 
-// Named (prepared) statements list their columns: a prepared `SELECT *` fails with
-// "cached plan must not change result type" on every pooled connection once a
-// migration adds a column, until the connection is replaced.
-export const PACKAGE_COLUMNS =
-  'id, tracking_number, status, carrier, description, weight_grams, sender, recipient, origin, destination, estimated_delivery, ' +
-  'driver_id, last_lat, last_lng, last_recorded_at, version, last_seq, created_at, updated_at'
 const EVENT_COLUMNS = 'id, seq, type, tracking_number, occurred_at, recorded_at, data'
 
 const GET_BY_NUMBER = `SELECT ${PACKAGE_COLUMNS} FROM packages WHERE tracking_number = $1 AND deleted_at IS NULL`
@@ -93,16 +41,8 @@ function changesNothing(m: Mutation): boolean {
  * the events' seqs are still the next ones). Returns null when it no longer has.
  * Prepared per connection under a name derived from the statement's shape.
  */
-async function writeMutation(q: Queryable, current: Package, mutation: Mutation, now: Date): Promise<{ pkg: Package; events: PackageEvent[] } | null> {
-  const events: PackageEvent[] = mutation.events.map((e, i) => ({
-    id: randomUUID(),
-    type: e.type,
-    trackingNumber: current.trackingNumber,
-    seq: current.seq + i + 1,
-    occurredAt: e.occurredAt,
-    recordedAt: now,
-    data: e.data,
-  }))
+async function writeMutation(q: Queryable, current: Package, mutation: Mutation, now: Date): Promise<Written | null> {
+  const events = stampEvents(current, mutation.events, now)
   const values: unknown[] = [
     current.id,
     now,
@@ -120,7 +60,7 @@ async function writeMutation(q: Queryable, current: Package, mutation: Mutation,
       values.push(loc?.lat ?? null, loc?.lng ?? null, loc?.recordedAt ?? null)
       const n = values.length
       // Only forward, as location ingest moves it: a newer fix recorded meanwhile stays.
-      const newer = `(last_recorded_at IS NULL OR last_recorded_at <= $${n}::timestamptz)`
+      const newer = fixIsNewer(`$${n}::timestamptz`)
       sets.push(
         `last_lat = CASE WHEN ${newer} THEN $${n - 2}::float8 ELSE last_lat END`,
         `last_lng = CASE WHEN ${newer} THEN $${n - 1}::float8 ELSE last_lng END`,
@@ -247,7 +187,7 @@ export class PostgresPackageRepository implements PackageRepository {
     }).then((written) => this.remember(written))
   }
 
-  private remember(written: { pkg: Package; events: PackageEvent[] }) {
+  private remember(written: Written) {
     if (written.events.some((e) => e.type === 'package.deleted')) this.recent.delete(written.pkg.trackingNumber)
     else this.recent.set(written.pkg.trackingNumber, written.pkg)
     return written
@@ -355,15 +295,7 @@ export const toEvent = (r: EventRow): PackageEvent => ({
 
 async function insertEvents(tx: Queryable, pkg: Package, fromSeq: number, events: NewEvent[], now: Date): Promise<PackageEvent[]> {
   if (events.length === 0) return []
-  const out: PackageEvent[] = events.map((e, i) => ({
-    id: randomUUID(),
-    type: e.type,
-    trackingNumber: pkg.trackingNumber,
-    seq: fromSeq + i + 1,
-    occurredAt: e.occurredAt,
-    recordedAt: now,
-    data: e.data,
-  }))
+  const out = stampEvents({ trackingNumber: pkg.trackingNumber, seq: fromSeq }, events, now)
   await tx.query(
     `INSERT INTO package_events (id, package_id, seq, type, tracking_number, occurred_at, recorded_at, data)
      SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::jsonb[])`,

@@ -2,7 +2,8 @@ import type pg from 'pg'
 import { withTx } from '../platform/db/postgres.js'
 import type { Package } from './domain.js'
 import type { NewEvent, NewPackage, TrackingEntry, TrackingListRepository } from './ports.js'
-import { insertPackage, toPackage, type PackageRow } from './postgres.js'
+import { insertPackage } from './postgres.js'
+import { toPackage, type PackageRow } from './postgres-rows.js'
 
 type EntryRow = PackageRow & { entry_label: string | null; entry_added_at: Date }
 

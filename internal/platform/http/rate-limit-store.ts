@@ -13,9 +13,8 @@ interface Lease {
   next: number
   last: number
   expiresAt: number
-  /** Requests to number with the lease being fetched. */
+  /** Requests to number with the block being fetched (never empty while one is). */
   waiting: Callback[]
-  fetching: boolean
   size: number
   takenAt: number
 }
@@ -71,15 +70,15 @@ export function leasedRedisStore(redis: Redis, prefix: string): FastifyRateLimit
       const full = this.keyPrefix + key
       let lease = this.leases.get(full)
       if (!lease) {
-        lease = { next: 1, last: 0, expiresAt: 0, waiting: [], fetching: false, size: 1, takenAt: 0 }
+        lease = { next: 1, last: 0, expiresAt: 0, waiting: [], size: 1, takenAt: 0 }
         this.leases.set(full, lease)
       }
       if (lease.expiresAt > now && lease.next <= lease.last && lease.waiting.length === 0) {
         cb(null, { current: lease.next++, ttl: Math.ceil(lease.expiresAt - now) })
         return
       }
-      lease.waiting.push(cb)
-      if (!lease.fetching) this.take(full, lease, timeWindow, max)
+      // The first to wait fetches a block; later ones wait for it.
+      if (lease.waiting.push(cb) === 1) this.take(full, lease, timeWindow, max)
     }
 
     private take(full: string, lease: Lease, timeWindow: number, max: number): void {
@@ -88,11 +87,9 @@ export function leasedRedisStore(redis: Redis, prefix: string): FastifyRateLimit
       // Hot: the last block ran out soon after it was taken (in this window).
       lease.size = lease.expiresAt > now && now - lease.takenAt < HOT_MS ? Math.min(cap, lease.size * 2) : 1
       const count = Math.min(cap, Math.max(lease.size, lease.waiting.length))
-      lease.fetching = true
       this.takes++
       redis.rateLimitTake(full, count, timeWindow).then(
         ([total, ttl]) => {
-          lease.fetching = false
           lease.next = total - count + 1
           lease.last = total
           // Counted from before the call: Redis read the ttl later than that, so the
@@ -103,7 +100,6 @@ export function leasedRedisStore(redis: Redis, prefix: string): FastifyRateLimit
           if (lease.waiting.length > 0) this.take(full, lease, timeWindow, max)
         },
         (err: Error) => {
-          lease.fetching = false
           for (const cb of lease.waiting.splice(0)) cb(err)
         },
       )

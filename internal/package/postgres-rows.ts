@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto'
+import type { Package, PackageEvent } from './domain.js'
+import type { NewEvent } from './ports.js'
+
+// Row mapping shared by the package repository and its batched status writer.
+
+export interface PackageRow {
+  id: string
+  tracking_number: string
+  status: Package['status']
+  carrier: string
+  description: string | null
+  weight_grams: number | null
+  sender: Package['sender']
+  recipient: Package['recipient']
+  origin: Package['origin'] | null
+  destination: Package['destination'] | null
+  estimated_delivery: Date | null
+  driver_id: string | null
+  last_lat: number | null
+  last_lng: number | null
+  last_recorded_at: Date | null
+  version: number
+  last_seq: number
+  created_at: Date
+  updated_at: Date
+}
+
+export function toPackage(r: PackageRow): Package {
+  const pkg: Package = {
+    id: r.id,
+    trackingNumber: r.tracking_number,
+    status: r.status,
+    carrier: r.carrier,
+    sender: r.sender,
+    recipient: r.recipient,
+    version: r.version,
+    seq: r.last_seq,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  }
+  if (r.description !== null) pkg.description = r.description
+  if (r.weight_grams !== null) pkg.weightGrams = r.weight_grams
+  if (r.origin) pkg.origin = r.origin
+  if (r.destination) pkg.destination = r.destination
+  if (r.estimated_delivery) pkg.estimatedDelivery = r.estimated_delivery
+  if (r.driver_id) pkg.driverId = r.driver_id
+  if (r.last_lat !== null && r.last_lng !== null && r.last_recorded_at) {
+    pkg.lastLocation = { lat: r.last_lat, lng: r.last_lng, recordedAt: r.last_recorded_at }
+  }
+  return pkg
+}
+
+// Named (prepared) statements list their columns: a prepared `SELECT *` fails with
+// "cached plan must not change result type" on every pooled connection once a
+// migration adds a column, until the connection is replaced.
+export const PACKAGE_COLUMNS =
+  'id, tracking_number, status, carrier, description, weight_grams, sender, recipient, origin, destination, estimated_delivery, ' +
+  'driver_id, last_lat, last_lng, last_recorded_at, version, last_seq, created_at, updated_at'
+
+/** The events of a change, numbered on from the package's seq, as the repository writes them. */
+export function stampEvents(pkg: Pick<Package, 'trackingNumber' | 'seq'>, events: readonly NewEvent[], now: Date): Array<PackageEvent & { seq: number }> {
+  return events.map((e, i) => ({
+    id: randomUUID(),
+    type: e.type,
+    trackingNumber: pkg.trackingNumber,
+    seq: pkg.seq + i + 1,
+    occurredAt: e.occurredAt,
+    recordedAt: now,
+    data: e.data,
+  }))
+}
+
+/**
+ * A location fix recorded at `at` moves the package's last location only forward, as
+ * location ingest does: a newer fix recorded meanwhile stays. `alias` qualifies the
+ * packages columns (e.g. `p.`).
+ */
+export const fixIsNewer = (at: string, alias = '') => `(${alias}last_recorded_at IS NULL OR ${alias}last_recorded_at <= ${at})`
