@@ -6,18 +6,20 @@ import type { TrackerLookup } from './router.js'
 
 const toEnvelopeRow = (r: EventRow): EventEnvelope => toEnvelope(toEvent(r))
 
-// The newest package with the number: a deleted number may be issued again.
+// The newest package with the number: a deleted number may be issued again
+// (packages_number_newest_idx serves it; the unique index covers live packages only).
 const CURRENT_PACKAGE = `(SELECT id FROM packages WHERE tracking_number = $1 ORDER BY created_at DESC LIMIT 1)`
+
+/** The store's per-number statements, exported for the test that checks they use an index. */
+export const SINCE_SQL = `SELECT * FROM package_events WHERE package_id = ${CURRENT_PACKAGE} AND seq > $2 ORDER BY seq LIMIT 10000`
+export const TRACKERS_SQL = `SELECT user_id FROM user_trackings WHERE package_id = ${CURRENT_PACKAGE}`
 
 /** Event log reads for the hub: gap fills, catch-up after a broker outage, user routing, outbox gauges. */
 export class PostgresRealtimeStore implements EventLog, TrackerLookup {
   constructor(private readonly pool: pg.Pool) {}
 
   async since(trackingNumber: string, afterSeq: number): Promise<EventEnvelope[]> {
-    const { rows } = await this.pool.query<EventRow>(
-      `SELECT * FROM package_events WHERE package_id = ${CURRENT_PACKAGE} AND seq > $2 ORDER BY seq LIMIT 10000`,
-      [trackingNumber, afterSeq],
-    )
+    const { rows } = await this.pool.query<EventRow>(SINCE_SQL, [trackingNumber, afterSeq])
     return rows.map(toEnvelopeRow)
   }
 
@@ -31,10 +33,7 @@ export class PostgresRealtimeStore implements EventLog, TrackerLookup {
   }
 
   async trackers(trackingNumber: string): Promise<string[]> {
-    const { rows } = await this.pool.query<{ user_id: string }>(
-      `SELECT user_id FROM user_trackings WHERE package_id = ${CURRENT_PACKAGE}`,
-      [trackingNumber],
-    )
+    const { rows } = await this.pool.query<{ user_id: string }>(TRACKERS_SQL, [trackingNumber])
     return rows.map((r) => r.user_id)
   }
 
