@@ -8,7 +8,7 @@
  * /packages/:tn/status checkpoints as fast as answered and (5) the same at the
  * target's 1,500 req/s offered (its latency at that rate). Both servers run as child processes with the
  * same NODE_ENV, node flags and log level; the load (autocannon for the flat-out
- * runs, an evenly paced undici client for the paced one) runs in this process.
+ * runs, an evenly paced raw HTTP/1.1 client (raw-http.ts) for the paced one) runs in this process.
  * Prints a table, the target verdicts (informative), and writes the
  * "## API (bench:api)" section of docs/benchmarks.md.
  *
@@ -52,7 +52,7 @@ import os from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
-import { Pool as UndiciPool } from 'undici'
+import { RawHttpPool, requestBytes } from './raw-http.js'
 import { BENCHMARKS_MD, freePort, percentile, recreateVhost, setQueuePolicy, stopNode, writeSection } from './support.js'
 import { Redis } from 'ioredis'
 import pg from 'pg'
@@ -471,30 +471,35 @@ function cannon(t: Target, durationS: number): Promise<RunResult> {
  */
 // One pool per server for the whole run: the warm-up opens its keep-alive connections,
 // so the measured seconds do not start with 100 connects at once.
-const pacedPools = new Map<number, UndiciPool>()
-function pacedPool(port: number): UndiciPool {
+const pacedPools = new Map<number, RawHttpPool>()
+async function pacedPool(port: number): Promise<RawHttpPool> {
   let pool = pacedPools.get(port)
   if (!pool) {
-    pool = new UndiciPool(`http://${HOST}:${port}`, { connections: S.connections, pipelining: 1, headersTimeout: 10_000, bodyTimeout: 10_000 })
+    pool = new RawHttpPool(HOST, port, S.connections)
     pacedPools.set(port, pool)
   }
+  await pool.open()
   return pool
 }
 
-async function closePacedPools(): Promise<void> {
-  await Promise.all([...pacedPools.values()].map((p) => p.close()))
+function closePacedPools(): void {
+  for (const p of pacedPools.values()) p.close()
   pacedPools.clear()
 }
 
 async function paced(t: Target & { rate: number }, durationS: number): Promise<RunResult> {
-  const client = pacedPool(t.port)
+  const client = await pacedPool(t.port)
+  const requests = t.paths.map((path) => requestBytes(HOST, t.port, t.method, path, t.headers, t.body))
   const latencies: number[] = []
   const slowestPerSecond: number[] = []
   let non2xx = 0
   let errors = 0
   let lastAnswer = 0
+  let answered = 0
   const total = Math.round(t.rate * durationS)
-  const inFlight = new Set<Promise<void>>()
+  let allAnswered: () => void = () => undefined
+  const finished = new Promise<void>((resolve) => (allAnswered = resolve))
+  if (total === 0) allAnswered()
   const start = performance.now()
   const lateSendPerSecond: number[] = []
   const send = (n: number) => {
@@ -502,21 +507,15 @@ async function paced(t: Target & { rate: number }, durationS: number): Promise<R
     const second = Math.floor((due - start) / 1000)
     // How late this process sent it: a stall here would otherwise be charged to the server.
     lateSendPerSecond[second] = Math.max(lateSendPerSecond[second] ?? 0, performance.now() - due)
-    const p: Promise<void> = client
-      .request({ method: t.method, path: t.paths[n % t.paths.length]!, headers: t.headers, body: t.body })
-      .then(async (res) => {
-        await res.body.dump()
-        lastAnswer = performance.now()
-        const latency = lastAnswer - due
-        if (res.statusCode >= 200 && res.statusCode < 300) latencies.push(latency)
-        else non2xx++
-        slowestPerSecond[second] = Math.max(slowestPerSecond[second] ?? 0, latency)
-      })
-      .catch(() => {
-        errors++
-      })
-      .finally(() => inFlight.delete(p))
-    inFlight.add(p)
+    client.send(requests[n % requests.length]!, (status) => {
+      lastAnswer = performance.now()
+      const latency = lastAnswer - due
+      if (status instanceof Error) errors++
+      else if (status >= 200 && status < 300) latencies.push(latency)
+      else non2xx++
+      slowestPerSecond[second] = Math.max(slowestPerSecond[second] ?? 0, latency)
+      if (++answered === total) allAnswered()
+    })
   }
   let sent = 0
   while (sent < total) {
@@ -524,7 +523,7 @@ async function paced(t: Target & { rate: number }, durationS: number): Promise<R
     while (sent < due) send(sent++)
     await sleep(1)
   }
-  await Promise.all([...inFlight])
+  await finished
   latencies.sort((a, b) => a - b)
   if (durationS >= 5) {
     log(`  slowest answer per second of sending (ms): ${slowestPerSecond.map((x) => Math.round(x)).join(' ')}`)
@@ -857,7 +856,7 @@ async function main(): Promise<number> {
             rate: S.statusRate,
           }, gw.proc.pid!, redis))
         }
-        await closePacedPools()
+        closePacedPools()
         if (gw.proc.exitCode !== null) throw new Error(`the gateway exited during the run:\n${gw.output()}`)
         const out = gw.output().trim()
         if (out) log(`gateway output (last lines):\n${out.split('\n').slice(-10).join('\n')}`)
