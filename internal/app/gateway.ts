@@ -120,8 +120,9 @@ export async function buildGateway({ config, pool, redis, bus, mongo, logger }: 
     : undefined
 
   const cache = new RedisPackageCache(redis, config.CACHE_TTL_S)
+  const packageRepository = new PostgresPackageRepository(pool)
   const packages: PackageService = new PackageService({
-    packages: new PostgresPackageRepository(pool),
+    packages: packageRepository,
     trackings: new PostgresTrackingListRepository(pool),
     cache,
     log: app.log,
@@ -199,7 +200,7 @@ export async function buildGateway({ config, pool, redis, bus, mongo, logger }: 
     },
   })
   await app.register(healthRoutes, { checks })
-  await app.register(metricsRoutes, { stats })
+  await app.register(metricsRoutes, { stats, statusWrites: () => packageRepository.statusWriter.counters })
   await app.register(async (api) => {
     await api.register(authentication, { secret, issuer: ISSUER, external, auth })
     await api.register(apiKeyAuthentication, { devices })

@@ -16,6 +16,13 @@ export interface Stats {
 /** Gathers the figures of /stats and /metrics from whoever owns them. */
 export type StatsSource = () => Promise<Stats>
 
+/** How status changes went to PostgreSQL: shared statements, the changes they carried, and statements refused. */
+export interface StatusWriteCounters {
+  statements: number
+  changes: number
+  failed: number
+}
+
 const Counts = Type.Record(Type.String(), Type.Integer())
 const StatsSchema = Type.Object({
   packages: Type.Object({ total: Type.Integer(), byStatus: Counts }),
@@ -38,7 +45,7 @@ export const statsRoutes: FastifyPluginAsync<{ stats: StatsSource }> = async (ap
 }
 
 /** `GET /metrics`: Prometheus text, outside the API prefix, no auth (scrape it on a private network). */
-export const metricsRoutes: FastifyPluginAsync<{ stats: StatsSource }> = async (app, { stats }) => {
+export const metricsRoutes: FastifyPluginAsync<{ stats: StatsSource; statusWrites?: () => StatusWriteCounters }> = async (app, { stats, statusWrites }) => {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, prefix: 'delivertrack_' })
   let snapshot: Promise<Stats> | undefined
@@ -79,6 +86,14 @@ export const metricsRoutes: FastifyPluginAsync<{ stats: StatsSource }> = async (
   })
   gauge('cache_hits_total', 'Package cache hits', [], (g, s) => g.set(s.cache.hits))
   gauge('cache_misses_total', 'Package cache misses', [], (g, s) => g.set(s.cache.misses))
+  if (statusWrites) {
+    // Changes per statement is how much status updates share a round trip and a commit.
+    const counter = (name: keyof StatusWriteCounters, help: string) =>
+      new Gauge({ name: `delivertrack_status_write_${name}_total`, help, registers: [registry], collect() { this.set(statusWrites()[name]) } })
+    counter('statements', 'Shared statements that wrote status changes to PostgreSQL')
+    counter('changes', 'Status changes those statements carried')
+    counter('failed', 'Shared statements that failed: refused by PostgreSQL (their changes then go one by one), a lost connection, or an error building them')
+  }
 
   app.get('/metrics', { config: { rateLimit: false }, schema: { tags: ['operations'], summary: 'Prometheus metrics' } }, async (_request, reply) =>
     reply.type(registry.contentType).send(await registry.metrics()),

@@ -195,3 +195,27 @@ t.test('20 concurrent checkpoints on one package all land, in seq order', async 
   const notes = items.slice(2).map((e) => e.data.note as string).sort()
   t.same(notes, Array.from({ length: n }, (_, i) => `checkpoint ${i}`).sort(), 'every checkpoint is recorded once')
 })
+
+t.test('/metrics counts the status changes and the shared statements that wrote them', async (t) => {
+  const gw = await testGateway(t)
+  const { create, status } = api(gw)
+  const admin = await gw.user('admin')
+  const read = async () => {
+    const text = (await gw.app.inject({ method: 'GET', url: '/metrics' })).body
+    const value = (name: string) => {
+      const m = new RegExp(`^delivertrack_status_write_${name}_total (\\d+)$`, 'm').exec(text)
+      if (!m) throw new Error(`delivertrack_status_write_${name}_total is missing from /metrics`)
+      return Number(m[1])
+    }
+    return { statements: value('statements'), changes: value('changes'), failed: value('failed') }
+  }
+  const pkgs = await Promise.all(Array.from({ length: 8 }, () => create(admin.token)))
+  const before = await read()
+  // Sent at once, so they may share statements (postgres-batch.test.ts checks that they do).
+  await Promise.all(pkgs.map((p) => status(admin.token, p.trackingNumber, { status: 'in_transit' })))
+  const after = await read()
+  t.equal(after.changes - before.changes, 8, 'each change counted once')
+  const statements = after.statements - before.statements
+  t.ok(statements >= 1 && statements <= 8, `the statements that carried them are counted (${statements})`)
+  t.equal(after.failed, before.failed, 'no statement failed')
+})
