@@ -41,7 +41,7 @@
  *   BENCH_GATEWAY_ENV            extra gateway environment, space-separated NAME=value pairs (e.g. DATABASE_POOL_MAX=50)
  *   BENCH_SETUP_SQL              SQL run on the bench database once the gateway has migrated it, before seeding
  *   BENCH_AMQP_POLICY            a queue policy definition (JSON) set on every queue of the bench vhost, e.g. '{"queue-version":2}'
- * Investigation helpers next to this file: profile-summary.ts (BENCH_CPU_PROF_DIR output), probe-status-db.ts,
+ * Investigation helpers next to this file: profile-summary.ts (BENCH_CPU_PROF_DIR output), probe-status-db.ts, trace-gateway.js,
  * instrument-calls.js (see their headers). The what-if experiments for Redis auto-pipelining and the
  * JWT verification cache are gone: the gateway does both now.
  */
