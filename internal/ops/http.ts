@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { Type } from 'typebox'
-import { Gauge, Registry, collectDefaultMetrics } from 'prom-client'
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
 import { responses } from '../platform/http/schemas.js'
 
 export interface Stats {
@@ -16,7 +16,7 @@ export interface Stats {
 /** Gathers the figures of /stats and /metrics from whoever owns them. */
 export type StatsSource = () => Promise<Stats>
 
-/** How status changes went to PostgreSQL: shared statements, the changes they carried, and statements refused. */
+/** How status changes went to PostgreSQL: statements sent, changes in those that succeeded, statements that failed. */
 export interface StatusWriteCounters {
   statements: number
   changes: number
@@ -89,9 +89,17 @@ export const metricsRoutes: FastifyPluginAsync<{ stats: StatsSource; statusWrite
   if (statusWrites) {
     // Changes per statement is how much status updates share a round trip and a commit.
     const counter = (name: keyof StatusWriteCounters, help: string) =>
-      new Gauge({ name: `delivertrack_status_write_${name}_total`, help, registers: [registry], collect() { this.set(statusWrites()[name]) } })
-    counter('statements', 'Shared statements that wrote status changes to PostgreSQL')
-    counter('changes', 'Status changes those statements carried')
+      new Counter({
+        name: `delivertrack_status_write_${name}_total`,
+        help,
+        registers: [registry],
+        collect() {
+          this.reset()
+          this.inc(statusWrites()[name])
+        },
+      })
+    counter('statements', 'Shared statements sent to PostgreSQL with status changes, retries included')
+    counter('changes', 'Status changes carried by shared statements that succeeded')
     counter('failed', 'Shared statements that failed: refused by PostgreSQL (their changes then go one by one), a lost connection, or an error building them')
   }
 

@@ -109,7 +109,7 @@ t.test('a change that cannot be written fails alone; the others of its statement
   const [good, bad] = await packages(repo, 2, 'ONEBAD')
   // A rule only this schema has, standing in for any row the database refuses.
   await iso.pool.query(`ALTER TABLE package_events ADD CONSTRAINT no_boom CHECK (data->>'note' IS DISTINCT FROM 'boom')`)
-  const before = repo.statusWriter.counters.statements
+  const before = { ...repo.statusWriter.counters }
   const [ok, refused] = await Promise.allSettled([
     repo.update(good!.trackingNumber, (p) => scan(p, 'fine'), NOW()),
     repo.update(bad!.trackingNumber, (p) => scan(p, 'boom'), NOW()),
@@ -117,7 +117,10 @@ t.test('a change that cannot be written fails alone; the others of its statement
   t.equal(ok.status, 'fulfilled', 'the good change landed')
   t.equal(refused.status, 'rejected', 'the refused one failed')
   t.match(String((refused as PromiseRejectedResult).reason), /no_boom/, 'with the database error')
-  t.ok(repo.statusWriter.counters.statements - before >= 3, 'one shared statement, then each change on its own')
+  const counted = repo.statusWriter.counters
+  t.ok(counted.statements - before.statements >= 3, 'one shared statement, then each change on its own')
+  t.equal(counted.changes - before.changes, 1, 'only the change that was written counts as carried')
+  t.equal(counted.failed - before.failed, 2, 'the shared statement and the refused retry count as failed')
 
   t.same((await repo.events(good!.id)).map((e) => e.data.note ?? null), [null, 'fine'])
   const after = await repo.get(bad!.trackingNumber)

@@ -72,7 +72,7 @@ export class BatchedStatusWriter {
   private scheduled = false
   private readonly maxInFlight: number
   private readonly maxBatch: number
-  /** Statements sent, changes they carried, and statements the database refused. */
+  /** Statements sent (retries included), changes carried by those that succeeded, and statements that failed. */
   readonly counters = { statements: 0, changes: 0, failed: 0 }
 
   constructor(private readonly db: Queryable, opts: BatchWriterOptions = {}) {
@@ -151,12 +151,12 @@ export class BatchedStatusWriter {
         written.set(current.id, events)
       }
       this.counters.statements++
-      this.counters.changes += batch.length
       ;({ rows } = await this.db.query<PackageRow>({
         name: 'pkg_write_many',
         text: WRITE_MANY,
         values: [x.id, x.version, x.status, x.lat, x.lng, x.at, x.now, x.n, ev.pkg, ev.id, ev.seq, ev.type, ev.occurredAt, ev.recordedAt, ev.data],
       }))
+      this.counters.changes += batch.length
     } catch (err) {
       this.counters.failed++
       // Refused by the server, the statement was rolled back: shared, each change is

@@ -508,12 +508,14 @@ async function paced(t: Target & { rate: number }, durationS: number): Promise<R
     // How late this process sent it: a stall here would otherwise be charged to the server.
     lateSendPerSecond[second] = Math.max(lateSendPerSecond[second] ?? 0, performance.now() - due)
     client.send(requests[n % requests.length]!, (status) => {
-      lastAnswer = performance.now()
-      const latency = lastAnswer - due
       if (status instanceof Error) errors++
-      else if (status >= 200 && status < 300) latencies.push(latency)
-      else non2xx++
-      slowestPerSecond[second] = Math.max(slowestPerSecond[second] ?? 0, latency)
+      else {
+        lastAnswer = performance.now()
+        const latency = lastAnswer - due
+        if (status >= 200 && status < 300) latencies.push(latency)
+        else non2xx++
+        slowestPerSecond[second] = Math.max(slowestPerSecond[second] ?? 0, latency)
+      }
       if (++answered === total) allAnswered()
     })
   }

@@ -9,8 +9,10 @@
  * It does only what the paced run needs: requests built once as bytes, one
  * request at a time per connection (no pipelining), answers framed by
  * Content-Length (Fastify always sends one for JSON). Anything else (chunked,
- * a closed connection, an unparsable head) fails that request, and the
- * connection is replaced.
+ * a closed connection, an unparsable head, bytes nobody asked for, no answer
+ * within ANSWER_TIMEOUT_MS) fails that request, and the connection is replaced.
+ * Every request is answered or failed: once no connection can be opened, what
+ * waits and what comes fails at once.
  */
 import net from 'node:net'
 
@@ -24,6 +26,8 @@ interface Conn {
 }
 
 const HEAD_END = Buffer.from('\r\n\r\n')
+/** As undici's headersTimeout and autocannon's timeout in this benchmark. */
+const ANSWER_TIMEOUT_MS = 10_000
 
 /** The bytes of one request; build once per distinct request and reuse. */
 export function requestBytes(host: string, port: number, method: string, path: string, headers: Record<string, string> = {}, body?: string): Buffer {
@@ -54,6 +58,7 @@ export class RawHttpPool {
 
   /** Sends at once on an idle connection, or queues until one is free. */
   send(bytes: Buffer, done: Done): void {
+    if (this.all.size === 0) return done(new Error(this.closed ? 'pool closed' : 'no connection to the server'))
     const conn = this.idle.pop()
     if (conn) this.dispatch(conn, bytes, done)
     else this.waiting.push({ bytes, done })
@@ -70,6 +75,8 @@ export class RawHttpPool {
     return new Promise((resolve, reject) => {
       const socket = net.connect(this.port, this.host)
       socket.setNoDelay(true)
+      // Fires after that long without traffic; it matters only while a request waits.
+      socket.setTimeout(ANSWER_TIMEOUT_MS)
       const conn: Conn = { socket, connected: false, buf: undefined, done: undefined }
       this.all.add(conn)
       socket.once('connect', () => {
@@ -78,6 +85,9 @@ export class RawHttpPool {
         resolve()
       })
       socket.on('data', (chunk) => this.onData(conn, chunk))
+      socket.on('timeout', () => {
+        if (conn.done) this.fail(conn, new Error(`no answer within ${ANSWER_TIMEOUT_MS} ms`))
+      })
       socket.on('error', (err) => {
         if (!conn.connected) reject(err)
       })
@@ -97,6 +107,7 @@ export class RawHttpPool {
   }
 
   private onData(conn: Conn, chunk: Buffer): void {
+    if (!conn.done) return this.fail(conn, new Error('bytes from the server while no request was waiting'))
     const buf = conn.buf ? Buffer.concat([conn.buf, chunk]) : chunk
     const headEnd = buf.indexOf(HEAD_END)
     if (headEnd < 0) {
@@ -116,8 +127,12 @@ export class RawHttpPool {
     conn.buf = undefined
     const done = conn.done
     conn.done = undefined
-    this.release(conn)
-    done?.(status)
+    // The server closes after this answer: replace the connection instead of sending on it.
+    if (/\r\nconnection: *close/i.test(head)) {
+      conn.socket.destroy()
+      this.drop(conn, new Error('connection closed by the server'))
+    } else this.release(conn)
+    done(status)
   }
 
   private fail(conn: Conn, err: Error): void {
@@ -135,5 +150,7 @@ export class RawHttpPool {
     done?.(err)
     // A connection that once worked is replaced; one that never connected is not retried.
     if (conn.connected && !this.closed) this.connect().catch(() => undefined)
+    // Nothing left to send on: what waits would wait forever.
+    if (this.all.size === 0) for (const w of this.waiting.splice(0)) w.done(err)
   }
 }

@@ -6,11 +6,15 @@
 //   eld50, eld99, eldmax event-loop delay (ms, perf_hooks.monitorEventLoopDelay)
 //   gcN, gcSum, gcMax   garbage collections, their total and longest pause (ms)
 //   acq50, acq99        waits for a pooled PostgreSQL connection (ms)
-//   pg                  per statement (first 30 characters): [count, p50 ms, p99 ms],
-//                       for promise-style calls (the relay's; pool.query with a callback is not seen)
+//   pg                  per statement (first 30 characters): [count, p50 ms, p99 ms] from
+//                       the call to the answer; "pool:" marks pool.query (e.g. the shared
+//                       status statement), the rest are queries on a checked-out client
+//                       (e.g. the relay's transaction)
 // Comparing http99 with the load generator's p99 separates time in the gateway from
-// time in the load generator and on the wire. Usage:
-//   BENCH_GATEWAY_NODE_FLAGS="--import ./scripts/bench/trace-gateway.js" BENCH_ONLY=status-paced npm run bench:api
+// time in the load generator and on the wire. Usage (the gateway gets only the
+// environment bench:api gives it, hence BENCH_GATEWAY_ENV):
+//   BENCH_GATEWAY_NODE_FLAGS="--import ./scripts/bench/trace-gateway.js" \
+//   BENCH_GATEWAY_ENV="BENCH_TRACE_OUT=/tmp/trace.jsonl" BENCH_ONLY=status-paced npm run bench:api
 import { appendFileSync, writeFileSync } from 'node:fs'
 import dc from 'node:diagnostics_channel'
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks'
@@ -27,20 +31,25 @@ dc.subscribe('http.server.response.finish', ({ request }) => {
   if (at !== undefined) second.http.push(performance.now() - at)
 })
 
-const query = pg.Client.prototype.query
-pg.Client.prototype.query = function (config, ...rest) {
-  const text = typeof config === 'string' ? config : config?.text
-  const key = typeof text === 'string' ? text.replace(/\s+/g, ' ').trim().slice(0, 30) : '?'
-  const started = performance.now()
-  const result = query.call(this, config, ...rest)
-  if (result && typeof result.then === 'function') {
-    result.then(
-      () => (second.pg[key] ??= []).push(performance.now() - started),
-      () => undefined,
-    )
+// Promise-style calls only: pool.query hands its client a callback, so it is timed once, as pool.query.
+const timed = (proto, prefix) => {
+  const original = proto.query
+  proto.query = function (config, ...rest) {
+    const text = typeof config === 'string' ? config : config?.text
+    const key = prefix + (typeof text === 'string' ? text.replace(/\s+/g, ' ').trim().slice(0, 30) : '?')
+    const started = performance.now()
+    const result = original.call(this, config, ...rest)
+    if (result && typeof result.then === 'function') {
+      result.then(
+        () => (second.pg[key] ??= []).push(performance.now() - started),
+        () => undefined,
+      )
+    }
+    return result
   }
-  return result
 }
+timed(pg.Client.prototype, '')
+timed(pg.Pool.prototype, 'pool:')
 
 const connect = pg.Pool.prototype.connect
 pg.Pool.prototype.connect = function (callback) {
