@@ -53,7 +53,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { RawHttpPool, requestBytes } from './raw-http.js'
-import { BENCHMARKS_MD, freePort, percentile, recreateVhost, setQueuePolicy, stopNode, writeSection } from './support.js'
+import { BENCHMARKS_MD, freePort, HOST, percentile, recreateVhost, setQueuePolicy, sleep, stopNode, waitQuiet, writeSection } from './support.js'
 import { Redis } from 'ioredis'
 import pg from 'pg'
 
@@ -122,7 +122,6 @@ const gatewayDbUrl = (() => {
 })()
 
 const RUN_ID = randomBytes(4).toString('hex').toUpperCase() // keeps cache keys of earlier runs out of the way
-const HOST = '127.0.0.1'
 const log = (msg: string) => console.log(`[bench:api] ${msg}`)
 
 // ---------------------------------------------------------------- child processes
@@ -189,8 +188,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.exit(130)
   })
 }
-
-const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms))
 
 // ---------------------------------------------------------------- setup helpers
 
@@ -541,32 +538,11 @@ const drive = (t: Target, durationS: number): Promise<RunResult> => (t.rate ? pa
 /** Other processes (not the server, autocannon, PostgreSQL, Redis or RabbitMQ) above this many cores make a run noisy. */
 const NOISE_CORES = 0.25
 
-/** Waits (bounded) until the machine is idle enough to measure; the servers are idle at this point. */
-async function waitQuiet(): Promise<void> {
-  if (!HAVE_PROC) return
-  const deadline = Date.now() + S.quietWaitS * 1000
-  let calm = 0
-  let busy = 0
-  let waited = false
-  while (Date.now() < deadline) {
-    const a = await snapshot(undefined)
-    await sleep(1_000)
-    busy = usageBetween(a, await snapshot(undefined), -1, 0).machineBusyCores
-    calm = busy < S.quietCores ? calm + 1 : 0
-    if (calm >= 3) {
-      if (waited) log(`  machine idle again (${busy.toFixed(2)} cores busy)`)
-      return
-    }
-    if (!waited && calm === 0) log(`  waiting for the machine to calm down (${busy.toFixed(2)} cores busy; at most ${S.quietWaitS} s)`)
-    waited = waited || calm === 0
-  }
-  log(`  machine still busy (${busy.toFixed(2)} cores) after ${S.quietWaitS} s; measuring anyway`)
-}
-
 async function measure(key: Phase, label: string, target: Target, serverPid: number, redis: Redis | undefined): Promise<Measured> {
   let best: Measured | undefined
   for (let attempt = 0; attempt <= S.retries; attempt++) {
-    await waitQuiet()
+    // The servers are idle at this point: wait (bounded) until the rest of the machine is too.
+    await waitQuiet(S.quietCores, S.quietWaitS, log)
     log(`${label}: warm-up ${S.warmupS} s`)
     const warm = await drive(target, S.warmupS)
     if (warm.non2xx > 0 || warm.errors > 0) log(`  warm-up saw ${warm.non2xx} non-2xx and ${warm.errors} errors`)
