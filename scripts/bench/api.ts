@@ -6,9 +6,12 @@
  * (`node dist/cmd/gateway/main.js`) on a fresh database with (2) GET /track/:tn on
  * a cache hit, (3) GET /packages/:tn with an admin JWT, (4) POST
  * /packages/:tn/status checkpoints as fast as answered and (5) the same at the
- * target's 1,500 req/s offered (its latency at that rate). Both servers run as child processes with the
+ * target's 1,500 req/s offered (its latency at that rate). During (4) and (5) a stand-in for the
+ * workers (worker-stand-in.js) consumes and acknowledges the gateway's durable worker queues, as
+ * running workers keep them drained; (6) repeats (5) with the stand-in stopped, so no worker runs
+ * and RabbitMQ keeps a growing backlog. Servers run as child processes with the
  * same NODE_ENV, node flags and log level; the load (autocannon for the flat-out
- * runs, an evenly paced raw HTTP/1.1 client (raw-http.ts) for the paced one) runs in this process.
+ * runs, an evenly paced raw HTTP/1.1 client (raw-http.ts) for the paced ones) runs in this process.
  * Prints a table, the target verdicts (informative), and writes the
  * "## API (bench:api)" section of docs/benchmarks.md.
  *
@@ -21,7 +24,7 @@
  *   BENCH_LOG_LEVEL (warn)       LOG_LEVEL of both servers
  *   BENCH_NODE_FLAGS ('')        node flags for both servers, space-separated
  *   BENCH_CPU_PROF_DIR           if set, both servers run with --cpu-prof into this folder
- *   BENCH_ONLY                   comma list of ceiling,track,get,status,status-paced (partial runs skip the docs)
+ *   BENCH_ONLY                   comma list of ceiling,track,get,status,status-paced,status-paced-nowork (partial runs skip the docs)
  *   BENCH_STATUS_RATE (1500)     offered req/s of the paced status-update run (even, open-loop)
  *   BENCH_READ_PACKAGES (100)    packages the read routes rotate over
  *   BENCH_WRITE_PACKAGES (200)   packages the status updates rotate over
@@ -53,6 +56,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { RawHttpPool, requestBytes } from './raw-http.js'
+import { parseRoles, WORKER_ROLES, workerQueueNames } from '../../internal/platform/bus/worker-topology.js'
 import { BENCHMARKS_MD, freePort, HOST, percentile, recreateVhost, setQueuePolicy, sleep, stopNode, waitQuiet, writeSection } from './support.js'
 import { Redis } from 'ioredis'
 import pg from 'pg'
@@ -101,7 +105,7 @@ const S = {
   /** Offered rate of the paced status-update run (the target's 1,500/s). */
   statusRate: Math.round(int('BENCH_STATUS_RATE', 1500)),
 }
-const PHASES = ['ceiling', 'track', 'get', 'status', 'status-paced'] as const
+const PHASES = ['ceiling', 'track', 'get', 'status', 'status-paced', 'status-paced-nowork'] as const
 type Phase = (typeof PHASES)[number]
 const only = new Set((env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean))
 for (const p of only) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`BENCH_ONLY: unknown phase "${p}" (use ${PHASES.join(', ')})`)
@@ -134,6 +138,8 @@ interface Child {
 }
 
 const children = new Set<Child>()
+/** The worker stand-in's process while it runs (its CPU is reported on its own). */
+let standInPid: number | undefined
 
 function nodeArgs(name: string): string[] {
   const args = [...S.nodeFlags, ...(name === 'gateway' ? S.gatewayNodeFlags : [])]
@@ -352,7 +358,7 @@ async function snapshot(redis: Redis | undefined, serverPid?: number): Promise<S
 
 interface Usage {
   /** CPU seconds per wall second (1.0 = one core), by process group. */
-  cpu: Record<'server' | 'bench' | 'postgres' | 'redis' | 'rabbitmq' | 'other', number>
+  cpu: Record<'server' | 'bench' | 'postgres' | 'redis' | 'rabbitmq' | 'standIn' | 'other', number>
   machineBusyCores: number
   /** Server CPU time per request in microseconds: the cost of a request, independent of how busy the machine is. */
   serverUsPerReq: number
@@ -363,7 +369,7 @@ interface Usage {
 
 function usageBetween(a: Snapshot, b: Snapshot, serverPid: number, requests: number): Usage {
   const wall = (b.at - a.at) / 1000
-  const cpu = { server: 0, bench: 0, postgres: 0, redis: 0, rabbitmq: 0, other: 0 }
+  const cpu = { server: 0, bench: 0, postgres: 0, redis: 0, rabbitmq: 0, standIn: 0, other: 0 }
   for (const [pid, after] of b.procs) {
     const before = a.procs.get(pid)
     const ticks = after.ticks - (before && before.start === after.start ? before.ticks : 0)
@@ -371,6 +377,7 @@ function usageBetween(a: Snapshot, b: Snapshot, serverPid: number, requests: num
     const group =
       pid === serverPid ? 'server'
         : pid === process.pid ? 'bench'
+          : pid === standInPid ? 'standIn'
           : after.comm === 'postgres' ? 'postgres'
             : after.comm.startsWith('redis-server') ? 'redis'
               : after.comm === 'beam.smp' || after.comm === 'erl_child_setup' || after.comm === 'epmd' ? 'rabbitmq'
@@ -382,7 +389,7 @@ function usageBetween(a: Snapshot, b: Snapshot, serverPid: number, requests: num
   // "other" = everything the machine did besides the named groups, so processes that came and went
   // in the window (test runs, compilers) and kernel work count too.
   const kernelCores = machineTotal > 0 ? ((b.machineKernel - a.machineKernel) / machineTotal) * os.availableParallelism() : 0
-  if (machineTotal > 0) cpu.other = Math.max(cpu.other, machineBusyCores - kernelCores - (cpu.server + cpu.bench + cpu.postgres + cpu.redis + cpu.rabbitmq))
+  if (machineTotal > 0) cpu.other = Math.max(cpu.other, machineBusyCores - kernelCores - (cpu.server + cpu.bench + cpu.postgres + cpu.redis + cpu.rabbitmq + cpu.standIn))
   const usage: Usage = {
     cpu,
     machineBusyCores,
@@ -573,7 +580,7 @@ const fmtMs = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(2))
 const pct = (n: number) => `${Math.round(n * 100)}%`
 
 function ratioOf(m: Measured, ceiling: Measured | undefined): number | undefined {
-  if (!ceiling || m.key === 'ceiling' || m.key === 'status' || m.key === 'status-paced') return undefined
+  if (!ceiling || m.key === 'ceiling' || m.key.startsWith('status')) return undefined
   return m.reqPerSec / ceiling.reqPerSec
 }
 
@@ -611,6 +618,7 @@ function verdicts(results: Map<Phase, Measured>): Verdict[] {
   }
   const status = results.get('status')
   const paced = results.get('status-paced')
+  const nowork = results.get('status-paced-nowork')
   if (status) {
     // With 100 connections always busy, latency is connections / throughput (Little's law): a p99 under
     // 50 ms as fast as possible would need well over 2,000 req/s. The latency target is therefore also
@@ -619,7 +627,8 @@ function verdicts(results: Map<Phase, Measured>): Verdict[] {
       name: 'status updates (POST /packages/:tn/status)',
       target: `>= ${fmtInt(S.statusRate)} req/s, and p99 < 50 ms at that rate`,
       actual: `${fmtInt(status.reqPerSec)} req/s (p99 ${fmtMs(status.p99)} ms with ${S.connections} connections flat out)` +
-        (paced ? `; at ${fmtInt(S.statusRate)} req/s offered: ${fmtInt(paced.reqPerSec)} req/s served, p99 ${fmtMs(paced.p99)} ms` : '') + noise(status, paced),
+        (paced ? `; at ${fmtInt(S.statusRate)} req/s offered: ${fmtInt(paced.reqPerSec)} req/s served, p99 ${fmtMs(paced.p99)} ms` : '') + noise(status, paced) +
+        (nowork ? ` (with no worker consuming, informative: ${fmtInt(nowork.reqPerSec)} req/s served, p99 ${fmtMs(nowork.p99)} ms)` : ''),
       pass: status.reqPerSec >= S.statusRate && (paced ? paced.p99 < 50 && paced.reqPerSec >= S.statusRate * 0.98 : status.p99 < 50),
     })
   }
@@ -650,13 +659,14 @@ function usageRows(results: Map<Phase, Measured>): string[][] {
       c(u.cpu.postgres),
       c(u.cpu.redis),
       c(u.cpu.rabbitmq),
+      c(u.cpu.standIn),
       c(u.cpu.other),
       c(u.machineBusyCores),
       u.redisPerReq ? `${u.redisPerReq.total.toFixed(2)} (${u.redisPerReq.top})` : '-',
     ]
   })
 }
-const USAGE_HEAD = ['route', 'server µs CPU/req', 'server read/write syscalls/req', 'server CPU', 'load generator CPU', 'postgres CPU (bench db)', 'redis CPU', 'rabbitmq CPU', 'other CPU', 'machine busy', 'redis calls/req']
+const USAGE_HEAD = ['route', 'server µs CPU/req', 'server read/write syscalls/req', 'server CPU', 'load generator CPU', 'postgres CPU (bench db)', 'redis CPU', 'rabbitmq CPU', 'worker stand-in CPU', 'other CPU', 'machine busy', 'redis calls/req']
 
 function textTable(head: string[], rows: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
@@ -691,6 +701,7 @@ function writeDocs(results: Map<Phase, Measured>, vs: Verdict[]): void {
     `- Settings: ${settingsLine()}.`,
     '- Ceiling: a bare Fastify `GET /` returning a small JSON (scripts/bench/bare-server.js), same process settings as the gateway.',
     '- Gateway: its own database, Redis logical database and RabbitMQ vhost; rate limiting stays on (RATE_LIMIT_MAX / RATE_LIMIT_TRACK_MAX raised so nothing is refused).',
+    '- Worker queues: every event goes to the gateway\'s durable worker queues (archive, notify, webhooks). During the status-update runs a stand-in for the workers (scripts/bench/worker-stand-in.js) consumes and acknowledges them, as running workers keep them drained; it does none of the workers\' own work, and its CPU has its own column. The last row stops it: no worker runs, so the queues only grow.',
     `- Each run waits for an idle machine first; "(noisy)" marks a route whose best of ${S.retries + 1} attempts still had other processes using more than ${NOISE_CORES} cores.`,
     '',
     mdTable(RESULT_HEAD, resultRows(results)),
@@ -813,26 +824,45 @@ async function main(): Promise<number> {
         if (runs('get')) {
           results.set('get', await measure('get', 'GET /api/v1/packages/:tn (admin JWT)', { port: gw.port, method: 'GET', paths: readTns.map((tn) => `/api/v1/packages/${tn}`), headers: auth }, gw.proc.pid!, redis))
         }
+        // The workers' queues are consumed while status updates are measured, as running workers would.
+        const statusTarget = {
+          port: gw.port,
+          method: 'POST' as const,
+          paths: writeTns.map((tn) => `/api/v1/packages/${tn}/status`),
+          headers: { ...auth, 'content-type': 'application/json' },
+          body: JSON.stringify({ status: 'in_transit', note: 'checkpoint' }),
+        }
+        const queues = parseRoles(S.gatewayEnv.WORKER_QUEUES?.trim() || WORKER_ROLES.join(',')).map((role) => workerQueueNames(role, []).work)
+        let standIn: Child | undefined
+        if ((runs('status') || runs('status-paced')) && queues.length > 0) {
+          standIn = await startServer('worker-stand-in', join(ROOT, 'scripts/bench/worker-stand-in.js'), { AMQP_URL: vhost.url, QUEUES: queues.join(',') }, '/ready')
+          standInPid = standIn.proc.pid
+          log(`worker stand-in consuming ${queues.join(', ')}`)
+        }
+        const checkStandIn = async () => {
+          if (!standIn) return
+          if (standIn.proc.exitCode !== null) throw new Error(`the worker stand-in exited during the run:\n${standIn.output()}`)
+          const { acked } = (await (await fetch(`http://${HOST}:${standIn.port}/ready`)).json()) as { acked: number }
+          log(`  worker stand-in: ${fmtInt(acked)} messages acknowledged so far`)
+        }
         // (4) status checkpoints, in_transit -> in_transit, spread over the write packages
         if (runs('status')) {
-          results.set('status', await measure('status', 'POST /api/v1/packages/:tn/status', {
-            port: gw.port,
-            method: 'POST',
-            paths: writeTns.map((tn) => `/api/v1/packages/${tn}/status`),
-            headers: { ...auth, 'content-type': 'application/json' },
-            body: JSON.stringify({ status: 'in_transit', note: 'checkpoint' }),
-          }, gw.proc.pid!, redis))
+          results.set('status', await measure('status', 'POST /api/v1/packages/:tn/status', statusTarget, gw.proc.pid!, redis))
+          await checkStandIn()
         }
         // (5) the same at the target rate, to read its latency there (not flat out)
         if (runs('status-paced')) {
-          results.set('status-paced', await measure('status-paced', `POST /api/v1/packages/:tn/status at ${fmtInt(S.statusRate)} req/s offered`, {
-            port: gw.port,
-            method: 'POST',
-            paths: writeTns.map((tn) => `/api/v1/packages/${tn}/status`),
-            headers: { ...auth, 'content-type': 'application/json' },
-            body: JSON.stringify({ status: 'in_transit', note: 'checkpoint' }),
-            rate: S.statusRate,
-          }, gw.proc.pid!, redis))
+          results.set('status-paced', await measure('status-paced', `POST /api/v1/packages/:tn/status at ${fmtInt(S.statusRate)} req/s offered`, { ...statusTarget, rate: S.statusRate }, gw.proc.pid!, redis))
+          await checkStandIn()
+        }
+        if (standIn) {
+          await stopNode(standIn)
+          standInPid = undefined
+        }
+        // (6) the same with no worker consuming: the worker queues only grow
+        if (runs('status-paced-nowork')) {
+          const label = `POST /api/v1/packages/:tn/status at ${fmtInt(S.statusRate)} req/s offered, no worker (queues fill)`
+          results.set('status-paced-nowork', await measure('status-paced-nowork', label, { ...statusTarget, rate: S.statusRate }, gw.proc.pid!, redis))
         }
         closePacedPools()
         if (gw.proc.exitCode !== null) throw new Error(`the gateway exited during the run:\n${gw.output()}`)
