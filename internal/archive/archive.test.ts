@@ -1,10 +1,11 @@
 import t from 'tap'
 import { loadConfig } from '../config/config.js'
-import { workerQueueNames } from '../platform/bus/worker-topology.js'
+import amqplib from 'amqplib'
+import { WORKER_ROLES, workerQueueNames } from '../platform/bus/worker-topology.js'
 import { bearer, type TestGateway } from '../platform/testing/harness.js'
 import { requeueDeadLetters } from '../worker/dead-letters.js'
 import { eventually, publishRaw, testVhost } from '../worker/testing/broker.js'
-import { eventLog, makeEvents } from '../worker/testing/events.js'
+import { allPublished, eventLog, makeEvents } from '../worker/testing/events.js'
 import { startS3 } from '../worker/testing/s3.js'
 import { startWorker, workerGateway } from '../worker/testing/worker.js'
 import type { ObjectStore } from './ports.js'
@@ -108,6 +109,28 @@ t.test('events published while no worker runs wait in the queue; /stats and /met
   t.match(metrics, /delivertrack_queue_dead_letters\{queue="delivertrack.archive"\} 0/)
   t.match(metrics, /delivertrack_queue_retrying\{queue="delivertrack.webhooks"\} 0/)
   t.equal(w.worker.archive!.counters.events, log.length)
+})
+
+t.test('WORKER_QUEUES=none: a gateway without workers keeps no queue for them', async (t) => {
+  // A vhost of its own: the other tests of this file declare the queues in theirs.
+  const vhost = await testVhost(t)
+  const gw = await workerGateway(t, vhost, { WORKER_QUEUES: 'none' })
+  const admin = await gw.user('admin')
+  await makeEvents(gw, 3)
+  const log = await eventLog(gw)
+  t.ok(log.length > 0, `${log.length} events logged`)
+  await eventually(() => allPublished(gw), 'the events to be published')
+  const stats = (await gw.app.inject({ method: 'GET', url: '/api/v1/stats', headers: bearer(admin.token) })).json() as { queues: object }
+  t.same(stats.queues, {}, '/stats lists no worker queue')
+  const connection = await amqplib.connect(vhost)
+  t.teardown(() => connection.close())
+  for (const role of WORKER_ROLES) {
+    const channel = await connection.createChannel()
+    channel.on('error', () => undefined)
+    const name = workerQueueNames(role, []).work
+    const found = await channel.checkQueue(name).then(() => true, () => false)
+    t.equal(found, false, `${name} was never declared, so nothing piles up in it`)
+  }
 })
 
 t.test('S3 down: events stay queued and are retried (not dead-lettered), then flow when it is back', async (t) => {

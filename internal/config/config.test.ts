@@ -59,6 +59,8 @@ t.test('a bad value throws a ConfigError that names the variable and the problem
   t.match(errorOf(t, { CACHE_TTL_S: '0' }).message, /\bCACHE_TTL_S\b/)
   t.match(errorOf(t, { S3_FORCE_PATH_STYLE: 'sometimes' }).message, /\bS3_FORCE_PATH_STYLE\b/)
   t.match(errorOf(t, { NODE_ENV: 'staging' }).message, /\bNODE_ENV\b/)
+  t.match(errorOf(t, { WORKER_QUEUES: 'archive,email' }).message, /\bWORKER_QUEUES\b/)
+  t.match(errorOf(t, { WORKER_QUEUES: 'none,archive' }).message, /\bWORKER_QUEUES\b/, '"none" stands alone')
 
   const level = errorOf(t, { LOG_LEVEL: 'loud' })
   t.match(level.message, /\bLOG_LEVEL\b/)

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { loadConfig } from '../config/config.js'
 import { parseRoles, recoveryChain, retryPublication, workerQueueNames, workerTopology } from '../platform/bus/worker-topology.js'
 
 t.test('the n-th failure waits in the n-th delay queue, the last delay repeats, then the dead-letter queue', async (t) => {
@@ -40,4 +41,6 @@ t.test('the gateway declares what keeps events; the worker adds delays and subsc
   t.match(run.subscriptions!.archive, { queue: 'delivertrack.archive', prefetch: 10 })
   t.same(parseRoles(' archive,notify,archive '), ['archive', 'notify'])
   t.throws(() => parseRoles('archive,email'), /unknown worker role "email"/)
+  t.same(parseRoles(loadConfig({ WORKER_QUEUES: 'none' }).WORKER_QUEUES), [], 'WORKER_QUEUES=none: no roles')
+  t.same(workerTopology({ roles: parseRoles('none'), delaysMs: [1000] }), { queues: {}, bindings: {}, publications: {}, subscriptions: {} }, 'and nothing declared for them')
 })

@@ -50,8 +50,9 @@ export function workerQueueNames(role: WorkerRole, delaysMs: readonly number[]):
   return { role, work, delays: [...new Set(delaysMs)].map((ms) => `${work}.retry.${ms}ms`), dead: `${work}.dead` }
 }
 
-/** Parses `WORKER_QUEUES` / `--only` lists ("archive,notify"). */
+/** Parses `WORKER_QUEUES` / `--only` lists ("archive,notify"); "none" is the empty list. */
 export function parseRoles(list: string): WorkerRole[] {
+  if (list.trim() === 'none') return []
   const roles = list.split(',').map((r) => r.trim()).filter(Boolean)
   for (const r of roles) if (!(WORKER_ROLES as readonly string[]).includes(r)) throw new Error(`unknown worker role "${r}" (expected ${WORKER_ROLES.join(', ')})`)
   return [...new Set(roles)] as WorkerRole[]
