@@ -46,6 +46,18 @@ t.test('credentials in the URL are not printed', async (t) => {
   t.notMatch((err as Error).message, /hunter2secret/)
 })
 
+t.test('a server without the database says which database is missing and how to create it', async (t) => {
+  const urls = await serviceUrls()
+  const url = new URL(urls.databaseUrl)
+  url.pathname = '/delivertrack_no_such_db'
+  url.search = ''
+  const err = await connectPostgres(loadConfig({ DATABASE_URL: url.toString() })).catch((e: Error) => e)
+  t.match(err, { startup: true })
+  t.match((err as Error).message, /has no database "delivertrack_no_such_db"/)
+  t.match((err as Error).message, /createdb .*delivertrack_no_such_db/)
+  t.notMatch((err as Error).message, /unreachable/)
+})
+
 t.test('connectDependencies connects both, or names the missing one', async (t) => {
   const urls = await serviceUrls()
   const ok = await connectDependencies(loadConfig({ DATABASE_URL: urls.databaseUrl, REDIS_URL: urls.redisUrl }))

@@ -13,6 +13,19 @@ export async function connectPostgres(config: Config, settings?: Record<string, 
     await pool.query('SELECT 1')
   } catch (err) {
     await pool.end().catch(() => undefined)
+    // The server answered: the database or the login is what is wrong, not the server's state.
+    const code = (err as { code?: unknown }).code
+    if (code === '3D000' || code === '28000' || code === '28P01') {
+      const url = new URL(config.DATABASE_URL)
+      const db = decodeURIComponent(url.pathname.slice(1)) || '(the default database)'
+      throw new StartupError(
+        code === '3D000'
+          ? `PostgreSQL at ${addressOf(config.DATABASE_URL)} has no database "${db}" (3D000). ` +
+              `Create it (\`createdb -h ${url.hostname} -U ${decodeURIComponent(url.username) || 'postgres'} ${db}\`) or point DATABASE_URL at an existing one.`
+          : `PostgreSQL at ${addressOf(config.DATABASE_URL)} refused the login of user "${decodeURIComponent(url.username)}" to "${db}" (${code}). ` +
+              'Check the user and password in DATABASE_URL, and pg_hba.conf.',
+      )
+    }
     throw new StartupError(
       `PostgreSQL is unreachable at ${addressOf(config.DATABASE_URL)} (${describe(err)}). ` +
         'Start it (`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`, or `docker compose up -d postgres`) ' +

@@ -186,6 +186,36 @@ t.test('error bodies and request ids on the real gateway', async (t) => {
     t.ok(res.headers['x-request-id'])
   })
 
+  t.test('text holding a NUL character is a validation error, and nothing is written', async (t) => {
+    const admin = await gw.user('admin')
+    const created = await app.inject({
+      method: 'POST',
+      url: '/api/v1/packages',
+      headers: bearer(admin.token),
+      payload: { trackingNumber: 'NULCHAR0001', carrier: 'delivertrack', description: 'box\u0000', sender: { name: 'S', address: 'A' }, recipient: { name: 'R', address: 'B' } },
+    })
+    t.equal(created.statusCode, 400, 'in a text column')
+    t.equal(created.json().code, 'validation_failed')
+    t.match(created.json().details, [{ path: '/', message: /NUL character/ }])
+    const missing = await app.inject({ method: 'GET', url: '/api/v1/packages/NULCHAR0001', headers: bearer(admin.token) })
+    t.equal(missing.statusCode, 404, 'the package was not created')
+
+    const ok = await app.inject({
+      method: 'POST',
+      url: '/api/v1/packages',
+      headers: bearer(admin.token),
+      payload: { trackingNumber: 'NULCHAR0002', carrier: 'delivertrack', sender: { name: 'S', address: 'A' }, recipient: { name: 'R', address: 'B' } },
+    })
+    t.equal(ok.statusCode, 201)
+    const note = await app.inject({ method: 'POST', url: '/api/v1/packages/NULCHAR0002/status', headers: bearer(admin.token), payload: { status: 'in_transit', note: 'x\u0000y' } })
+    t.equal(note.statusCode, 400, 'in an event (jsonb)')
+    t.equal(note.json().code, 'validation_failed')
+    const pkg = (await app.inject({ method: 'GET', url: '/api/v1/packages/NULCHAR0002', headers: bearer(admin.token) })).json()
+    t.equal(pkg.status, 'pending', 'the status did not change')
+    const register = await app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { email: 'nul@example.com', password: 'long-enough-pass', name: 'N\u0000' } })
+    t.equal(register.statusCode, 400, 'in an account')
+  })
+
   t.test('each request gets its own id', async (t) => {
     const a = await app.inject({ method: 'GET', url: '/api/v1/health' })
     const b = await app.inject({ method: 'GET', url: '/api/v1/health' })

@@ -75,6 +75,11 @@ export function toErrorBody(err: unknown): ErrorBody {
       return errorBody(413, 'payload_too_large', 'request body is too large')
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return errorBody(415, 'unsupported_media_type', 'send application/json')
+    // PostgreSQL refuses text holding U+0000 (JSON "\u0000"): 22021 in text columns, 22P05 in
+    // jsonb. The statement, and with it the change, was rolled back; the input is at fault.
+    case '22021':
+    case '22P05':
+      return errorBody(400, 'validation_failed', 'text must not contain the NUL character (\\u0000)', [{ path: '/', message: 'contains a NUL character (\\u0000), which cannot be stored' }])
   }
   if (e instanceof SyntaxError && e.statusCode === 400) {
     return errorBody(400, 'validation_failed', 'request body is not valid JSON', [{ path: '/', message: 'is not valid JSON' }])
