@@ -8,6 +8,10 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 roles="${RUN_WORKER_ROLES-notify,webhooks}"
+# Unless WORKER_QUEUES says otherwise, keep events only for the roles run here: a queue
+# for a role nobody runs (the archive, by default) would only grow.
+roles_list="${roles// /}"
+export WORKER_QUEUES="${WORKER_QUEUES:-${roles_list:-none}}"
 # Each child in a process group of its own: a Ctrl-C at the terminal reaches only
 # this script, which passes it on once (a second signal makes them exit at once).
 set -m

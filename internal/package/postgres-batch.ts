@@ -49,13 +49,7 @@ const WRITE_MANY = `WITH x AS (
   SELECT * FROM u`
 
 export interface BatchWriterOptions {
-  /**
-   * Batch statements in flight at once (default 2); what arrives meanwhile waits and goes
-   * out together. Two keep one statement going while the other waits on a row lock, and
-   * each one more means more PostgreSQL sessions at work at once and smaller statements:
-   * at 1,500 changes/s, PostgreSQL used 0.35 cores with 2 against 0.41 with 4
-   * (docs/benchmarks.md, seventh session).
-   */
+  /** Batch statements in flight at once; what arrives meanwhile waits and goes out together. */
   maxInFlight?: number
   /** Packages per statement. */
   maxBatch?: number
@@ -82,7 +76,7 @@ export class BatchedStatusWriter {
   readonly counters = { statements: 0, changes: 0, failed: 0 }
 
   constructor(private readonly db: Queryable, opts: BatchWriterOptions = {}) {
-    this.maxInFlight = opts.maxInFlight ?? 2
+    this.maxInFlight = opts.maxInFlight ?? 4
     this.maxBatch = opts.maxBatch ?? 200
     if (!(this.maxInFlight >= 1 && this.maxBatch >= 1)) throw new Error('BatchedStatusWriter: maxInFlight and maxBatch must be at least 1')
   }

@@ -7,9 +7,9 @@
  * a cache hit, (3) GET /packages/:tn with an admin JWT, (4) POST
  * /packages/:tn/status checkpoints as fast as answered and (5) the same at the
  * target's 1,500 req/s offered (its latency at that rate). During (4) and (5) a stand-in for the
- * workers (worker-stand-in.js) consumes and acknowledges the gateway's durable worker queues, as
- * running workers keep them drained; (6) repeats (5) with the stand-in stopped, so no worker runs
- * and RabbitMQ keeps a growing backlog. Servers run as child processes with the
+ * workers (worker-stand-in.js) consumes the gateway's durable worker queues and acknowledges as
+ * the workers do, without their work (only in the run's own vhost: acknowledging removes messages);
+ * (6) repeats (5) with the stand-in stopped, so no worker runs and RabbitMQ keeps a growing backlog. Servers run as child processes with the
  * same NODE_ENV, node flags and log level; the load (autocannon for the flat-out
  * runs, an evenly paced raw HTTP/1.1 client (raw-http.ts) for the paced ones) runs in this process.
  * Prints a table, the target verdicts (informative), and writes the
@@ -56,7 +56,9 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { RawHttpPool, requestBytes } from './raw-http.js'
-import { parseRoles, WORKER_ROLES, workerQueueNames } from '../../internal/platform/bus/worker-topology.js'
+import { loadConfig } from '../../internal/config/config.js'
+import { parseRoles, workerQueueNames, type WorkerRole } from '../../internal/platform/bus/worker-topology.js'
+import { archivePrefetch } from '../../internal/worker/worker.js'
 import { BENCHMARKS_MD, freePort, HOST, percentile, recreateVhost, setQueuePolicy, sleep, stopNode, waitQuiet, writeSection } from './support.js'
 import { Redis } from 'ioredis'
 import pg from 'pg'
@@ -701,7 +703,7 @@ function writeDocs(results: Map<Phase, Measured>, vs: Verdict[]): void {
     `- Settings: ${settingsLine()}.`,
     '- Ceiling: a bare Fastify `GET /` returning a small JSON (scripts/bench/bare-server.js), same process settings as the gateway.',
     '- Gateway: its own database, Redis logical database and RabbitMQ vhost; rate limiting stays on (RATE_LIMIT_MAX / RATE_LIMIT_TRACK_MAX raised so nothing is refused).',
-    '- Worker queues: every event goes to the gateway\'s durable worker queues (archive, notify, webhooks). During the status-update runs a stand-in for the workers (scripts/bench/worker-stand-in.js) consumes and acknowledges them, as running workers keep them drained; it does none of the workers\' own work, and its CPU has its own column. The last row stops it: no worker runs, so the queues only grow.',
+    '- Worker queues: each status update\'s event goes to the gateway\'s three durable worker queues (archive, notify, webhooks). During the status-update runs a stand-in for the workers (scripts/bench/worker-stand-in.js) consumes them and acknowledges as the workers do (the archive a batch of ARCHIVE_BATCH_SIZE at once, notify and webhooks each message), without their work (no upload, SNS or webhook call, so acknowledgements come sooner than a real worker\'s); its CPU has its own column. The last row stops it: no worker runs, so the queues only grow.',
     `- Each run waits for an idle machine first; "(noisy)" marks a route whose best of ${S.retries + 1} attempts still had other processes using more than ${NOISE_CORES} cores.`,
     '',
     mdTable(RESULT_HEAD, resultRows(results)),
@@ -755,7 +757,7 @@ async function main(): Promise<number> {
       }
     }
 
-    if (runs('track') || runs('get') || runs('status') || runs('status-paced')) {
+    if (runs('track') || runs('get') || runs('status') || runs('status-paced') || runs('status-paced-nowork')) {
       await freshDatabase()
       vhost = S.amqpUrl ? { url: S.amqpUrl, created: false } : freshVhost()
       const adminEmail = 'bench-admin@example.com'
@@ -832,18 +834,37 @@ async function main(): Promise<number> {
           headers: { ...auth, 'content-type': 'application/json' },
           body: JSON.stringify({ status: 'in_transit', note: 'checkpoint' }),
         }
-        const queues = parseRoles(S.gatewayEnv.WORKER_QUEUES?.trim() || WORKER_ROLES.join(',')).map((role) => workerQueueNames(role, []).work)
+        // The gateway's settings as the workers would read them (their defaults, or BENCH_GATEWAY_ENV's).
+        const workerConfig = loadConfig(S.gatewayEnv)
+        const roles = parseRoles(workerConfig.WORKER_QUEUES)
         let standIn: Child | undefined
-        if ((runs('status') || runs('status-paced')) && queues.length > 0) {
-          standIn = await startServer('worker-stand-in', join(ROOT, 'scripts/bench/worker-stand-in.js'), { AMQP_URL: vhost.url, QUEUES: queues.join(',') }, '/ready')
-          standInPid = standIn.proc.pid
-          log(`worker stand-in consuming ${queues.join(', ')}`)
+        if ((runs('status') || runs('status-paced')) && roles.length > 0) {
+          // It acknowledges (so removes) messages: only ever in the run's own vhost, never in a shared one.
+          if (!vhost.created) {
+            log('no worker stand-in: the broker is not a vhost of this run (BENCH_AMQP_URL, or rabbitmqctl failed), and it would consume others\' messages; the worker queues fill')
+          } else {
+            const name = (role: WorkerRole) => (roles.includes(role) ? workerQueueNames(role, []).work : '')
+            standIn = await startServer('worker-stand-in', join(ROOT, 'scripts/bench/worker-stand-in.js'), {
+              AMQP_URL: vhost.url,
+              ARCHIVE_QUEUE: name('archive'),
+              ARCHIVE_PREFETCH: String(archivePrefetch(workerConfig.ARCHIVE_BATCH_SIZE)),
+              ARCHIVE_BATCH_SIZE: String(workerConfig.ARCHIVE_BATCH_SIZE),
+              ARCHIVE_BATCH_AGE_MS: String(workerConfig.ARCHIVE_BATCH_AGE_MS),
+              QUEUES: [name('notify'), name('webhooks')].filter(Boolean).join(','),
+              WORKER_PREFETCH: String(workerConfig.WORKER_PREFETCH),
+            }, '/ready')
+            standInPid = standIn.proc.pid
+            log(`worker stand-in consuming the queues of ${roles.join(', ')} (archive: ${workerConfig.ARCHIVE_BATCH_SIZE} per acknowledgement)`)
+          }
         }
         const checkStandIn = async () => {
           if (!standIn) return
-          if (standIn.proc.exitCode !== null) throw new Error(`the worker stand-in exited during the run:\n${standIn.output()}`)
-          const { acked } = (await (await fetch(`http://${HOST}:${standIn.port}/ready`)).json()) as { acked: number }
-          log(`  worker stand-in: ${fmtInt(acked)} messages acknowledged so far`)
+          if (standIn.proc.exitCode !== null || standIn.proc.signalCode !== null) {
+            throw new Error(`the worker stand-in exited during the run (${standIn.proc.exitCode ?? standIn.proc.signalCode}):\n${standIn.output()}`)
+          }
+          const res = await fetch(`http://${HOST}:${standIn.port}/ready`)
+          const { acked, depth } = (await res.json()) as { acked: number; depth?: Record<string, number> }
+          log(`  worker stand-in: ${fmtInt(acked)} messages acknowledged so far; waiting in the queues now: ${JSON.stringify(depth ?? {})}`)
         }
         // (4) status checkpoints, in_transit -> in_transit, spread over the write packages
         if (runs('status')) {
@@ -861,6 +882,7 @@ async function main(): Promise<number> {
         }
         // (6) the same with no worker consuming: the worker queues only grow
         if (runs('status-paced-nowork')) {
+          if (roles.length === 0) log('WORKER_QUEUES=none: no worker queue exists, so the last run is the paced run again')
           const label = `POST /api/v1/packages/:tn/status at ${fmtInt(S.statusRate)} req/s offered, no worker (queues fill)`
           results.set('status-paced-nowork', await measure('status-paced-nowork', label, { ...statusTarget, rate: S.statusRate }, gw.proc.pid!, redis))
         }

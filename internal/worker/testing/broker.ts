@@ -62,6 +62,24 @@ export async function queueDepths(amqpUrl: string, names: string[]): Promise<Rec
   return out
 }
 
+/** Whether each named queue exists (a passive check, which never creates one). */
+export async function queuesExist(amqpUrl: string, names: string[]): Promise<Record<string, boolean>> {
+  const connection = await amqplib.connect(amqpUrl)
+  const out: Record<string, boolean> = {}
+  try {
+    for (const name of names) {
+      // A failed check closes its channel, so each queue gets its own.
+      const channel = await connection.createChannel()
+      channel.on('error', () => undefined)
+      out[name] = await channel.checkQueue(name).then(() => true, () => false)
+      await channel.close().catch(() => undefined)
+    }
+  } finally {
+    await connection.close()
+  }
+  return out
+}
+
 /** Publishes raw content to the events exchange, as the outbox relay would (confirmed). */
 export async function publishRaw(amqpUrl: string, routingKey: string, content: Buffer | object, messageId?: string): Promise<void> {
   const connection = await amqplib.connect(amqpUrl)
