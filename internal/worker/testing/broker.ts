@@ -46,32 +46,25 @@ export function deleteQueuesAfter(t: TestLike, amqpUrl: string, names: string[])
 }
 
 /** Ready messages in each queue (missing queues count 0). */
-export async function queueDepths(amqpUrl: string, names: string[]): Promise<Record<string, number>> {
-  const connection = await amqplib.connect(amqpUrl)
-  const out: Record<string, number> = {}
-  try {
-    for (const name of names) {
-      const channel = await connection.createChannel()
-      channel.on('error', () => undefined)
-      out[name] = await channel.checkQueue(name).then((q) => q.messageCount, () => 0)
-      await channel.close().catch(() => undefined)
-    }
-  } finally {
-    await connection.close()
-  }
-  return out
+export function queueDepths(amqpUrl: string, names: string[]): Promise<Record<string, number>> {
+  return checkEach(amqpUrl, names, (q) => q.messageCount, 0)
 }
 
 /** Whether each named queue exists (a passive check, which never creates one). */
-export async function queuesExist(amqpUrl: string, names: string[]): Promise<Record<string, boolean>> {
+export function queuesExist(amqpUrl: string, names: string[]): Promise<Record<string, boolean>> {
+  return checkEach(amqpUrl, names, () => true, false)
+}
+
+/** A passive check of each queue, read by `found`; `missing` for a queue that does not exist. */
+async function checkEach<T>(amqpUrl: string, names: string[], found: (q: { messageCount: number }) => T, missing: T): Promise<Record<string, T>> {
   const connection = await amqplib.connect(amqpUrl)
-  const out: Record<string, boolean> = {}
+  const out: Record<string, T> = {}
   try {
     for (const name of names) {
       // A failed check closes its channel, so each queue gets its own.
       const channel = await connection.createChannel()
       channel.on('error', () => undefined)
-      out[name] = await channel.checkQueue(name).then(() => true, () => false)
+      out[name] = await channel.checkQueue(name).then(found, () => missing)
       await channel.close().catch(() => undefined)
     }
   } finally {
