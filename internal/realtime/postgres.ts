@@ -12,6 +12,8 @@ const CURRENT_PACKAGE = `(SELECT id FROM packages WHERE tracking_number = $1 ORD
 
 /** The store's per-number statements, exported for the test that checks they use an index. */
 export const SINCE_SQL = `SELECT * FROM package_events WHERE package_id = ${CURRENT_PACKAGE} AND seq > $2 ORDER BY seq LIMIT 10000`
+/** Catch-up after a broker outage; package_events_recorded_brin (migration 0008) serves the range. */
+export const RECORDED_SINCE_SQL = `SELECT * FROM package_events WHERE recorded_at >= $1 ORDER BY package_id, seq LIMIT $2`
 export const TRACKERS_SQL = `SELECT user_id FROM user_trackings WHERE package_id = ${CURRENT_PACKAGE}`
 
 /** Event log reads for the hub: gap fills, catch-up after a broker outage, user routing, outbox gauges. */
@@ -23,12 +25,9 @@ export class PostgresRealtimeStore implements EventLog, TrackerLookup {
     return rows.map(toEnvelopeRow)
   }
 
-  /** Published events recorded at or after the time, per package in seq order. */
+  /** Events recorded at or after the time (published or not), per package in seq order. */
   async recordedSince(at: Date, limit = 100_000): Promise<EventEnvelope[]> {
-    const { rows } = await this.pool.query<EventRow>(
-      `SELECT * FROM package_events WHERE recorded_at >= $1 ORDER BY package_id, seq LIMIT $2`,
-      [at, limit],
-    )
+    const { rows } = await this.pool.query<EventRow>(RECORDED_SINCE_SQL, [at, limit])
     return rows.map(toEnvelopeRow)
   }
 
