@@ -61,6 +61,12 @@ t.test('a bad value throws a ConfigError that names the variable and the problem
   t.match(errorOf(t, { NODE_ENV: 'staging' }).message, /\bNODE_ENV\b/)
   t.match(errorOf(t, { WORKER_QUEUES: 'archive,email' }).message, /\bWORKER_QUEUES\b/)
   t.match(errorOf(t, { WORKER_QUEUES: 'none,archive' }).message, /\bWORKER_QUEUES\b/, '"none" stands alone')
+  t.match(errorOf(t, { TRUST_PROXY: 'maybe' }).message, /TRUST_PROXY \(got "maybe"\): "maybe" is not an IP address/)
+  t.match(errorOf(t, { TRUST_PROXY: '10.0.0.0/8, 10.0.0.1/33' }).message, /"10\.0\.0\.1\/33" is not/, 'a prefix too long for IPv4')
+  t.match(errorOf(t, { TRUST_PROXY: 'loopback,' }).message, /"" is not/, 'an empty entry')
+  for (const ok of ['true', 'false', '2', 'loopback', '10.0.0.0/8, 192.168.1.1', '::1', 'fd00::/8', '10.0.0.0/255.0.0.0']) {
+    t.equal(loadConfig({ TRUST_PROXY: ok }).TRUST_PROXY, ok, `TRUST_PROXY=${ok} is accepted`)
+  }
 
   const level = errorOf(t, { LOG_LEVEL: 'loud' })
   t.match(level.message, /\bLOG_LEVEL\b/)
