@@ -68,6 +68,8 @@ t.test('connectDependencies connects both, or names the missing one', async (t) 
 
   await t.rejects(connectDependencies(loadConfig({ DATABASE_URL: urls.databaseUrl, REDIS_URL: CLOSED_REDIS })), { startup: true, message: /Redis is unreachable/ })
   await t.rejects(connectDependencies(loadConfig({ DATABASE_URL: CLOSED_PG, REDIS_URL: urls.redisUrl })), { startup: true, message: /PostgreSQL is unreachable/ })
+  const both = await connectDependencies(loadConfig({ DATABASE_URL: CLOSED_PG, REDIS_URL: CLOSED_REDIS })).catch((e: Error) => e)
+  t.match(both, { startup: true, message: /PostgreSQL is unreachable at 127\.0\.0\.1:1\b.* Redis is unreachable at 127\.0\.0\.1:1\b/ }, 'both down: both named, so one restart is enough')
 })
 
 interface Run {

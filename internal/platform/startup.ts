@@ -55,16 +55,18 @@ export async function connectRedis(config: Config) {
   return redis
 }
 
-/** Connects to every dependency the gateway cannot start without, naming the one that is missing. */
+/**
+ * Connects to every dependency the gateway cannot start without, both at once. When
+ * either fails, the error names every one that failed, and the other is closed.
+ */
 export async function connectDependencies(config: Config, settings?: Record<string, string>) {
-  const pool = await connectPostgres(config, settings)
-  try {
-    const redis = await connectRedis(config)
-    return { pool, redis }
-  } catch (err) {
-    await pool.end()
-    throw err
-  }
+  const [pool, redis] = await Promise.allSettled([connectPostgres(config, settings), connectRedis(config)])
+  if (pool.status === 'fulfilled' && redis.status === 'fulfilled') return { pool: pool.value, redis: redis.value }
+  if (pool.status === 'fulfilled') await pool.value.end()
+  if (redis.status === 'fulfilled') redis.value.disconnect()
+  const failed = [pool, redis].flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []))
+  if (failed.length === 1) throw failed[0]
+  throw new StartupError(failed.map((err) => (err as Error).message).join(' '))
 }
 
 function describe(err: unknown): string {
