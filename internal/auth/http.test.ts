@@ -225,6 +225,16 @@ t.test('client credentials: /auth/token with JSON, form and HTTP Basic', async (
   })
   t.equal(viaForm.statusCode, 200, viaForm.body)
   t.equal(viaForm.json().token_type, 'Bearer')
+  const withScope = await gw.app.inject({
+    method: 'POST',
+    url: '/api/v1/auth/token',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: `${form.toString()}&scope=packages%3Awrite`,
+  })
+  t.equal(withScope.statusCode, 200, `parameters it does not know (scope) are ignored, as RFC 6749 asks: ${withScope.body}`)
+  const otherGrant = await post('/auth/token', { grant_type: 'password', client_id: clientId, client_secret: clientSecret })
+  t.equal(otherGrant.statusCode, 400)
+  t.match(otherGrant.json(), { code: 'validation_failed', details: [{ path: '/grant_type', message: 'must be "client_credentials"' }] }, 'another grant type is named as the problem')
 
   const basic = { authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}` }
   const viaBasic = await post('/auth/token', { grant_type: 'client_credentials' }, basic)

@@ -1,7 +1,6 @@
 import formbody from '@fastify/formbody'
 import type { FastifyPluginAsync } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
 import { unauthorized } from '../platform/errors.js'
 import { NoContent, responses } from '../platform/http/schemas.js'
 import { principalOf } from './authenticate.js'
@@ -65,11 +64,12 @@ export const authRoutes: FastifyPluginAsync<{ auth: AuthService }> = async (fast
         tags,
         summary: 'OAuth2 client credentials grant',
         description: 'Form or JSON body; the client may instead authenticate with HTTP Basic (client_id:client_secret).',
-        body: Type.Union([ClientCredentialsBody, Type.Object({ grant_type: Type.Literal('client_credentials') }, { additionalProperties: false })]),
+        consumes: ['application/x-www-form-urlencoded', 'application/json'],
+        body: ClientCredentialsBody,
         response: responses({ 200: ClientTokenSchema }),
       },
     }, async (request, reply) => {
-      const body = request.body as { client_id?: string; client_secret?: string }
+      const body = request.body
       const basic = basicCredentials(request.headers.authorization)
       const id = body.client_id ?? basic?.id
       const secret = body.client_secret ?? basic?.secret

@@ -31,14 +31,13 @@ export const AuthResultSchema = Type.Object({
   refreshToken: Type.String(),
 })
 
-export const ClientCredentialsBody = Type.Object(
-  {
-    grant_type: Type.Literal('client_credentials'),
-    client_id: Type.String({ minLength: 1, maxLength: 200 }),
-    client_secret: Type.String({ minLength: 1, maxLength: 300 }),
-  },
-  { additionalProperties: false },
-)
+// The client may authenticate with HTTP Basic instead of client_id / client_secret.
+// Unknown parameters (scope, audience, ...) are ignored, as RFC 6749 (3.2) asks.
+export const ClientCredentialsBody = Type.Object({
+  grant_type: Type.Literal('client_credentials'),
+  client_id: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  client_secret: Type.Optional(Type.String({ minLength: 1, maxLength: 300 })),
+})
 export const ClientTokenSchema = Type.Object({
   access_token: Type.String(),
   token_type: Type.Literal('Bearer'),

@@ -81,6 +81,17 @@ t.test('location ingest', async (t) => {
     t.same((await post(gw, key, { points: [points[2], good(13)] })).json(), { accepted: 1, duplicates: 1 })
   })
 
+  t.test('telemetry the contract does not name is ignored, not a reason to refuse the batch', async (t) => {
+    const own = await create(admin.token)
+    const { apiKey: key } = await device(gw, own.trackingNumber)
+    const res = await post(gw, key, { points: [{ ...good(30), altitudeM: 41, batteryPct: 87 }, good(31)] })
+    t.equal(res.statusCode, 202, res.body)
+    t.same(res.json(), { accepted: 2, duplicates: 0 })
+    const history = await gw.app.inject({ method: 'GET', url: `/api/v1/packages/${own.trackingNumber}/locations`, headers: { authorization: `Bearer ${admin.token}` } })
+    t.equal(history.json().items.length, 2)
+    t.notOk(history.body.includes('batteryPct') || history.body.includes('altitudeM'), 'and not stored')
+  })
+
   t.test('an Idempotency-Key replays the first answer to the same device', async (t) => {
     const own = await create(admin.token)
     const { apiKey: key } = await device(gw, own.trackingNumber)

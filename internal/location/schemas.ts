@@ -18,7 +18,9 @@ export const PointSchema = Type.Object(
     speedMps: Type.Optional(Speed),
     headingDeg: Type.Optional(Heading),
   },
-  { additionalProperties: false },
+  // Devices in the field cannot all be updated at once: telemetry DeliverTrack does not
+  // store (altitude, battery, ...) is ignored rather than refusing the whole batch.
+  { description: 'Other properties a device sends are ignored.' },
 )
 
 export const IngestBody = Type.Object(

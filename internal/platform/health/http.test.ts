@@ -6,6 +6,7 @@ import { loadConfig } from '../../config/config.js'
 import { createRedis } from '../cache/redis.js'
 import { createPool } from '../db/postgres.js'
 import { isolate, testGateway } from '../testing/harness.js'
+import { tcpProxy } from '../testing/tcp-proxy.js'
 
 // Liveness and readiness with every dependency up, Redis away, and PostgreSQL away.
 
@@ -139,4 +140,30 @@ t.test('both away: down (503), every check reported', async (t) => {
   t.equal(body.checks.redis.ok, false)
   const live = await app.inject({ method: 'GET', url: '/api/v1/health' })
   t.equal(live.statusCode, 200)
+})
+
+t.test('PostgreSQL lost while running: requests answer 503 unavailable (retry-after), then are served again', async (t) => {
+  const iso = await isolate(t)
+  const proxy = await tcpProxy(t, iso.urls.databaseUrl, 5432)
+  const pool = createPool({ url: proxy.url, schema: `${iso.schema},public`, max: 2 })
+  t.teardown(() => pool.end())
+  const app = await gatewayWith(t, pool, iso.redis)
+  const track = () => app.inject({ method: 'GET', url: '/api/v1/track/NOSUCHPKG01' })
+  const login = () => app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'nobody@example.com', password: 'whatever-it-is' } })
+  t.equal((await track()).statusCode, 404, 'before: an unknown number is 404')
+  t.ok(proxy.connections > 0, 'the pool holds a connection through the proxy')
+
+  proxy.cut()
+  for (const [name, send] of [['a read', track], ['a sign-in', login]] as const) {
+    const res = await send()
+    t.equal(res.statusCode, 503, `${name} while PostgreSQL is away`)
+    t.match(res.json(), { statusCode: 503, error: 'Service Unavailable', code: 'unavailable', message: /try again/ })
+    t.notMatch(res.body, /ECONNREFUSED|5432|terminated/, 'no internals in the body')
+    t.equal(res.headers['retry-after'], '5')
+  }
+  t.equal((await app.inject({ method: 'GET', url: '/api/v1/health/ready' })).statusCode, 503, 'readiness says down')
+
+  proxy.heal()
+  t.equal((await track()).statusCode, 404, 'after: served again')
+  t.equal((await login()).statusCode, 401, 'and sign-in answers again')
 })

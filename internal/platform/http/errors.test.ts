@@ -128,6 +128,32 @@ t.test('error bodies and request ids on the real gateway', async (t) => {
     t.equal(ok.statusCode, 200, 'a valid limit passes')
   })
 
+  t.test('unknown body properties are refused and named, not dropped', async (t) => {
+    const admin = await gw.user('admin')
+    const created = await app.inject({ method: 'POST', url: '/api/v1/packages', headers: bearer(admin.token), payload: { sender: { name: 'S' }, recipient: { name: 'R' } } })
+    t.equal(created.statusCode, 201)
+    const tn = created.json().trackingNumber as string
+    // PATCH edits details; status has its own route. Dropping the field would answer 200 with nothing changed.
+    const res = await app.inject({ method: 'PATCH', url: `/api/v1/packages/${tn}`, headers: bearer(admin.token), payload: { status: 'delivered' } })
+    t.equal(res.statusCode, 400)
+    t.match(res.json(), { code: 'validation_failed', message: '/status is not a known property', details: [{ path: '/status', message: 'is not a known property' }] })
+    const nested = await app.inject({ method: 'PATCH', url: `/api/v1/packages/${tn}`, headers: bearer(admin.token), payload: { recipient: { name: 'R', mobile: '123' } } })
+    t.match(nested.json(), { statusCode: 400, details: [{ path: '/recipient/mobile', message: 'is not a known property' }] }, 'nested objects too')
+    const after = (await app.inject({ method: 'GET', url: `/api/v1/packages/${tn}`, headers: bearer(admin.token) })).json()
+    t.match(after, { status: 'pending', version: 1 }, 'nothing was written')
+  })
+
+  t.test('a field that must be one of some values says which, once', async (t) => {
+    const admin = await gw.user('admin')
+    const res = await app.inject({ method: 'GET', url: '/api/v1/packages?status=bogus', headers: bearer(admin.token) })
+    t.equal(res.statusCode, 400)
+    const body = res.json()
+    t.same(body.details, [{ path: '/query/status', message: 'must be one of: pending, info_received, in_transit, out_for_delivery, failed_attempt, available_for_pickup, exception, delivered, returned, cancelled, expired' }])
+    t.equal(body.message, `/query/status ${body.details[0].message}`)
+    const role = await app.inject({ method: 'POST', url: '/api/v1/users', headers: bearer(admin.token), payload: { email: 'boss@example.com', password: 'long-enough-pass', name: 'B', role: 'boss' } })
+    t.same(role.json().details, [{ path: '/role', message: 'must be one of: admin, operator, customer, driver' }])
+  })
+
   t.test('401 and 403 have the error shape', async (t) => {
     const anon = await app.inject({ method: 'GET', url: '/api/v1/auth/me' })
     t.equal(anon.statusCode, 401)

@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type, type Static } from 'typebox'
-import { AppError, STATUS_BY_KIND, type ErrorDetail } from '../errors.js'
+import { AppError, isDependencyDown, STATUS_BY_KIND, type ErrorDetail } from '../errors.js'
 
 /** The contract's error body: Fastify's shape plus a stable machine `code`. */
 export const ErrorBody = Type.Object(
@@ -37,6 +37,7 @@ export function errorBody(statusCode: number, code: string, message: string, det
 }
 
 interface AjvIssue {
+  keyword?: string
   instancePath?: string
   message?: string
   params?: Record<string, unknown>
@@ -44,11 +45,42 @@ interface AjvIssue {
 
 function validationDetails(issues: AjvIssue[], context?: string): ErrorDetail[] {
   const prefix = context && context !== 'body' ? `/${context === 'querystring' ? 'query' : context}` : ''
-  return issues.map((i) => {
+  const choices = choiceMessages(issues)
+  const details: ErrorDetail[] = []
+  for (const i of issues) {
+    const at = i.instancePath ?? ''
+    const choice = choices.get(at)
+    // One detail per field that must be one of some values, not one per value.
+    if (choice !== undefined && i.keyword !== 'anyOf') continue
     const missing = i.params?.missingProperty
-    const path = `${prefix}${i.instancePath ?? ''}${typeof missing === 'string' ? `/${missing}` : ''}`
-    return { path: path || '/', message: i.message ?? 'is invalid' }
-  })
+    const extra = i.params?.additionalProperty
+    const named = typeof missing === 'string' ? `/${missing}` : typeof extra === 'string' ? `/${extra}` : ''
+    const message = choice ?? (typeof extra === 'string' ? 'is not a known property' : i.keyword === 'const' ? `must be ${JSON.stringify(i.params?.allowedValue)}` : i.message)
+    details.push({ path: `${prefix}${at}${named}` || '/', message: message ?? 'is invalid' })
+  }
+  return details
+}
+
+/**
+ * A union of literals (a status, a role) fails with one `const` issue per value plus
+ * the `anyOf`: for each such field, "must be one of: a, b, c" instead. Fields whose
+ * union failed for other reasons keep Ajv's issues.
+ */
+function choiceMessages(issues: AjvIssue[]): Map<string, string> {
+  const out = new Map<string, string>()
+  const unions = new Set(issues.filter((i) => i.keyword === 'anyOf').map((i) => i.instancePath ?? ''))
+  for (const at of unions) {
+    const values: unknown[] = []
+    let onlyChoices = true
+    for (const i of issues) {
+      if ((i.instancePath ?? '') !== at || i.keyword === 'anyOf') continue
+      if (i.keyword === 'const') values.push(i.params?.allowedValue)
+      else if (i.keyword === 'type' && i.params?.type === 'null') values.push(null)
+      else onlyChoices = false
+    }
+    if (onlyChoices && values.length > 0) out.set(at, `must be one of: ${values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ')}`)
+  }
+  return out
 }
 
 /**
@@ -91,7 +123,7 @@ export function toErrorBody(err: unknown): ErrorBody {
     // Clients read `details` on every validation_failed, so it is never missing.
     return errorBody(status, code, e.message, code === 'validation_failed' ? [{ path: '/', message: e.message }] : undefined)
   }
-  if (status === 503) return errorBody(503, 'unavailable', 'a dependency is unavailable, try again shortly')
+  if (status === 503 || isDependencyDown(err)) return errorBody(503, 'unavailable', 'a dependency is unavailable, try again shortly')
   return errorBody(500, 'internal', 'internal error')
 }
 

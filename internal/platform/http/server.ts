@@ -35,7 +35,9 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
       const incoming = req.headers['x-request-id']
       return typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID()
     },
-    ajv: { customOptions: { allErrors: true, removeAdditional: true, coerceTypes: 'array', useDefaults: true } },
+    // Unknown properties are refused (400 naming them), not dropped: a PATCH of a field that
+    // cannot be patched must not answer 200 with nothing changed.
+    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
     frameworkErrors: handleFrameworkError,
     return503OnClosing: true,
     trustProxy: opts.trustProxy ?? false,
