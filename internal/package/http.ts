@@ -32,7 +32,8 @@ export interface PackageRoutesOptions {
 
 const bearer = [{ bearer: [] }]
 const toDate = (s: string | null | undefined) => (s === undefined ? undefined : s === null ? null : new Date(s))
-const parseIfMatch = (h: string | undefined) => (h === undefined ? undefined : Number.parseInt(h.replace(/^W\//, '').replaceAll('"', ''), 10))
+// "*" matches any current version (RFC 9110 13.1.1): the package only has to exist.
+const parseIfMatch = (h: string | undefined) => (h === undefined || h === '*' ? undefined : Number.parseInt(h.replace(/^W\//, '').replaceAll('"', ''), 10))
 
 /** /packages, /me/trackings and the public /track view. */
 export const packageRoutes: FastifyPluginAsync<PackageRoutesOptions> = async (fastify, opts) => {
@@ -154,7 +155,11 @@ export const packageRoutes: FastifyPluginAsync<PackageRoutesOptions> = async (fa
     void reply.header('etag', etag).header('cache-control', `public, max-age=${opts.trackMaxAgeS}`)
     // If-None-Match uses the weak comparison (RFC 9110 13.1.2): proxies that compress turn our etag into W/"...".
     const ifNoneMatch = request.headers['if-none-match']
-    if (ifNoneMatch && ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag || t.trim() === '*')) return reply.code(304).send(null)
+    if (ifNoneMatch && ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag || t.trim() === '*')) {
+      // No body, so no content-type or content-length either: undefined skips the serializer,
+      // which would turn null into the 4 bytes "null" and announce them.
+      return reply.code(304).removeHeader('content-type').send(undefined as unknown as null)
+    }
     return view
   })
 }

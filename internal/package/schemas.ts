@@ -84,7 +84,7 @@ export const StatusBody = Type.Object(
 
 export const TnParams = Type.Object({ trackingNumber: Type.String({ minLength: 1, maxLength: 64 }) })
 export const IfMatchHeaders = Type.Object({
-  'if-match': Type.Optional(Type.String({ pattern: '^(W/)?"?[0-9]{1,9}"?$', description: 'The version you last saw; 412 if the package moved on.' })),
+  'if-match': Type.Optional(Type.String({ pattern: '^(\\*|(W/)?"?[0-9]{1,9}"?)$', description: 'The version you last saw; 412 if the package moved on. "*" matches any version.' })),
 })
 
 export const ListQuery = Type.Object(

@@ -80,6 +80,8 @@ t.test('public tracking', async (t) => {
     const same = await track({ 'if-none-match': etag })
     t.equal(same.statusCode, 304)
     t.equal(same.body, '', 'no body')
+    t.notOk(same.headers['content-type'], 'no content-type for a body that is not there')
+    t.notOk(same.headers['content-length'], 'nor a content-length')
     t.equal(same.headers.etag, etag, 'the etag again')
     t.match(same.headers['cache-control'], /^public, max-age=\d+$/)
     t.equal((await track({ 'if-none-match': `"other", ${etag}` })).statusCode, 304, 'one of a list')
