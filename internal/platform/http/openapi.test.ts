@@ -28,11 +28,14 @@ const CONTRACT_PATHS: Record<string, string[]> = {
   '/api/v1/locations': ['post'],
   '/api/v1/locations/nearby': ['get'],
   '/api/v1/packages/{trackingNumber}/locations': ['get'],
+  '/api/v1/ws': ['get'],
 }
 
 interface Operation {
-  responses?: Record<string, { description?: string; content?: Record<string, { schema?: unknown }> }>
+  description?: string
+  responses?: Record<string, { description?: string; content?: Record<string, { schema?: unknown }>; headers?: Record<string, unknown> }>
   parameters?: Array<{ in: string; name: string }>
+  requestBody?: { content?: Record<string, unknown> }
 }
 
 function refsIn(value: unknown, out: string[] = []): string[] {
@@ -70,6 +73,11 @@ t.test('OpenAPI document and UI', async (t) => {
         const op = item[method]
         t.ok(op, `${method.toUpperCase()} ${path} is documented`)
         const responses = op?.responses ?? {}
+        if (path === '/api/v1/ws') {
+          t.ok(responses['101'], 'the WebSocket upgrade is documented as 101')
+          t.match(op?.description, /"op": "subscribe"/, 'with the protocol')
+          continue
+        }
         const success = Object.entries(responses).filter(([code]) => /^2\d\d$/.test(code))
         t.ok(success.length > 0, `${method.toUpperCase()} ${path} declares a success response`)
         for (const [code, r] of success) {
@@ -82,6 +90,23 @@ t.test('OpenAPI document and UI', async (t) => {
         }
       }
     }
+  })
+
+  t.test('the headers every route shares are documented', async (t) => {
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(item)) {
+        const name = `${method.toUpperCase()} ${path}`
+        for (const [code, r] of Object.entries(op.responses ?? {})) t.ok(r.headers?.['x-request-id'], `${name} ${code}: x-request-id`)
+        if (method === 'post') t.ok(op.parameters?.some((p) => p.in === 'header' && p.name === 'idempotency-key'), `${name}: Idempotency-Key`)
+      }
+    }
+    const create = doc.paths['/api/v1/packages']!.post!.responses!
+    t.ok(create['201']?.headers?.['idempotent-replay'], 'a POST says when its answer is a replay')
+    t.ok(create['201']?.headers?.['x-ratelimit-remaining'], 'rate-limited routes name their headers')
+    t.ok(create['4XX']?.headers?.['retry-after'], 'failures name retry-after')
+    t.notOk(doc.paths['/health']!.get!.responses!['200']?.headers?.['x-ratelimit-limit'], 'health is not rate limited, so says nothing of it')
+    const token = doc.paths['/api/v1/auth/token']!.post!.requestBody!.content!
+    t.ok(token['application/x-www-form-urlencoded'] && token['application/json'], '/auth/token takes a form or JSON')
   })
 
   t.test('failures reference the shared Error schema', async (t) => {

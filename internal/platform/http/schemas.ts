@@ -14,6 +14,3 @@ export const DateTime = Type.String({ format: 'date-time' })
 /** A response timestamp: a Date (or ISO string) serialized as RFC 3339. */
 export const DateTimeOut = Type.Unsafe<Date | string>({ type: 'string', format: 'date-time' })
 
-export const IdempotencyHeaders = Type.Object({
-  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-})

@@ -4,6 +4,7 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { ErrorBody, handleFrameworkError, installErrorHandling } from './errors.js'
+import { documentedSchema } from './openapi.js'
 
 export interface ServerOptions {
   logLevel: string
@@ -70,6 +71,7 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
       },
     },
     refResolver: { buildLocalReference: (json, _base, _frag, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+    transform: ({ schema, url, route }) => ({ schema: documentedSchema(route, schema as Record<string, unknown> | undefined) as typeof schema, url }),
   })
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } })
   return app
