@@ -143,6 +143,17 @@ t.test('Idempotency-Key on the real gateway', async (t) => {
     t.equal(second.body, first.body)
     const { rows } = await gw.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM users WHERE lower(email) = lower($1)', [payload.email])
     t.equal(rows[0]!.n, 1)
+    // What somebody who can read Redis sees of it: neither the tokens nor the password, nor the key itself.
+    const reader = createRedis({ url: gw.urls.redisUrl })
+    await reader.connect()
+    t.teardown(() => reader.disconnect())
+    const stored = []
+    for (const k of await reader.keys(`${gw.keyPrefix}idem:*`)) stored.push(`${k} ${await reader.get(k)}`)
+    t.ok(stored.length > 0, 'the record is in Redis')
+    const { accessToken, refreshToken } = first.json() as { accessToken: string; refreshToken: string }
+    for (const secret of [accessToken, refreshToken, refreshToken.slice(-16), payload.password, 'register-1']) {
+      t.notOk(stored.some((r) => r.includes(secret)), `Redis does not hold ${secret === payload.password ? 'the password' : secret === 'register-1' ? 'the key' : 'a token'}`)
+    }
     const guest = await app.inject({ method: 'POST', url: '/api/v1/auth/register', headers, payload: { ...payload, email: 'someone.else@example.com' }, remoteAddress: '203.0.113.9' })
     t.equal(guest.statusCode, 201, 'another client (IP) with the same key is not affected')
     t.notOk(guest.headers['idempotent-replay'])

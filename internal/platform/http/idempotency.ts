@@ -1,11 +1,11 @@
-import { createHash } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { Redis } from 'ioredis'
 import { AppError, conflict, invalid, unavailable } from '../errors.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
-    idempotency?: { key: string; fingerprint: string }
+    idempotency?: { key: string; fingerprint: string; sealKey: Buffer }
   }
 }
 
@@ -14,7 +14,44 @@ interface Stored {
   fingerprint: string
   status?: number
   contentType?: string
-  body?: string
+  /** The response body, sealed (base64url of IV, tag and AES-256-GCM ciphertext). */
+  sealed?: string
+}
+
+/**
+ * Records are keyed by the client's Idempotency-Key, which Redis never sees: its
+ * address is a hash of the key, and the fingerprint and the stored body are keyed by
+ * secrets derived from it. Answers to POSTs carry credentials (sign-in tokens, a
+ * service client's secret) and requests carry passwords, so somebody who can read
+ * Redis learns neither the answers nor a hash to guess passwords against.
+ */
+interface Secrets {
+  address: string
+  fingerprintKey: Buffer
+  sealKey: Buffer
+}
+
+function secretsOf(header: string, scope: string): Secrets {
+  const keys = Buffer.from(hkdfSync('sha256', header, scope, 'delivertrack idempotency record', 64))
+  return {
+    address: `idem:${scope}:${createHash('sha256').update(header).digest('base64url')}`,
+    fingerprintKey: keys.subarray(0, 32),
+    sealKey: keys.subarray(32),
+  }
+}
+
+function seal(key: Buffer, plain: string): string {
+  const iv = randomBytes(12)
+  const cipher = createCipheriv('aes-256-gcm', key, iv)
+  const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()])
+  return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url')
+}
+
+function unseal(key: Buffer, sealed: string): string {
+  const raw = Buffer.from(sealed, 'base64url')
+  const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12))
+  decipher.setAuthTag(raw.subarray(12, 28))
+  return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8')
 }
 
 export interface IdempotencyOptions {
@@ -55,15 +92,15 @@ export const idempotency = fp<IdempotencyOptions>(
         throw invalid('/headers/idempotency-key', 'must be 1 to 200 characters')
       }
       const scope = request.apiKeyPrefix ? `key:${request.apiKeyPrefix}` : request.principal ? `${request.principal.kind}:${request.principal.id}` : `ip:${request.ip}`
-      const key = `idem:${scope}:${createHash('sha256').update(header).digest('base64url')}`
-      const fingerprint = createHash('sha256')
+      const { address: key, fingerprintKey, sealKey } = secretsOf(header, scope)
+      const fingerprint = createHmac('sha256', fingerprintKey)
         .update(`${request.method} ${request.url}\n${canonicalJson(request.body ?? null)}`)
         .digest('base64url')
       let stored: Stored | null
       try {
         const claimed = await redis.set(key, JSON.stringify({ state: 'pending', fingerprint } satisfies Stored), 'EX', pendingTtl, 'NX')
         if (claimed === 'OK') {
-          request.idempotency = { key, fingerprint }
+          request.idempotency = { key, fingerprint, sealKey }
           return
         }
         const raw = await redis.get(key)
@@ -79,7 +116,7 @@ export const idempotency = fp<IdempotencyOptions>(
       if (stored.state === 'pending') throw conflict('a request with this Idempotency-Key is still in progress')
       void reply.code(stored.status ?? 200).header('idempotent-replay', 'true')
       if (stored.contentType) void reply.header('content-type', stored.contentType)
-      return reply.send(stored.body ?? '')
+      return reply.send(stored.sealed ? unseal(sealKey, stored.sealed) : '')
     })
 
     app.addHook('onSend', async (request, reply, payload) => {
@@ -95,7 +132,7 @@ export const idempotency = fp<IdempotencyOptions>(
             fingerprint: ctx.fingerprint,
             status: reply.statusCode,
             contentType: reply.getHeader('content-type') as string | undefined,
-            body: typeof payload === 'string' ? payload : payload === null || payload === undefined ? '' : String(payload),
+            sealed: seal(ctx.sealKey, typeof payload === 'string' ? payload : payload === null || payload === undefined ? '' : String(payload)),
           }
           await redis.set(ctx.key, JSON.stringify(record), 'EX', ttl)
         }
