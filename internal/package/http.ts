@@ -4,6 +4,7 @@ import { Type } from 'typebox'
 import { principalOf } from '../auth/authenticate.js'
 import { NoContent, responses } from '../platform/http/schemas.js'
 import type { PackagePatch } from './domain.js'
+import type { PublicView } from './ports.js'
 import type { PackageService } from './service.js'
 import {
   AddTrackingBody,
@@ -151,7 +152,7 @@ export const packageRoutes: FastifyPluginAsync<PackageRoutesOptions> = async (fa
       response: responses({ 200: PublicViewSchema, 304: NoContent }),
     },
   }, async (request, reply) => {
-    const { view, etag } = await svc.publicView(request.params.trackingNumber)
+    const { body, etag } = await svc.publicView(request.params.trackingNumber)
     void reply.header('etag', etag).header('cache-control', `public, max-age=${opts.trackMaxAgeS}`)
     // If-None-Match uses the weak comparison (RFC 9110 13.1.2): proxies that compress turn our etag into W/"...".
     const ifNoneMatch = request.headers['if-none-match']
@@ -160,6 +161,8 @@ export const packageRoutes: FastifyPluginAsync<PackageRoutesOptions> = async (fa
       // which would turn null into the 4 bytes "null" and announce them.
       return reply.code(304).removeHeader('content-type').send(undefined as unknown as null)
     }
-    return view
+    // Serialized once, when the view was built (the etag is that text's hash), and sent as that
+    // text: a string with a JSON content type skips the route's serializer.
+    return reply.type('application/json; charset=utf-8').send(body as unknown as PublicView)
   })
 }

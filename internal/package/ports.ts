@@ -83,6 +83,12 @@ export interface TrackingListRepository {
   createExternal(userId: string, input: NewPackage, label: string | null, created: (pkg: Package) => NewEvent, now: Date): Promise<{ pkg: Package; events: PackageEvent[] }>
 }
 
+/** The public view as served: its JSON text (sent as is, never parsed again) and that text's etag. */
+export interface PublicViewEntry {
+  body: string
+  etag: string
+}
+
 export interface PublicView {
   trackingNumber: string
   status: PackageStatus
@@ -107,9 +113,9 @@ export interface PackageCache {
   generation(trackingNumber: string): Promise<string>
   /** Stores the package unless the number was invalidated after `generation` was read. */
   setPackage(pkg: Package, generation: string): Promise<void>
-  getPublicView(trackingNumber: string): Promise<{ view: PublicView; etag: string } | undefined>
+  getPublicView(trackingNumber: string): Promise<PublicViewEntry | undefined>
   /** Stores the view unless the number was invalidated after `generation` was read. */
-  setPublicView(trackingNumber: string, entry: { view: PublicView; etag: string }, generation: string): Promise<void>
+  setPublicView(trackingNumber: string, entry: PublicViewEntry, generation: string): Promise<void>
   /** Bumps each number's generation and drops both its entries, atomically (all numbers at once). */
   invalidate(trackingNumbers: readonly string[]): Promise<void>
 }

@@ -1,7 +1,5 @@
 import type { Package } from './domain.js'
-import type { Logger, PackageCache, PublicView } from './ports.js'
-
-type ViewEntry = { view: PublicView; etag: string }
+import type { Logger, PackageCache, PublicViewEntry } from './ports.js'
 
 /**
  * Cache-aside around a PackageCache that never lets the cache fail a request:
@@ -23,7 +21,7 @@ export class PackageReadCache {
     return this.through(tn, () => this.cache.getPackage(tn), load, (pkg, gen) => this.cache.setPackage(pkg, gen))
   }
 
-  publicView(tn: string, load: (tn: string) => Promise<ViewEntry | null>): Promise<ViewEntry | null> {
+  publicView(tn: string, load: (tn: string) => Promise<PublicViewEntry | null>): Promise<PublicViewEntry | null> {
     return this.through(tn, () => this.cache.getPublicView(tn), load, (entry, gen) => this.cache.setPublicView(tn, entry, gen))
   }
 

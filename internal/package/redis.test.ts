@@ -18,7 +18,7 @@ const pkg = (tn: string, version: number): Package => ({
   updatedAt: new Date('2029-06-01T00:00:00.000Z'),
 })
 const view = (status: Package['status']) => ({
-  view: { trackingNumber: 'VIEW00000001', status, carrier: 'delivertrack', estimatedDelivery: null, lastUpdatedAt: '2029-06-01T00:00:00.000Z', events: [] },
+  body: JSON.stringify({ trackingNumber: 'VIEW00000001', status, carrier: 'delivertrack', estimatedDelivery: null, lastUpdatedAt: '2029-06-01T00:00:00.000Z', events: [] }),
   etag: `"${status}"`,
 })
 

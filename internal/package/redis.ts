@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis'
 import type { Package } from './domain.js'
-import type { PackageCache, PublicView } from './ports.js'
+import type { PackageCache, PublicViewEntry } from './ports.js'
 
 export interface CacheCounters {
   hits: number
@@ -42,14 +42,19 @@ export class RedisPackageCache implements PackageCache {
     await this.redis.eval(FILL, 2, pkgKey(pkg.trackingNumber), genKey(pkg.trackingNumber), generation, JSON.stringify(pkg), this.ttlSeconds)
   }
 
-  async getPublicView(tn: string): Promise<{ view: PublicView; etag: string } | undefined> {
+  // The view entry is the etag, a newline, then the body: no JSON around JSON, so a hit
+  // costs neither a parse nor a serialization of the view.
+  async getPublicView(tn: string): Promise<PublicViewEntry | undefined> {
     const raw = await this.redis.get(viewKey(tn))
-    this.count(raw)
-    return raw ? (JSON.parse(raw) as { view: PublicView; etag: string }) : undefined
+    const newline = raw ? raw.indexOf('\n') : -1
+    // Anything else under the key (an older format, a stray value) is a miss, never a body.
+    const entry = raw && newline > 0 && raw.charCodeAt(newline + 1) === 123 /* { */ ? { etag: raw.slice(0, newline), body: raw.slice(newline + 1) } : undefined
+    this.count(entry ? raw : null)
+    return entry
   }
 
-  async setPublicView(tn: string, entry: { view: PublicView; etag: string }, generation: string): Promise<void> {
-    await this.redis.eval(FILL, 2, viewKey(tn), genKey(tn), generation, JSON.stringify(entry), this.ttlSeconds)
+  async setPublicView(tn: string, entry: PublicViewEntry, generation: string): Promise<void> {
+    await this.redis.eval(FILL, 2, viewKey(tn), genKey(tn), generation, `${entry.etag}\n${entry.body}`, this.ttlSeconds)
   }
 
   async invalidate(tns: readonly string[]): Promise<void> {

@@ -12,7 +12,7 @@ import {
   type PackageStatus,
   type StatusChange,
 } from './domain.js'
-import type { ListFilter, Logger, Mutation, NewEvent, NewPackage, Page, PackageCache, PackageRepository, PublicView, TrackingEntry, TrackingListRepository } from './ports.js'
+import type { ListFilter, Logger, Mutation, NewEvent, NewPackage, Page, PackageCache, PackageRepository, PublicView, PublicViewEntry, TrackingEntry, TrackingListRepository } from './ports.js'
 import { PackageReadCache } from './read-cache.js'
 
 export interface PackageServiceDeps {
@@ -129,14 +129,14 @@ export class PackageService {
     return this.deps.packages.events(pkg.id)
   }
 
-  /** The guest view: status history without names, addresses, contacts or coordinates. */
-  async publicView(rawTn: string): Promise<{ view: PublicView; etag: string }> {
+  /** The guest view (status history without names, addresses, contacts or coordinates) as JSON text, with its etag. */
+  async publicView(rawTn: string): Promise<PublicViewEntry> {
     const tn = normalizeTrackingNumber(rawTn)
     const entry = await this.cache.publicView(tn, async () => {
       const pkg = await this.deps.packages.get(tn)
       if (!pkg) return null
-      const view = toPublicView(pkg, await this.deps.packages.events(pkg.id))
-      return { view, etag: `"${createHash('sha1').update(JSON.stringify(view)).digest('base64url')}"` }
+      const body = JSON.stringify(toPublicView(pkg, await this.deps.packages.events(pkg.id)))
+      return { body, etag: `"${createHash('sha1').update(body).digest('base64url')}"` }
     })
     if (!entry) throw notFound('package')
     return entry
