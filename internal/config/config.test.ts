@@ -64,6 +64,8 @@ t.test('a bad value throws a ConfigError that names the variable and the problem
   t.match(errorOf(t, { TRUST_PROXY: 'maybe' }).message, /TRUST_PROXY \(got "maybe"\): "maybe" is not an IP address/)
   t.match(errorOf(t, { TRUST_PROXY: '10.0.0.0/8, 10.0.0.1/33' }).message, /"10\.0\.0\.1\/33" is not/, 'a prefix too long for IPv4')
   t.match(errorOf(t, { TRUST_PROXY: 'loopback,' }).message, /"" is not/, 'an empty entry')
+  t.match(errorOf(t, { TRUST_PROXY: '0.0.0.0/0' }).message, /"0\.0\.0\.0\/0" is not.*use true/, 'everything is TRUST_PROXY=true, not a /0 range')
+  t.match(errorOf(t, { TRUST_PROXY: '10.0.0.0/255.0.255.0' }).message, /"10\.0\.0\.0\/255\.0\.255\.0" is not/, 'a netmask with a hole')
   for (const ok of ['true', 'false', '2', 'loopback', '10.0.0.0/8, 192.168.1.1', '::1', 'fd00::/8', '10.0.0.0/255.0.0.0']) {
     t.equal(loadConfig({ TRUST_PROXY: ok }).TRUST_PROXY, ok, `TRUST_PROXY=${ok} is accepted`)
   }

@@ -1,4 +1,4 @@
-import { isIP } from 'node:net'
+import proxyAddr from '@fastify/proxy-addr'
 import { Type, type Static } from 'typebox'
 import { Value } from 'typebox/value'
 
@@ -107,28 +107,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   // scrypt only takes powers of two; anything else would fail every sign-in with a 500.
   const cost = config.PASSWORD_SCRYPT_COST
   if ((cost & (cost - 1)) !== 0) fail('PASSWORD_SCRYPT_COST', raw.PASSWORD_SCRYPT_COST, 'must be a power of two (e.g. 16384, 32768)')
-  // Fastify would only refuse a bad proxy list once the gateway has connected and migrated.
+  // Fastify would only refuse a bad proxy list once the gateway has connected and migrated,
+  // so each entry goes through the same parser (proxy-addr) here.
   if (!/^(true|false|\d+)$/.test(config.TRUST_PROXY)) {
-    const bad = config.TRUST_PROXY.split(',').map((entry) => entry.trim()).find((entry) => !isProxyAddress(entry))
-    if (bad !== undefined) {
-      fail('TRUST_PROXY', raw.TRUST_PROXY, `"${bad}" is not an IP address, a CIDR range or one of ${PROXY_NAMES.join(', ')} (or use true, false or a hop count)`)
+    for (const entry of config.TRUST_PROXY.split(',').map((e) => e.trim())) {
+      try {
+        proxyAddr.compile(entry)
+      } catch {
+        fail('TRUST_PROXY', raw.TRUST_PROXY, `"${entry}" is not an IP address, a CIDR range (prefix 1 or more, or a contiguous netmask) or one of loopback, linklocal, uniquelocal (or use true, false or a hop count)`)
+      }
     }
   }
   return config
-}
-
-/** The names proxy-addr (Fastify's trustProxy) knows besides addresses and ranges. */
-const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal']
-
-/** An address, an address/prefix-length, an IPv4 address/netmask, or one of PROXY_NAMES. */
-function isProxyAddress(entry: string): boolean {
-  if (PROXY_NAMES.includes(entry)) return true
-  const [address = '', range, ...rest] = entry.split('/')
-  const family = isIP(address)
-  if (family === 0 || rest.length > 0) return false
-  if (range === undefined) return true
-  if (/^\d{1,3}$/.test(range)) return Number(range) <= (family === 4 ? 32 : 128)
-  return family === 4 && isIP(range) === 4
 }
 
 function fail(name: string, given: string | undefined, message: string): never {
