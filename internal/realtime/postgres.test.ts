@@ -38,7 +38,7 @@ t.test('catch-up after a broker outage reads only the recent part of the event l
   )
   // 60,000 published events, one a second up to a fixed moment, appended in recorded_at order as the gateways write them.
   // The moment is read once, so the window below does not move with how long the inserts take.
-  const { rows: [{ anchor }] } = await pool.query<{ anchor: string }>('SELECT now()::text AS anchor')
+  const anchor = (await pool.query<{ anchor: string }>('SELECT now()::text AS anchor')).rows[0]!.anchor
   await pool.query(
     `INSERT INTO package_events (id, package_id, seq, type, tracking_number, occurred_at, recorded_at, published_at, data)
      SELECT gen_random_uuid(), p.id, (g - 1) / 100 + 1, 'package.status_changed', p.tracking_number, at, at, at, '{"status": "in_transit", "previousStatus": "in_transit"}'
