@@ -154,6 +154,20 @@ t.test('error bodies and request ids on the real gateway', async (t) => {
     t.same(role.json().details, [{ path: '/role', message: 'must be one of: admin, operator, customer, driver' }])
   })
 
+  t.test('a nullable field that is wrong as its other type names only that', async (t) => {
+    const admin = await gw.user('admin')
+    const created = await app.inject({ method: 'POST', url: '/api/v1/packages', headers: bearer(admin.token), payload: { sender: { name: 'S' }, recipient: { name: 'R' } } })
+    const tn = created.json().trackingNumber as string
+    const patch = (payload: object) => app.inject({ method: 'PATCH', url: `/api/v1/packages/${tn}`, headers: bearer(admin.token), payload })
+    t.same((await patch({ origin: { lat: 999, lng: 0 } })).json().details, [{ path: '/origin/lat', message: 'must be <= 90' }], 'no "must be null" next to it')
+    t.same((await patch({ weightGrams: 0 })).json().details, [{ path: '/weightGrams', message: 'must be >= 1' }])
+    t.same((await patch({ origin: 'Berlin' })).json().details, [{ path: '/origin', message: 'must be object' }])
+    t.same((await patch({ description: '' })).json().details, [{ path: '/description', message: 'must NOT have fewer than 1 characters' }], 'an empty text is not taken for null')
+    t.same((await patch({ weightGrams: '1200' })).json().details, [{ path: '/weightGrams', message: 'must be integer' }], 'a JSON body is not coerced')
+    t.match((await app.inject({ method: 'GET', url: `/api/v1/packages/${tn}`, headers: bearer(admin.token) })).json(), { version: 1 }, 'none of these wrote anything')
+    t.equal((await patch({ origin: null, weightGrams: 1200 })).statusCode, 200, 'null and a number are still accepted')
+  })
+
   t.test('401 and 403 have the error shape', async (t) => {
     const anon = await app.inject({ method: 'GET', url: '/api/v1/auth/me' })
     t.equal(anon.statusCode, 401)

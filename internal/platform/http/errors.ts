@@ -51,7 +51,8 @@ function validationDetails(issues: AjvIssue[], context?: string): ErrorDetail[] 
     const at = i.instancePath ?? ''
     const choice = choices.get(at)
     // One detail per field that must be one of some values, not one per value.
-    if (choice !== undefined && i.keyword !== 'anyOf') continue
+    if (choice === null && (i.keyword === 'anyOf' || isNullType(i))) continue
+    if (typeof choice === 'string' && i.keyword !== 'anyOf') continue
     const missing = i.params?.missingProperty
     const extra = i.params?.additionalProperty
     const named = typeof missing === 'string' ? `/${missing}` : typeof extra === 'string' ? `/${extra}` : ''
@@ -63,11 +64,13 @@ function validationDetails(issues: AjvIssue[], context?: string): ErrorDetail[] 
 
 /**
  * A union of literals (a status, a role) fails with one `const` issue per value plus
- * the `anyOf`: for each such field, "must be one of: a, b, c" instead. Fields whose
+ * the `anyOf`: for each such field, "must be one of: a, b, c" instead. A nullable
+ * field that failed as its other type (`/origin/lat must be <= 90`, `/origin must be
+ * object`) maps to null: its "must be null" and anyOf issues are noise next to those. Fields whose
  * union failed for other reasons keep Ajv's issues.
  */
-function choiceMessages(issues: AjvIssue[]): Map<string, string> {
-  const out = new Map<string, string>()
+function choiceMessages(issues: AjvIssue[]): Map<string, string | null> {
+  const out = new Map<string, string | null>()
   const unions = new Set(issues.filter((i) => i.keyword === 'anyOf').map((i) => i.instancePath ?? ''))
   for (const at of unions) {
     const values: unknown[] = []
@@ -75,12 +78,18 @@ function choiceMessages(issues: AjvIssue[]): Map<string, string> {
     for (const i of issues) {
       if ((i.instancePath ?? '') !== at || i.keyword === 'anyOf') continue
       if (i.keyword === 'const') values.push(i.params?.allowedValue)
-      else if (i.keyword === 'type' && i.params?.type === 'null') values.push(null)
+      else if (isNullType(i)) values.push(null)
       else onlyChoices = false
     }
-    if (onlyChoices && values.length > 0) out.set(at, `must be one of: ${values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ')}`)
+    const inner = issues.some((i) => (i.instancePath ?? '').startsWith(`${at}/`))
+    if (values.length > 0 && values.every((v) => v === null) && (inner || !onlyChoices)) out.set(at, null)
+    else if (onlyChoices && values.length > 0) out.set(at, `must be one of: ${values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ')}`)
   }
   return out
+}
+
+function isNullType(issue: AjvIssue): boolean {
+  return issue.keyword === 'type' && issue.params?.type === 'null'
 }
 
 /**

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { AjvCompiler } from '@fastify/ajv-compiler'
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
@@ -17,6 +18,23 @@ export interface ServerOptions {
 }
 
 const SAFE_REQUEST_ID = /^[\w.:-]{1,128}$/
+
+const AJV_OPTIONS = { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true } as const
+
+/**
+ * Query strings, path parameters and headers arrive as text, so their validator
+ * coerces ("limit=20" is 20). A JSON body says what it means: there Ajv would turn
+ * 0, "" and false into null for a nullable field, and a PATCH of weightGrams 0 would
+ * clear the weight instead of being refused. So bodies are validated as sent.
+ */
+function validatorsByPart(): NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>['buildValidator'] {
+  const pool = AjvCompiler()
+  return (externalSchemas) => {
+    const coercing = pool(externalSchemas, { customOptions: AJV_OPTIONS })
+    const exact = pool(externalSchemas, { customOptions: { ...AJV_OPTIONS, coerceTypes: false } })
+    return (route) => (route.httpPart === 'body' ? exact : coercing)(route)
+  }
+}
 
 /**
  * The bare gateway: JSON logging with the request id on every line, the one error
@@ -38,7 +56,8 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
     },
     // Unknown properties are refused (400 naming them), not dropped: a PATCH of a field that
     // cannot be patched must not answer 200 with nothing changed.
-    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+    ajv: { customOptions: AJV_OPTIONS },
+    schemaController: { compilersFactory: { buildValidator: validatorsByPart() } },
     frameworkErrors: handleFrameworkError,
     return503OnClosing: true,
     trustProxy: opts.trustProxy ?? false,
