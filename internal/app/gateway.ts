@@ -204,7 +204,7 @@ export async function buildGateway({ config, pool, redis, bus, mongo, logger }: 
   await app.register(async (api) => {
     await api.register(authentication, { secret, issuer: ISSUER, external, auth })
     await api.register(apiKeyAuthentication, { devices })
-    await api.register(idempotency, { redis })
+    await api.register(idempotency, { redis, secret: config.IDEMPOTENCY_SECRET ?? secret })
     await api.register(healthRoutes, { checks })
     await api.register(authRoutes, { auth })
     await api.register(packageRoutes, { packages, trackMaxAgeS: config.TRACK_MAX_AGE_S, trackRateLimit: config.RATE_LIMIT_TRACK_MAX })

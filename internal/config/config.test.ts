@@ -85,6 +85,7 @@ t.test('numbers must be plain decimal integers, not silently rounded or read as 
 t.test('secret values are never echoed in the message', async (t) => {
   const cases: [Record<string, string>, string, string][] = [
     [{ JWT_SECRET: 'tooshort-xyz' }, 'JWT_SECRET', 'tooshort-xyz'],
+    [{ IDEMPOTENCY_SECRET: 'short-idem' }, 'IDEMPOTENCY_SECRET', 'short-idem'],
     [{ ADMIN_EMAIL: 'admin@example.com', ADMIN_PASSWORD: 'hunter2' }, 'ADMIN_PASSWORD', 'hunter2'],
     [{ DATABASE_URL: 'mysql://app:s3cr3t-pw@db.internal/app' }, 'DATABASE_URL', 's3cr3t-pw'],
     [{ AMQP_URL: 'http://guest:rabbit-pw@127.0.0.1:5672' }, 'AMQP_URL', 'rabbit-pw'],

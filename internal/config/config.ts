@@ -18,6 +18,7 @@ export const ConfigSchema = Type.Object({
   AMQP_URL: Type.String({ pattern: '^amqps?://', default: 'amqp://guest:guest@127.0.0.1:5672' }),
   MONGO_URL: Type.Optional(Type.String({ pattern: '^mongodb(\\+srv)?://' })),
   JWT_SECRET: Type.Optional(Type.String({ minLength: 16 })),
+  IDEMPOTENCY_SECRET: Type.Optional(Type.String({ minLength: 16 })),
   JWT_PUBLIC_KEY: Type.Optional(Type.String({ minLength: 1 })),
   JWT_JWKS_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   JWT_ISSUER: Type.Optional(Type.String({ minLength: 1 })),

@@ -1,3 +1,4 @@
+import { createCipheriv, createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto'
 import t from 'tap'
 import { buildGateway } from '../../app/gateway.js'
 import { loadConfig } from '../../config/config.js'
@@ -5,6 +6,11 @@ import { createRedis } from '../cache/redis.js'
 import { bearer, isolate, testGateway } from '../testing/harness.js'
 
 // Idempotency-Key on POST, against the real Redis and PostgreSQL.
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('base64url')
+/** JSON with object members sorted, as the gateway compares bodies. */
+const sortedJson = (value: unknown): string =>
+  JSON.stringify(value, (_k, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v))
 
 const parcel = (trackingNumber: string, recipient = 'Ann') => ({ trackingNumber, sender: { name: 'Shop' }, recipient: { name: recipient } })
 
@@ -15,6 +21,7 @@ t.test('Idempotency-Key on the real gateway', async (t) => {
   const countPackages = async (tn: string) =>
     (await gw.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM packages WHERE tracking_number = $1', [tn])).rows[0]!.n
 
+  const post0 = (url: string, payload: object, token: string) => app.inject({ method: 'POST', url, headers: bearer(token), payload })
   const post = (key: string | undefined, payload: object, token = admin.token) =>
     app.inject({
       method: 'POST',
@@ -154,9 +161,99 @@ t.test('Idempotency-Key on the real gateway', async (t) => {
     for (const secret of [accessToken, refreshToken, refreshToken.slice(-16), payload.password, 'register-1']) {
       t.notOk(stored.some((r) => r.includes(secret)), `Redis does not hold ${secret === payload.password ? 'the password' : secret === 'register-1' ? 'the key' : 'a token'}`)
     }
+    // A plain hash of a short key could be guessed offline; the address is keyed by the gateway's secret.
+    t.notOk(stored.some((r) => r.includes(sha256('register-1'))), 'the address is not a plain hash of the key')
     const guest = await app.inject({ method: 'POST', url: '/api/v1/auth/register', headers, payload: { ...payload, email: 'someone.else@example.com' }, remoteAddress: '203.0.113.9' })
     t.equal(guest.statusCode, 201, 'another client (IP) with the same key is not affected')
     t.notOk(guest.headers['idempotent-replay'])
+  })
+
+  t.test('two service clients behind one address asking /auth/token with the same key get their own tokens', async (t) => {
+    const clients = []
+    for (const name of ['Shop A', 'Shop B']) clients.push((await post0('/api/v1/service-clients', { name }, admin.token)).json() as { clientId: string; clientSecret: string })
+    const ask = (c: { clientId: string; clientSecret: string }) =>
+      app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/token',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${c.clientId}:${c.clientSecret}`).toString('base64')}`, 'idempotency-key': 'token-1' },
+        payload: 'grant_type=client_credentials',
+      })
+    const subject = (body: string) => JSON.parse(Buffer.from((JSON.parse(body) as { access_token: string }).access_token.split('.')[1]!, 'base64url').toString()).sub as string
+    const a = await ask(clients[0]!)
+    const b = await ask(clients[1]!)
+    t.equal(a.statusCode, 200, a.body)
+    t.equal(b.statusCode, 200, b.body)
+    t.notOk(b.headers['idempotent-replay'], 'the second client is not handed the first one\'s answer')
+    t.equal(subject(a.body), clients[0]!.clientId)
+    t.equal(subject(b.body), clients[1]!.clientId)
+    const again = await ask(clients[0]!)
+    t.equal(again.headers['idempotent-replay'], 'true', 'the first client\'s retry is a replay')
+    t.equal(again.body, a.body)
+  })
+
+  t.test('a record that was tampered with is refused, and the request is not run again', async (t) => {
+    const first = await post('tamper-1', parcel('IDEMPOTENT0011'))
+    t.equal(first.statusCode, 201)
+    const reader = createRedis({ url: gw.urls.redisUrl })
+    await reader.connect()
+    t.teardown(() => reader.disconnect())
+    const scope = `${gw.keyPrefix}idem:user:${admin.id}:`
+    let changed = 0
+    for (const k of await reader.keys(`${scope}*`)) {
+      const record = JSON.parse((await reader.get(k))!) as { sealed?: string }
+      if (record.sealed === undefined) continue
+      // Flip one byte of the ciphertext of every record of this user's.
+      const raw = Buffer.from(record.sealed, 'base64url')
+      raw[raw.length - 1]! ^= 1
+      await reader.set(k, JSON.stringify({ ...record, sealed: raw.toString('base64url') }), 'KEEPTTL')
+      changed++
+    }
+    t.ok(changed > 0, 'the record was found')
+    const retry = await post('tamper-1', parcel('IDEMPOTENT0011'))
+    t.equal(retry.statusCode, 503, retry.body)
+    t.equal(retry.json().code, 'unavailable')
+    t.equal(await countPackages('IDEMPOTENT0011'), 1, 'still one package')
+  })
+
+  t.test('records an older gateway wrote still answer a retry', async (t) => {
+    const writer = createRedis({ url: gw.urls.redisUrl })
+    await writer.connect()
+    t.teardown(() => writer.disconnect())
+    const legacyAddress = (key: string) => `${gw.keyPrefix}idem:user:${admin.id}:${sha256(key)}`
+    const described = (body: object) => `POST /api/v1/packages\n${sortedJson(body)}`
+    const answer = '{"trackingNumber":"IDEMPOTENT0012","from":"an older gateway"}'
+
+    // Before sealing: the answer in plain text, a SHA-256 fingerprint.
+    await writer.set(legacyAddress('old-plain'), JSON.stringify({ state: 'done', fingerprint: sha256(described(parcel('IDEMPOTENT0012'))), status: 201, contentType: 'application/json; charset=utf-8', body: answer }), 'EX', 600)
+    const plain = await post('old-plain', parcel('IDEMPOTENT0012'))
+    t.equal(plain.statusCode, 201)
+    t.equal(plain.headers['idempotent-replay'], 'true')
+    t.equal(plain.body, answer)
+    t.equal((await post('old-plain', parcel('IDEMPOTENT0012', 'Bob'))).statusCode, 422, 'another body is still 422')
+
+    // Sealed with keys from the Idempotency-Key and the scope alone.
+    const scope = `user:${admin.id}`
+    const keys = Buffer.from(hkdfSync('sha256', 'old-sealed', scope, 'delivertrack idempotency record', 64))
+    const iv = randomBytes(12)
+    const cipher = createCipheriv('aes-256-gcm', keys.subarray(32), iv)
+    const ciphertext = Buffer.concat([cipher.update(answer, 'utf8'), cipher.final()])
+    await writer.set(
+      legacyAddress('old-sealed'),
+      JSON.stringify({
+        state: 'done',
+        fingerprint: createHmac('sha256', keys.subarray(0, 32)).update(described(parcel('IDEMPOTENT0012'))).digest('base64url'),
+        status: 201,
+        contentType: 'application/json; charset=utf-8',
+        sealed: Buffer.concat([iv, cipher.getAuthTag(), ciphertext]).toString('base64url'),
+      }),
+      'EX',
+      600,
+    )
+    const sealed = await post('old-sealed', parcel('IDEMPOTENT0012'))
+    t.equal(sealed.statusCode, 201)
+    t.equal(sealed.headers['idempotent-replay'], 'true')
+    t.equal(sealed.body, answer)
+    t.equal(await countPackages('IDEMPOTENT0012'), 0, 'neither retry ran the request again')
   })
 
   t.test('the header is ignored on non-POST methods', async (t) => {

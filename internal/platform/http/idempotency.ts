@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto'
+import type { FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Redis } from 'ioredis'
 import { AppError, conflict, invalid, unavailable } from '../errors.js'
@@ -12,18 +13,23 @@ declare module 'fastify' {
 interface Stored {
   state: 'pending' | 'done'
   fingerprint: string
-  status?: number
-  contentType?: string
-  /** The response body, sealed (base64url of IV, tag and AES-256-GCM ciphertext). */
+  /** The answer (status, content type, body) as JSON, sealed: base64url of IV, tag and AES-256-GCM ciphertext. */
   sealed?: string
 }
 
+interface Answer {
+  status: number
+  contentType?: string
+  body: string
+}
+
 /**
- * Records are keyed by the client's Idempotency-Key, which Redis never sees: its
- * address is a hash of the key, and the fingerprint and the stored body are keyed by
- * secrets derived from it. Answers to POSTs carry credentials (sign-in tokens, a
- * service client's secret) and requests carry passwords, so somebody who can read
- * Redis learns neither the answers nor a hash to guess passwords against.
+ * Records hold no readable credential (sign-in answers carry tokens, a service
+ * client's answer its secret; requests carry passwords), and knowing the record's
+ * layout does not help guessing: the address, the body fingerprint and the seal are
+ * all keyed by the gateway's own secret and the client's Idempotency-Key, so a
+ * Redis reader can neither open an answer nor test guesses of a short key or a
+ * password offline. Every gateway behind one Redis must share the secret.
  */
 interface Secrets {
   address: string
@@ -31,31 +37,76 @@ interface Secrets {
   sealKey: Buffer
 }
 
-function secretsOf(header: string, scope: string): Secrets {
-  const keys = Buffer.from(hkdfSync('sha256', header, scope, 'delivertrack idempotency record', 64))
+function secretsOf(serverKey: Buffer, header: string, scope: string): Secrets {
+  const keys = Buffer.from(hkdfSync('sha256', header, serverKey, `delivertrack idempotency record v2\n${scope}`, 64))
   return {
-    address: `idem:${scope}:${createHash('sha256').update(header).digest('base64url')}`,
+    address: `idem:${scope}:${createHmac('sha256', serverKey).update(header).digest('base64url')}`,
     fingerprintKey: keys.subarray(0, 32),
     sealKey: keys.subarray(32),
   }
 }
 
-function seal(key: Buffer, plain: string): string {
+/** The AAD ties a sealed answer to its record's address: it cannot be moved to another key. */
+function seal(key: Buffer, plain: string, aad: string): string {
   const iv = randomBytes(12)
-  const cipher = createCipheriv('aes-256-gcm', key, iv)
+  const cipher = createCipheriv('aes-256-gcm', key, iv).setAAD(Buffer.from(aad))
   const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()])
   return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url')
 }
 
-function unseal(key: Buffer, sealed: string): string {
+function unseal(key: Buffer, sealed: string, aad?: string): string {
   const raw = Buffer.from(sealed, 'base64url')
   const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12))
+  if (aad !== undefined) decipher.setAAD(Buffer.from(aad))
   decipher.setAuthTag(raw.subarray(12, 28))
   return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8')
 }
 
+/** A record read back: whether it was made by the same request, and its answer once there is one. */
+interface Found {
+  sameRequest: boolean
+  answer?: Answer
+}
+
+/**
+ * Records of gateways before v2 of the format, found at `idem:<scope>:<sha256 of the key>`:
+ * plain (`body`) or sealed with keys from the Idempotency-Key alone. They expire within
+ * 24 h of the last old gateway stopping; until then a retry that reaches a new gateway
+ * is still answered from them. This reader can go once no old gateway has run for a day.
+ */
+interface LegacyStored {
+  state: 'pending' | 'done'
+  fingerprint: string
+  status?: number
+  contentType?: string
+  body?: string
+  sealed?: string
+}
+
+function legacyAddress(header: string, scope: string): string {
+  return `idem:${scope}:${createHash('sha256').update(header).digest('base64url')}`
+}
+
+function readLegacy(raw: string, header: string, scope: string, request: string): Found {
+  const stored = JSON.parse(raw) as LegacyStored
+  let fingerprint: string
+  let body = stored.body ?? ''
+  if (stored.sealed !== undefined) {
+    const keys = Buffer.from(hkdfSync('sha256', header, scope, 'delivertrack idempotency record', 64))
+    fingerprint = createHmac('sha256', keys.subarray(0, 32)).update(request).digest('base64url')
+    if (fingerprint === stored.fingerprint) body = unseal(keys.subarray(32), stored.sealed)
+  } else {
+    fingerprint = createHash('sha256').update(request).digest('base64url')
+  }
+  const sameRequest = fingerprint === stored.fingerprint
+  if (!sameRequest || stored.state === 'pending') return { sameRequest }
+  return { sameRequest, answer: { status: stored.status ?? 200, contentType: stored.contentType, body } }
+}
+
 export interface IdempotencyOptions {
   redis: Redis
+  /** The gateways' shared secret the records are keyed with (IDEMPOTENCY_SECRET, or one derived from JWT_SECRET). */
+  secret: string
   /** How long a finished response is replayed (the contract: 24 h). */
   ttlSeconds?: number
   /** How long a claimed key blocks a concurrent duplicate whose first attempt never finished. */
@@ -76,13 +127,36 @@ function canonicalJson(value: unknown): string {
  * response is stored for 24 h and replayed to a retry with the same body
  * (`idempotent-replay: true`); a different body is 422, a retry while the first is
  * still running is 409. 5xx responses are not stored, so the client may retry.
- * Keys are scoped to the caller. Without Redis the guarantee cannot be kept: 503.
+ * Keys are scoped to the caller: the user, the API key, or for a guest its address
+ * and the credentials it presents (two service clients behind one proxy asking
+ * /auth/token with the same key get their own answers). Without Redis the guarantee
+ * cannot be kept: 503.
  */
 export const idempotency = fp<IdempotencyOptions>(
   async (app, opts) => {
     const ttl = opts.ttlSeconds ?? 86_400
     const pendingTtl = opts.pendingSeconds ?? 60
     const { redis } = opts
+    const serverKey = Buffer.from(hkdfSync('sha256', opts.secret, '', 'delivertrack idempotency', 32))
+
+    const scopeOf = (request: FastifyRequest): { scope: string; legacyScope: string } => {
+      if (request.apiKeyPrefix) return { scope: `key:${request.apiKeyPrefix}`, legacyScope: `key:${request.apiKeyPrefix}` }
+      if (request.principal) {
+        const scope = `${request.principal.kind}:${request.principal.id}`
+        return { scope, legacyScope: scope }
+      }
+      const legacyScope = `ip:${request.ip}`
+      const credentials = request.headers.authorization
+      if (!credentials) return { scope: legacyScope, legacyScope }
+      return { scope: `${legacyScope}:${createHmac('sha256', serverKey).update(credentials).digest('base64url').slice(0, 22)}`, legacyScope }
+    }
+
+    const readRecord = (raw: string, address: string, fingerprint: string, sealKey: Buffer): Found => {
+      const stored = JSON.parse(raw) as Stored
+      const sameRequest = stored.fingerprint === fingerprint
+      if (!sameRequest || stored.state === 'pending' || stored.sealed === undefined) return { sameRequest }
+      return { sameRequest, answer: JSON.parse(unseal(sealKey, stored.sealed, address)) as Answer }
+    }
 
     app.addHook('preHandler', async (request, reply) => {
       if (request.method !== 'POST') return
@@ -91,32 +165,47 @@ export const idempotency = fp<IdempotencyOptions>(
       if (typeof header !== 'string' || header.length < 1 || header.length > 200) {
         throw invalid('/headers/idempotency-key', 'must be 1 to 200 characters')
       }
-      const scope = request.apiKeyPrefix ? `key:${request.apiKeyPrefix}` : request.principal ? `${request.principal.kind}:${request.principal.id}` : `ip:${request.ip}`
-      const { address: key, fingerprintKey, sealKey } = secretsOf(header, scope)
-      const fingerprint = createHmac('sha256', fingerprintKey)
-        .update(`${request.method} ${request.url}\n${canonicalJson(request.body ?? null)}`)
-        .digest('base64url')
-      let stored: Stored | null
+      const { scope, legacyScope } = scopeOf(request)
+      const { address, fingerprintKey, sealKey } = secretsOf(serverKey, header, scope)
+      const described = `${request.method} ${request.url}\n${canonicalJson(request.body ?? null)}`
+      const fingerprint = createHmac('sha256', fingerprintKey).update(described).digest('base64url')
+      let raw: string | null
+      let legacy = false
       try {
-        const claimed = await redis.set(key, JSON.stringify({ state: 'pending', fingerprint } satisfies Stored), 'EX', pendingTtl, 'NX')
+        const claimed = await redis.set(address, JSON.stringify({ state: 'pending', fingerprint } satisfies Stored), 'EX', pendingTtl, 'NX')
         if (claimed === 'OK') {
-          request.idempotency = { key, fingerprint, sealKey }
-          return
+          raw = await redis.get(legacyAddress(header, legacyScope))
+          if (raw === null) {
+            request.idempotency = { key: address, fingerprint, sealKey }
+            return
+          }
+          // An older gateway's record answers this key; the claim made for it goes.
+          legacy = true
+          await redis.del(address)
+        } else {
+          raw = await redis.get(address)
         }
-        const raw = await redis.get(key)
-        stored = raw ? (JSON.parse(raw) as Stored) : null
       } catch (err) {
         request.log.warn({ err }, 'idempotency store unavailable')
         throw unavailable('cannot honour Idempotency-Key right now; retry shortly')
       }
-      if (!stored) throw conflict('a request with this Idempotency-Key just finished failing; retry')
-      if (stored.fingerprint !== fingerprint) {
+      if (raw === null) throw conflict('a request with this Idempotency-Key just finished failing; retry')
+      let found: Found
+      try {
+        found = legacy ? readLegacy(raw, header, legacyScope, described) : readRecord(raw, address, fingerprint, sealKey)
+      } catch (err) {
+        // Not written by a gateway with this secret: damaged or tampered with. Running the request
+        // again could apply it twice, so the key is refused until the record expires.
+        request.log.error({ err }, 'idempotency record cannot be opened')
+        throw unavailable('the record of this Idempotency-Key is unreadable; use a new key')
+      }
+      if (!found.sameRequest) {
         throw new AppError('unprocessable', 'idempotency_key_reused', 'this Idempotency-Key was used with a different request')
       }
-      if (stored.state === 'pending') throw conflict('a request with this Idempotency-Key is still in progress')
-      void reply.code(stored.status ?? 200).header('idempotent-replay', 'true')
-      if (stored.contentType) void reply.header('content-type', stored.contentType)
-      return reply.send(stored.sealed ? unseal(sealKey, stored.sealed) : '')
+      if (!found.answer) throw conflict('a request with this Idempotency-Key is still in progress')
+      void reply.code(found.answer.status).header('idempotent-replay', 'true')
+      if (found.answer.contentType) void reply.header('content-type', found.answer.contentType)
+      return reply.send(found.answer.body)
     })
 
     app.addHook('onSend', async (request, reply, payload) => {
@@ -127,13 +216,12 @@ export const idempotency = fp<IdempotencyOptions>(
         if (reply.statusCode >= 500) {
           await redis.del(ctx.key)
         } else {
-          const record: Stored = {
-            state: 'done',
-            fingerprint: ctx.fingerprint,
+          const answer: Answer = {
             status: reply.statusCode,
             contentType: reply.getHeader('content-type') as string | undefined,
-            sealed: seal(ctx.sealKey, typeof payload === 'string' ? payload : payload === null || payload === undefined ? '' : String(payload)),
+            body: typeof payload === 'string' ? payload : payload === null || payload === undefined ? '' : String(payload),
           }
+          const record: Stored = { state: 'done', fingerprint: ctx.fingerprint, sealed: seal(ctx.sealKey, JSON.stringify(answer), ctx.key) }
           await redis.set(ctx.key, JSON.stringify(record), 'EX', ttl)
         }
       } catch (err) {
