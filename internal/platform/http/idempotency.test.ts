@@ -163,6 +163,9 @@ t.test('Idempotency-Key on the real gateway', async (t) => {
     }
     // A plain hash of a short key could be guessed offline; the address is keyed by the gateway's secret.
     t.notOk(stored.some((r) => r.includes(sha256('register-1'))), 'the address is not a plain hash of the key')
+    const stale = await app.inject({ method: 'POST', url: '/api/v1/auth/register', headers: { ...headers, authorization: 'Bearer an-old-token' }, payload })
+    t.equal(stale.headers['idempotent-replay'], 'true', 'a bearer header that means nothing on this route does not make the retry another request')
+    t.equal(stale.body, first.body)
     const guest = await app.inject({ method: 'POST', url: '/api/v1/auth/register', headers, payload: { ...payload, email: 'someone.else@example.com' }, remoteAddress: '203.0.113.9' })
     t.equal(guest.statusCode, 201, 'another client (IP) with the same key is not affected')
     t.notOk(guest.headers['idempotent-replay'])
@@ -171,11 +174,11 @@ t.test('Idempotency-Key on the real gateway', async (t) => {
   t.test('two service clients behind one address asking /auth/token with the same key get their own tokens', async (t) => {
     const clients = []
     for (const name of ['Shop A', 'Shop B']) clients.push((await post0('/api/v1/service-clients', { name }, admin.token)).json() as { clientId: string; clientSecret: string })
-    const ask = (c: { clientId: string; clientSecret: string }) =>
+    const ask = (c: { clientId: string; clientSecret: string }, key = 'token-1') =>
       app.inject({
         method: 'POST',
         url: '/api/v1/auth/token',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${c.clientId}:${c.clientSecret}`).toString('base64')}`, 'idempotency-key': 'token-1' },
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${c.clientId}:${c.clientSecret}`).toString('base64')}`, 'idempotency-key': key },
         payload: 'grant_type=client_credentials',
       })
     const subject = (body: string) => JSON.parse(Buffer.from((JSON.parse(body) as { access_token: string }).access_token.split('.')[1]!, 'base64url').toString()).sub as string
@@ -189,6 +192,15 @@ t.test('Idempotency-Key on the real gateway', async (t) => {
     const again = await ask(clients[0]!)
     t.equal(again.headers['idempotent-replay'], 'true', 'the first client\'s retry is a replay')
     t.equal(again.body, a.body)
+    // An older gateway scoped guests by address alone: its record of another client's grant is not replayed.
+    const writer = createRedis({ url: gw.urls.redisUrl })
+    await writer.connect()
+    t.teardown(() => writer.disconnect())
+    const grant = `POST /api/v1/auth/token\n${sortedJson({ grant_type: 'client_credentials' })}`
+    await writer.set(`${gw.keyPrefix}idem:ip:127.0.0.1:${sha256('token-2')}`, JSON.stringify({ state: 'done', fingerprint: sha256(grant), status: 200, contentType: 'application/json', body: '{"access_token":"somebody-elses"}' }), 'EX', 600)
+    const fresh = await ask(clients[1]!, 'token-2')
+    t.notOk(fresh.headers['idempotent-replay'], 'an old address-only record is not handed to a client with credentials')
+    t.equal(subject(fresh.body), clients[1]!.clientId)
   })
 
   t.test('a record that was tampered with is refused, and the request is not run again', async (t) => {
@@ -229,6 +241,9 @@ t.test('Idempotency-Key on the real gateway', async (t) => {
     t.equal(plain.statusCode, 201)
     t.equal(plain.headers['idempotent-replay'], 'true')
     t.equal(plain.body, answer)
+    const plainAgain = await post('old-plain', parcel('IDEMPOTENT0012'))
+    t.equal(plainAgain.headers['idempotent-replay'], 'true', 'a second retry is answered too (no claim of the first retry is left)')
+    t.equal(plainAgain.body, answer)
     t.equal((await post('old-plain', parcel('IDEMPOTENT0012', 'Bob'))).statusCode, 422, 'another body is still 422')
 
     // Sealed with keys from the Idempotency-Key and the scope alone.

@@ -39,8 +39,9 @@ interface Secrets {
 
 function secretsOf(serverKey: Buffer, header: string, scope: string): Secrets {
   const keys = Buffer.from(hkdfSync('sha256', header, serverKey, `delivertrack idempotency record v2\n${scope}`, 64))
+  const addressKey = Buffer.from(hkdfSync('sha256', serverKey, '', 'delivertrack idempotency address', 32))
   return {
-    address: `idem:${scope}:${createHmac('sha256', serverKey).update(header).digest('base64url')}`,
+    address: `idem:${scope}:${createHmac('sha256', addressKey).update(header).digest('base64url')}`,
     fingerprintKey: keys.subarray(0, 32),
     sealKey: keys.subarray(32),
   }
@@ -128,9 +129,10 @@ function canonicalJson(value: unknown): string {
  * (`idempotent-replay: true`); a different body is 422, a retry while the first is
  * still running is 409. 5xx responses are not stored, so the client may retry.
  * Keys are scoped to the caller: the user, the API key, or for a guest its address
- * and the credentials it presents (two service clients behind one proxy asking
- * /auth/token with the same key get their own answers). Without Redis the guarantee
- * cannot be kept: 503.
+ * and the HTTP Basic credentials it presents (two service clients behind one proxy
+ * asking /auth/token with the same key get their own answers; credentials sent in a
+ * body are part of the request, so another client's are 422). Without Redis the
+ * guarantee cannot be kept: 503.
  */
 export const idempotency = fp<IdempotencyOptions>(
   async (app, opts) => {
@@ -138,6 +140,7 @@ export const idempotency = fp<IdempotencyOptions>(
     const pendingTtl = opts.pendingSeconds ?? 60
     const { redis } = opts
     const serverKey = Buffer.from(hkdfSync('sha256', opts.secret, '', 'delivertrack idempotency', 32))
+    const scopeKey = Buffer.from(hkdfSync('sha256', serverKey, '', 'delivertrack idempotency scope', 32))
 
     const scopeOf = (request: FastifyRequest): { scope: string; legacyScope: string } => {
       if (request.apiKeyPrefix) return { scope: `key:${request.apiKeyPrefix}`, legacyScope: `key:${request.apiKeyPrefix}` }
@@ -146,9 +149,11 @@ export const idempotency = fp<IdempotencyOptions>(
         return { scope, legacyScope: scope }
       }
       const legacyScope = `ip:${request.ip}`
+      // Only Basic credentials (a service client at /auth/token): a stale bearer token that a client
+      // also sends to sign-in routes, where it means nothing, must not make its retry a new request.
       const credentials = request.headers.authorization
-      if (!credentials) return { scope: legacyScope, legacyScope }
-      return { scope: `${legacyScope}:${createHmac('sha256', serverKey).update(credentials).digest('base64url').slice(0, 22)}`, legacyScope }
+      if (!credentials || !/^basic /i.test(credentials)) return { scope: legacyScope, legacyScope }
+      return { scope: `${legacyScope}:${createHmac('sha256', scopeKey).update(credentials).digest('base64url').slice(0, 22)}`, legacyScope }
     }
 
     const readRecord = (raw: string, address: string, fingerprint: string, sealKey: Buffer): Found => {
@@ -171,22 +176,27 @@ export const idempotency = fp<IdempotencyOptions>(
       const fingerprint = createHmac('sha256', fingerprintKey).update(described).digest('base64url')
       let raw: string | null
       let legacy = false
+      let claimed = false
       try {
-        const claimed = await redis.set(address, JSON.stringify({ state: 'pending', fingerprint } satisfies Stored), 'EX', pendingTtl, 'NX')
-        if (claimed === 'OK') {
-          raw = await redis.get(legacyAddress(header, legacyScope))
+        claimed = (await redis.set(address, JSON.stringify({ state: 'pending', fingerprint } satisfies Stored), 'EX', pendingTtl, 'NX')) === 'OK'
+        if (claimed) {
+          // An older gateway's record, if any, answers this key. Not for a guest scoped by its
+          // credentials: those records were not, and could hand one client another's answer.
+          raw = scope === legacyScope ? await redis.get(legacyAddress(header, legacyScope)) : null
           if (raw === null) {
             request.idempotency = { key: address, fingerprint, sealKey }
             return
           }
-          // An older gateway's record answers this key; the claim made for it goes.
           legacy = true
           await redis.del(address)
+          claimed = false
         } else {
           raw = await redis.get(address)
         }
       } catch (err) {
         request.log.warn({ err }, 'idempotency store unavailable')
+        // A claim this request made would hold the key as "in progress" while nothing runs.
+        if (claimed) await redis.del(address).catch(() => undefined)
         throw unavailable('cannot honour Idempotency-Key right now; retry shortly')
       }
       if (raw === null) throw conflict('a request with this Idempotency-Key just finished failing; retry')
