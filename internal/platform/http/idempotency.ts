@@ -37,11 +37,23 @@ interface Secrets {
   sealKey: Buffer
 }
 
-function secretsOf(serverKey: Buffer, header: string, scope: string): Secrets {
-  const keys = Buffer.from(hkdfSync('sha256', header, serverKey, `delivertrack idempotency record v2\n${scope}`, 64))
-  const addressKey = Buffer.from(hkdfSync('sha256', serverKey, '', 'delivertrack idempotency address', 32))
+/** The gateway's keys, derived once from its secret: one for records, one for addresses, one for guest scopes. */
+interface ServerKeys {
+  record: Buffer
+  address: Buffer
+  scope: Buffer
+}
+
+function serverKeysOf(secret: string): ServerKeys {
+  const root = Buffer.from(hkdfSync('sha256', secret, '', 'delivertrack idempotency', 32))
+  const derive = (use: string) => Buffer.from(hkdfSync('sha256', root, '', `delivertrack idempotency ${use}`, 32))
+  return { record: root, address: derive('address'), scope: derive('scope') }
+}
+
+function secretsOf(server: ServerKeys, header: string, scope: string): Secrets {
+  const keys = Buffer.from(hkdfSync('sha256', header, server.record, `delivertrack idempotency record v2\n${scope}`, 64))
   return {
-    address: `idem:${scope}:${createHmac('sha256', addressKey).update(header).digest('base64url')}`,
+    address: `idem:${scope}:${createHmac('sha256', server.address).update(header).digest('base64url')}`,
     fingerprintKey: keys.subarray(0, 32),
     sealKey: keys.subarray(32),
   }
@@ -139,8 +151,7 @@ export const idempotency = fp<IdempotencyOptions>(
     const ttl = opts.ttlSeconds ?? 86_400
     const pendingTtl = opts.pendingSeconds ?? 60
     const { redis } = opts
-    const serverKey = Buffer.from(hkdfSync('sha256', opts.secret, '', 'delivertrack idempotency', 32))
-    const scopeKey = Buffer.from(hkdfSync('sha256', serverKey, '', 'delivertrack idempotency scope', 32))
+    const server = serverKeysOf(opts.secret)
 
     const scopeOf = (request: FastifyRequest): { scope: string; legacyScope: string } => {
       if (request.apiKeyPrefix) return { scope: `key:${request.apiKeyPrefix}`, legacyScope: `key:${request.apiKeyPrefix}` }
@@ -153,7 +164,7 @@ export const idempotency = fp<IdempotencyOptions>(
       // also sends to sign-in routes, where it means nothing, must not make its retry a new request.
       const credentials = request.headers.authorization
       if (!credentials || !/^basic /i.test(credentials)) return { scope: legacyScope, legacyScope }
-      return { scope: `${legacyScope}:${createHmac('sha256', scopeKey).update(credentials).digest('base64url').slice(0, 22)}`, legacyScope }
+      return { scope: `${legacyScope}:${createHmac('sha256', server.scope).update(credentials).digest('base64url').slice(0, 22)}`, legacyScope }
     }
 
     const readRecord = (raw: string, address: string, fingerprint: string, sealKey: Buffer): Found => {
@@ -171,7 +182,7 @@ export const idempotency = fp<IdempotencyOptions>(
         throw invalid('/headers/idempotency-key', 'must be 1 to 200 characters')
       }
       const { scope, legacyScope } = scopeOf(request)
-      const { address, fingerprintKey, sealKey } = secretsOf(serverKey, header, scope)
+      const { address, fingerprintKey, sealKey } = secretsOf(server, header, scope)
       const described = `${request.method} ${request.url}\n${canonicalJson(request.body ?? null)}`
       const fingerprint = createHmac('sha256', fingerprintKey).update(described).digest('base64url')
       let raw: string | null
