@@ -154,11 +154,8 @@ export const idempotency = fp<IdempotencyOptions>(
     const server = serverKeysOf(opts.secret)
 
     const scopeOf = (request: FastifyRequest): { scope: string; legacyScope: string } => {
-      if (request.apiKeyPrefix) return { scope: `key:${request.apiKeyPrefix}`, legacyScope: `key:${request.apiKeyPrefix}` }
-      if (request.principal) {
-        const scope = `${request.principal.kind}:${request.principal.id}`
-        return { scope, legacyScope: scope }
-      }
+      const caller = request.apiKeyPrefix ? `key:${request.apiKeyPrefix}` : request.principal ? `${request.principal.kind}:${request.principal.id}` : undefined
+      if (caller) return { scope: caller, legacyScope: caller }
       const legacyScope = `ip:${request.ip}`
       // Only Basic credentials (a service client at /auth/token): a stale bearer token that a client
       // also sends to sign-in routes, where it means nothing, must not make its retry a new request.
@@ -189,20 +186,28 @@ export const idempotency = fp<IdempotencyOptions>(
       let legacy = false
       let claimed = false
       try {
-        claimed = (await redis.set(address, JSON.stringify({ state: 'pending', fingerprint } satisfies Stored), 'EX', pendingTtl, 'NX')) === 'OK'
+        // One round trip: the claim, the record (ours if the claim took), and an older gateway's record.
+        // Older records are not read for a guest scoped by its credentials: they were not, and
+        // could hand one client another's answer.
+        const batch = redis.pipeline().set(address, JSON.stringify({ state: 'pending', fingerprint } satisfies Stored), 'EX', pendingTtl, 'NX').get(address)
+        if (scope === legacyScope) batch.get(legacyAddress(header, legacyScope))
+        const replies = (await batch.exec()) ?? []
+        claimed = !replies[0]?.[0] && replies[0]?.[1] === 'OK'
+        const failed = replies.find(([err]) => err)
+        if (failed || replies.length === 0) throw failed?.[0] ?? new Error('the Redis pipeline was not run')
+        const older = (replies[2]?.[1] ?? null) as string | null
+        if (claimed && older === null) {
+          request.idempotency = { key: address, fingerprint, sealKey }
+          return
+        }
         if (claimed) {
-          // An older gateway's record, if any, answers this key. Not for a guest scoped by its
-          // credentials: those records were not, and could hand one client another's answer.
-          raw = scope === legacyScope ? await redis.get(legacyAddress(header, legacyScope)) : null
-          if (raw === null) {
-            request.idempotency = { key: address, fingerprint, sealKey }
-            return
-          }
+          // An older gateway's record answers this key; the claim made for it goes.
           legacy = true
+          raw = older
           await redis.del(address)
           claimed = false
         } else {
-          raw = await redis.get(address)
+          raw = replies[1]![1] as string | null
         }
       } catch (err) {
         request.log.warn({ err }, 'idempotency store unavailable')

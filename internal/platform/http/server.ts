@@ -19,6 +19,8 @@ export interface ServerOptions {
 
 const SAFE_REQUEST_ID = /^[\w.:-]{1,128}$/
 
+// Unknown properties are refused (400 naming them), not dropped: a PATCH of a field that
+// cannot be patched must not answer 200 with nothing changed.
 const AJV_OPTIONS = { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true } as const
 
 /**
@@ -54,9 +56,7 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
       const incoming = req.headers['x-request-id']
       return typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID()
     },
-    // Unknown properties are refused (400 naming them), not dropped: a PATCH of a field that
-    // cannot be patched must not answer 200 with nothing changed.
-    ajv: { customOptions: AJV_OPTIONS },
+    // The validators' Ajv options are AJV_OPTIONS, set in validatorsByPart (Fastify's `ajv` option would not reach them).
     schemaController: { compilersFactory: { buildValidator: validatorsByPart() } },
     frameworkErrors: handleFrameworkError,
     return503OnClosing: true,
