@@ -1,0 +1,135 @@
+import type { Channel, ConfirmChannel, Connection, GetMessage } from 'amqplib/callback_api'
+import type { BrokerAsPromised as Broker } from 'rascal'
+import type { QueueStat } from './bus.js'
+import type { RoleQueues } from './topology.js'
+
+// amqplib channels on connections opened through rascal (broker.connect: the same URL
+// and socket settings), for the work rascal's publications and subscriptions do one
+// message at a time: ordered batches, burst acknowledgements, queue checks.
+
+export function closeQuietly(connection: Connection): Promise<void> {
+  return new Promise((resolve) => {
+    try {
+      connection.close(() => resolve())
+    } catch {
+      resolve() // already closed
+    }
+  })
+}
+
+const connectionOf = async (broker: Broker) => (await broker.connect('/')) as unknown as Connection
+
+/** A confirm channel on a connection of its own; `lost` runs once when either dies. */
+export async function openConfirmChannel(broker: Broker, lost: () => void): Promise<{ connection: Connection; channel: ConfirmChannel }> {
+  const connection = await connectionOf(broker)
+  let gone = false
+  const reset = () => {
+    if (gone) return
+    gone = true
+    lost()
+    void closeQuietly(connection)
+  }
+  connection.on('error', reset)
+  connection.on('close', reset)
+  try {
+    const channel = await new Promise<ConfirmChannel>((resolve, reject) => connection.createConfirmChannel((err, ch) => (err ? reject(err) : resolve(ch))))
+    channel.on('error', reset)
+    channel.on('close', reset)
+    return { connection, channel }
+  } catch (err) {
+    reset()
+    throw err
+  }
+}
+
+/** A plain channel on a connection of its own (the caller watches and closes both). */
+export async function openChannel(broker: Broker): Promise<{ connection: Connection; channel: Channel }> {
+  const connection = await connectionOf(broker)
+  try {
+    const channel = await new Promise<Channel>((resolve, reject) => connection.createChannel((err, ch) => (err ? reject(err) : resolve(ch))))
+    return { connection, channel }
+  } catch (err) {
+    void closeQuietly(connection)
+    throw err
+  }
+}
+
+function call<T>(fn: (cb: (err: unknown, value: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value))))
+}
+
+/** Messages and consumers of each queue that exists (a passive check never creates one). */
+async function check(connection: Connection, names: string[]): Promise<Map<string, { messages: number; consumers: number }>> {
+  const out = new Map<string, { messages: number; consumers: number }>()
+  for (const name of names) {
+    // A failed check closes its channel, so each queue gets its own.
+    const channel = await call<Channel>((cb) => connection.createChannel(cb))
+    channel.on('error', () => undefined)
+    try {
+      const q = await call<{ messageCount: number; consumerCount: number }>((cb) => channel.checkQueue(name, cb))
+      out.set(name, { messages: q.messageCount, consumers: q.consumerCount })
+      closeChannel(channel)
+    } catch {
+      // missing queue: nothing to report
+    }
+  }
+  return out
+}
+
+/** Each role's work queue with its retrying and dead-lettered messages (roles without a work queue are left out). */
+export async function statsOf(connection: Connection, roles: RoleQueues[]): Promise<Record<string, QueueStat>> {
+  const raw = await check(connection, roles.flatMap((n) => [n.work, ...n.delays, n.dead]))
+  const out: Record<string, QueueStat> = {}
+  for (const n of roles) {
+    const work = raw.get(n.work)
+    if (!work) continue
+    const retrying = n.delays.reduce((sum, d) => sum + (raw.get(d)?.messages ?? 0), 0)
+    out[n.work] = { messages: work.messages, consumers: work.consumers, retrying, deadLetters: raw.get(n.dead)?.messages ?? 0 }
+  }
+  return out
+}
+
+/**
+ * Moves dead letters back to the work queue with a fresh retry budget (rascal's
+ * recovery counters and x-death removed). Each is acknowledged on the dead-letter
+ * queue only after the broker confirmed its copy, so a crash duplicates at worst
+ * (roles are idempotent) and never loses. At most the messages present at the
+ * start move, so letters that die again are not looped.
+ */
+export async function requeueDead(connection: Connection, names: RoleQueues, limit: number): Promise<{ requeued: number; remaining: number }> {
+  const channel = await call<ConfirmChannel>((cb) => connection.createConfirmChannel(cb))
+  try {
+    const { messageCount } = await call<{ messageCount: number }>((cb) => channel.checkQueue(names.dead, cb))
+    const target = Math.min(messageCount, limit)
+    let requeued = 0
+    while (requeued < target) {
+      const batch: GetMessage[] = []
+      while (batch.length < 500 && requeued + batch.length < target) {
+        const message = await call<GetMessage | false>((cb) => channel.get(names.dead, { noAck: false }, cb))
+        if (!message) break
+        batch.push(message)
+        const headers = { ...message.properties.headers }
+        delete headers['x-death']
+        const own = headers.rascal as { recovery?: unknown } | undefined
+        if (own) headers.rascal = { ...own, recovery: undefined }
+        channel.publish('', names.work, message.content, { ...message.properties, headers, persistent: true })
+      }
+      if (batch.length === 0) break
+      await call<void>((cb) => channel.waitForConfirms((err) => cb(err, undefined)))
+      for (const m of batch) channel.ack(m)
+      requeued += batch.length
+    }
+    const { messageCount: remaining } = await call<{ messageCount: number }>((cb) => channel.checkQueue(names.dead, cb))
+    return { requeued, remaining }
+  } finally {
+    closeChannel(channel)
+  }
+}
+
+function closeChannel(channel: Channel): void {
+  try {
+    channel.close(() => undefined)
+  } catch {
+    // already closed
+  }
+}

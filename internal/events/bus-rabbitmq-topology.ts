@@ -1,0 +1,110 @@
+import type { BrokerConfig, Recovery } from 'rascal'
+import { roleQueues, type RetryPolicy, type RoleQueues } from './topology.js'
+
+/** The topic exchange every durable and live package event goes through (routing key = event type). */
+export const EXCHANGE = 'delivertrack.events'
+
+type Vhost = NonNullable<BrokerConfig['vhosts']>[string]
+
+export interface RabbitTopologyOptions {
+  url: string
+  /** The exclusive, auto-deleted queue of this process's hub; none for a process without one. */
+  hubQueue?: string
+  queues: ReadonlyArray<{ role: string; bindings: readonly string[] }>
+  retry: RetryPolicy
+  prefetch?: Record<string, number>
+}
+
+/** The publication that takes a failed message to its delay queue, or to the dead letters. */
+export const delayPublication = (queue: string) => queue
+export const deadPublication = (names: RoleQueues) => names.dead
+
+/**
+ * The whole broker topology as rascal declares it. Work and dead-letter queues are
+ * declared identically by every process (identical arguments never conflict), so
+ * events published while no worker runs are kept. A message the work queue
+ * rejects without requeue dead-letters into `dead`, so even a fallback nack loses
+ * nothing. Delay queues hold a message for their TTL, then dead-letter it back
+ * into the work queue.
+ */
+export function rascalConfig(opts: RabbitTopologyOptions): BrokerConfig {
+  const queues: NonNullable<Vhost['queues']> = {}
+  const bindings: NonNullable<Vhost['bindings']> = {}
+  const publications: NonNullable<Vhost['publications']> = {}
+  const subscriptions: NonNullable<Vhost['subscriptions']> = {}
+  if (opts.hubQueue) {
+    queues[opts.hubQueue] = { options: { exclusive: true, autoDelete: true, durable: false } }
+    bindings.hub = { source: EXCHANGE, destination: opts.hubQueue, destinationType: 'queue', bindingKey: 'package.#' }
+    // No acknowledgements: an exclusive, auto-deleted queue can never redeliver anyway
+    // (the process replays the event log after reconnecting instead).
+    subscriptions.hub = { queue: opts.hubQueue, contentType: 'application/json', options: { noAck: true } }
+  }
+  const delays = [...new Set(opts.retry.delaysMs)]
+  for (const { role, bindings: keys } of opts.queues) {
+    const names = roleQueues(role, opts.retry.delaysMs)
+    queues[names.work] = { options: { durable: true, arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': names.dead } } }
+    queues[names.dead] = { options: { durable: true } }
+    keys.forEach((key, i) => {
+      bindings[`${role}.${i}`] = { source: EXCHANGE, destination: names.work, destinationType: 'queue', bindingKey: key }
+    })
+    names.delays.forEach((delay, i) => {
+      queues[delay] = { options: { durable: true, arguments: { 'x-message-ttl': delays[i]!, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': names.work } } }
+      publications[delayPublication(delay)] = { queue: delay, confirm: true, options: { persistent: true } }
+    })
+    publications[deadPublication(names)] = { queue: names.dead, confirm: true, options: { persistent: true } }
+    subscriptions[role] = {
+      queue: names.work,
+      prefetch: opts.prefetch?.[role] ?? 32,
+      contentType: 'application/json',
+      // Bounds the wait for in-flight messages when the subscription is cancelled at shutdown.
+      closeTimeout: 30_000,
+    } as never
+  }
+  return {
+    vhosts: {
+      '/': {
+        // noDelay (passed on to amqplib; @types/rascal does not know it): ordered publishing
+        // waits for confirms, and under Nagle's algorithm each round trip waits out a delayed ACK.
+        connection: {
+          url: opts.url,
+          retry: { min: 250, max: 10_000, factor: 2, strategy: 'exponential' },
+          socketOptions: { timeout: 5_000, noDelay: true } as { timeout: number },
+        },
+        exchanges: { [EXCHANGE]: { type: 'topic', options: { durable: true } } },
+        queues,
+        bindings,
+        // `timeout` bounds the wait for a confirm (newer than @types/rascal knows).
+        publications: { events: { exchange: EXCHANGE, confirm: true, timeout: 5_000, options: { persistent: true, contentType: 'application/json' } } as never, ...publications },
+        subscriptions,
+      },
+    },
+  }
+}
+
+/**
+ * rascal's recovery chain for a failed message: the n-th failure is forwarded to
+ * the delay queue of retry n (the last delay repeats), the one that uses up
+ * `maxAttempts` to the dead letters. rascal counts forwards in the message's
+ * headers, so the count survives the delay queue and restarts.
+ */
+export function recoveryChain(names: RoleQueues, retry: RetryPolicy): Recovery[] {
+  const chain: Recovery[] = []
+  const unique = [...new Set(retry.delaysMs)]
+  for (let failure = 1; failure < retry.maxAttempts; failure++) {
+    const ms = retry.delaysMs[Math.min(failure, retry.delaysMs.length) - 1]!
+    chain.push({ strategy: 'forward', publication: delayPublication(names.delays[unique.indexOf(ms)]!), attempts: failure, xDeathFix: true })
+  }
+  chain.push(...deadLetterChain(names))
+  return chain
+}
+
+/** Straight to the dead letters; if even that fails, rejecting dead-letters it through the queue's DLX. */
+export function deadLetterChain(names: RoleQueues): Recovery[] {
+  return [{ strategy: 'forward', publication: deadPublication(names), xDeathFix: true }, { strategy: 'nack' }]
+}
+
+/** How many times rascal has forwarded this message on from `queue` (one per failed attempt). */
+export function forwards(headers: unknown, queue: string): number {
+  const h = headers as { rascal?: { recovery?: Record<string, { forwarded?: number }> } } | undefined
+  return Number(h?.rascal?.recovery?.[queue]?.forwarded ?? 0)
+}

@@ -1,0 +1,61 @@
+/** Event types written to the durable log (they carry a per-package `seq`). */
+export const DURABLE_EVENT_TYPES = [
+  'package.created',
+  'package.updated',
+  'package.status_changed',
+  'package.deleted',
+  'package.assigned',
+] as const
+export type DurableEventType = (typeof DURABLE_EVENT_TYPES)[number]
+
+/** Live-only event types: never logged, no `seq`. */
+export type LiveEventType = 'package.location'
+
+export type EventType = DurableEventType | LiveEventType
+
+/** An event as the code handles it (durable events carry `seq`). */
+export interface PackageEvent {
+  id: string
+  type: EventType
+  trackingNumber: string
+  seq?: number
+  occurredAt: Date
+  recordedAt: Date
+  data: Record<string, unknown>
+}
+
+/** An event a change wants recorded; the log gives it its id, `seq` and `recordedAt`. */
+export interface NewEvent {
+  type: DurableEventType
+  occurredAt: Date
+  data: Record<string, unknown>
+}
+
+/** The contract's event envelope on the wire (WebSocket, RabbitMQ, webhooks, archive). */
+export interface EventEnvelope {
+  id: string
+  type: EventType
+  trackingNumber: string
+  seq?: number
+  occurredAt: string
+  recordedAt: string
+  data: Record<string, unknown>
+}
+
+export function toEnvelope(e: PackageEvent): EventEnvelope {
+  const env: EventEnvelope = {
+    id: e.id,
+    type: e.type,
+    trackingNumber: e.trackingNumber,
+    occurredAt: e.occurredAt.toISOString(),
+    recordedAt: e.recordedAt.toISOString(),
+    data: e.data,
+  }
+  if (e.seq !== undefined) env.seq = e.seq
+  return env
+}
+
+export function isEnvelope(value: unknown): value is EventEnvelope {
+  const v = value as EventEnvelope
+  return typeof v === 'object' && v !== null && typeof v.id === 'string' && typeof v.type === 'string' && typeof v.trackingNumber === 'string'
+}
