@@ -1,15 +1,14 @@
 import closeWithGrace from 'close-with-grace'
-import { randomBytes } from 'node:crypto'
-import { hostname } from 'node:os'
 import pino from 'pino'
+import { rabbitBus } from '../../internal/app/bus.js'
+import { serviceChecks } from '../../internal/app/checks.js'
 import { buildGateway } from '../../internal/app/gateway.js'
-import { RascalBus } from '../../internal/platform/bus/rascal.js'
-import { parseDelays, parseRoles, workerTopology } from '../../internal/platform/bus/worker-topology.js'
+import { instanceIdOf } from '../../internal/app/instance.js'
 import { ConfigError, loadConfig } from '../../internal/config/config.js'
-import { connectDependencies } from '../../internal/platform/startup.js'
+import { IN_PROCESS_WAKEUP } from '../../internal/events/outbox-postgres.js'
 import { migrate } from '../../internal/platform/db/migrate.js'
-import { IN_PROCESS_WAKEUP } from '../../internal/realtime/outbox-relay.js'
 import { connectMongo } from '../../internal/platform/mongo/client.js'
+import { connectDependencies } from '../../internal/platform/startup.js'
 
 // Wiring only: config -> clients -> migrations -> gateway -> listen, and a graceful exit.
 async function main(): Promise<void> {
@@ -17,15 +16,13 @@ async function main(): Promise<void> {
   // The gateway kicks its outbox relay after every commit, so its sessions skip NOTIFY.
   const { pool, redis } = await connectDependencies(config, IN_PROCESS_WAKEUP)
   await migrate(pool)
+  const instanceId = instanceIdOf(config)
   // The gateway keeps serving while RabbitMQ is away; the outbox holds events until it is back.
-  const instanceId = config.INSTANCE_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`
-  // The workers' durable queues are declared here too: events wait there while no worker runs.
-  const topology = workerTopology({ roles: parseRoles(config.WORKER_QUEUES), delaysMs: parseDelays(config.WORKER_RETRY_DELAYS_MS) })
-  const bus = new RascalBus({ url: config.AMQP_URL, instanceId, hub: true, topology, log: pino({ level: config.LOG_LEVEL }).child({ component: 'bus' }) })
+  const bus = rabbitBus(config, { instanceId, hub: true, log: pino({ level: config.LOG_LEVEL }).child({ component: 'bus' }) })
   void bus.start()
   // MONGO_URL moves location history to MongoDB; it must answer at start-up like PostgreSQL.
   const mongo = config.MONGO_URL ? await connectMongo(config.MONGO_URL) : undefined
-  const { app, auth } = await buildGateway({ config, pool, redis, bus, mongo })
+  const { app, auth } = await buildGateway({ config, instanceId, pool, redis, bus, mongo, checks: serviceChecks({ pool, redis, bus, mongo }) })
   if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
     const outcome = await auth.ensureAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD)
     app.log.info({ email: config.ADMIN_EMAIL, outcome }, 'first admin account')

@@ -1,14 +1,13 @@
 import closeWithGrace from 'close-with-grace'
-import { randomBytes } from 'node:crypto'
-import { hostname } from 'node:os'
 import { parseArgs } from 'node:util'
 import pino from 'pino'
+import { rabbitBus } from '../../internal/app/bus.js'
+import { instanceIdOf } from '../../internal/app/instance.js'
+import { buildWorker } from '../../internal/app/worker.js'
 import { ConfigError, loadConfig } from '../../internal/config/config.js'
-import { RascalBus } from '../../internal/platform/bus/rascal.js'
-import { parseRoles, WORKER_ROLES } from '../../internal/platform/bus/worker-topology.js'
+import { parseRoles, WORKER_ROLES } from '../../internal/events/topology.js'
 import { migrate } from '../../internal/platform/db/migrate.js'
 import { connectPostgres } from '../../internal/platform/startup.js'
-import { buildWorker, workerBusTopology } from '../../internal/worker/worker.js'
 
 // Wiring only: config -> clients -> migrations -> worker roles -> consume, and a graceful exit.
 // `npm run start:worker -- --only archive,notify` runs some roles (default: all).
@@ -20,13 +19,13 @@ async function main(): Promise<void> {
   const log = pino({ level: config.LOG_LEVEL, base: { component: 'worker' } })
   const pool = await connectPostgres(config)
   await migrate(pool)
-  const instanceId = config.INSTANCE_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`
-  const bus = new RascalBus({ url: config.AMQP_URL, instanceId, hub: false, topology: workerBusTopology(config, roles), log: log.child({ component: 'bus' }) })
+  const bus = rabbitBus(config, { instanceId: instanceIdOf(config), hub: false, running: roles, log: log.child({ component: 'bus' }) })
   const worker = buildWorker({ config, pool, bus, roles, log })
 
   let started: Promise<void> | undefined
   // Waits for the broker (rascal keeps retrying); queued events wait for us meanwhile.
-  bus.on('connected', () => {
+  bus.onConnected((downSince) => {
+    if (downSince) return // rascal resumes the consumers itself after an outage
     started = worker.start().catch((err: unknown) => {
       log.error({ err }, 'worker could not start consuming')
       process.exit(1)

@@ -22,15 +22,15 @@ import { registerRateLimit } from '../platform/http/rate-limit.js'
 import { createServer } from '../platform/http/server.js'
 import { projectRoot } from '../platform/paths.js'
 import websocket from '@fastify/websocket'
-import type { RascalBus } from '../platform/bus/rascal.js'
+import type { Bus } from '../events/bus.js'
+import { PostgresEventLog } from '../events/log-postgres.js'
+import { PostgresOutbox } from '../events/outbox-postgres.js'
+import { EventPath } from '../events/path.js'
+import { OutboxRelay } from '../events/relay.js'
 import { metricsRoutes, statsRoutes, type Stats } from '../ops/http.js'
-import { toEnvelope } from '../realtime/envelope.js'
-import { OutboxRelay } from '../realtime/outbox-relay.js'
-import { PostgresRealtimeStore } from '../realtime/postgres.js'
 import { RealtimeService } from '../realtime/service.js'
 import { wsRoutes } from '../realtime/ws.js'
 import { webConsole } from './web-console.js'
-import { parseDelays, parseRoles, workerQueueStats } from '../platform/bus/worker-topology.js'
 import { DnsAddressGuard } from '../webhook/address-guard.js'
 import { webhookRoutes } from '../webhook/http.js'
 import { PostgresWebhookRepository } from '../webhook/postgres.js'
@@ -47,10 +47,15 @@ import type { Mongo } from '../platform/mongo/client.js'
 
 export interface GatewayDeps {
   config: Config
+  /** This process's id: it names the hub queue and marks the events this gateway records. */
+  instanceId: string
   pool: pg.Pool
   redis: Redis
-  /** The message bus; without it events reach only this gateway's own WebSocket clients. */
-  bus?: RascalBus
+  bus: Bus
+  /** The outbox may LISTEN for other writers on a connection of its own (not on PGlite's single one). */
+  outboxListen?: boolean
+  /** /health/ready's checks, one per part the gateway runs on (see checks.ts). */
+  checks: Record<string, DependencyCheck>
   /** MongoDB for location history (MONGO_URL); without it locations live in PostgreSQL. */
   mongo?: Mongo
   logger?: FastifyServerOptions['logger']
@@ -61,7 +66,8 @@ export interface Gateway {
   auth: AuthService
   packages: PackageService
   realtime: RealtimeService
-  relay: OutboxRelay | undefined
+  relay: OutboxRelay
+  events: EventPath
   devices: DeviceService
   locations: LocationService
   cacheCounters: RedisPackageCache['counters']
@@ -74,7 +80,7 @@ const ISSUER = 'delivertrack'
  * services over the adapters, and the HTTP app over the services. The caller owns
  * (and closes) the clients.
  */
-export async function buildGateway({ config, pool, redis, bus, mongo, logger }: GatewayDeps): Promise<Gateway> {
+export async function buildGateway({ config, instanceId, pool, redis, bus, outboxListen = true, checks, mongo, logger }: GatewayDeps): Promise<Gateway> {
   const root = projectRoot()
   const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version
   const app = await createServer({ logLevel: config.LOG_LEVEL, bodyLimit: config.BODY_LIMIT_BYTES, version, logger, trustProxy: trustProxyOf(config.TRUST_PROXY) })
@@ -95,44 +101,25 @@ export async function buildGateway({ config, pool, redis, bus, mongo, logger }: 
       ? new ExternalTokenVerifier({ publicKey: config.JWT_PUBLIC_KEY, jwksUrl: config.JWT_JWKS_URL, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, roleClaim: config.JWT_ROLE_CLAIM })
       : undefined
 
-  const store = new PostgresRealtimeStore(pool)
+  const eventLog = new PostgresEventLog(pool)
+  const trackings = new PostgresTrackingListRepository(pool, { origin: instanceId })
   const realtime = new RealtimeService({
     access: {
       readableSeq: async (principal, tn) => (await packages.current(principal, tn)).seq,
       publicSeq: async (tn) => (await packages.current(undefined, tn)).seq,
     },
-    eventLog: store,
-    trackers: store,
-    recordedSince: (at) => store.recordedSince(at),
+    eventLog,
+    trackers: trackings,
     log: app.log,
   })
-  const relay = bus
-    ? new OutboxRelay({
-        pool,
-        log: app.log,
-        publisher: {
-          publish: (messages) => bus.publishInOrder(messages),
-          get connected() {
-            return bus.connected
-          },
-        },
-      })
-    : undefined
+  const relay = new OutboxRelay({ outbox: new PostgresOutbox(pool, { listen: outboxListen, log: app.log }), bus, log: app.log })
+  const events = new EventPath({ instanceId, bus, relay, log: eventLog, sink: realtime, logger: app.log })
+  app.addHook('onReady', async () => events.start())
+  app.addHook('onClose', async () => events.stop())
 
   const cache = new RedisPackageCache(redis, config.CACHE_TTL_S)
-  const packageRepository = new PostgresPackageRepository(pool)
-  const packages: PackageService = new PackageService({
-    packages: packageRepository,
-    trackings: new PostgresTrackingListRepository(pool),
-    cache,
-    log: app.log,
-    // This gateway's own clients hear of a change at once; the copy that comes back
-    // through the broker is dropped by seq. The relay is nudged instead of waiting for NOTIFY.
-    onCommitted: (_pkg, events) => {
-      for (const e of events) realtime.receive(toEnvelope(e))
-      relay?.kick()
-    },
-  })
+  const packageRepository = new PostgresPackageRepository(pool, { origin: instanceId })
+  const packages: PackageService = new PackageService({ packages: packageRepository, trackings, cache, log: app.log, events })
   app.addHook('onClose', async () => packages.cache.close())
 
   const devices = new DeviceService({ devices: new PostgresDeviceRepository(pool), packages: new PostgresPackageLookup(pool) })
@@ -143,47 +130,24 @@ export async function buildGateway({ config, pool, redis, bus, mongo, logger }: 
     directory: new PostgresPackageDirectory(pool),
     invalidate: (tn) => packages.cache.invalidate(tn),
     deviceSeen: (device) => devices.seen(device),
-    // Through the broker every gateway (this one too) hears a live location once, from
-    // its hub queue; without a broker only this gateway's clients do. Never both.
-    live: (event) => {
-      const env = toEnvelope(event)
-      if (bus?.connected) bus.publish(event.type, env, env.id).catch((err: unknown) => app.log.warn({ err }, 'live location not published'))
-      else realtime.receive(env)
-    },
+    live: (event) => events.live(event),
     liveMaxPerSecond: config.LOCATION_LIVE_MAX_PER_S,
     log: app.log,
   })
   app.addHook('onClose', async () => locations.close())
-  if (bus && relay) wireBus(app, bus, relay, realtime)
-
-  const checks: Record<string, DependencyCheck> = {
-    postgres: { critical: true, check: () => pool.query('SELECT 1') },
-    redis: { critical: false, check: () => redis.ping() },
-  }
-
-  if (mongo) checks.mongo = { critical: false, check: () => mongo.db.command({ ping: 1 }) }
-  if (bus) checks.rabbitmq = { critical: false, check: async () => { if (!bus.connected) throw new Error('not connected') } }
-
-  // Each worker queue with its retrying and dead-lettered messages.
-  const workerRoles = parseRoles(config.WORKER_QUEUES)
-  const queueStats = async (b: RascalBus) => {
-    // The hub queue is exclusive to the bus connection: RabbitMQ refuses to inspect it
-    // from the stats connection, so asking would only cost a failed channel per scrape.
-    return workerQueueStats(b, workerRoles, parseDelays(config.WORKER_RETRY_DELAYS_MS))
-  }
   const webhooks = new WebhookService({ repo: new PostgresWebhookRepository(pool), guard: DnsAddressGuard.fromList(config.WEBHOOK_ALLOWED_HOSTS) })
   const stats = async (): Promise<Stats> => {
     const [counts, outbox, queues] = await Promise.all([
       pool.query<{ status: string; n: number }>('SELECT status, count(*)::int AS n FROM packages WHERE deleted_at IS NULL GROUP BY status'),
-      store.outbox(),
-      bus ? queueStats(bus) : Promise.resolve({}),
+      eventLog.outbox(),
+      bus.queueStats(),
     ])
     const byStatus = Object.fromEntries(counts.rows.map((r) => [r.status, r.n]))
     const rt = realtime.stats()
     return {
       packages: { total: counts.rows.reduce((sum, r) => sum + r.n, 0), byStatus },
       websocket: { connections: rt.connections, subscriptions: rt.subscriptions },
-      events: { published: relay?.published ?? 0, delivered: rt.delivered, outboxPending: outbox.pending, outboxOldestAgeS: outbox.oldestAgeS },
+      events: { published: relay.published, delivered: rt.delivered, outboxPending: outbox.pending, outboxOldestAgeS: outbox.oldestAgeS },
       queues,
       cache: { ...cache.counters },
       uptimeS: Math.round(process.uptime()),
@@ -222,40 +186,6 @@ export async function buildGateway({ config, pool, redis, bus, mongo, logger }: 
 
   await app.register(webConsole, { dir: join(root, 'web', 'dist') })
 
-  return { app, auth, packages, realtime, relay, devices, locations, cacheCounters: cache.counters }
+  return { app, auth, packages, realtime, relay, events, devices, locations, cacheCounters: cache.counters }
 }
 
-/**
- * Consumes this gateway's hub queue once the bus is connected, replays the event
- * log after each reconnection (the exclusive queue missed what happened meanwhile),
- * and runs the outbox relay for the app's lifetime.
- */
-function wireBus(app: FastifyInstance, bus: RascalBus, relay: OutboxRelay, realtime: RealtimeService): void {
-  let consuming = false
-  const startedAt = new Date()
-  const consume = () => {
-    if (consuming) return
-    consuming = true
-    // Connected late (the broker was down at start-up): nothing queued for us before now.
-    if (Date.now() - startedAt.getTime() > 2_000) {
-      realtime.catchUp(startedAt).catch((err: unknown) => app.log.warn({ err }, 'catch-up after connecting failed'))
-    }
-    bus.consumeHub((d) => realtime.receive(d.content)).then(
-      () => relay.kick(),
-      (err: unknown) => {
-        consuming = false
-        app.log.error({ err }, 'cannot consume the hub queue')
-      },
-    )
-  }
-  bus.on('connected', consume)
-  bus.on('reconnected', (since: Date) => {
-    relay.kick()
-    realtime.catchUp(since).catch((err: unknown) => app.log.warn({ err }, 'catch-up after reconnect failed'))
-  })
-  app.addHook('onReady', async () => {
-    if (bus.connected) consume()
-    await relay.start()
-  })
-  app.addHook('onClose', async () => relay.stop())
-}

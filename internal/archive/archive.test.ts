@@ -1,12 +1,11 @@
 import t from 'tap'
 import { loadConfig } from '../config/config.js'
-import { WORKER_ROLES, workerQueueNames } from '../platform/bus/worker-topology.js'
-import { bearer, type TestGateway } from '../platform/testing/harness.js'
-import { requeueDeadLetters } from '../worker/dead-letters.js'
-import { eventually, publishRaw, queuesExist, testVhost } from '../worker/testing/broker.js'
-import { allPublished, eventLog, makeEvents } from '../worker/testing/events.js'
-import { startS3 } from '../worker/testing/s3.js'
-import { startWorker, workerGateway } from '../worker/testing/worker.js'
+import { roleQueues, WORKER_ROLES } from '../events/topology.js'
+import { bearer, type TestGateway } from '../app/testing/gateway.js'
+import { eventually, publishRaw, queuesExist, testVhost } from '../platform/testing/broker.js'
+import { allPublished, eventLog, makeEvents } from '../app/testing/events.js'
+import { startS3 } from '../platform/testing/s3.js'
+import { startWorker, workerGateway } from '../app/testing/worker.js'
 import type { ObjectStore } from './ports.js'
 import { S3ObjectStore } from './s3.js'
 import { ParquetCodec } from './parquet.js'
@@ -121,7 +120,7 @@ t.test('WORKER_QUEUES=none: a gateway without workers keeps no queue for them', 
   await eventually(() => allPublished(gw), 'the events to be published')
   const stats = (await gw.app.inject({ method: 'GET', url: '/api/v1/stats', headers: bearer(admin.token) })).json() as { queues: object }
   t.same(stats.queues, {}, '/stats lists no worker queue')
-  const names = WORKER_ROLES.map((role) => workerQueueNames(role, []).work)
+  const names = WORKER_ROLES.map((role) => roleQueues(role, []).work)
   const exist = await queuesExist(vhost, names)
   t.same(exist, Object.fromEntries(names.map((n) => [n, false])), 'no worker queue was declared, so nothing piles up in one')
 })
@@ -203,8 +202,7 @@ t.test('after the last attempt an event is dead-lettered; dlq:requeue puts it ba
   t.equal(w.worker.consumers[0]!.counters.deadLettered, log.length)
 
   await s3.start()
-  const names = workerQueueNames('archive', [100])
-  const result = await requeueDeadLetters(amqpUrl, names)
+  const result = await w.bus.requeueDeadLetters('archive')
   t.same(result, { requeued: log.length, remaining: 0 })
   const rows = await eventually(async () => {
     const r = await s3.rows()

@@ -1,10 +1,10 @@
 import t from 'tap'
-import { bearer, type TestGateway } from '../platform/testing/harness.js'
-import { eventually, testVhost } from '../worker/testing/broker.js'
-import { eventLog, makeEvents } from '../worker/testing/events.js'
-import { spawnWorker } from '../worker/testing/process.js'
-import { startS3 } from '../worker/testing/s3.js'
-import { workerGateway } from '../worker/testing/worker.js'
+import { bearer, type TestGateway } from '../app/testing/gateway.js'
+import { eventually, testVhost } from '../platform/testing/broker.js'
+import { eventLog, makeEvents } from '../app/testing/events.js'
+import { spawnWorker } from '../app/testing/process.js'
+import { startS3 } from '../platform/testing/s3.js'
+import { workerGateway } from '../app/testing/worker.js'
 
 const amqpUrl = await testVhost(t)
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import t from 'tap'
-import { PermanentError } from '../worker/delivery.js'
+import { PermanentError } from '../events/roles.js'
 import { dayPrefixes, groupByHour, objectKey, toRow } from './domain.js'
 import { ParquetCodec } from './parquet.js'
 

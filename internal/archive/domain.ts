@@ -1,5 +1,5 @@
-import type { EventEnvelope } from '../realtime/envelope.js'
-import { PermanentError } from '../worker/delivery.js'
+import type { EventEnvelope } from '../events/envelope.js'
+import { PermanentError } from '../events/roles.js'
 
 /** Where archived events live in the bucket: `delivery_events/YYYY/MM/DD/<HH>-<first event id>.parquet`. */
 export const ARCHIVE_PREFIX = 'delivery_events'

@@ -1,6 +1,6 @@
 import { CreateBucketCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import type { Config } from '../config/config.js'
-import { awsClientConfig } from '../worker/aws.js'
+import { awsClientConfig } from '../platform/aws.js'
 import { PARQUET_CONTENT_TYPE } from './parquet.js'
 import type { ObjectStore } from './ports.js'
 

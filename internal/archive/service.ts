@@ -1,4 +1,4 @@
-import type { Delivery, RoleHandler, WorkerLogger } from '../worker/delivery.js'
+import type { Delivery, RoleHandler, RoleLogger as WorkerLogger } from '../events/roles.js'
 import { groupByHour, objectKey, toRow, type ArchiveRow } from './domain.js'
 import { ClaimConflict, type ArchiveLedger, type Claim, type ObjectStore, type RowCodec } from './ports.js'
 

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { createSigner } from 'fast-jwt'
 import { DEV_JWT_SECRET, loadConfig } from '../config/config.js'
-import { bearer, testGateway, type TestGateway } from '../platform/testing/harness.js'
+import { bearer, testGateway, type TestGateway } from '../app/testing/gateway.js'
 import { ExternalTokenVerifier } from './external.js'
 
 /** An identity provider of the test's own: an RSA key pair and a way to mint its tokens. */

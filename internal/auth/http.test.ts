@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import t from 'tap'
 import { createSigner } from 'fast-jwt'
-import { bearer, testGateway, type TestGateway } from '../platform/testing/harness.js'
+import { bearer, testGateway, type TestGateway } from '../app/testing/gateway.js'
 import { PostgresRefreshTokenRepository, PostgresServiceClientRepository, PostgresUserRepository } from './postgres.js'
 import { HmacAccessTokenSigner } from './jwt.js'
 import { ScryptHasher } from './password.js'

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { api, errorBody } from '../package/fixtures.test.js'
-import { testGateway } from '../platform/testing/harness.js'
+import { testGateway } from '../app/testing/gateway.js'
 
 const point = () => ({ points: [{ lat: 52.5, lng: 13.4, recordedAt: new Date().toISOString() }] })
 

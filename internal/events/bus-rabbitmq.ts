@@ -26,6 +26,8 @@ export interface RabbitBusOptions {
   retry: RetryPolicy
   /** Unacknowledged messages per role's consumer (default 32). */
   prefetch?: Record<string, number>
+  /** First wait before a batched consumer reopens a lost channel (default 1 s, doubling). */
+  reconnectMs?: number
   log: RoleLogger
 }
 
@@ -165,7 +167,7 @@ export class RabbitBus implements Bus {
     const names = roleQueues(handler.role, this.opts.retry.delaysMs)
     const common = { broker, handler, names, retry: this.opts.retry, log: this.opts.log }
     const consumer = opts.batched
-      ? new RabbitBatchConsumer({ ...common, prefetch: opts.prefetch, open: () => openChannel(this.requireBroker()) })
+      ? new RabbitBatchConsumer({ ...common, prefetch: opts.prefetch, reconnectMs: this.opts.reconnectMs, open: () => openChannel(this.requireBroker()) })
       : new RabbitConsumer(common)
     await consumer.start()
     return consumer

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { api, errorBody } from '../package/fixtures.test.js'
-import { testGateway, type TestGateway } from '../platform/testing/harness.js'
+import { testGateway, type TestGateway } from '../app/testing/gateway.js'
 
 const ago = (s: number) => new Date(Date.now() - s * 1000).toISOString()
 const good = (i = 0) => ({ lat: 52.52 + i / 10_000, lng: 13.405, recordedAt: ago(600 - i), accuracyM: 5, speedMps: 12.5, headingDeg: 90 })

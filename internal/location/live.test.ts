@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
 import { api } from '../package/fixtures.test.js'
-import { testGateway, type TestGateway } from '../platform/testing/harness.js'
+import { testGateway, type TestGateway } from '../app/testing/gateway.js'
 import { connect, isEvent, listen } from '../realtime/testing.js'
 
 type Msg = Record<string, unknown>
@@ -41,7 +41,7 @@ t.test('live locations through the broker reach package: subscribers once, and t
   await member.collect(2, (m) => m.type === 'subscribed')
   await guest.next((m) => m.type === 'subscribed')
 
-  const consumedBefore = gw.realtime.stats().consumed
+  const skippedBefore = gw.events.counters.skippedOwn
   const newest = { lat: 51.5007, lng: -0.1246, recordedAt: ago(10), accuracyM: 4, speedMps: 9.5, headingDeg: 180 }
   const res = await post([{ lat: 51.5, lng: -0.12, recordedAt: ago(30) }, newest, { lat: 51.49, lng: -0.11, recordedAt: ago(20) }])
   t.equal(res.statusCode, 202)
@@ -52,13 +52,13 @@ t.test('live locations through the broker reach package: subscribers once, and t
   t.equal(live.seq, undefined, 'live-only: no seq')
   t.equal(eventOf(await member.next(isLocation('all'))).id, live.id, 'the firehose gets it too')
 
-  // A status change goes out after the location; once its broker copy is back, the
-  // location's has long been consumed: nothing may have come twice.
+  // A status change goes out after the location; once its bus copy is back, the
+  // location's has long been skipped as this gateway's own: nothing may have come twice.
   const status = await gw.app.inject({ method: 'POST', url: `/api/v1/packages/${tn}/status`, headers: { authorization: `Bearer ${admin.token}` }, payload: { status: 'in_transit', location: { lat: 51.5, lng: -0.12, city: 'London' } } })
   t.equal(status.statusCode, 200)
   await guest.next(isEvent(`track:${tn}`))
-  await until(() => gw.realtime.stats().consumed >= consumedBefore + 3, 'the broker copies of the location and the status change')
-  t.equal(member.messages.filter(isLocation(`package:${tn}`)).length, 1, 'the location arrived once (the broker copy only, no local one)')
+  await until(() => gw.events.counters.skippedOwn >= skippedBefore + 2, 'the bus copies of the location and the status change')
+  t.equal(member.messages.filter(isLocation(`package:${tn}`)).length, 1, 'the location arrived once (routed at once; its bus copy skipped)')
 
   const guestFrames = guest.messages.filter((m) => m.type === 'event')
   t.same(guestFrames.map((m) => eventOf(m).type), ['package.status_changed'], 'track: got the status change and no location event')

@@ -1,5 +1,6 @@
 import type { Principal } from '../auth/domain.js'
-import type { PackageEvent, PackageStatus } from '../package/domain.js'
+import type { PackageEvent } from '../events/envelope.js'
+import type { PackageStatus } from '../package/domain.js'
 import type { HistoryWindow, LocationBatch, LocationPoint, NearbyHit, NearbyQuery, StoredLocation } from './domain.js'
 
 export interface RecordResult {

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { api, errorBody } from '../package/fixtures.test.js'
-import { testGateway } from '../platform/testing/harness.js'
+import { testGateway } from '../app/testing/gateway.js'
 import { north } from './contract.js'
 
 const at = (s: number) => new Date(Date.parse('2025-03-01T12:00:00.000Z') + s * 1000).toISOString()

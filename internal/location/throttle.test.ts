@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { PackageEvent } from '../package/domain.js'
+import type { PackageEvent } from '../events/envelope.js'
 import { LiveThrottle, type Timers } from './throttle.js'
 
 /** Timers that move only when the test says so. */

@@ -1,4 +1,4 @@
-import type { PackageEvent } from '../package/domain.js'
+import type { PackageEvent } from '../events/envelope.js'
 import type { LiveSink } from './ports.js'
 
 /** Time for the throttle; tests pass a fake one. */

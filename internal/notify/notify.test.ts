@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto'
 import t from 'tap'
 import type { Principal } from '../auth/domain.js'
 import type { TestLike } from '../platform/testing/harness.js'
-import { eventually, publishRaw, testVhost } from '../worker/testing/broker.js'
-import { eventLog } from '../worker/testing/events.js'
-import { startReceiver, type Received } from '../worker/testing/receiver.js'
-import { startWorker, workerGateway } from '../worker/testing/worker.js'
+import { eventually, publishRaw, testVhost } from '../platform/testing/broker.js'
+import { eventLog } from '../app/testing/events.js'
+import { startReceiver, type Received } from '../platform/testing/receiver.js'
+import { startWorker, workerGateway } from '../app/testing/worker.js'
 
 // There is no SNS server here: this is a local HTTP endpoint that speaks the SNS
 // Publish API as the AWS SDK uses it (AWS query protocol: a form-encoded POST with

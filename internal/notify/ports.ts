@@ -1,4 +1,4 @@
-import type { EventEnvelope } from '../realtime/envelope.js'
+import type { EventEnvelope } from '../events/envelope.js'
 
 /** Sends one customer notification for an event (SNS). Rejects when it could not be handed over. */
 export interface Notifier {

@@ -1,4 +1,4 @@
-import { PermanentError, type Delivery, type RoleHandler, type WorkerLogger } from '../worker/delivery.js'
+import { PermanentError, type Delivery, type RoleHandler, type RoleLogger as WorkerLogger } from '../events/roles.js'
 import type { Notifier, Receipts } from './ports.js'
 
 export interface NotifyDeps {

@@ -1,7 +1,7 @@
 import { PublishCommand, SNSClient, type MessageAttributeValue } from '@aws-sdk/client-sns'
 import type { Config } from '../config/config.js'
-import type { EventEnvelope } from '../realtime/envelope.js'
-import { awsClientConfig } from '../worker/aws.js'
+import type { EventEnvelope } from '../events/envelope.js'
+import { awsClientConfig } from '../platform/aws.js'
 import type { Notifier } from './ports.js'
 
 const attr = (value: string): MessageAttributeValue => ({ DataType: 'String', StringValue: value })

@@ -3,7 +3,7 @@ import { createServer, connect, type AddressInfo, type Server, type Socket } fro
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { createRedis, type Redis } from '../platform/cache/redis.js'
-import { testGateway, type TestGateway, type TestLike } from '../platform/testing/harness.js'
+import { testGateway, type TestGateway, type TestLike } from '../app/testing/gateway.js'
 import { api } from './fixtures.test.js'
 
 /** A second gateway on the same isolated database, talking to Redis through `redis`. */

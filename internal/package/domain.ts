@@ -128,26 +128,6 @@ export interface Package {
   updatedAt: Date
 }
 
-export const DURABLE_EVENT_TYPES = [
-  'package.created',
-  'package.updated',
-  'package.status_changed',
-  'package.deleted',
-  'package.assigned',
-] as const
-export type DurableEventType = (typeof DURABLE_EVENT_TYPES)[number]
-
-/** The contract's event envelope (durable events carry `seq`). */
-export interface PackageEvent {
-  id: string
-  type: DurableEventType | 'package.location'
-  trackingNumber: string
-  seq?: number
-  occurredAt: Date
-  recordedAt: Date
-  data: Record<string, unknown>
-}
-
 export interface StatusChange {
   status: PackageStatus
   note?: string

@@ -1,7 +1,7 @@
 // Shared helpers for the package domain's HTTP tests. Named *.test.ts so the
 // production build leaves it out; it declares no tests (tap reports it skipped).
 import type { LightMyRequestResponse } from 'fastify'
-import { bearer, type TestGateway } from '../platform/testing/harness.js'
+import { bearer, type TestGateway } from '../app/testing/gateway.js'
 
 export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE'
 

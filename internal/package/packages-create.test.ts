@@ -1,5 +1,5 @@
 import t from 'tap'
-import { testGateway } from '../platform/testing/harness.js'
+import { testGateway } from '../app/testing/gateway.js'
 import { isGeneratedTrackingNumber } from './domain.js'
 import { api, errorBody, type EventJson } from './fixtures.test.js'
 

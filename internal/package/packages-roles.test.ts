@@ -1,5 +1,5 @@
 import t from 'tap'
-import { testGateway } from '../platform/testing/harness.js'
+import { testGateway } from '../app/testing/gateway.js'
 import { api, errorBody, type Method } from './fixtures.test.js'
 
 t.test('package routes by role', async (t) => {

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { testGateway } from '../platform/testing/harness.js'
+import { testGateway } from '../app/testing/gateway.js'
 import { STATUSES, TRANSITIONS, isTerminal, type PackageStatus } from './domain.js'
 import { api, errorBody } from './fixtures.test.js'
 

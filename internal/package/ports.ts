@@ -1,4 +1,6 @@
-import type { DurableEventType, Package, PackageEvent, PackageStatus, Party, GeoPoint } from './domain.js'
+import type { PackageEvent } from '../events/envelope.js'
+import type { Package, PackageStatus, Party, GeoPoint } from './domain.js'
+import type { Change } from './entity.js'
 
 export interface NewPackage {
   trackingNumber: string
@@ -13,20 +15,10 @@ export interface NewPackage {
   driverId?: string
 }
 
-/** An event the service wants recorded; the repository gives it its id and `seq`. */
-export interface NewEvent {
-  type: DurableEventType
-  occurredAt: Date
-  data: Record<string, unknown>
-}
-
-/** What an update closure decides: new field values and the events that record them. */
-export interface Mutation {
-  set?: Partial<Omit<Package, 'id' | 'trackingNumber' | 'version' | 'seq' | 'createdAt' | 'updatedAt'>>
-  /** Fields to clear (set to null). */
-  clear?: ReadonlyArray<keyof Package>
-  events: NewEvent[]
-  delete?: boolean
+/** A change as written: the package's new state and its events with their seqs. */
+export interface Written {
+  pkg: Package
+  events: PackageEvent[]
 }
 
 export interface ListFilter {
@@ -45,17 +37,21 @@ export interface Page<T> {
   nextCursor: string | null
 }
 
+/**
+ * Saves what the entity decided. A change is written atomically: the package's
+ * state, version + 1 and its events with the next consecutive seqs, or nothing.
+ */
 export interface PackageRepository {
-  /** Inserts the package at version 1 with its `package.created` event (seq 1), atomically. Conflict if the number is taken. */
-  create(input: NewPackage, created: (pkg: Package) => NewEvent, now: Date): Promise<{ pkg: Package; events: PackageEvent[] }>
+  /** Inserts the new package (the change's `next`, version 1) with its events. Conflict if the number is taken. */
+  create(change: Change): Promise<Written>
   get(trackingNumber: string): Promise<Package | null>
   /**
-   * Lets `fn` decide on the current package (it may throw to abort), then writes the
-   * new state, version + 1 and the events with consecutive seqs atomically, only if
-   * nobody changed the package in between; otherwise `fn` decides again on the newer
-   * state, so it must not have side effects. Not found: AppError not_found.
+   * Lets `fn` decide on the current package (it may throw to abort), then saves the
+   * change only if nobody changed the package in between; otherwise `fn` decides
+   * again on the newer state, so it must not have side effects. A change without
+   * events writes nothing. Not found: AppError not_found.
    */
-  update(trackingNumber: string, fn: (pkg: Package) => Promise<Mutation> | Mutation, now: Date): Promise<{ pkg: Package; events: PackageEvent[] }>
+  update(trackingNumber: string, fn: (pkg: Package) => Promise<Change> | Change, now: Date): Promise<Written>
   list(filter: ListFilter): Promise<Page<Package>>
   /** Durable events of the package in seq order, from `afterSeq` (exclusive). */
   events(packageId: string, afterSeq?: number): Promise<PackageEvent[]>
@@ -77,10 +73,10 @@ export interface TrackingListRepository {
   entry(userId: string, packageId: string): Promise<TrackingEntry | null>
   remove(userId: string, packageId: string): Promise<boolean>
   isTracking(userId: string, packageId: string): Promise<boolean>
-  /** Users tracking the package (for `user:` channels). */
-  trackers(packageId: string): Promise<string[]>
-  /** Creates a pending external tracking, adds it to the list and queues a carrier sync, atomically. */
-  createExternal(userId: string, input: NewPackage, label: string | null, created: (pkg: Package) => NewEvent, now: Date): Promise<{ pkg: Package; events: PackageEvent[] }>
+  /** Users tracking the current package with the number (for `user:` channels). */
+  trackers(trackingNumber: string): Promise<string[]>
+  /** Creates a pending external tracking (the change's package), adds it to the list and queues a carrier sync, atomically. */
+  createExternal(userId: string, change: Change, label: string | null): Promise<Written>
 }
 
 /** The public view as served: its JSON text (sent as is, never parsed again) and that text's etag. */
@@ -118,6 +114,11 @@ export interface PackageCache {
   setPublicView(trackingNumber: string, entry: PublicViewEntry, generation: string): Promise<void>
   /** Bumps each number's generation and drops both its entries, atomically (all numbers at once). */
   invalidate(trackingNumbers: readonly string[]): Promise<void>
+}
+
+/** Where committed events go next: the gateway's event path (its own clients at once, then the relay). Must not throw. */
+export interface CommittedEvents {
+  committed(events: readonly PackageEvent[]): void
 }
 
 export interface Logger {

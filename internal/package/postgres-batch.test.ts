@@ -2,7 +2,7 @@ import t from 'tap'
 import { createPool } from '../platform/db/postgres.js'
 import { isolate } from '../platform/testing/harness.js'
 import type { Package } from './domain.js'
-import type { Mutation } from './ports.js'
+import { createPackage, type Change } from './entity.js'
 import { PostgresPackageRepository } from './postgres.js'
 
 // Status changes share statements (BatchedStatusWriter). What a user relies on:
@@ -15,18 +15,14 @@ const NOW = () => new Date()
 async function packages(repo: PostgresPackageRepository, n: number, prefix: string): Promise<Package[]> {
   const out: Package[] = []
   for (let i = 0; i < n; i++) {
-    const { pkg } = await repo.create(
-      { trackingNumber: `${prefix}${Date.now()}${i}`, carrier: 'test', sender: { name: 's' }, recipient: { name: 'r' } },
-      () => ({ type: 'package.created', occurredAt: NOW(), data: { status: 'pending' } }),
-      NOW(),
-    )
+    const { pkg } = await repo.create(createPackage({ trackingNumber: `${prefix}${Date.now()}${i}`, carrier: 'test', sender: { name: 's' }, recipient: { name: 'r' } }, NOW()))
     out.push(pkg)
   }
   return out
 }
 
-const scan = (pkg: Package, note: string): Mutation => ({
-  set: { status: 'in_transit' },
+const scan = (pkg: Package, note: string): Change => ({
+  next: { ...pkg, status: 'in_transit' },
   events: [{ type: 'package.status_changed', occurredAt: NOW(), data: { status: 'in_transit', previousStatus: pkg.status, note } }],
 })
 
@@ -140,8 +136,8 @@ t.test('in one statement, each fix moves its own package forward only', async (t
   const newer = new Date(stored.getTime() + 10_000)
   const before = repo.statusWriter.counters.statements
   const [a, b] = await Promise.all([
-    repo.update(early!.trackingNumber, (p) => ({ set: { status: 'in_transit', lastLocation: { lat: 1, lng: 2, recordedAt: older } }, events: scan(p, 'late scan').events }), NOW()),
-    repo.update(late!.trackingNumber, (p) => ({ set: { status: 'in_transit', lastLocation: { lat: 3, lng: 4, recordedAt: newer } }, events: scan(p, 'new scan').events }), NOW()),
+    repo.update(early!.trackingNumber, (p) => ({ next: { ...p, status: 'in_transit', lastLocation: { lat: 1, lng: 2, recordedAt: older } }, events: scan(p, 'late scan').events }), NOW()),
+    repo.update(late!.trackingNumber, (p) => ({ next: { ...p, status: 'in_transit', lastLocation: { lat: 3, lng: 4, recordedAt: newer } }, events: scan(p, 'new scan').events }), NOW()),
   ])
   t.equal(repo.statusWriter.counters.statements - before, 1, 'both went out in one statement')
   t.same(a.pkg.lastLocation, { lat: 10, lng: 20, recordedAt: stored }, 'an older fix leaves the stored one')

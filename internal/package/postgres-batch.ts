@@ -1,20 +1,26 @@
+import { eventValues, insertEvents, stampEvents, type StampedEvent } from '../events/log-postgres.js'
 import type { Queryable } from '../platform/db/postgres.js'
-import type { Package, PackageEvent } from './domain.js'
-import type { Mutation } from './ports.js'
-import { fixIsNewer, PACKAGE_COLUMNS, stampEvents, toPackage, type PackageRow } from './postgres-rows.js'
+import type { Package } from './domain.js'
+import type { Change } from './entity.js'
+import type { Written } from './ports.js'
+import { lastLocationAdvances, PACKAGE_COLUMNS, toPackage, type PackageRow } from './postgres-rows.js'
 
-export type Written = { pkg: Package; events: PackageEvent[] }
+/** Fields a statement must write: the package's stored fields whose value the change altered. */
+const STORED: ReadonlyArray<keyof Package> = ['status', 'carrier', 'description', 'weightGrams', 'sender', 'recipient', 'origin', 'destination', 'estimatedDelivery', 'driverId', 'lastLocation']
 
-/** Status changes (with or without a location fix) are what arrives in bulk; other mutations go one by one. */
-export function isBatchable(m: Mutation): boolean {
-  if (m.delete || m.clear?.length || m.events.length === 0) return false
-  for (const field of Object.keys(m.set ?? {})) if (field !== 'status' && field !== 'lastLocation') return false
-  return true
+export function changedFields(current: Package, next: Package): Array<keyof Package> {
+  return STORED.filter((f) => JSON.stringify(current[f] ?? null) !== JSON.stringify(next[f] ?? null))
+}
+
+/** Status changes (with or without a location fix) are what arrives in bulk; other changes go one by one. */
+export function isBatchable(current: Package, change: Change): boolean {
+  if (change.deleted || change.events.length === 0) return false
+  return changedFields(current, change.next).every((f) => f === 'status' || f === 'lastLocation')
 }
 
 interface Pending {
   current: Package
-  mutation: Mutation
+  change: Change
   now: Date
   resolve: (written: Written | null) => void
   reject: (err: unknown) => void
@@ -25,7 +31,7 @@ interface Pending {
 // not held up), so two statements (from this process or another gateway) that share
 // packages queue behind each other instead of deadlocking. Each row applies only at
 // the version its change was decided on; the events go in with the rows that applied.
-const ADVANCES = `(x.located_at IS NOT NULL AND ${fixIsNewer('x.located_at', 'p.')})`
+const ADVANCES = `(x.located_at IS NOT NULL AND ${lastLocationAdvances('x.located_at', 'p.')})`
 const WRITE_MANY = `WITH x AS (
     SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::float8[], $5::float8[], $6::timestamptz[], $7::timestamptz[], $8::int[])
       AS x(id, version, status, lat, lng, located_at, now, n)
@@ -40,12 +46,7 @@ const WRITE_MANY = `WITH x AS (
       version = p.version + 1, updated_at = x.now, last_seq = p.last_seq + x.n
     FROM x WHERE p.id = x.id AND p.version = x.version AND p.id IN (SELECT id FROM locked)
     RETURNING ${PACKAGE_COLUMNS.split(', ').map((c) => `p.${c}`).join(', ')}
-  ), e AS (
-    INSERT INTO package_events (id, package_id, seq, type, tracking_number, occurred_at, recorded_at, data)
-    SELECT ev.id, u.id, ev.seq, ev.type, u.tracking_number, ev.occurred_at, ev.recorded_at, ev.data
-    FROM u JOIN unnest($9::uuid[], $10::uuid[], $11::bigint[], $12::text[], $13::timestamptz[], $14::timestamptz[], $15::jsonb[])
-      AS ev(package_id, id, seq, type, occurred_at, recorded_at, data) ON ev.package_id = u.id
-  )
+  ), e AS (${insertEvents('u', 9)})
   SELECT * FROM u`
 
 export interface BatchWriterOptions {
@@ -53,6 +54,8 @@ export interface BatchWriterOptions {
   maxInFlight?: number
   /** Packages per statement. */
   maxBatch?: number
+  /** This process's instance id, recorded with the events. */
+  origin?: string | null
 }
 
 /**
@@ -72,18 +75,20 @@ export class BatchedStatusWriter {
   private scheduled = false
   private readonly maxInFlight: number
   private readonly maxBatch: number
+  private readonly origin: string | null
   /** Statements sent (retries included), changes carried by those that succeeded, and statements that failed. */
   readonly counters = { statements: 0, changes: 0, failed: 0 }
 
   constructor(private readonly db: Queryable, opts: BatchWriterOptions = {}) {
     this.maxInFlight = opts.maxInFlight ?? 4
     this.maxBatch = opts.maxBatch ?? 200
+    this.origin = opts.origin ?? null
     if (!(this.maxInFlight >= 1 && this.maxBatch >= 1)) throw new Error('BatchedStatusWriter: maxInFlight and maxBatch must be at least 1')
   }
 
-  write(current: Package, mutation: Mutation, now: Date): Promise<Written | null> {
+  write(current: Package, change: Change, now: Date): Promise<Written | null> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ current, mutation, now, resolve, reject })
+      this.queue.push({ current, change, now, resolve, reject })
       this.schedule()
     })
   }
@@ -123,38 +128,29 @@ export class BatchedStatusWriter {
   }
 
   private async send(batch: Pending[]): Promise<void> {
-    const written = new Map<string, PackageEvent[]>()
+    const written = new Map<string, StampedEvent[]>()
     let rows: PackageRow[]
     try {
       const x = { id: [] as string[], version: [] as number[], status: [] as (string | null)[], lat: [] as (number | null)[], lng: [] as (number | null)[], at: [] as (Date | null)[], now: [] as Date[], n: [] as number[] }
-      const ev = { pkg: [] as string[], id: [] as string[], seq: [] as number[], type: [] as string[], occurredAt: [] as Date[], recordedAt: [] as Date[], data: [] as string[] }
-      for (const { current, mutation, now } of batch) {
-        const loc = mutation.set?.lastLocation
+      for (const { current, change, now } of batch) {
+        const moved = JSON.stringify(current.lastLocation ?? null) !== JSON.stringify(change.next.lastLocation ?? null)
+        const loc = moved ? change.next.lastLocation : undefined
         x.id.push(current.id)
         x.version.push(current.version)
-        x.status.push(mutation.set?.status ?? null)
+        x.status.push(change.next.status)
         x.lat.push(loc?.lat ?? null)
         x.lng.push(loc?.lng ?? null)
         x.at.push(loc?.recordedAt ?? null)
         x.now.push(now)
-        x.n.push(mutation.events.length)
-        const events = stampEvents(current, mutation.events, now)
-        for (const event of events) {
-          ev.pkg.push(current.id)
-          ev.id.push(event.id)
-          ev.seq.push(event.seq)
-          ev.type.push(event.type)
-          ev.occurredAt.push(event.occurredAt)
-          ev.recordedAt.push(now)
-          ev.data.push(JSON.stringify(event.data))
-        }
-        written.set(current.id, events)
+        x.n.push(change.events.length)
+        written.set(current.id, stampEvents(current, change.events, now))
       }
+      const events = eventValues([...written].map(([packageId, evs]) => ({ packageId, events: evs })), this.origin)
       this.counters.statements++
       ;({ rows } = await this.db.query<PackageRow>({
         name: 'pkg_write_many',
         text: WRITE_MANY,
-        values: [x.id, x.version, x.status, x.lat, x.lng, x.at, x.now, x.n, ev.pkg, ev.id, ev.seq, ev.type, ev.occurredAt, ev.recordedAt, ev.data],
+        values: [x.id, x.version, x.status, x.lat, x.lng, x.at, x.now, x.n, ...events],
       }))
       this.counters.changes += batch.length
     } catch (err) {

@@ -1,6 +1,4 @@
-import { randomUUID } from 'node:crypto'
-import type { Package, PackageEvent } from './domain.js'
-import type { NewEvent } from './ports.js'
+import type { Package } from './domain.js'
 
 // Row mapping shared by the package repository and its batched status writer.
 
@@ -58,22 +56,11 @@ export const PACKAGE_COLUMNS =
   'id, tracking_number, status, carrier, description, weight_grams, sender, recipient, origin, destination, estimated_delivery, ' +
   'driver_id, last_lat, last_lng, last_recorded_at, version, last_seq, created_at, updated_at'
 
-/** The events of a change, numbered on from the package's seq, as the repository writes them. */
-export function stampEvents(pkg: Pick<Package, 'trackingNumber' | 'seq'>, events: readonly NewEvent[], now: Date): Array<PackageEvent & { seq: number }> {
-  return events.map((e, i) => ({
-    id: randomUUID(),
-    type: e.type,
-    trackingNumber: pkg.trackingNumber,
-    seq: pkg.seq + i + 1,
-    occurredAt: e.occurredAt,
-    recordedAt: now,
-    data: e.data,
-  }))
-}
-
 /**
- * A location fix recorded at `at` moves the package's last location only forward, as
- * location ingest does: a newer fix recorded meanwhile stays. `alias` qualifies the
- * packages columns (e.g. `p.`).
+ * SQL for the rule of entity.ts's locationAdvances, checked again in every
+ * statement that moves a package's last location (status writes and location
+ * ingest), because ingest moves it without a version: a fix recorded at `at`
+ * replaces the last location only when it was recorded strictly later. `alias`
+ * qualifies the packages columns (e.g. `p.`).
  */
-export const fixIsNewer = (at: string, alias = '') => `(${alias}last_recorded_at IS NULL OR ${alias}last_recorded_at <= ${at})`
+export const lastLocationAdvances = (at: string, alias = '') => `(${alias}last_recorded_at IS NULL OR ${alias}last_recorded_at < ${at})`

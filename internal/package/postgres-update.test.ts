@@ -1,7 +1,7 @@
 import t from 'tap'
 import { isolate } from '../platform/testing/harness.js'
 import type { Package } from './domain.js'
-import type { Mutation } from './ports.js'
+import { createPackage, deletePackage, type Change } from './entity.js'
 import { PostgresPackageRepository } from './postgres.js'
 
 // The repository's update races: it reads without a lock, decides, and writes only
@@ -13,16 +13,12 @@ const NOW = () => new Date()
 async function setup(t: Parameters<typeof isolate>[0]) {
   const iso = await isolate(t)
   const repo = new PostgresPackageRepository(iso.pool)
-  const created = await repo.create(
-    { trackingNumber: `RACE${Date.now()}${Math.floor(Math.random() * 1e4)}`, carrier: 'test', sender: { name: 's' }, recipient: { name: 'r' } },
-    () => ({ type: 'package.created', occurredAt: NOW(), data: { status: 'pending' } }),
-    NOW(),
-  )
+  const created = await repo.create(createPackage({ trackingNumber: `RACE${Date.now()}${Math.floor(Math.random() * 1e4)}`, carrier: 'test', sender: { name: 's' }, recipient: { name: 'r' } }, NOW()))
   return { iso, repo, pkg: created.pkg }
 }
 
-const checkpoint = (pkg: Package, note: string): Mutation => ({
-  set: { status: 'in_transit' },
+const checkpoint = (pkg: Package, note: string): Change => ({
+  next: { ...pkg, status: 'in_transit' },
   events: [{ type: 'package.status_changed', occurredAt: NOW(), data: { status: 'in_transit', previousStatus: pkg.status, note } }],
 })
 
@@ -74,14 +70,14 @@ t.test('a status change never moves the last location back behind a fix recorded
   await repo.update(pkg.trackingNumber, async (current) => {
     // Location ingest moves the package forward without bumping its version.
     await iso.pool.query('UPDATE packages SET last_lat = 10, last_lng = 20, last_recorded_at = $2 WHERE id = $1', [current.id, newer])
-    return { set: { status: 'in_transit', lastLocation: { lat: 1, lng: 2, recordedAt: older } }, events: checkpoint(current, 'late scan').events }
+    return { next: { ...current, status: 'in_transit', lastLocation: { lat: 1, lng: 2, recordedAt: older } }, events: checkpoint(current, 'late scan').events }
   }, NOW())
   const after = await repo.get(pkg.trackingNumber)
   t.equal(after!.status, 'in_transit', 'the status change landed')
   t.same(after!.lastLocation, { lat: 10, lng: 20, recordedAt: newer }, 'the newer fix stays')
 
   const newest = new Date(Date.now() + 1_000)
-  await repo.update(pkg.trackingNumber, (current) => ({ set: { lastLocation: { lat: 3, lng: 4, recordedAt: newest } }, events: checkpoint(current, 'scan').events }), NOW())
+  await repo.update(pkg.trackingNumber, (current) => ({ next: { ...current, lastLocation: { lat: 3, lng: 4, recordedAt: newest } }, events: checkpoint(current, 'scan').events }), NOW())
   t.same((await repo.get(pkg.trackingNumber))!.lastLocation, { lat: 3, lng: 4, recordedAt: newest }, 'a newer one moves it')
 })
 
@@ -90,7 +86,7 @@ t.test('a package deleted between read and write is not found', async (t) => {
   let calls = 0
   await t.rejects(
     repo.update(pkg.trackingNumber, async (current) => {
-      if (++calls === 1) await repo.update(pkg.trackingNumber, () => ({ delete: true, events: [{ type: 'package.deleted', occurredAt: NOW(), data: {} }] }), NOW())
+      if (++calls === 1) await repo.update(pkg.trackingNumber, (p) => deletePackage(p, NOW()), NOW())
       return checkpoint(current, 'too late')
     }, NOW()),
     { code: 'not_found' },
@@ -115,7 +111,7 @@ t.test('another process changed the package: a decision on the remembered state 
 
   // A decision to change nothing answers with the current state, not the remembered one.
   await other.update(pkg.trackingNumber, (p) => checkpoint(p, 'elsewhere again'), NOW())
-  const unchanged = await repo.update(pkg.trackingNumber, () => ({ events: [] }), NOW())
+  const unchanged = await repo.update(pkg.trackingNumber, (p) => ({ next: p, events: [] }), NOW())
   t.equal(unchanged.pkg.version, 4, 'the version another process wrote')
   t.same(unchanged.events, [])
 })

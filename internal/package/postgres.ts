@@ -1,12 +1,15 @@
 import { createHash } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 import type pg from 'pg'
+import type { PackageEvent } from '../events/envelope.js'
+import { eventValues, insertEvents, PostgresEventLog, stampEvents } from '../events/log-postgres.js'
 import { isUniqueViolation, withTx, type Queryable } from '../platform/db/postgres.js'
 import { conflict, invalid, notFound } from '../platform/errors.js'
-import type { Package, PackageEvent } from './domain.js'
-import type { ListFilter, Mutation, NewEvent, NewPackage, Page, PackageRepository } from './ports.js'
-import { BatchedStatusWriter, isBatchable, type Written } from './postgres-batch.js'
-import { fixIsNewer, PACKAGE_COLUMNS, stampEvents, toPackage, type PackageRow } from './postgres-rows.js'
+import type { Package } from './domain.js'
+import type { Change } from './entity.js'
+import type { ListFilter, Page, PackageRepository, Written } from './ports.js'
+import { BatchedStatusWriter, changedFields, isBatchable } from './postgres-batch.js'
+import { lastLocationAdvances, PACKAGE_COLUMNS, toPackage, type PackageRow } from './postgres-rows.js'
 
 /** Package field -> column, for the fields a mutation may set or clear. */
 const COLUMNS: Partial<Record<keyof Package, string>> = {
@@ -24,70 +27,51 @@ const COLUMNS: Partial<Record<keyof Package, string>> = {
 
 const JSON_COLUMNS = new Set(['sender', 'recipient', 'origin', 'destination'])
 
-const EVENT_COLUMNS = 'id, seq, type, tracking_number, occurred_at, recorded_at, data'
-
 const GET_BY_NUMBER = `SELECT ${PACKAGE_COLUMNS} FROM packages WHERE tracking_number = $1 AND deleted_at IS NULL`
 
 /** Optimistic writes tried before update() locks the row instead. */
 const OPTIMISTIC_ATTEMPTS = 3
 
-function changesNothing(m: Mutation): boolean {
-  return !m.delete && m.events.length === 0 && !m.clear?.length && Object.keys(m.set ?? {}).length === 0
-}
-
 /**
- * Writes the mutation and its events in one statement, only if the package still
- * has the version `current` was read at (its last_seq moves with the version, so
- * the events' seqs are still the next ones). Returns null when it no longer has.
+ * Saves the change and its events in one statement, only if the package still has
+ * the version `current` was read at (its last_seq moves with the version, so the
+ * events' seqs are still the next ones). Returns null when it no longer has.
  * Prepared per connection under a name derived from the statement's shape.
  */
-async function writeMutation(q: Queryable, current: Package, mutation: Mutation, now: Date): Promise<Written | null> {
-  const events = stampEvents(current, mutation.events, now)
-  const values: unknown[] = [
-    current.id,
-    now,
-    current.version,
-    events.map((e) => e.id),
-    events.map((e) => e.seq),
-    events.map((e) => e.type),
-    events.map((e) => e.occurredAt),
-    events.map((e) => JSON.stringify(e.data)),
-  ]
+async function writeChange(q: Queryable, current: Package, change: Change, now: Date, origin: string | null): Promise<Written | null> {
+  const events = stampEvents(current, change.events, now)
+  const values: unknown[] = [current.id, now, current.version, ...eventValues([{ packageId: current.id, events }], origin)]
   const sets: string[] = []
-  for (const [field, value] of Object.entries(mutation.set ?? {})) {
+  for (const field of changedFields(current, change.next)) {
+    const value = change.next[field]
     if (field === 'lastLocation') {
       const loc = value as Package['lastLocation']
       values.push(loc?.lat ?? null, loc?.lng ?? null, loc?.recordedAt ?? null)
       const n = values.length
-      // Only forward, as location ingest moves it: a newer fix recorded meanwhile stays.
-      const newer = fixIsNewer(`$${n}::timestamptz`)
+      // A newer fix recorded by location ingest meanwhile stays.
+      const advances = lastLocationAdvances(`$${n}::timestamptz`)
       sets.push(
-        `last_lat = CASE WHEN ${newer} THEN $${n - 2}::float8 ELSE last_lat END`,
-        `last_lng = CASE WHEN ${newer} THEN $${n - 1}::float8 ELSE last_lng END`,
-        `last_recorded_at = CASE WHEN ${newer} THEN $${n}::timestamptz ELSE last_recorded_at END`,
+        `last_lat = CASE WHEN ${advances} THEN $${n - 2}::float8 ELSE last_lat END`,
+        `last_lng = CASE WHEN ${advances} THEN $${n - 1}::float8 ELSE last_lng END`,
+        `last_recorded_at = CASE WHEN ${advances} THEN $${n}::timestamptz ELSE last_recorded_at END`,
       )
       continue
     }
-    const column = COLUMNS[field as keyof Package]
+    const column = COLUMNS[field]
     if (!column) throw new Error(`field ${field} cannot be updated`)
+    if (value === undefined) {
+      sets.push(`${column} = NULL`)
+      continue
+    }
     values.push(JSON_COLUMNS.has(column) ? JSON.stringify(value) : value)
     sets.push(`${column} = $${values.length}`)
   }
-  for (const field of mutation.clear ?? []) {
-    const column = COLUMNS[field]
-    if (!column) throw new Error(`field ${field} cannot be cleared`)
-    sets.push(`${column} = NULL`)
-  }
-  if (mutation.delete) sets.push('deleted_at = $2')
+  if (change.deleted) sets.push('deleted_at = $2')
   sets.push('version = version + 1', 'updated_at = $2', `last_seq = last_seq + ${events.length}`)
   // Data-modifying CTEs always run; the insert sees only the row the update returned.
   const text = `WITH u AS (
     UPDATE packages SET ${sets.join(', ')} WHERE id = $1 AND version = $3 RETURNING ${PACKAGE_COLUMNS}
-  ), e AS (
-    INSERT INTO package_events (id, package_id, seq, type, tracking_number, occurred_at, recorded_at, data)
-    SELECT x.id, u.id, x.seq, x.type, u.tracking_number, x.occurred_at, $2, x.data
-    FROM u CROSS JOIN unnest($4::uuid[], $5::bigint[], $6::text[], $7::timestamptz[], $8::jsonb[]) AS x(id, seq, type, occurred_at, data)
-  )
+  ), e AS (${insertEvents('u', 4)})
   SELECT * FROM u`
   try {
     const { rows } = await q.query<PackageRow>({ name: statementName('pkg_write', text), text, values })
@@ -120,13 +104,18 @@ export class PostgresPackageRepository implements PackageRepository {
   private readonly recent = new LRUCache<string, Package>({ max: 10_000 })
   /** Status changes go out in shared statements (group commit); see postgres-batch.ts. */
   readonly statusWriter: BatchedStatusWriter
+  private readonly log: PostgresEventLog
+  private readonly origin: string | null
 
-  constructor(private readonly pool: pg.Pool) {
-    this.statusWriter = new BatchedStatusWriter(pool)
+  /** `origin`: this process's instance id, recorded with every event it writes (see events/path.ts). */
+  constructor(private readonly pool: pg.Pool, opts: { origin?: string } = {}) {
+    this.origin = opts.origin ?? null
+    this.statusWriter = new BatchedStatusWriter(pool, { origin: this.origin })
+    this.log = new PostgresEventLog(pool)
   }
 
-  async create(input: NewPackage, created: (pkg: Package) => NewEvent, now: Date) {
-    const result = await withTx(this.pool, (tx) => insertPackage(tx, input, created, now))
+  async create(change: Change): Promise<Written> {
+    const result = await insertPackage(this.pool, change, this.origin)
     this.recent.set(result.pkg.trackingNumber, result.pkg)
     return result
   }
@@ -145,14 +134,14 @@ export class PostgresPackageRepository implements PackageRepository {
    * keep winning, fall back to locking the row so the request still gets through.
    * `fn` may therefore run more than once; it only decides.
    */
-  async update(trackingNumber: string, fn: (pkg: Package) => Promise<Mutation> | Mutation, now: Date) {
+  async update(trackingNumber: string, fn: (pkg: Package) => Promise<Change> | Change, now: Date): Promise<Written> {
     let remembered = this.recent.get(trackingNumber)
     for (let attempt = 0; attempt < OPTIMISTIC_ATTEMPTS; attempt++) {
       const current = remembered ?? (await this.get(trackingNumber))
       if (!current) throw notFound('package')
-      let mutation: Mutation
+      let change: Change
       try {
-        mutation = await fn(current)
+        change = await fn(current)
       } catch (err) {
         // Refused on a remembered state that may be outdated: decide again on a fresh read.
         if (remembered) {
@@ -162,7 +151,7 @@ export class PostgresPackageRepository implements PackageRepository {
         }
         throw err
       }
-      if (changesNothing(mutation)) {
+      if (change.events.length === 0) {
         // Nothing to write, so nothing checks the version: answer with a fresh read.
         if (remembered) {
           remembered = undefined
@@ -171,7 +160,7 @@ export class PostgresPackageRepository implements PackageRepository {
         }
         return { pkg: current, events: [] }
       }
-      const written = isBatchable(mutation) ? await this.statusWriter.write(current, mutation, now) : await writeMutation(this.pool, current, mutation, now)
+      const written = isBatchable(current, change) ? await this.statusWriter.write(current, change, now) : await writeChange(this.pool, current, change, now, this.origin)
       remembered = undefined
       if (written) return this.remember(written)
     }
@@ -179,9 +168,9 @@ export class PostgresPackageRepository implements PackageRepository {
       const { rows } = await tx.query<PackageRow>({ name: 'pkg_get_for_update', text: `${GET_BY_NUMBER} FOR UPDATE`, values: [trackingNumber] })
       if (!rows[0]) throw notFound('package')
       const current = toPackage(rows[0])
-      const mutation = await fn(current)
-      if (changesNothing(mutation)) return { pkg: current, events: [] }
-      const written = await writeMutation(tx, current, mutation, now)
+      const change = await fn(current)
+      if (change.events.length === 0) return { pkg: current, events: [] }
+      const written = await writeChange(tx, current, change, now, this.origin)
       if (!written) throw new Error('package row changed while locked')
       return written
     }).then((written) => this.remember(written))
@@ -226,13 +215,8 @@ export class PostgresPackageRepository implements PackageRepository {
     return { items: page.map(toPackage), nextCursor }
   }
 
-  async events(packageId: string, afterSeq = 0): Promise<PackageEvent[]> {
-    const { rows } = await this.pool.query<EventRow>({
-      name: 'pkg_events',
-      text: `SELECT ${EVENT_COLUMNS} FROM package_events WHERE package_id = $1 AND seq > $2 ORDER BY seq`,
-      values: [packageId, afterSeq],
-    })
-    return rows.map(toEvent)
+  events(packageId: string, afterSeq = 0): Promise<PackageEvent[]> {
+    return this.log.ofPackage(packageId, afterSeq)
   }
 
   async isDriver(userId: string): Promise<boolean> {
@@ -241,76 +225,45 @@ export class PostgresPackageRepository implements PackageRepository {
   }
 }
 
-/** Inserts a package and its creation event inside the caller's transaction. */
-export async function insertPackage(tx: Queryable, input: NewPackage, created: (pkg: Package) => NewEvent, now: Date) {
+const INSERT_PACKAGE = `WITH u AS (
+    INSERT INTO packages (id, tracking_number, status, carrier, description, weight_grams, sender, recipient, origin,
+      destination, estimated_delivery, driver_id, last_seq, version, created_at, updated_at)
+    VALUES ($9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, 1, $22, $22) RETURNING ${PACKAGE_COLUMNS}
+  ), e AS (${insertEvents('u', 1)})
+  SELECT * FROM u`
+
+/** Inserts a new package and its events in one statement (inside the caller's transaction, if any). */
+export async function insertPackage(q: Queryable, change: Change, origin: string | null): Promise<Written> {
+  const pkg = change.next
+  const events = stampEvents({ trackingNumber: pkg.trackingNumber, seq: 0 }, change.events, pkg.createdAt)
   try {
-    const { rows } = await tx.query<PackageRow>(
-      `INSERT INTO packages (tracking_number, status, carrier, description, weight_grams, sender, recipient, origin,
-         destination, estimated_delivery, driver_id, last_seq, created_at, updated_at)
-       VALUES ($1, 'pending', $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $11) RETURNING *`,
-      [
-        input.trackingNumber,
-        input.carrier,
-        input.description ?? null,
-        input.weightGrams ?? null,
-        JSON.stringify(input.sender),
-        JSON.stringify(input.recipient),
-        input.origin ? JSON.stringify(input.origin) : null,
-        input.destination ? JSON.stringify(input.destination) : null,
-        input.estimatedDelivery ?? null,
-        input.driverId ?? null,
-        now,
+    const { rows } = await q.query<PackageRow>({
+      name: 'pkg_insert',
+      text: INSERT_PACKAGE,
+      values: [
+        ...eventValues([{ packageId: pkg.id, events }], origin),
+        pkg.id,
+        pkg.trackingNumber,
+        pkg.status,
+        pkg.carrier,
+        pkg.description ?? null,
+        pkg.weightGrams ?? null,
+        JSON.stringify(pkg.sender),
+        JSON.stringify(pkg.recipient),
+        pkg.origin ? JSON.stringify(pkg.origin) : null,
+        pkg.destination ? JSON.stringify(pkg.destination) : null,
+        pkg.estimatedDelivery ?? null,
+        pkg.driverId ?? null,
+        events.length,
+        pkg.createdAt,
       ],
-    )
-    const pkg = toPackage(rows[0]!)
-    const events = await insertEvents(tx, pkg, 0, [created(pkg)], now)
-    return { pkg, events }
+    })
+    return { pkg: toPackage(rows[0]!), events }
   } catch (err) {
-    if (isUniqueViolation(err, 'packages_tracking_number_key')) throw conflict(`tracking number ${input.trackingNumber} already exists`)
+    if (isUniqueViolation(err, 'packages_tracking_number_key')) throw conflict(`tracking number ${pkg.trackingNumber} already exists`)
     if ((err as { code?: string }).code === '23503') throw invalid('/driverId', 'is not a known user')
     throw err
   }
-}
-
-/** A package_events row as selected with `*` (the outbox columns may come along). */
-export interface EventRow {
-  id: string
-  seq: number
-  type: PackageEvent['type']
-  tracking_number: string
-  occurred_at: Date
-  recorded_at: Date
-  data: Record<string, unknown>
-}
-
-export const toEvent = (r: EventRow): PackageEvent => ({
-  id: r.id,
-  type: r.type,
-  trackingNumber: r.tracking_number,
-  seq: Number(r.seq),
-  occurredAt: r.occurred_at,
-  recordedAt: r.recorded_at,
-  data: r.data,
-})
-
-async function insertEvents(tx: Queryable, pkg: Package, fromSeq: number, events: NewEvent[], now: Date): Promise<PackageEvent[]> {
-  if (events.length === 0) return []
-  const out = stampEvents({ trackingNumber: pkg.trackingNumber, seq: fromSeq }, events, now)
-  await tx.query(
-    `INSERT INTO package_events (id, package_id, seq, type, tracking_number, occurred_at, recorded_at, data)
-     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::jsonb[])`,
-    [
-      out.map((e) => e.id),
-      out.map(() => pkg.id),
-      out.map((e) => e.seq),
-      out.map((e) => e.type),
-      out.map((e) => e.trackingNumber),
-      out.map((e) => e.occurredAt),
-      out.map((e) => e.recordedAt),
-      out.map((e) => JSON.stringify(e.data)),
-    ],
-  )
-  return out
 }
 
 function encodeCursor(createdAt: string, id: string): string {

@@ -1,18 +1,10 @@
 import { createHash } from 'node:crypto'
 import { SEES_ALL, type Principal } from '../auth/domain.js'
 import { AppError, forbidden, invalid, notFound } from '../platform/errors.js'
-import {
-  checkTransition,
-  generateTrackingNumber,
-  normalizeTrackingNumber,
-  versionMismatch,
-  type Package,
-  type PackageEvent,
-  type PackagePatch,
-  type PackageStatus,
-  type StatusChange,
-} from './domain.js'
-import type { ListFilter, Logger, Mutation, NewEvent, NewPackage, Page, PackageCache, PackageRepository, PublicView, PublicViewEntry, TrackingEntry, TrackingListRepository } from './ports.js'
+import type { PackageEvent } from '../events/envelope.js'
+import { generateTrackingNumber, normalizeTrackingNumber, versionMismatch, type Package, type PackagePatch, type PackageStatus, type StatusChange } from './domain.js'
+import { assign, changeStatus, combine, createPackage, deletePackage, patchDetails, type Change } from './entity.js'
+import type { CommittedEvents, ListFilter, Logger, NewPackage, Page, PackageCache, PackageRepository, PublicView, PublicViewEntry, TrackingEntry, TrackingListRepository, Written } from './ports.js'
 import { PackageReadCache } from './read-cache.js'
 
 export interface PackageServiceDeps {
@@ -21,14 +13,12 @@ export interface PackageServiceDeps {
   cache: PackageCache
   log: Logger
   clock?: () => Date
-  /** Called after every committed change with the events it wrote (the real-time pipeline hooks in here). */
-  onCommitted?: (pkg: Package, events: PackageEvent[]) => void
+  /** Hears of every committed change's events (the event path: this gateway's hub, then the relay). */
+  events: CommittedEvents
 }
 
 export type CreateInput = Omit<NewPackage, 'trackingNumber' | 'carrier'> & { trackingNumber?: string; carrier?: string }
 
-const FUTURE_SLACK_MS = 5 * 60_000
-const created = (pkg: Package): NewEvent => ({ type: 'package.created', occurredAt: pkg.createdAt, data: { status: pkg.status, carrier: pkg.carrier } })
 
 /** Package use cases: reads through the cache, writes through the repository's update closure. */
 export class PackageService {
@@ -45,12 +35,12 @@ export class PackageService {
     if (input.driverId) await this.assertDriver(input.driverId)
     if (input.trackingNumber) {
       const tn = normalizeTrackingNumber(input.trackingNumber)
-      return this.committed(await this.deps.packages.create({ ...base, trackingNumber: tn }, created, this.now()))
+      return this.committed(await this.deps.packages.create(createPackage({ ...base, trackingNumber: tn }, this.now())))
     }
     // A generated number colliding is astronomically rare; retry rather than fail.
     for (let attempt = 0; ; attempt++) {
       try {
-        return this.committed(await this.deps.packages.create({ ...base, trackingNumber: generateTrackingNumber() }, created, this.now()))
+        return this.committed(await this.deps.packages.create(createPackage({ ...base, trackingNumber: generateTrackingNumber() }, this.now())))
       } catch (err) {
         if (!(err instanceof AppError && err.kind === 'conflict') || attempt >= 3) throw err
       }
@@ -76,52 +66,19 @@ export class PackageService {
     if (patch.driverId) await this.assertDriver(patch.driverId)
     const tn = normalizeTrackingNumber(rawTn)
     return this.update(principal, tn, ifMatch, (pkg) => {
-      const set: Record<string, unknown> = {}
-      const clear: Array<keyof Package> = []
-      const changes: Record<string, unknown> = {}
-      for (const [field, value] of Object.entries(patch) as Array<[keyof PackagePatch, unknown]>) {
-        if (value === undefined || field === 'driverId') continue
-        if (JSON.stringify(value) === JSON.stringify(pkg[field] ?? null)) continue
-        if (value === null) clear.push(field)
-        else set[field] = value
-        changes[field] = value
-      }
-      const events: NewEvent[] = []
-      const at = this.now()
-      if (Object.keys(changes).length > 0) events.push({ type: 'package.updated', occurredAt: at, data: { changes } })
-      if (patch.driverId !== undefined && (patch.driverId ?? undefined) !== pkg.driverId) {
-        if (patch.driverId === null) clear.push('driverId')
-        else set.driverId = patch.driverId
-        events.push({ type: 'package.assigned', occurredAt: at, data: { driverId: patch.driverId, previousDriverId: pkg.driverId ?? null } })
-      }
-      return { set, clear, events }
+      const now = this.now()
+      const details = patchDetails(pkg, patch, now)
+      return patch.driverId === undefined ? details : combine(details, (next) => assign(next, patch.driverId ?? null, now))
     })
   }
 
   async remove(principal: Principal, rawTn: string, ifMatch?: number): Promise<void> {
-    await this.update(principal, normalizeTrackingNumber(rawTn), ifMatch, () => ({
-      delete: true,
-      events: [{ type: 'package.deleted', occurredAt: this.now(), data: {} }],
-    }))
+    await this.update(principal, normalizeTrackingNumber(rawTn), ifMatch, (pkg) => deletePackage(pkg, this.now()))
   }
 
   async changeStatus(principal: Principal, rawTn: string, change: StatusChange, ifMatch?: number): Promise<Package> {
     if (change.force && principal.role !== 'admin') throw forbidden('only admins may force a status change')
-    const now = this.now()
-    const occurredAt = change.occurredAt ?? now
-    if (occurredAt.getTime() > now.getTime() + FUTURE_SLACK_MS) throw invalid('/occurredAt', 'must not be in the future')
-    return this.update(principal, normalizeTrackingNumber(rawTn), ifMatch, (pkg) => {
-      const { forced } = checkTransition(pkg.status, change.status, change.force === true)
-      const set: Mutation['set'] = { status: change.status }
-      if (change.location && (!pkg.lastLocation || occurredAt >= pkg.lastLocation.recordedAt)) {
-        set.lastLocation = { lat: change.location.lat, lng: change.location.lng, recordedAt: occurredAt }
-      }
-      const data: Record<string, unknown> = { status: change.status, previousStatus: pkg.status }
-      if (change.note) data.note = change.note
-      if (change.location) data.location = change.location
-      if (forced) data.forced = true
-      return { set, events: [{ type: 'package.status_changed', occurredAt, data }] }
-    })
+    return this.update(principal, normalizeTrackingNumber(rawTn), ifMatch, (pkg) => changeStatus(pkg, change, this.now()))
   }
 
   async events(principal: Principal, rawTn: string): Promise<PackageEvent[]> {
@@ -157,7 +114,7 @@ export class PackageService {
     if (!carrier) throw notFound('package')
     try {
       const external = { trackingNumber: tn, carrier, sender: { name: 'Unknown sender' }, recipient: { name: 'Unknown recipient' } }
-      const result = this.committed(await this.deps.trackings.createExternal(userId, external, label, created, this.now()))
+      const result = this.committed(await this.deps.trackings.createExternal(userId, createPackage(external, this.now()), label))
       return { entry: { trackingNumber: tn, label, addedAt: result.createdAt, package: result }, added: true }
     } catch (err) {
       // Someone created it a moment ago: track the existing one.
@@ -194,7 +151,7 @@ export class PackageService {
     return false
   }
 
-  private async update(principal: Principal, tn: string, ifMatch: number | undefined, decide: (pkg: Package) => Mutation): Promise<Package> {
+  private async update(principal: Principal, tn: string, ifMatch: number | undefined, decide: (pkg: Package) => Change): Promise<Package> {
     const result = await this.deps.packages.update(tn, async (pkg) => {
       // A driver sees (and may update) only assigned packages; to anyone else it does not exist.
       if (principal.role === 'driver' && pkg.driverId !== principal.id) throw notFound('package')
@@ -204,10 +161,10 @@ export class PackageService {
     return this.committed(result)
   }
 
-  private committed(result: { pkg: Package; events: PackageEvent[] }): Package {
+  private committed(result: Written): Package {
     if (result.events.length > 0) {
       this.cache.invalidate(result.pkg.trackingNumber)
-      this.deps.onCommitted?.(result.pkg, result.events)
+      this.deps.events.committed(result.events)
     }
     return result.pkg
   }

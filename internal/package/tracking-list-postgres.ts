@@ -1,7 +1,7 @@
 import type pg from 'pg'
 import { withTx } from '../platform/db/postgres.js'
-import type { Package } from './domain.js'
-import type { NewEvent, NewPackage, TrackingEntry, TrackingListRepository } from './ports.js'
+import type { Change } from './entity.js'
+import type { TrackingEntry, TrackingListRepository, Written } from './ports.js'
 import { insertPackage } from './postgres.js'
 import { toPackage, type PackageRow } from './postgres-rows.js'
 
@@ -17,8 +17,20 @@ const toEntry = (r: EntryRow): TrackingEntry => ({
 const ENTRY_SELECT = `SELECT p.*, ut.label AS entry_label, ut.added_at AS entry_added_at
   FROM user_trackings ut JOIN packages p ON p.id = ut.package_id AND p.deleted_at IS NULL`
 
+/**
+ * Users tracking the newest package with the number (a deleted number may be issued
+ * again; packages_number_newest_idx serves the lookup). Exported for the index test.
+ */
+export const TRACKERS_SQL = `SELECT user_id FROM user_trackings
+  WHERE package_id = (SELECT id FROM packages WHERE tracking_number = $1 ORDER BY created_at DESC LIMIT 1)`
+
 export class PostgresTrackingListRepository implements TrackingListRepository {
-  constructor(private readonly pool: pg.Pool) {}
+  private readonly origin: string | null
+
+  /** `origin`: this process's instance id, recorded with the events it writes. */
+  constructor(private readonly pool: pg.Pool, opts: { origin?: string } = {}) {
+    this.origin = opts.origin ?? null
+  }
 
   async add(userId: string, packageId: string, label: string | null): Promise<{ added: boolean }> {
     const { rowCount } = await this.pool.query(
@@ -48,16 +60,17 @@ export class PostgresTrackingListRepository implements TrackingListRepository {
     return rowCount === 1
   }
 
-  async trackers(packageId: string): Promise<string[]> {
-    const { rows } = await this.pool.query<{ user_id: string }>('SELECT user_id FROM user_trackings WHERE package_id = $1', [packageId])
+  async trackers(trackingNumber: string): Promise<string[]> {
+    const { rows } = await this.pool.query<{ user_id: string }>(TRACKERS_SQL, [trackingNumber])
     return rows.map((r) => r.user_id)
   }
 
-  async createExternal(userId: string, input: NewPackage, label: string | null, created: (pkg: Package) => NewEvent, now: Date) {
+  async createExternal(userId: string, change: Change, label: string | null): Promise<Written> {
+    const now = change.next.createdAt
     return withTx(this.pool, async (tx) => {
-      const result = await insertPackage(tx, input, created, now)
+      const result = await insertPackage(tx, change, this.origin)
       await tx.query('INSERT INTO user_trackings (user_id, package_id, label, added_at) VALUES ($1, $2, $3, $4)', [userId, result.pkg.id, label, now])
-      await tx.query('INSERT INTO carrier_sync_requests (package_id, carrier, requested_at, next_attempt_at) VALUES ($1, $2, $3, $3)', [result.pkg.id, input.carrier, now])
+      await tx.query('INSERT INTO carrier_sync_requests (package_id, carrier, requested_at, next_attempt_at) VALUES ($1, $2, $3, $3)', [result.pkg.id, change.next.carrier, now])
       return result
     })
   }

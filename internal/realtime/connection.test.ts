@@ -1,6 +1,6 @@
 import t from 'tap'
 import { Connection, type ChannelMessage, type EventLog, type Outlet } from './connection.js'
-import type { EventEnvelope } from './envelope.js'
+import type { EventEnvelope } from '../events/envelope.js'
 import { eventJson, serializerFor } from './router.js'
 
 // Unit tests of the per-connection ordering rules with a recording outlet and an

@@ -1,5 +1,5 @@
 import type { Subscriber } from '../platform/hub/hub.js'
-import type { EventEnvelope } from './envelope.js'
+import type { EventEnvelope } from '../events/envelope.js'
 
 /** What the hub carries: the event already serialized for one channel, plus what ordering needs. */
 export interface ChannelMessage {

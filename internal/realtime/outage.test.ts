@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap'
-import { bearer, testGateway, type TestGateway } from '../platform/testing/harness.js'
+import { bearer, testGateway, type TestGateway } from '../app/testing/gateway.js'
 import { serviceUrls } from '../platform/testing/services.js'
 import { tcpProxy } from '../platform/testing/tcp-proxy.js'
 import { brokerBarrier, connect, createPackage, durableSeqs, isEvent, isType, listen, outboxPending, postStatus, range, waitFor } from './testing.js'

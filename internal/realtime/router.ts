@@ -1,6 +1,7 @@
 import type { Hub } from '../platform/hub/hub.js'
 import type { ChannelMessage } from './connection.js'
-import { redact, type EventEnvelope } from './envelope.js'
+import type { EventEnvelope } from '../events/envelope.js'
+import { redact } from './redact.js'
 
 export interface TrackerLookup {
   /** Ids of the users tracking the package with this number. */

@@ -1,6 +1,7 @@
 import t from 'tap'
-import { testGateway } from '../platform/testing/harness.js'
-import { publishRaw } from '../worker/testing/broker.js'
+import { testGateway } from '../app/testing/gateway.js'
+import type { RabbitBus } from '../events/bus-rabbitmq.js'
+import { publishRaw } from '../platform/testing/broker.js'
 import { serviceUrls } from '../platform/testing/services.js'
 import { brokerBarrier, connect, createPackage, durableSeqs, isEvent, isType, listen, postStatus, range, seqOf } from './testing.js'
 
@@ -13,7 +14,7 @@ t.test('two gateways behind one broker', async (t) => {
   const urlA = await listen(t, a)
   const urlB = await listen(t, b)
   const admin = await a.user('admin')
-  t.not(a.bus!.hubQueue, b.bus!.hubQueue, 'each gateway consumes its own hub queue')
+  t.not((a.bus as RabbitBus).hubQueue, (b.bus as RabbitBus).hubQueue, 'each gateway consumes its own hub queue')
 
   t.test('an update made through A reaches a client on B, once, in order', async (t) => {
     const tn = await createPackage(a, admin.token)

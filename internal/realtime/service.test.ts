@@ -2,7 +2,7 @@ import t from 'tap'
 import type { Principal } from '../auth/domain.js'
 import { notFound } from '../platform/errors.js'
 import { Connection, type Outlet } from './connection.js'
-import type { EventEnvelope } from './envelope.js'
+import type { EventEnvelope } from '../events/envelope.js'
 import { RealtimeService } from './service.js'
 
 // RealtimeService with in-memory stand-ins for its ports (package access, event
@@ -12,15 +12,6 @@ const TN = 'DT0000000001'
 const admin: Principal = { id: '00000000-0000-0000-0000-000000000001', role: 'admin', kind: 'user' }
 const quiet = { warn: () => undefined, info: () => undefined }
 
-const env = (seq: number, tn = TN): EventEnvelope => ({
-  id: `${tn}-${seq}`,
-  type: 'package.status_changed',
-  trackingNumber: tn,
-  seq,
-  occurredAt: '2024-01-01T00:00:00.000Z',
-  recordedAt: '2024-01-01T00:00:00.000Z',
-  data: { status: 'in_transit' },
-})
 
 class Recorder implements Outlet {
   frames: string[] = []
@@ -34,7 +25,7 @@ class Recorder implements Outlet {
   }
 }
 
-function service(opts: { since?: (tn: string, after: number) => Promise<EventEnvelope[]>; recordedSince?: () => Promise<EventEnvelope[]> } = {}) {
+function service(opts: { since?: (tn: string, after: number) => Promise<EventEnvelope[]> } = {}) {
   const log = { since: opts.since ?? (async () => []) }
   const realtime = new RealtimeService({
     access: {
@@ -46,7 +37,6 @@ function service(opts: { since?: (tn: string, after: number) => Promise<EventEnv
     },
     eventLog: log,
     trackers: { trackers: async () => [] },
-    recordedSince: opts.recordedSince ?? (async () => []),
     log: quiet,
   })
   const outlet = new Recorder()
@@ -73,33 +63,3 @@ t.test('a refused subscription leaves nothing registered', async (t) => {
   t.same(conn.channelNames, [])
 })
 
-t.test('messages that are not event envelopes are ignored', async (t) => {
-  const { realtime, conn, outlet } = service()
-  await realtime.subscribe(conn, admin, 'all', undefined, () => undefined)
-  realtime.receive({ hello: 'world' })
-  realtime.receive('text')
-  realtime.receive(null)
-  realtime.receive(env(4))
-  t.same(outlet.seqs(), [4])
-})
-
-t.test('catch-up after an outage: live events that arrive during the replay wait for it', async (t) => {
-  // An `all` subscriber has no cursor for a package it has not heard of yet. If a
-  // live seq 7 went out before the replay of 5 and 6, those would be dropped as old.
-  let release!: () => void
-  const replay = new Promise<void>((r) => (release = r))
-  const { realtime, conn, outlet } = service({
-    recordedSince: async () => {
-      await replay
-      return [env(5), env(6)]
-    },
-  })
-  await realtime.subscribe(conn, admin, 'all', undefined, () => undefined)
-  const caughtUp = realtime.catchUp(new Date())
-  realtime.receive(env(7))
-  realtime.receive(env(6))
-  release()
-  t.equal(await caughtUp, 2)
-  realtime.receive(env(8))
-  t.same(outlet.seqs(), [5, 6, 7, 8])
-})

@@ -2,7 +2,8 @@ import type { Principal } from '../auth/domain.js'
 import { forbidden } from '../platform/errors.js'
 import { Hub } from '../platform/hub/hub.js'
 import type { ChannelMessage, Connection, EventLog } from './connection.js'
-import { isEnvelope, type EventEnvelope } from './envelope.js'
+import type { EventEnvelope } from '../events/envelope.js'
+import type { EventSink } from '../events/path.js'
 import { EventRouter, serializerFor, type TrackerLookup } from './router.js'
 
 /** What subscriptions need from the package domain: the rules of the REST routes, fresh from the database. */
@@ -17,8 +18,6 @@ export interface RealtimeServiceDeps {
   access: PackageAccess
   eventLog: EventLog
   trackers: TrackerLookup
-  /** Events recorded since a moment, for catching up after a broker outage. */
-  recordedSince: (at: Date) => Promise<EventEnvelope[]>
   log: { warn(o: object, m: string): void; info(o: object, m: string): void }
 }
 
@@ -26,58 +25,25 @@ const SEES_FIREHOSE = new Set(['admin', 'operator'])
 
 /**
  * The subscription side of the real-time pipeline: authorizes subscriptions with
- * the REST rules, registers connections in the hub, and feeds consumed events
- * through the router. After a broker outage it replays the event log from the
- * moment the connection was lost; connections drop what they already have.
+ * the REST rules, registers connections in the hub, and routes the events the
+ * event path hands it (events/path.ts) to their channels.
  */
-export class RealtimeService {
+export class RealtimeService implements EventSink {
   readonly hub = new Hub<ChannelMessage>()
   readonly connections = new Set<Connection>()
   readonly router: EventRouter
   readonly eventLog: EventLog
   consumed = 0
-  /** Live events that arrived while a catch-up replay was running; routed right after it. */
-  private held: EventEnvelope[] | undefined
-  private catchingUp = 0
 
   constructor(private readonly deps: RealtimeServiceDeps) {
     this.eventLog = deps.eventLog
     this.router = new EventRouter(this.hub, deps.trackers, deps.log)
   }
 
-  /** Handles one message from the broker (or a replayed one). */
-  receive(content: unknown): void {
-    if (!isEnvelope(content)) {
-      this.deps.log.warn({}, 'ignoring a message that is not an event envelope')
-      return
-    }
+  /** Routes one event to the channels that may see it. */
+  receive(event: EventEnvelope): void {
     this.consumed++
-    if (this.held) this.held.push(content)
-    else this.router.route(content)
-  }
-
-  /**
-   * Replays the event log recorded since the moment. Live events received
-   * meanwhile are held and routed after the replay: routed first, a newer seq would
-   * set the cursor of a channel that had no cursor for the package yet (`all`,
-   * `user:`), and the replayed older events would then be dropped as already seen.
-   */
-  async catchUp(since: Date): Promise<number> {
-    this.catchingUp++
-    this.held ??= []
-    try {
-      // A margin for clock skew between gateways that recorded the events.
-      const events = await this.deps.recordedSince(new Date(since.getTime() - 5_000))
-      for (const env of events) this.router.route(env)
-      this.deps.log.info({ replayed: events.length }, 'caught up after a broker outage')
-      return events.length
-    } finally {
-      if (--this.catchingUp === 0) {
-        const held = this.held
-        this.held = undefined
-        for (const env of held) this.router.route(env)
-      }
-    }
+    this.router.route(event)
   }
 
   /**

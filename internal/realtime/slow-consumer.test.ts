@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net'
 import t from 'tap'
-import { bearer, testGateway } from '../platform/testing/harness.js'
+import { bearer, testGateway } from '../app/testing/gateway.js'
 import { connect, createPackage, durableSeqs, isEvent, isType, listen, range, waitFor } from './testing.js'
 
 // A client that stops reading is closed with 1013 once its unsent buffer passes

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { bearer, testGateway, type TestGateway } from '../platform/testing/harness.js'
+import { bearer, testGateway, type TestGateway } from '../app/testing/gateway.js'
 import { connect, createPackage, isType, listen, outboxPending, postStatus, waitFor } from './testing.js'
 
 // /api/v1/stats and /metrics describe the real-time side as it is.

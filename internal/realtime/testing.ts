@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import WebSocket, { type ClientOptions } from 'ws'
-import { bearer, type TestGateway, type TestLike } from '../platform/testing/harness.js'
+import { bearer, type TestGateway, type TestLike } from '../app/testing/gateway.js'
 
 /** A real WebSocket client over a port, with a queue of received messages. */
 export interface WsClient {
@@ -131,11 +131,11 @@ export async function outboxPending(gw: TestGateway): Promise<number> {
  * be subscribed to `package:<tn>` or `all`.
  */
 export async function brokerBarrier(via: TestGateway, client: WsClient, tn: string): Promise<void> {
-  if (!via.bus) throw new Error('brokerBarrier needs a gateway built with { bus: true }')
   await waitFor(async () => (await outboxPending(via)) === 0, 'the outbox to drain')
   const id = randomUUID()
   const now = new Date().toISOString()
-  await via.bus.publish('package.location', { id, type: 'package.location', trackingNumber: tn, occurredAt: now, recordedAt: now, data: { lat: 0, lng: 0, recordedAt: now } }, id)
+  // No origin: every gateway's hub routes it, `via`'s own too.
+  await via.bus.publish([{ event: { id, type: 'package.location', trackingNumber: tn, occurredAt: now, recordedAt: now, data: { lat: 0, lng: 0, recordedAt: now } } }])
   await client.collect(1, (m) => m.type === 'event' && (m.event as { id: string }).id === id)
 }
 

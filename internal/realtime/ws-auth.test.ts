@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto'
 import t from 'tap'
 import { createSigner } from 'fast-jwt'
-import { bearer, testGateway } from '../platform/testing/harness.js'
+import { bearer, testGateway } from '../app/testing/gateway.js'
 import { connect, createPackage, isEvent, isType, listen, postStatus, waitFor, type WsClient } from './testing.js'
 
 // Who may subscribe to what: the REST rules on WebSocket channels, guests on the

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { bearer, testGateway } from '../platform/testing/harness.js'
+import { bearer, testGateway } from '../app/testing/gateway.js'
 import { brokerBarrier, connect, createPackage, durableSeqs, isEvent, isType, listen, postStatus, range, seqOf } from './testing.js'
 
 // Delivery on one gateway with the bus: every event reaches the client twice (at

@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap'
-import { testGateway } from '../platform/testing/harness.js'
+import { testGateway } from '../app/testing/gateway.js'
 import { connect, createPackage, durableSeqs, isEvent, isType, listen, postStatus, seqOf, waitFor, type WsClient } from './testing.js'
 
 // The message-level protocol of GET /api/v1/ws: replies echo `id`, bad input gets

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { bearer, testGateway } from '../platform/testing/harness.js'
+import { bearer, testGateway } from '../app/testing/gateway.js'
 import { connect, isEvent, listen, seqOf } from './testing.js'
 
 t.test('a subscribed client receives status updates in order', async (t) => {

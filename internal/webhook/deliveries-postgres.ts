@@ -1,6 +1,6 @@
 import type pg from 'pg'
 import { withTx } from '../platform/db/postgres.js'
-import type { EventEnvelope } from '../realtime/envelope.js'
+import type { EventEnvelope } from '../events/envelope.js'
 import type { DeliveryStatus, EndpointWithSecret } from './domain.js'
 import type { AttemptRecord, DeliveryStore, DisablePolicy } from './ports.js'
 import { toEndpoint, type EndpointRow } from './postgres.js'

@@ -1,5 +1,5 @@
-import type { EventEnvelope } from '../realtime/envelope.js'
-import { PermanentError, type Delivery, type RoleHandler, type WorkerLogger } from '../worker/delivery.js'
+import type { EventEnvelope } from '../events/envelope.js'
+import { PermanentError, type Delivery, type RoleHandler, type RoleLogger as WorkerLogger } from '../events/roles.js'
 import { classify, RefusedAddress, type DeliveryStatus, type EndpointWithSecret } from './domain.js'
 import type { DeliveryStore, DisablePolicy, WebhookSender } from './ports.js'
 import { SIGNATURE_HEADER, sign } from './signature.js'

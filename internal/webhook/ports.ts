@@ -1,4 +1,4 @@
-import type { EventEnvelope } from '../realtime/envelope.js'
+import type { EventEnvelope } from '../events/envelope.js'
 import type { DeliveryStatus, Endpoint, EndpointWithSecret, WebhookDelivery, WebhookEventType } from './domain.js'
 
 export interface Page<T> {

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { bearer, testGateway } from '../platform/testing/harness.js'
+import { bearer, testGateway } from '../app/testing/gateway.js'
 
 // Admin endpoints only: no worker runs here, so nothing is ever sent to these URLs.
 const env = { WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' }

@@ -57,8 +57,8 @@ import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { RawHttpPool, requestBytes } from './raw-http.js'
 import { loadConfig } from '../../internal/config/config.js'
-import { parseRoles, workerQueueNames, type WorkerRole } from '../../internal/platform/bus/worker-topology.js'
-import { archivePrefetch } from '../../internal/worker/worker.js'
+import { parseRoles, roleQueues, type WorkerRole } from '../../internal/events/topology.js'
+import { archivePrefetch } from '../../internal/app/bus.js'
 import { BENCHMARKS_MD, freePort, HOST, percentile, recreateVhost, setQueuePolicy, sleep, stopNode, waitQuiet, writeSection } from './support.js'
 import { Redis } from 'ioredis'
 import pg from 'pg'
@@ -843,7 +843,7 @@ async function main(): Promise<number> {
           if (!vhost.created) {
             log('no worker stand-in: the broker is not a vhost of this run (BENCH_AMQP_URL, or rabbitmqctl failed), and it would consume others\' messages; the worker queues fill')
           } else {
-            const name = (role: WorkerRole) => (roles.includes(role) ? workerQueueNames(role, []).work : '')
+            const name = (role: WorkerRole) => (roles.includes(role) ? roleQueues(role, []).work : '')
             standIn = await startServer('worker-stand-in', join(ROOT, 'scripts/bench/worker-stand-in.js'), {
               AMQP_URL: vhost.url,
               ARCHIVE_QUEUE: name('archive'),

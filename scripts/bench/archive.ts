@@ -29,10 +29,10 @@ import amqplib from 'amqplib'
 import { parquetReadObjects } from 'hyparquet'
 import pino from 'pino'
 import { loadConfig } from '../../internal/config/config.js'
-import { RascalBus } from '../../internal/platform/bus/rascal.js'
+import { archivePrefetch, rabbitBus } from '../../internal/app/bus.js'
 import { migrate } from '../../internal/platform/db/migrate.js'
 import { createPool } from '../../internal/platform/db/postgres.js'
-import { archivePrefetch, buildWorker, workerBusTopology } from '../../internal/worker/worker.js'
+import { buildWorker } from '../../internal/app/worker.js'
 import { BENCHMARKS_MD, setQueuePolicy, writeSection } from './support.js'
 
 const ARCHIVE_HEADING = '## Archive (bench:archive)'
@@ -135,11 +135,10 @@ async function main(): Promise<void> {
       ARCHIVE_BATCH_SIZE: String(BATCH),
       ARCHIVE_BATCH_AGE_MS: '1000',
     })
-    const topology = workerBusTopology(config, ['archive'])
     // 1. Ceiling: the same queue consumed on a bare amqplib channel with the archive's prefetch,
     // every message acknowledged as it arrives (one `multiple` acknowledgement per read burst,
     // as the archive's consumer acknowledges), nothing else done.
-    const ceilingBus = new RascalBus({ url: ceilingUrl, instanceId: `bench-${id}-ceiling`, hub: false, topology, log })
+    const ceilingBus = rabbitBus(config, { url: ceilingUrl, instanceId: `bench-${id}-ceiling`, hub: false, running: ['archive'], log })
     await ceilingBus.start()
     await ceilingBus.close()
     console.log(`loading ${N} events...`)
@@ -166,7 +165,7 @@ async function main(): Promise<void> {
     console.log(`ceiling: ${rate(N, rawMs)} events/s`)
 
     // 2. The archive consumer, end to end.
-    const bus = new RascalBus({ url: amqpUrl, instanceId: `bench-${id}`, hub: false, topology, log })
+    const bus = rabbitBus(config, { instanceId: `bench-${id}`, hub: false, running: ['archive'], log })
     await bus.start()
     await load(amqpUrl)
     const worker = buildWorker({ config, pool, bus, roles: ['archive'], log })
@@ -188,7 +187,7 @@ async function main(): Promise<void> {
       if (process.env.BENCH_ARCHIVE_TRACE && performance.now() - last > 1000) {
         last = performance.now()
         const a = worker.archive!.counters
-        const q = (await bus.queueStats(['delivertrack.archive']))['delivertrack.archive']
+        const q = (await bus.queueStats())['delivertrack.archive']
         console.log(`${((last - t0) / 1000).toFixed(1)} s: ready ${q?.messages} consumers ${q?.consumers} acked ${consumer().counters.acked}, in flight ${consumer().inFlight}, objects ${a.objects}, encode ${a.encodeMs.toFixed(0)} ms, ledger ${a.ledgerMs.toFixed(0)} ms, upload ${a.uploadMs.toFixed(0)} ms`)
       }
     }

@@ -1,11 +1,13 @@
 import t, { type Test } from 'tap'
 import type { Redis } from 'ioredis'
 import type pg from 'pg'
+import { memoryBus } from '../../app/bus.js'
+import { serviceChecks } from '../../app/checks.js'
 import { buildGateway } from '../../app/gateway.js'
 import { loadConfig } from '../../config/config.js'
 import { createRedis } from '../cache/redis.js'
 import { createPool } from '../db/postgres.js'
-import { isolate, testGateway } from '../testing/harness.js'
+import { isolate, testGateway } from '../../app/testing/gateway.js'
 import { tcpProxy } from '../testing/tcp-proxy.js'
 
 // Liveness and readiness with every dependency up, Redis away, and PostgreSQL away.
@@ -15,7 +17,8 @@ const CLOSED_REDIS = 'redis://127.0.0.1:1'
 
 async function gatewayWith(t: Test, pool: pg.Pool, redis: Redis) {
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', JWT_SECRET: 'test-secret-0123456789abcdef' })
-  const { app } = await buildGateway({ config, pool, redis })
+  const bus = memoryBus(config, { log: { info: () => undefined, warn: () => undefined, error: () => undefined } })
+  const { app } = await buildGateway({ config, instanceId: 'test', pool, redis, bus, checks: serviceChecks({ pool, redis }) })
   t.teardown(() => app.close())
   await app.ready()
   return app

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { bearer, testGateway } from '../testing/harness.js'
+import { bearer, testGateway } from '../../app/testing/gateway.js'
 import { createServer } from './server.js'
 
 // The contract's error body and x-request-id, checked through the real app.

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { testGateway } from '../testing/harness.js'
+import { testGateway } from '../../app/testing/gateway.js'
 
 // The OpenAPI document at /docs/json must describe the contract's routes implemented so far.
 

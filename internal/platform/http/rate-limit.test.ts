@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
 import type { LightMyRequestResponse } from 'fastify'
-import { bearer, testGateway } from '../testing/harness.js'
+import { bearer, testGateway } from '../../app/testing/gateway.js'
 
 // Per-caller rate limits through the real Redis store (RATE_LIMIT_MAX=5 per minute).
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Principal } from '../../auth/domain.js'
-import type { TestGateway } from '../../platform/testing/harness.js'
+import type { TestGateway } from '../../app/testing/gateway.js'
 
 const admin: Principal = { id: randomUUID(), role: 'admin', kind: 'user' }
 

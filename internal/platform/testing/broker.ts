@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { promisify } from 'node:util'
 import amqplib from 'amqplib'
-import { serviceUrls } from '../../platform/testing/services.js'
-import type { TestLike } from '../../platform/testing/harness.js'
+import { serviceUrls } from './services.js'
+import type { TestLike } from './harness.js'
 
 const run = promisify(execFile)
 

@@ -1,20 +1,21 @@
 import amqplib from 'amqplib'
 import t from 'tap'
-import { EXCHANGE } from '../platform/bus/rascal.js'
-import { testGateway } from '../platform/testing/harness.js'
+import { EXCHANGE } from './bus-rabbitmq-topology.js'
+import { testGateway } from '../app/testing/gateway.js'
 import { serviceUrls } from '../platform/testing/services.js'
-import { connect, createPackage, durableSeqs, isEvent, isType, listen, outboxPending, postStatus, range, waitFor } from './testing.js'
+import { connect, createPackage, durableSeqs, isEvent, isType, listen, outboxPending, postStatus, range, waitFor } from '../realtime/testing.js'
 
 // The outbox relay: package_events rows are published to the topic exchange and
 // stamped, whoever wrote them and whenever a relay gets to them.
 
 t.test('events written while no gateway could publish go out when a gateway with the bus starts', async (t) => {
-  const writer = await testGateway(t) // no bus, no relay: its events stay in the outbox
+  const writer = await testGateway(t)
+  await writer.relay.stop() // no relay: its events stay in the outbox
   const admin = await writer.user('admin')
   const tn = await createPackage(writer, admin.token)
 
   const consumer = await testGateway(t, {}, { bus: true, shared: writer })
-  await consumer.relay!.stop() // consumes, but leaves publishing to the gateway started below
+  await consumer.relay.stop() // consumes, but leaves publishing to the gateway started below
   const ws = await connect(t, `${await listen(t, consumer)}?token=${admin.token}`)
   const channel = `package:${tn}`
   ws.send({ op: 'subscribe', channel })
@@ -26,7 +27,7 @@ t.test('events written while no gateway could publish go out when a gateway with
 
   const restarted = await testGateway(t, {}, { bus: true, shared: writer })
   await waitFor(async () => (await outboxPending(writer)) === 0, 'the outbox to drain')
-  t.ok(restarted.relay!.published >= 5, 'published by the gateway that started')
+  t.ok(restarted.relay.published >= 5, 'published by the gateway that started')
   const { rows } = await writer.pool.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM package_events e JOIN packages p ON p.id = e.package_id WHERE p.tracking_number = $1 AND e.published_at IS NULL`,
     [tn],

@@ -1,45 +1,47 @@
 import { randomUUID } from 'node:crypto'
 import amqplib from 'amqplib'
 import t from 'tap'
-import { RascalBus } from '../platform/bus/rascal.js'
-import { workerQueueNames, workerTopology } from '../platform/bus/worker-topology.js'
+import { deleteQueuesAfter, eventually, publishRaw, queueDepths, testVhost } from '../platform/testing/broker.js'
 import type { TestLike } from '../platform/testing/harness.js'
-import type { EventEnvelope } from '../realtime/envelope.js'
-import type { Connection as CallbackConnection } from 'amqplib/callback_api'
-import { BatchConsumer, type BatchBus } from './batch-consumer.js'
-import type { Delivery, RoleHandler } from './delivery.js'
-import { deleteQueuesAfter, eventually, publishRaw, queueDepths, testVhost } from './testing/broker.js'
-import { silentLog } from './testing/worker.js'
+import type { RoleConsumer } from './bus.js'
+import { RabbitBus } from './bus-rabbitmq.js'
+import type { RabbitBatchConsumer } from './bus-rabbitmq-batch.js'
+import type { EventEnvelope } from './envelope.js'
+import type { Delivery, RoleHandler } from './roles.js'
+import { ROLE_BINDINGS, roleQueues } from './topology.js'
+
+// The RabbitMQ adapter's batched consumer (the archive's): what the shared bus
+// contract cannot see, such as acknowledgements held back behind unfinished work.
 
 const amqpUrl = await testVhost(t)
 const DELAYS = [50, 100]
-const names = workerQueueNames('archive', DELAYS)
+const names = roleQueues('archive', DELAYS)
+const silentLog = { info: () => undefined, warn: () => undefined, error: () => undefined }
 
 function envelope(n: number): EventEnvelope {
   const at = new Date().toISOString()
-  return { id: randomUUID(), type: 'package.created', trackingNumber: `DT${String(n).padStart(10, '0')}X`, seq: 1, occurredAt: at, recordedAt: at, data: { n } } as EventEnvelope
+  return { id: randomUUID(), type: 'package.created', trackingNumber: `DT${String(n).padStart(10, '0')}X`, seq: 1, occurredAt: at, recordedAt: at, data: { n } }
 }
 
-/** The archive role's queues on the test vhost, a bus on them, and a BatchConsumer over `handler`. */
+/** The archive role's queues on the test vhost and a bus on them; `consume` starts the batched consumer over `handler`. */
 async function setup(t: TestLike, handler: RoleHandler, maxAttempts = 3, reconnectMs = 100) {
   deleteQueuesAfter(t, amqpUrl, [names.work, names.dead, ...names.delays])
-  const bus = new RascalBus({ url: amqpUrl, instanceId: `batch-${randomUUID().slice(0, 6)}`, hub: false, topology: workerTopology({ roles: ['archive'], delaysMs: DELAYS, consume: true }), log: silentLog })
+  const bus = new RabbitBus({
+    url: amqpUrl,
+    instanceId: `batch-${randomUUID().slice(0, 6)}`,
+    hub: false,
+    queues: [{ role: 'archive', bindings: ROLE_BINDINGS.archive }],
+    retry: { delaysMs: DELAYS, maxAttempts },
+    reconnectMs,
+    log: silentLog,
+  })
   await bus.start()
   t.teardown(() => bus.close())
-  // The consumer's connections, as the bus hands them out, so a test can cut the current one.
-  const connections: CallbackConnection[] = []
-  const recording: BatchBus = {
-    connect: async () => {
-      const connection = await bus.connect()
-      connections.push(connection)
-      return connection
-    },
-    forward: (...args) => bus.forward(...args),
-  }
-  const consumer = new BatchConsumer({ bus: recording, handler, names, prefetch: 500, maxAttempts, delaysMs: DELAYS, log: silentLog, reconnectMs })
+  let consumer: RoleConsumer | undefined
+  const consume = async () => (consumer = await bus.consume(handler, { prefetch: 500, batched: true }))
   /** Closes the consumer's connection under it, as a crash or a broker restart would. */
-  const cut = () => new Promise<void>((resolve) => connections.at(-1)!.close(() => resolve()))
-  return { bus, consumer, cut }
+  const cut = () => new Promise<void>((resolve) => (consumer as RabbitBatchConsumer).connection!.close(() => resolve()))
+  return { bus, consume, cut }
 }
 
 async function publishAll(events: EventEnvelope[]): Promise<void> {
@@ -65,10 +67,10 @@ t.test('every message is acknowledged once its work is done, whatever order the 
       resolve()
     }, Math.floor(Math.random() * 40))),
   }
-  const { consumer } = await setup(t, handler)
+  const { consume } = await setup(t, handler)
   // All queued before the consumer starts, so it holds hundreds at once.
   await publishAll(Array.from({ length: 300 }, (_, i) => envelope(i)))
-  await consumer.start()
+  const consumer = await consume()
   await eventually(() => consumer.counters.acked === 300, 'all 300 handled')
   t.not(seen.join(','), [...seen].sort((a, b) => a - b).join(','), 'the work finished out of delivery order')
   await consumer.stop()
@@ -90,8 +92,8 @@ t.test('a message waits for every earlier one: unfinished work keeps later messa
     },
   }
   // No reconnect within the test: what the broker does with the cut channel's messages stays visible.
-  const { consumer, cut } = await setup(t, handler, 3, 60_000)
-  await consumer.start()
+  const { consume, cut } = await setup(t, handler, 3, 60_000)
+  const consumer = await consume()
   for (let i = 0; i < 10; i++) {
     const e = envelope(i)
     await publishRaw(amqpUrl, e.type, e, e.id)
@@ -114,8 +116,8 @@ t.test('a failure waits in the delay queues and comes back with the next attempt
       return Promise.reject(new Error('S3 is down'))
     },
   }
-  const { consumer } = await setup(t, handler, 3)
-  await consumer.start()
+  const { consume } = await setup(t, handler, 3)
+  const consumer = await consume()
   const e = envelope(1)
   await publishRaw(amqpUrl, e.type, e, e.id)
   await eventually(() => consumer.counters.deadLettered === 1, 'the event dead-lettered')
@@ -127,8 +129,8 @@ t.test('a failure waits in the delay queues and comes back with the next attempt
 
 t.test('a message that is not an event envelope is dead-lettered at once, and the rest go on', async (t) => {
   const handled: string[] = []
-  const { consumer } = await setup(t, { role: 'archive', handle: ({ event }: Delivery) => (handled.push(event.id), Promise.resolve()) })
-  await consumer.start()
+  const { consume } = await setup(t, { role: 'archive', handle: ({ event }: Delivery) => (handled.push(event.id), Promise.resolve()) })
+  const consumer = await consume()
   await publishRaw(amqpUrl, 'package.created', Buffer.from('{not json'))
   await publishRaw(amqpUrl, 'package.created', { hello: 'world' })
   const e = envelope(2)
@@ -141,8 +143,8 @@ t.test('a message that is not an event envelope is dead-lettered at once, and th
 
 t.test('after its connection is lost the consumer reopens and goes on consuming', async (t) => {
   const handled = new Set<string>()
-  const { consumer, cut } = await setup(t, { role: 'archive', handle: ({ event }: Delivery) => (handled.add(event.id), Promise.resolve()) }, 3, 100)
-  await consumer.start()
+  const { consume, cut } = await setup(t, { role: 'archive', handle: ({ event }: Delivery) => (handled.add(event.id), Promise.resolve()) }, 3, 100)
+  const consumer = await consume()
   const first = Array.from({ length: 5 }, (_, i) => envelope(i))
   await publishAll(first)
   await eventually(() => consumer.counters.acked === 5, 'the first five handled')

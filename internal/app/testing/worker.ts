@@ -3,11 +3,13 @@ import pino from 'pino'
 import type { ObjectStore } from '../../archive/ports.js'
 import { loadConfig, type Config } from '../../config/config.js'
 import type { Notifier } from '../../notify/ports.js'
-import { RascalBus } from '../../platform/bus/rascal.js'
-import { parseDelays, parseRoles, WORKER_ROLES, workerQueueNames, workerTopology, type WorkerRole } from '../../platform/bus/worker-topology.js'
-import { testGateway, type Isolation, type TestGateway, type TestLike } from '../../platform/testing/harness.js'
-import { buildWorker, workerBusTopology, type Worker } from '../worker.js'
-import { deleteQueuesAfter, eventually } from './broker.js'
+import type { Bus } from '../../events/bus.js'
+import { parseDelays, roleQueues, WORKER_ROLES, type WorkerRole } from '../../events/topology.js'
+import type { Isolation, TestLike } from '../../platform/testing/harness.js'
+import { rabbitBus } from '../bus.js'
+import { buildWorker, type Worker } from '../worker.js'
+import { testGateway, type TestGateway } from './gateway.js'
+import { deleteQueuesAfter, eventually } from '../../platform/testing/broker.js'
 
 /** Short delays and a small retry budget, so retries and dead letters happen within a test. */
 export const WORKER_TEST_ENV: Record<string, string> = {
@@ -28,7 +30,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 export function allQueueNames(env: Record<string, string> = {}): string[] {
   const delays = parseDelays(env.WORKER_RETRY_DELAYS_MS ?? WORKER_TEST_ENV.WORKER_RETRY_DELAYS_MS!)
   return WORKER_ROLES.flatMap((r) => {
-    const n = workerQueueNames(r, delays)
+    const n = roleQueues(r, delays)
     return [n.work, ...n.delays, n.dead]
   })
 }
@@ -39,17 +41,16 @@ export function allQueueNames(env: Record<string, string> = {}): string[] {
  * deleted at teardown.
  */
 export async function workerGateway(t: TestLike, amqpUrl: string, env: Record<string, string> = {}): Promise<TestGateway> {
-  const merged = { ...WORKER_TEST_ENV, ...env }
-  const topology = workerTopology({ roles: parseRoles(merged.WORKER_QUEUES ?? WORKER_ROLES.join(',')), delaysMs: parseDelays(merged.WORKER_RETRY_DELAYS_MS!) })
+  const merged = { WORKER_QUEUES: WORKER_ROLES.join(','), ...WORKER_TEST_ENV, ...env }
   deleteQueuesAfter(t, amqpUrl, allQueueNames(merged))
-  const gw = await testGateway(t, merged, { bus: true, amqpUrl, topology })
+  const gw = await testGateway(t, merged, { bus: true, amqpUrl })
   await eventually(() => gw.bus?.connected, 'the gateway to connect to the broker')
   return gw
 }
 
 export interface TestWorker {
   worker: Worker
-  bus: RascalBus
+  bus: Bus
   config: Config
   /** Graceful stop (as on SIGTERM). */
   stop(): Promise<void>
@@ -74,7 +75,7 @@ export async function startWorker(t: TestLike, opts: TestWorkerOptions): Promise
     ...WORKER_TEST_ENV,
     ...opts.env,
   })
-  const bus = new RascalBus({ url: opts.amqpUrl, instanceId: `worker-${randomBytes(3).toString('hex')}`, hub: false, topology: workerBusTopology(config, opts.roles), log: silentLog })
+  const bus = rabbitBus(config, { instanceId: `worker-${randomBytes(3).toString('hex')}`, hub: false, running: opts.roles, log: silentLog })
   await bus.start()
   const worker = buildWorker({
     config,

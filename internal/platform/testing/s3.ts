@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3'
 import { parquetMetadata, parquetReadObjects } from 'hyparquet'
 import S3rver from 's3rver'
-import type { TestLike } from '../../platform/testing/harness.js'
+import type { TestLike } from './harness.js'
 
 export interface TestS3 {
   endpoint: string

@@ -1,6 +1,6 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { TestLike } from '../../platform/testing/harness.js'
+import type { TestLike } from './harness.js'
 
 export interface Received {
   path: string

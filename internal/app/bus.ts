@@ -1,0 +1,56 @@
+import type { Config } from '../config/config.js'
+import type { Bus } from '../events/bus.js'
+import { MemoryBus } from '../events/bus-memory.js'
+import { RabbitBus } from '../events/bus-rabbitmq.js'
+import type { RoleLogger } from '../events/roles.js'
+import { parseDelays, parseRoles, ROLE_BINDINGS, type RetryPolicy, type WorkerRole } from '../events/topology.js'
+
+export const retryPolicy = (config: Config): RetryPolicy => ({ delaysMs: parseDelays(config.WORKER_RETRY_DELAYS_MS), maxAttempts: config.WORKER_MAX_ATTEMPTS })
+
+/**
+ * The role queues a process declares: those of WORKER_QUEUES (so events wait while
+ * no worker runs) and those of the roles it runs itself.
+ */
+export function declaredQueues(config: Config, running: readonly WorkerRole[] = []) {
+  const roles = [...new Set([...parseRoles(config.WORKER_QUEUES), ...running])]
+  return roles.map((role) => ({ role, bindings: ROLE_BINDINGS[role] }))
+}
+
+/** The archive's unacknowledged messages: three batches, so one can fill while two are written (AMQP caps prefetch at 65,535). */
+export function archivePrefetch(batchSize: number): number {
+  return Math.min(batchSize * 3, 65_535)
+}
+
+/** Unacknowledged messages per role. */
+export function rolePrefetch(config: Config): Record<WorkerRole, number> {
+  return { archive: archivePrefetch(config.ARCHIVE_BATCH_SIZE), notify: config.WORKER_PREFETCH, webhooks: config.WORKER_PREFETCH }
+}
+
+export interface BusChoice {
+  instanceId: string
+  /** This process has a hub (gateways). */
+  hub: boolean
+  /** Roles this process consumes. */
+  running?: readonly WorkerRole[]
+  log: RoleLogger
+  /** A broker URL other than AMQP_URL (tests: a proxy in front of it). */
+  url?: string
+}
+
+/** RabbitMQ at AMQP_URL. */
+export function rabbitBus(config: Config, choice: BusChoice): RabbitBus {
+  return new RabbitBus({
+    url: choice.url ?? config.AMQP_URL,
+    instanceId: choice.instanceId,
+    hub: choice.hub,
+    queues: declaredQueues(config, choice.running),
+    retry: retryPolicy(config),
+    prefetch: rolePrefetch(config),
+    log: choice.log,
+  })
+}
+
+/** The in-process bus of the embedded mode. */
+export function memoryBus(config: Config, choice: Pick<BusChoice, 'running' | 'log'>): Bus {
+  return new MemoryBus({ queues: declaredQueues(config, choice.running), retry: retryPolicy(config), log: choice.log })
+}

@@ -1,0 +1,112 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type pg from 'pg'
+import { PostgresArchiveLedger } from '../archive/postgres.js'
+import { ParquetCodec } from '../archive/parquet.js'
+import type { ObjectStore } from '../archive/ports.js'
+import { S3ObjectStore } from '../archive/s3.js'
+import { ArchiveService } from '../archive/service.js'
+import type { Config } from '../config/config.js'
+import type { Bus, RoleConsumer } from '../events/bus.js'
+import type { RoleHandler, RoleLogger } from '../events/roles.js'
+import type { WorkerRole } from '../events/topology.js'
+import type { Notifier } from '../notify/ports.js'
+import { PostgresReceipts } from '../notify/postgres.js'
+import { NotifyService } from '../notify/service.js'
+import { SnsNotifier } from '../notify/sns.js'
+import { projectRoot } from '../platform/paths.js'
+import { DnsAddressGuard } from '../webhook/address-guard.js'
+import { PostgresDeliveryStore } from '../webhook/deliveries-postgres.js'
+import { WebhookDispatcher } from '../webhook/dispatch-service.js'
+import { GuardedHttpSender } from '../webhook/http-sender.js'
+import { rolePrefetch } from './bus.js'
+
+export interface WorkerDeps {
+  config: Config
+  pool: pg.Pool
+  bus: Bus
+  roles: readonly WorkerRole[]
+  log: RoleLogger & { child?(b: object): RoleLogger }
+  /** Replaces the S3 bucket (the embedded mode's files, tests' faults); default S3ObjectStore from the config. */
+  store?: ObjectStore
+  /** Replaces the SNS notifier; default SnsNotifier from the config (undefined when SNS_TOPIC_ARN is unset). */
+  notifier?: Notifier
+}
+
+export interface Worker {
+  consumers: RoleConsumer[]
+  archive?: ArchiveService
+  notify?: NotifyService
+  webhooks?: WebhookDispatcher
+  /** Starts consuming every role's queue (the bus must be connected). */
+  start(): Promise<void>
+  /** Stops consuming, finishes in-flight work and settles it; the rest stays queued. */
+  stop(): Promise<void>
+}
+
+/** The workers' composition root: one handler per role over its adapters, each consuming its queue on the bus. */
+export function buildWorker(deps: WorkerDeps): Worker {
+  const { config, pool, log } = deps
+  const retentionMs = config.ARCHIVE_LEDGER_RETENTION_H * 3_600_000
+  const worker: Worker = { consumers: [], start, stop }
+  const handlers: RoleHandler[] = []
+  let s3: S3ObjectStore | undefined
+  let sns: SnsNotifier | undefined
+  const roleLog = (role: string) => log.child?.({ role }) ?? log
+  for (const role of deps.roles) {
+    if (role === 'archive') {
+      s3 = deps.store ? undefined : S3ObjectStore.fromConfig(config)
+      worker.archive = new ArchiveService({
+        store: deps.store ?? s3!,
+        ledger: new PostgresArchiveLedger(pool),
+        codec: new ParquetCodec(),
+        batchSize: config.ARCHIVE_BATCH_SIZE,
+        batchAgeMs: config.ARCHIVE_BATCH_AGE_MS,
+        retentionMs,
+        log: roleLog(role),
+      })
+      handlers.push(worker.archive)
+    } else if (role === 'notify') {
+      sns = 'notifier' in deps ? undefined : SnsNotifier.fromConfig(config)
+      worker.notify = new NotifyService({ notifier: 'notifier' in deps ? deps.notifier : sns, receipts: new PostgresReceipts(pool), retentionMs, log: roleLog(role) })
+      handlers.push(worker.notify)
+    } else {
+      worker.webhooks = new WebhookDispatcher({
+        store: new PostgresDeliveryStore(pool),
+        sender: new GuardedHttpSender(DnsAddressGuard.fromList(config.WEBHOOK_ALLOWED_HOSTS)),
+        timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+        disable: { failures: config.WEBHOOK_DISABLE_AFTER_FAILURES, seconds: config.WEBHOOK_DISABLE_AFTER_S },
+        userAgent: `DeliverTrack-Webhooks/${version()}`,
+        log: roleLog(role),
+      })
+      handlers.push(worker.webhooks)
+    }
+  }
+  const prefetch = rolePrefetch(config)
+
+  async function start(): Promise<void> {
+    if (s3) {
+      const bucket = await s3.ensureBucket().catch((err: Error) => `unreachable (${err.message})`)
+      log.info({ bucket: s3.bucket, state: bucket }, 'archive bucket')
+    }
+    for (const handler of handlers) {
+      const role = handler.role as WorkerRole
+      // The archive settles thousands of events at once, when a batch is written: acknowledged a burst at a time.
+      worker.consumers.push(await deps.bus.consume(handler, { prefetch: prefetch[role], batched: role === 'archive' }))
+    }
+    log.info({ roles: deps.roles }, 'worker consuming')
+  }
+
+  async function stop(): Promise<void> {
+    await Promise.all(worker.consumers.map((c) => c.stop()))
+    s3?.close()
+    sns?.close()
+  }
+  return worker
+}
+
+let cachedVersion: string | undefined
+function version(): string {
+  cachedVersion ??= (JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string }).version
+  return cachedVersion
+}

@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto'
+import type { NewEvent } from '../events/envelope.js'
+import { invalid } from '../platform/errors.js'
+import { checkTransition, type Package, type PackagePatch, type StatusChange } from './domain.js'
+import type { NewPackage } from './ports.js'
+
+/** What a rule decided: the package's next state and the events that record it (none: nothing changed). */
+export interface Change {
+  next: Package
+  events: NewEvent[]
+  /** The package is deleted (its history stays). */
+  deleted?: boolean
+}
+
+/** A position fix: where the package was at a moment. */
+export interface Fix {
+  lat: number
+  lng: number
+  recordedAt: Date
+}
+
+const FUTURE_SLACK_MS = 5 * 60_000
+
+/**
+ * The last location only moves forward: a fix replaces it only when it was
+ * recorded strictly later, so fixes may arrive in any order. The database
+ * statements that move it apply this same rule again (postgres-rows.ts,
+ * lastLocationAdvances), because location ingest moves it without a version.
+ */
+export function locationAdvances(current: Package['lastLocation'], at: Date): boolean {
+  return !current || current.recordedAt.getTime() < at.getTime()
+}
+
+/** The package with the fix applied, if it moves the last location forward; the same package otherwise. */
+export function applyFix(pkg: Package, fix: Fix): Package {
+  if (!locationAdvances(pkg.lastLocation, fix.recordedAt)) return pkg
+  return { ...pkg, lastLocation: { lat: fix.lat, lng: fix.lng, recordedAt: fix.recordedAt } }
+}
+
+/** A new package at version 1 with its `package.created` event. */
+export function createPackage(input: NewPackage, now: Date): Change {
+  const next: Package = {
+    ...input,
+    id: randomUUID(),
+    status: 'pending',
+    version: 1,
+    seq: 0,
+    createdAt: now,
+    updatedAt: now,
+  }
+  return { next, events: [{ type: 'package.created', occurredAt: now, data: { status: next.status, carrier: next.carrier } }] }
+}
+
+/**
+ * A status change: allowed by the transition table (or forced), never dated in the
+ * future; a location that comes with it moves the last location forward.
+ */
+export function changeStatus(pkg: Package, change: StatusChange, now: Date): Change {
+  const occurredAt = change.occurredAt ?? now
+  if (occurredAt.getTime() > now.getTime() + FUTURE_SLACK_MS) throw invalid('/occurredAt', 'must not be in the future')
+  const { forced } = checkTransition(pkg.status, change.status, change.force === true)
+  let next: Package = { ...pkg, status: change.status }
+  if (change.location) next = applyFix(next, { lat: change.location.lat, lng: change.location.lng, recordedAt: occurredAt })
+  const data: Record<string, unknown> = { status: change.status, previousStatus: pkg.status }
+  if (change.note) data.note = change.note
+  if (change.location) data.location = change.location
+  if (forced) data.forced = true
+  return { next, events: [{ type: 'package.status_changed', occurredAt, data }] }
+}
+
+/** Assigns the package to a driver (null: to nobody); the same driver again changes nothing. */
+export function assign(pkg: Package, driverId: string | null, now: Date): Change {
+  if ((driverId ?? undefined) === pkg.driverId) return { next: pkg, events: [] }
+  const next = { ...pkg }
+  if (driverId === null) delete next.driverId
+  else next.driverId = driverId
+  return { next, events: [{ type: 'package.assigned', occurredAt: now, data: { driverId, previousDriverId: pkg.driverId ?? null } }] }
+}
+
+/** Detail changes (null clears a field); only fields whose value really changes are recorded. */
+export function patchDetails(pkg: Package, patch: Omit<PackagePatch, 'driverId'>, now: Date): Change {
+  const next: Record<string, unknown> = { ...pkg }
+  const changes: Record<string, unknown> = {}
+  for (const [field, value] of Object.entries(patch) as Array<[keyof PackagePatch, unknown]>) {
+    if (value === undefined || field === 'driverId') continue
+    if (JSON.stringify(value) === JSON.stringify(pkg[field] ?? null)) continue
+    if (value === null) delete next[field]
+    else next[field] = value
+    changes[field] = value
+  }
+  if (Object.keys(changes).length === 0) return { next: pkg, events: [] }
+  return { next: next as unknown as Package, events: [{ type: 'package.updated', occurredAt: now, data: { changes } }] }
+}
+
+/** Two changes in one write: the second decided on the first's next state. */
+export function combine(first: Change, then: (pkg: Package) => Change): Change {
+  const second = then(first.next)
+  return { next: second.next, events: [...first.events, ...second.events], deleted: first.deleted || second.deleted }
+}
+
+export function deletePackage(pkg: Package, now: Date): Change {
+  return { next: pkg, events: [{ type: 'package.deleted', occurredAt: now, data: {} }], deleted: true }
+}
