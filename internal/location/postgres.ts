@@ -1,12 +1,14 @@
 import type pg from 'pg'
 import type { PackageStatus } from '../package/domain.js'
+import { lastLocationAdvances } from '../package/postgres-rows.js'
 import type { HistoryWindow, LocationBatch, LocationPoint, NearbyHit, NearbyQuery, StoredLocation } from './domain.js'
 import { newest } from './domain.js'
 import type { LastLocationStore, LocationRepository, PackageDirectory, RecordResult } from './ports.js'
 
 // One round trip per batch: the points go in through unnest (duplicates skipped by
 // the (device_id, recorded_at) key) and the package's last location moves in the
-// same statement, only forward. Data-modifying CTEs run whether or not they are read.
+// same statement, only forward (the rule of package/entity.ts). Data-modifying CTEs
+// run whether or not they are read.
 const RECORD = `
 WITH ins AS (
   INSERT INTO locations (device_id, package_id, recorded_at, lat, lng, accuracy_m, speed_mps, heading_deg)
@@ -15,13 +17,13 @@ WITH ins AS (
   RETURNING 1
 ), moved AS (
   UPDATE packages SET last_lat = $9, last_lng = $10, last_recorded_at = $11
-  WHERE id = $2 AND deleted_at IS NULL AND (last_recorded_at IS NULL OR last_recorded_at < $11)
+  WHERE id = $2 AND deleted_at IS NULL AND ${lastLocationAdvances('$11::timestamptz')}
   RETURNING 1
 )
 SELECT (SELECT count(*) FROM ins)::int AS accepted, (SELECT count(*) FROM moved)::int AS moved`
 
 const ADVANCE = `UPDATE packages SET last_lat = $2, last_lng = $3, last_recorded_at = $4
-  WHERE id = $1 AND deleted_at IS NULL AND (last_recorded_at IS NULL OR last_recorded_at < $4)`
+  WHERE id = $1 AND deleted_at IS NULL AND ${lastLocationAdvances('$4::timestamptz')}`
 
 // earth_box(...) @> ll_to_earth_safe(...) matches the GiST index of migration 0003
 // (a cube around the centre, so it works across the antimeridian and at the poles);
