@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap'
-import { addressOf, ConfigError, loadConfig, runMode } from './config.js'
+import { addressOf, ConfigError, isEmbedded, loadConfig, runMode } from './config.js'
 
 /** The ConfigError loadConfig throws for env (fails the test when it does not throw). */
 function errorOf(t: Test, env: Record<string, string>): ConfigError {
@@ -144,6 +144,8 @@ t.test('the service URLs choose the mode: none set runs embedded, all three the 
   t.equal(runMode({}), 'embedded')
   t.equal(runMode({ DATABASE_URL: '', REDIS_URL: '  ', PORT: '8080' }), 'embedded', 'blank counts as unset')
   t.equal(runMode(all), 'services')
+  t.equal(isEmbedded({}), true)
+  t.equal(isEmbedded({ AMQP_URL: 'amqp://mq.internal' }), false, 'one set is not embedded (and not a valid gateway set either)')
   t.equal(loadConfig({ DATA_DIR: '/var/lib/delivertrack' }).DATA_DIR, '/var/lib/delivertrack')
 })
 

@@ -126,18 +126,21 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 /** The three services whose URLs choose the mode: all set, or none. */
 export const SERVICE_URLS = ['DATABASE_URL', 'REDIS_URL', 'AMQP_URL'] as const
 
+/** True when none of the service URLs is set (blank counts as unset, as in loadConfig): the process runs on its own, data under DATA_DIR. */
+export function isEmbedded(env: Record<string, string | undefined> = process.env): boolean {
+  return SERVICE_URLS.every((name) => (env[name]?.trim() ?? '') === '')
+}
+
 /**
- * `embedded` when none of the service URLs is set (the process runs on its own,
- * data under DATA_DIR), `services` when all three are. A partial set is a
- * ConfigError naming the missing ones: falling back to a local default for the
- * rest would quietly split one deployment across two databases or brokers.
- * Blank counts as unset, as in loadConfig.
+ * `embedded` when none of the service URLs is set, `services` when all three are.
+ * A partial set is a ConfigError naming the missing ones: falling back to a local
+ * default for the rest would quietly split one deployment across two machines.
  */
 export function runMode(env: Record<string, string | undefined> = process.env): 'embedded' | 'services' {
+  if (isEmbedded(env)) return 'embedded'
   const set = SERVICE_URLS.filter((name) => (env[name]?.trim() ?? '') !== '')
-  if (set.length === 0) return 'embedded'
-  if (set.length === SERVICE_URLS.length) return 'services'
   const missing = SERVICE_URLS.filter((name) => !set.includes(name))
+  if (missing.length === 0) return 'services'
   throw new ConfigError(
     `${set.join(' and ')} ${set.length === 1 ? 'is' : 'are'} set but ${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} not: set all three to use the services, or none to run embedded (data under DATA_DIR)`,
   )
