@@ -4,14 +4,15 @@ import type { ManagedObjectStore } from '../../internal/archive/ports.js'
 import { S3ObjectStore } from '../../internal/archive/s3.js'
 import { ParquetCodec } from '../../internal/archive/parquet.js'
 import { readArchive, rowToJson } from '../../internal/archive/reader.js'
-import { ConfigError, loadConfig, runMode } from '../../internal/config/config.js'
+import { ConfigError, isEmbedded, loadConfig } from '../../internal/config/config.js'
 
 const USAGE = `usage: npm run archive:read -- --from YYYY-MM-DD --to YYYY-MM-DD [--type package.status_changed] [--tracking-number TN] [--count]
 Prints the archived events recorded on those UTC days (both included) as JSON lines.`
 
-// Reads the Parquet archive back from where a process with the same
-// environment writes it: DATA_DIR/archive in embedded mode, else the S3 bucket
-// (S3_ENDPOINT / ARCHIVE_BUCKET / AWS_* as for the worker).
+// Reads the Parquet archive back from where a process with the same environment
+// writes it: DATA_DIR/archive when none of the service URLs is set (the embedded
+// gateway), else the S3 bucket (S3_ENDPOINT / ARCHIVE_BUCKET / AWS_* as for the
+// worker, which needs no REDIS_URL).
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: { from: { type: 'string' }, to: { type: 'string' }, type: { type: 'string' }, 'tracking-number': { type: 'string' }, count: { type: 'boolean' }, help: { type: 'boolean' } },
@@ -21,7 +22,7 @@ async function main(): Promise<void> {
   const to = values.to ? day(values.to, '--to') : from
   if (to < from) throw new ConfigError('--to is before --from')
   const config = loadConfig()
-  const embedded = runMode() === 'embedded'
+  const embedded = isEmbedded()
   const store: ManagedObjectStore = embedded ? FileObjectStore.fromConfig(config) : S3ObjectStore.fromConfig(config)
   const tn = values['tracking-number']?.trim().toUpperCase()
   let rows = 0
