@@ -20,7 +20,7 @@ export interface ObjectStore {
 export interface ManagedObjectStore extends ObjectStore {
   /** Where the objects live, for logs: `s3://bucket` or a folder's path. */
   readonly location: string
-  /** Creates the bucket or folder when missing; 'unknown' when it cannot tell (the first put will). */
+  /** Creates the bucket or folder when missing, rejecting when it cannot; 'unknown' when the bucket would not say (the first put will). */
   ensureBucket(): Promise<'exists' | 'created' | 'unknown'>
   close(): void
 }
