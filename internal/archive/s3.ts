@@ -2,10 +2,10 @@ import { CreateBucketCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCom
 import type { Config } from '../config/config.js'
 import { awsClientConfig } from '../platform/aws.js'
 import { PARQUET_CONTENT_TYPE } from './parquet.js'
-import type { ObjectStore } from './ports.js'
+import { checkObjectKey, ObjectNotFound, type ManagedObjectStore } from './ports.js'
 
 /** The archive bucket through the AWS SDK: AWS S3 or anything that speaks its API (MinIO, s3rver). */
-export class S3ObjectStore implements ObjectStore {
+export class S3ObjectStore implements ManagedObjectStore {
   constructor(
     private readonly s3: S3Client,
     readonly bucket: string,
@@ -16,11 +16,17 @@ export class S3ObjectStore implements ObjectStore {
     return new S3ObjectStore(s3, config.ARCHIVE_BUCKET)
   }
 
+  get location(): string {
+    return `s3://${this.bucket}`
+  }
+
   async put(key: string, body: Uint8Array): Promise<void> {
+    checkObjectKey(key)
     await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: PARQUET_CONTENT_TYPE }))
   }
 
   async exists(key: string): Promise<boolean> {
+    checkObjectKey(key)
     try {
       await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }))
       return true
@@ -31,12 +37,16 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async get(key: string): Promise<Uint8Array> {
-    const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }))
+    checkObjectKey(key)
+    const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key })).catch((err: unknown) => {
+      throw (err as { name?: string }).name === 'NoSuchKey' ? new ObjectNotFound(key) : err
+    })
     if (!out.Body) throw new Error(`object ${key} has no body`)
     return out.Body.transformToByteArray()
   }
 
   async list(prefix: string): Promise<string[]> {
+    checkObjectKey(prefix, { prefix: true })
     const keys: string[] = []
     let token: string | undefined
     do {

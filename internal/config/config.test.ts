@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap'
-import { addressOf, ConfigError, loadConfig } from './config.js'
+import { addressOf, ConfigError, isEmbedded, loadConfig, runMode } from './config.js'
 
 /** The ConfigError loadConfig throws for env (fails the test when it does not throw). */
 function errorOf(t: Test, env: Record<string, string>): ConfigError {
@@ -25,6 +25,7 @@ t.test('defaults suit development on one machine', async (t) => {
   t.equal(c.MONGO_URL, undefined, 'no MongoDB unless asked for')
   t.equal(c.JWT_SECRET, undefined)
   t.equal(c.ADMIN_EMAIL, undefined)
+  t.equal(c.DATA_DIR, './data')
 })
 
 t.test('loadConfig reads process.env when given nothing', async (t) => {
@@ -136,4 +137,34 @@ t.test('addressOf prints host and port without credentials', async (t) => {
   t.equal(addressOf('postgres://app:s3cret@db.internal:5433/app'), 'db.internal:5433')
   t.notMatch(addressOf('amqp://guest:guest@127.0.0.1'), 'guest')
   t.equal(addressOf('not a url'), '(unparseable URL)')
+})
+
+t.test('the service URLs choose the mode: none set runs embedded, all three the services', async (t) => {
+  const all = { DATABASE_URL: 'postgres://db.internal/app', REDIS_URL: 'redis://cache.internal', AMQP_URL: 'amqp://mq.internal' }
+  t.equal(runMode({}), 'embedded')
+  t.equal(runMode({ DATABASE_URL: '', REDIS_URL: '  ', PORT: '8080' }), 'embedded', 'blank counts as unset')
+  t.equal(runMode(all), 'services')
+  t.equal(isEmbedded({}), true)
+  t.equal(isEmbedded({ AMQP_URL: 'amqp://mq.internal' }), false, 'one set is not embedded (and not a valid gateway set either)')
+  t.equal(loadConfig({ DATA_DIR: '/var/lib/delivertrack' }).DATA_DIR, '/var/lib/delivertrack')
+})
+
+t.test('a partial set of the service URLs is refused, naming what is missing', async (t) => {
+  const refused = (env: Record<string, string>) => {
+    try {
+      runMode(env)
+    } catch (err) {
+      t.type(err, ConfigError)
+      return (err as Error).message
+    }
+    t.fail(`${JSON.stringify(env)} was accepted`)
+    return ''
+  }
+  t.equal(
+    refused({ DATABASE_URL: 'postgres://db.internal/app', AMQP_URL: 'amqp://mq.internal' }),
+    'DATABASE_URL and AMQP_URL are set but REDIS_URL is not: set all three to use the services, or none to run embedded (data under DATA_DIR)',
+  )
+  t.match(refused({ REDIS_URL: 'redis://cache.internal' }), /^REDIS_URL is set but DATABASE_URL and AMQP_URL are not:/)
+  t.match(refused({ DATABASE_URL: 'postgres://app:s3cr3t@db.internal/app', REDIS_URL: '', AMQP_URL: ' ' }), /^DATABASE_URL is set but REDIS_URL and AMQP_URL are not/, 'blank ones are missing')
+  t.notMatch(refused({ DATABASE_URL: 'postgres://app:s3cr3t@db.internal/app' }), 's3cr3t', 'no value is echoed')
 })

@@ -16,6 +16,7 @@ export const ConfigSchema = Type.Object({
   DATABASE_POOL_MAX: Type.Integer({ minimum: 1, maximum: 500, default: 20 }),
   REDIS_URL: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' }),
   AMQP_URL: Type.String({ pattern: '^amqps?://', default: 'amqp://guest:guest@127.0.0.1:5672' }),
+  DATA_DIR: Type.String({ minLength: 1, default: './data', description: 'Embedded mode: where its data lives (the archive under DATA_DIR/archive); relative to the working directory.' }),
   MONGO_URL: Type.Optional(Type.String({ pattern: '^mongodb(\\+srv)?://' })),
   JWT_SECRET: Type.Optional(Type.String({ minLength: 16 })),
   IDEMPOTENCY_SECRET: Type.Optional(Type.String({ minLength: 16 })),
@@ -120,6 +121,29 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }
   }
   return config
+}
+
+/** The three services whose URLs choose the mode: all set, or none. */
+export const SERVICE_URLS = ['DATABASE_URL', 'REDIS_URL', 'AMQP_URL'] as const
+
+/** True when none of the service URLs is set (blank counts as unset, as in loadConfig): the process runs on its own, data under DATA_DIR. */
+export function isEmbedded(env: Record<string, string | undefined> = process.env): boolean {
+  return SERVICE_URLS.every((name) => (env[name]?.trim() ?? '') === '')
+}
+
+/**
+ * `embedded` when none of the service URLs is set, `services` when all three are.
+ * A partial set is a ConfigError naming the missing ones: falling back to a local
+ * default for the rest would quietly split one deployment across two machines.
+ */
+export function runMode(env: Record<string, string | undefined> = process.env): 'embedded' | 'services' {
+  if (isEmbedded(env)) return 'embedded'
+  const set = SERVICE_URLS.filter((name) => (env[name]?.trim() ?? '') !== '')
+  const missing = SERVICE_URLS.filter((name) => !set.includes(name))
+  if (missing.length === 0) return 'services'
+  throw new ConfigError(
+    `${set.join(' and ')} ${set.length === 1 ? 'is' : 'are'} set but ${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} not: set all three to use the services, or none to run embedded (data under DATA_DIR)`,
+  )
 }
 
 function fail(name: string, given: string | undefined, message: string): never {
