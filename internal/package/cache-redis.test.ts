@@ -1,7 +1,7 @@
 import t from 'tap'
 import { isolate } from '../platform/testing/harness.js'
 import type { Package } from './domain.js'
-import { RedisPackageCache } from './redis.js'
+import { RedisPackageCache } from './cache-redis.js'
 
 const pkg = (tn: string, version: number): Package => ({
   id: '6f1c1f4e-8d2a-4b4e-9a51-3c1d2b7e9f00',
