@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import rateLimit from '@fastify/rate-limit'
 import type { Redis } from 'ioredis'
-import { leasedRedisStore } from './rate-limit-store.js'
+import { leasedRedisStore } from './rate-limit-store-redis.js'
 
 export interface RateLimitOptions {
   redis: Redis
@@ -24,7 +24,7 @@ export function rateLimitKey(request: FastifyRequest): string {
 
 /**
  * Per-caller limits shared by every gateway through Redis, whose counts a busy
- * caller's gateway takes in blocks (rate-limit-store.ts). While Redis is down the
+ * caller's gateway takes in blocks (rate-limit-store-redis.ts). While Redis is down the
  * limiter steps aside (skipOnError) rather than refusing all traffic.
  * Routes tighten or lift it with `config.rateLimit`.
  */

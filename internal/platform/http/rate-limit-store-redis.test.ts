@@ -1,7 +1,7 @@
 import t from 'tap'
 import { Redis } from 'ioredis'
 import { isolate } from '../testing/harness.js'
-import { leasedRedisStore } from './rate-limit-store.js'
+import { leasedRedisStore } from './rate-limit-store-redis.js'
 
 // The rate-limit counter taken from Redis in blocks, against the real Redis. What a
 // caller notices: its requests are numbered 1, 2, 3 ... in the window, with the
