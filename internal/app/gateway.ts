@@ -19,6 +19,7 @@ import { PostgresTrackingListRepository } from '../package/tracking-list-postgre
 import { healthRoutes, type DependencyCheck } from '../platform/health/http.js'
 import { idempotency } from '../platform/http/idempotency.js'
 import { registerRateLimit } from '../platform/http/rate-limit.js'
+import { leasedRedisStore } from '../platform/http/rate-limit-store-redis.js'
 import { createServer } from '../platform/http/server.js'
 import { projectRoot } from '../platform/paths.js'
 import websocket from '@fastify/websocket'
@@ -190,7 +191,7 @@ export async function buildGateway({ config, pool, redis, bus, mongo, logger }: 
     }
   }
 
-  await registerRateLimit(app, { redis, max: config.RATE_LIMIT_MAX })
+  await registerRateLimit(app, { store: leasedRedisStore(redis), max: config.RATE_LIMIT_MAX })
   await app.register(websocket, {
     options: { maxPayload: 64 * 1024 },
     // Tell clients why they are being closed (1001 going away), so they reconnect elsewhere and resume.

@@ -1,9 +1,9 @@
-import type { FastifyRateLimitStore, FastifyRateLimitStoreCtor } from '@fastify/rate-limit'
 import type { Redis } from 'ioredis'
 import { LRUCache } from 'lru-cache'
 import { performance } from 'node:perf_hooks'
+import { childPrefix, refuseUnsupported, type RateLimitStore, type RateLimitStoreFactory } from './rate-limit-store.js'
 
-type Callback = Parameters<FastifyRateLimitStore['incr']>[1]
+type Callback = Parameters<RateLimitStore['incr']>[1]
 
 /**
  * A block of a key's count, taken from Redis: request numbers `next`..`last` of the
@@ -48,10 +48,10 @@ declare module 'ioredis' {
  * window ends count as used, so with several gateways a busy caller may be refused
  * up to (gateways - 1) blocks before its limit.
  */
-export function leasedRedisStore(redis: Redis, prefix: string): FastifyRateLimitStoreCtor {
+export function leasedRedisStore(redis: Redis, prefix = 'rl:'): RateLimitStoreFactory {
   if (typeof (redis as { rateLimitTake?: unknown }).rateLimitTake !== 'function') redis.defineCommand('rateLimitTake', { numberOfKeys: 1, lua: TAKE })
 
-  class LeasedRedisStore implements FastifyRateLimitStore {
+  class LeasedRedisStore implements RateLimitStore {
     // Forgetting a key only drops its unused numbers (a caller quiet for two minutes
     // has no window left anyway).
     private readonly leases = new LRUCache<string, Lease>({ max: 100_000, ttl: 120_000, updateAgeOnGet: true })
@@ -106,17 +106,10 @@ export function leasedRedisStore(redis: Redis, prefix: string): FastifyRateLimit
     }
 
     /** A route with limits of its own counts under its method and URL, as the plugin's Redis store does. */
-    child(routeOptions: Parameters<FastifyRateLimitStore['child']>[0]): FastifyRateLimitStore {
+    child(routeOptions: Parameters<RateLimitStore['child']>[0]): RateLimitStore {
       refuseUnsupported(routeOptions)
-      const { routeInfo } = routeOptions as unknown as { routeInfo: { method?: unknown; url?: string } }
-      return new LeasedRedisStore(undefined, `${this.keyPrefix}${String(routeInfo.method)}${routeInfo.url}-`)
+      return new LeasedRedisStore(undefined, childPrefix(this.keyPrefix, routeOptions))
     }
   }
   return LeasedRedisStore
-}
-
-/** Window extensions would need the whole count in Redis; this store does not do them. */
-function refuseUnsupported(options: unknown): void {
-  const o = (options ?? {}) as { continueExceeding?: unknown; exponentialBackoff?: unknown }
-  if (o.continueExceeding || o.exponentialBackoff) throw new Error('the leased rate-limit store supports neither continueExceeding nor exponentialBackoff')
 }
