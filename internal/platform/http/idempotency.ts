@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Redis } from 'ioredis'
@@ -67,10 +67,9 @@ function seal(key: Buffer, plain: string, aad: string): string {
   return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url')
 }
 
-function unseal(key: Buffer, sealed: string, aad?: string): string {
+function unseal(key: Buffer, sealed: string, aad: string): string {
   const raw = Buffer.from(sealed, 'base64url')
-  const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12))
-  if (aad !== undefined) decipher.setAAD(Buffer.from(aad))
+  const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12)).setAAD(Buffer.from(aad))
   decipher.setAuthTag(raw.subarray(12, 28))
   return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8')
 }
@@ -79,41 +78,6 @@ function unseal(key: Buffer, sealed: string, aad?: string): string {
 interface Found {
   sameRequest: boolean
   answer?: Answer
-}
-
-/**
- * Records of gateways before v2 of the format, found at `idem:<scope>:<sha256 of the key>`:
- * plain (`body`) or sealed with keys from the Idempotency-Key alone. They expire within
- * 24 h of the last old gateway stopping; until then a retry that reaches a new gateway
- * is still answered from them. This reader can go once no old gateway has run for a day.
- */
-interface LegacyStored {
-  state: 'pending' | 'done'
-  fingerprint: string
-  status?: number
-  contentType?: string
-  body?: string
-  sealed?: string
-}
-
-function legacyAddress(header: string, scope: string): string {
-  return `idem:${scope}:${createHash('sha256').update(header).digest('base64url')}`
-}
-
-function readLegacy(raw: string, header: string, scope: string, request: string): Found {
-  const stored = JSON.parse(raw) as LegacyStored
-  let fingerprint: string
-  let body = stored.body ?? ''
-  if (stored.sealed !== undefined) {
-    const keys = Buffer.from(hkdfSync('sha256', header, scope, 'delivertrack idempotency record', 64))
-    fingerprint = createHmac('sha256', keys.subarray(0, 32)).update(request).digest('base64url')
-    if (fingerprint === stored.fingerprint) body = unseal(keys.subarray(32), stored.sealed)
-  } else {
-    fingerprint = createHash('sha256').update(request).digest('base64url')
-  }
-  const sameRequest = fingerprint === stored.fingerprint
-  if (!sameRequest || stored.state === 'pending') return { sameRequest }
-  return { sameRequest, answer: { status: stored.status ?? 200, contentType: stored.contentType, body } }
 }
 
 export interface IdempotencyOptions {
@@ -153,15 +117,15 @@ export const idempotency = fp<IdempotencyOptions>(
     const { redis } = opts
     const server = serverKeysOf(opts.secret)
 
-    const scopeOf = (request: FastifyRequest): { scope: string; legacyScope: string } => {
-      const caller = request.apiKeyPrefix ? `key:${request.apiKeyPrefix}` : request.principal ? `${request.principal.kind}:${request.principal.id}` : undefined
-      if (caller) return { scope: caller, legacyScope: caller }
-      const legacyScope = `ip:${request.ip}`
+    const scopeOf = (request: FastifyRequest): string => {
+      if (request.apiKeyPrefix) return `key:${request.apiKeyPrefix}`
+      if (request.principal) return `${request.principal.kind}:${request.principal.id}`
+      const address = `ip:${request.ip}`
       // Only Basic credentials (a service client at /auth/token): a stale bearer token that a client
       // also sends to sign-in routes, where it means nothing, must not make its retry a new request.
       const credentials = request.headers.authorization
-      if (!credentials || !/^basic /i.test(credentials)) return { scope: legacyScope, legacyScope }
-      return { scope: `${legacyScope}:${createHmac('sha256', server.scope).update(credentials).digest('base64url').slice(0, 22)}`, legacyScope }
+      if (!credentials || !/^basic /i.test(credentials)) return address
+      return `${address}:${createHmac('sha256', server.scope).update(credentials).digest('base64url').slice(0, 22)}`
     }
 
     const readRecord = (raw: string, address: string, fingerprint: string, sealKey: Buffer): Found => {
@@ -178,37 +142,23 @@ export const idempotency = fp<IdempotencyOptions>(
       if (typeof header !== 'string' || header.length < 1 || header.length > 200) {
         throw invalid('/headers/idempotency-key', 'must be 1 to 200 characters')
       }
-      const { scope, legacyScope } = scopeOf(request)
+      const scope = scopeOf(request)
       const { address, fingerprintKey, sealKey } = secretsOf(server, header, scope)
       const described = `${request.method} ${request.url}\n${canonicalJson(request.body ?? null)}`
       const fingerprint = createHmac('sha256', fingerprintKey).update(described).digest('base64url')
       let raw: string | null
-      let legacy = false
       let claimed = false
       try {
-        // One round trip: the claim, the record (ours if the claim took), and an older gateway's record.
-        // Older records are not read for a guest scoped by its credentials: they were not, and
-        // could hand one client another's answer.
-        const batch = redis.pipeline().set(address, JSON.stringify({ state: 'pending', fingerprint } satisfies Stored), 'EX', pendingTtl, 'NX').get(address)
-        if (scope === legacyScope) batch.get(legacyAddress(header, legacyScope))
-        const replies = (await batch.exec()) ?? []
+        // One round trip: the claim, and the record (ours if the claim took).
+        const replies = (await redis.pipeline().set(address, JSON.stringify({ state: 'pending', fingerprint } satisfies Stored), 'EX', pendingTtl, 'NX').get(address).exec()) ?? []
         claimed = !replies[0]?.[0] && replies[0]?.[1] === 'OK'
         const failed = replies.find(([err]) => err)
         if (failed || replies.length === 0) throw failed?.[0] ?? new Error('the Redis pipeline was not run')
-        const older = (replies[2]?.[1] ?? null) as string | null
-        if (claimed && older === null) {
+        if (claimed) {
           request.idempotency = { key: address, fingerprint, sealKey }
           return
         }
-        if (claimed) {
-          // An older gateway's record answers this key; the claim made for it goes.
-          legacy = true
-          raw = older
-          await redis.del(address)
-          claimed = false
-        } else {
-          raw = replies[1]![1] as string | null
-        }
+        raw = replies[1]![1] as string | null
       } catch (err) {
         request.log.warn({ err }, 'idempotency store unavailable')
         // A claim this request made would hold the key as "in progress" while nothing runs.
@@ -218,7 +168,7 @@ export const idempotency = fp<IdempotencyOptions>(
       if (raw === null) throw conflict('a request with this Idempotency-Key just finished failing; retry')
       let found: Found
       try {
-        found = legacy ? readLegacy(raw, header, legacyScope, described) : readRecord(raw, address, fingerprint, sealKey)
+        found = readRecord(raw, address, fingerprint, sealKey)
       } catch (err) {
         // Not written by a gateway with this secret: damaged or tampered with. Running the request
         // again could apply it twice, so the key is refused until the record expires.
