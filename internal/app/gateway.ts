@@ -18,6 +18,7 @@ import { PackageService } from '../package/service.js'
 import { PostgresTrackingListRepository } from '../package/tracking-list-postgres.js'
 import { healthRoutes, type DependencyCheck } from '../platform/health/http.js'
 import { idempotency } from '../platform/http/idempotency.js'
+import { RedisIdempotencyStore } from '../platform/http/idempotency-store-redis.js'
 import { registerRateLimit } from '../platform/http/rate-limit.js'
 import { leasedRedisStore } from '../platform/http/rate-limit-store-redis.js'
 import { createServer } from '../platform/http/server.js'
@@ -205,7 +206,7 @@ export async function buildGateway({ config, pool, redis, bus, mongo, logger }: 
   await app.register(async (api) => {
     await api.register(authentication, { secret, issuer: ISSUER, external, auth })
     await api.register(apiKeyAuthentication, { devices })
-    await api.register(idempotency, { redis, secret: config.IDEMPOTENCY_SECRET ?? secret })
+    await api.register(idempotency, { store: new RedisIdempotencyStore(redis), secret: config.IDEMPOTENCY_SECRET ?? secret })
     await api.register(healthRoutes, { checks })
     await api.register(authRoutes, { auth })
     await api.register(packageRoutes, { packages, trackMaxAgeS: config.TRACK_MAX_AGE_S, trackRateLimit: config.RATE_LIMIT_TRACK_MAX })

@@ -1,8 +1,8 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import type { Redis } from 'ioredis'
 import { AppError, conflict, invalid, unavailable } from '../errors.js'
+import type { IdempotencyStore } from './idempotency-store.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -28,8 +28,8 @@ interface Answer {
  * client's answer its secret; requests carry passwords), and knowing the record's
  * layout does not help guessing: the address, the body fingerprint and the seal are
  * all keyed by the gateway's own secret and the client's Idempotency-Key, so a
- * Redis reader can neither open an answer nor test guesses of a short key or a
- * password offline. Every gateway behind one Redis must share the secret.
+ * reader of the store (Redis) can neither open an answer nor test guesses of a short
+ * key or a password offline. Every gateway behind one store must share the secret.
  */
 interface Secrets {
   address: string
@@ -81,7 +81,8 @@ interface Found {
 }
 
 export interface IdempotencyOptions {
-  redis: Redis
+  /** Where records live: RedisIdempotencyStore (shared by every gateway) or MemoryIdempotencyStore (one gateway alone). */
+  store: IdempotencyStore
   /** The gateways' shared secret the records are keyed with (IDEMPOTENCY_SECRET, or one derived from JWT_SECRET). */
   secret: string
   /** How long a finished response is replayed (the contract: 24 h). */
@@ -100,21 +101,21 @@ function canonicalJson(value: unknown): string {
 }
 
 /**
- * `Idempotency-Key` on every POST: the first request claims the key (SET NX), its
+ * `Idempotency-Key` on every POST: the first request claims the key in the store, its
  * response is stored for 24 h and replayed to a retry with the same body
  * (`idempotent-replay: true`); a different body is 422, a retry while the first is
  * still running is 409. 5xx responses are not stored, so the client may retry.
  * Keys are scoped to the caller: the user, the API key, or for a guest its address
  * and the HTTP Basic credentials it presents (two service clients behind one proxy
  * asking /auth/token with the same key get their own answers; credentials sent in a
- * body are part of the request, so another client's are 422). Without Redis the
- * guarantee cannot be kept: 503.
+ * body are part of the request, so another client's are 422). While the store
+ * fails (Redis down) the guarantee cannot be kept: 503.
  */
 export const idempotency = fp<IdempotencyOptions>(
   async (app, opts) => {
-    const ttl = opts.ttlSeconds ?? 86_400
-    const pendingTtl = opts.pendingSeconds ?? 60
-    const { redis } = opts
+    const ttlMs = (opts.ttlSeconds ?? 86_400) * 1_000
+    const pendingMs = (opts.pendingSeconds ?? 60) * 1_000
+    const { store } = opts
     const server = serverKeysOf(opts.secret)
 
     const scopeOf = (request: FastifyRequest): string => {
@@ -147,22 +148,15 @@ export const idempotency = fp<IdempotencyOptions>(
       const described = `${request.method} ${request.url}\n${canonicalJson(request.body ?? null)}`
       const fingerprint = createHmac('sha256', fingerprintKey).update(described).digest('base64url')
       let raw: string | null
-      let claimed = false
       try {
-        // One round trip: the claim, and the record (ours if the claim took).
-        const replies = (await redis.pipeline().set(address, JSON.stringify({ state: 'pending', fingerprint } satisfies Stored), 'EX', pendingTtl, 'NX').get(address).exec()) ?? []
-        claimed = !replies[0]?.[0] && replies[0]?.[1] === 'OK'
-        const failed = replies.find(([err]) => err)
-        if (failed || replies.length === 0) throw failed?.[0] ?? new Error('the Redis pipeline was not run')
-        if (claimed) {
+        const claim = await store.claim(address, JSON.stringify({ state: 'pending', fingerprint } satisfies Stored), pendingMs)
+        if (claim.claimed) {
           request.idempotency = { key: address, fingerprint, sealKey }
           return
         }
-        raw = replies[1]![1] as string | null
+        raw = claim.record
       } catch (err) {
         request.log.warn({ err }, 'idempotency store unavailable')
-        // A claim this request made would hold the key as "in progress" while nothing runs.
-        if (claimed) await redis.del(address).catch(() => undefined)
         throw unavailable('cannot honour Idempotency-Key right now; retry shortly')
       }
       if (raw === null) throw conflict('a request with this Idempotency-Key just finished failing; retry')
@@ -190,7 +184,7 @@ export const idempotency = fp<IdempotencyOptions>(
       request.idempotency = undefined
       try {
         if (reply.statusCode >= 500) {
-          await redis.del(ctx.key)
+          await store.release(ctx.key)
         } else {
           const answer: Answer = {
             status: reply.statusCode,
@@ -198,7 +192,7 @@ export const idempotency = fp<IdempotencyOptions>(
             body: typeof payload === 'string' ? payload : payload === null || payload === undefined ? '' : String(payload),
           }
           const record: Stored = { state: 'done', fingerprint: ctx.fingerprint, sealed: seal(ctx.sealKey, JSON.stringify(answer), ctx.key) }
-          await redis.set(ctx.key, JSON.stringify(record), 'EX', ttl)
+          await store.finish(ctx.key, JSON.stringify(record), ttlMs)
         }
       } catch (err) {
         // The response still goes out; the pending claim expires on its own.
