@@ -13,12 +13,14 @@ import { AuthService } from '../auth/service.js'
 import { DEV_JWT_SECRET, trustProxyOf, type Config } from '../config/config.js'
 import { packageRoutes } from '../package/http.js'
 import { PostgresPackageRepository } from '../package/postgres.js'
-import { RedisPackageCache } from '../package/redis.js'
+import { RedisPackageCache } from '../package/cache-redis.js'
 import { PackageService } from '../package/service.js'
 import { PostgresTrackingListRepository } from '../package/tracking-list-postgres.js'
 import { healthRoutes, type DependencyCheck } from '../platform/health/http.js'
 import { idempotency } from '../platform/http/idempotency.js'
+import { RedisIdempotencyStore } from '../platform/http/idempotency-store-redis.js'
 import { registerRateLimit } from '../platform/http/rate-limit.js'
+import { leasedRedisStore } from '../platform/http/rate-limit-store-redis.js'
 import { createServer } from '../platform/http/server.js'
 import { projectRoot } from '../platform/paths.js'
 import websocket from '@fastify/websocket'
@@ -154,7 +156,7 @@ export async function buildGateway({ config, instanceId, pool, redis, bus, outbo
     }
   }
 
-  await registerRateLimit(app, { redis, max: config.RATE_LIMIT_MAX })
+  await registerRateLimit(app, { store: leasedRedisStore(redis), max: config.RATE_LIMIT_MAX })
   await app.register(websocket, {
     options: { maxPayload: 64 * 1024 },
     // Tell clients why they are being closed (1001 going away), so they reconnect elsewhere and resume.
@@ -168,7 +170,7 @@ export async function buildGateway({ config, instanceId, pool, redis, bus, outbo
   await app.register(async (api) => {
     await api.register(authentication, { secret, issuer: ISSUER, external, auth })
     await api.register(apiKeyAuthentication, { devices })
-    await api.register(idempotency, { redis, secret: config.IDEMPOTENCY_SECRET ?? secret })
+    await api.register(idempotency, { store: new RedisIdempotencyStore(redis), secret: config.IDEMPOTENCY_SECRET ?? secret })
     await api.register(healthRoutes, { checks })
     await api.register(authRoutes, { auth })
     await api.register(packageRoutes, { packages, trackMaxAgeS: config.TRACK_MAX_AGE_S, trackRateLimit: config.RATE_LIMIT_TRACK_MAX })

@@ -1,8 +1,8 @@
-import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import type { Redis } from 'ioredis'
 import { AppError, conflict, invalid, unavailable } from '../errors.js'
+import type { IdempotencyStore } from './idempotency-store.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -28,8 +28,8 @@ interface Answer {
  * client's answer its secret; requests carry passwords), and knowing the record's
  * layout does not help guessing: the address, the body fingerprint and the seal are
  * all keyed by the gateway's own secret and the client's Idempotency-Key, so a
- * Redis reader can neither open an answer nor test guesses of a short key or a
- * password offline. Every gateway behind one Redis must share the secret.
+ * reader of the store (Redis) can neither open an answer nor test guesses of a short
+ * key or a password offline. Every gateway behind one store must share the secret.
  */
 interface Secrets {
   address: string
@@ -67,10 +67,9 @@ function seal(key: Buffer, plain: string, aad: string): string {
   return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url')
 }
 
-function unseal(key: Buffer, sealed: string, aad?: string): string {
+function unseal(key: Buffer, sealed: string, aad: string): string {
   const raw = Buffer.from(sealed, 'base64url')
-  const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12))
-  if (aad !== undefined) decipher.setAAD(Buffer.from(aad))
+  const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12)).setAAD(Buffer.from(aad))
   decipher.setAuthTag(raw.subarray(12, 28))
   return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8')
 }
@@ -81,43 +80,9 @@ interface Found {
   answer?: Answer
 }
 
-/**
- * Records of gateways before v2 of the format, found at `idem:<scope>:<sha256 of the key>`:
- * plain (`body`) or sealed with keys from the Idempotency-Key alone. They expire within
- * 24 h of the last old gateway stopping; until then a retry that reaches a new gateway
- * is still answered from them. This reader can go once no old gateway has run for a day.
- */
-interface LegacyStored {
-  state: 'pending' | 'done'
-  fingerprint: string
-  status?: number
-  contentType?: string
-  body?: string
-  sealed?: string
-}
-
-function legacyAddress(header: string, scope: string): string {
-  return `idem:${scope}:${createHash('sha256').update(header).digest('base64url')}`
-}
-
-function readLegacy(raw: string, header: string, scope: string, request: string): Found {
-  const stored = JSON.parse(raw) as LegacyStored
-  let fingerprint: string
-  let body = stored.body ?? ''
-  if (stored.sealed !== undefined) {
-    const keys = Buffer.from(hkdfSync('sha256', header, scope, 'delivertrack idempotency record', 64))
-    fingerprint = createHmac('sha256', keys.subarray(0, 32)).update(request).digest('base64url')
-    if (fingerprint === stored.fingerprint) body = unseal(keys.subarray(32), stored.sealed)
-  } else {
-    fingerprint = createHash('sha256').update(request).digest('base64url')
-  }
-  const sameRequest = fingerprint === stored.fingerprint
-  if (!sameRequest || stored.state === 'pending') return { sameRequest }
-  return { sameRequest, answer: { status: stored.status ?? 200, contentType: stored.contentType, body } }
-}
-
 export interface IdempotencyOptions {
-  redis: Redis
+  /** Where records live: RedisIdempotencyStore (shared by every gateway) or MemoryIdempotencyStore (one gateway alone). */
+  store: IdempotencyStore
   /** The gateways' shared secret the records are keyed with (IDEMPOTENCY_SECRET, or one derived from JWT_SECRET). */
   secret: string
   /** How long a finished response is replayed (the contract: 24 h). */
@@ -136,32 +101,32 @@ function canonicalJson(value: unknown): string {
 }
 
 /**
- * `Idempotency-Key` on every POST: the first request claims the key (SET NX), its
+ * `Idempotency-Key` on every POST: the first request claims the key in the store, its
  * response is stored for 24 h and replayed to a retry with the same body
  * (`idempotent-replay: true`); a different body is 422, a retry while the first is
  * still running is 409. 5xx responses are not stored, so the client may retry.
  * Keys are scoped to the caller: the user, the API key, or for a guest its address
  * and the HTTP Basic credentials it presents (two service clients behind one proxy
  * asking /auth/token with the same key get their own answers; credentials sent in a
- * body are part of the request, so another client's are 422). Without Redis the
- * guarantee cannot be kept: 503.
+ * body are part of the request, so another client's are 422). While the store
+ * fails (Redis down) the guarantee cannot be kept: 503.
  */
 export const idempotency = fp<IdempotencyOptions>(
   async (app, opts) => {
-    const ttl = opts.ttlSeconds ?? 86_400
-    const pendingTtl = opts.pendingSeconds ?? 60
-    const { redis } = opts
+    const ttlMs = (opts.ttlSeconds ?? 86_400) * 1_000
+    const pendingMs = (opts.pendingSeconds ?? 60) * 1_000
+    const { store } = opts
     const server = serverKeysOf(opts.secret)
 
-    const scopeOf = (request: FastifyRequest): { scope: string; legacyScope: string } => {
-      const caller = request.apiKeyPrefix ? `key:${request.apiKeyPrefix}` : request.principal ? `${request.principal.kind}:${request.principal.id}` : undefined
-      if (caller) return { scope: caller, legacyScope: caller }
-      const legacyScope = `ip:${request.ip}`
+    const scopeOf = (request: FastifyRequest): string => {
+      if (request.apiKeyPrefix) return `key:${request.apiKeyPrefix}`
+      if (request.principal) return `${request.principal.kind}:${request.principal.id}`
+      const address = `ip:${request.ip}`
       // Only Basic credentials (a service client at /auth/token): a stale bearer token that a client
       // also sends to sign-in routes, where it means nothing, must not make its retry a new request.
       const credentials = request.headers.authorization
-      if (!credentials || !/^basic /i.test(credentials)) return { scope: legacyScope, legacyScope }
-      return { scope: `${legacyScope}:${createHmac('sha256', server.scope).update(credentials).digest('base64url').slice(0, 22)}`, legacyScope }
+      if (!credentials || !/^basic /i.test(credentials)) return address
+      return `${address}:${createHmac('sha256', server.scope).update(credentials).digest('base64url').slice(0, 22)}`
     }
 
     const readRecord = (raw: string, address: string, fingerprint: string, sealKey: Buffer): Found => {
@@ -178,47 +143,26 @@ export const idempotency = fp<IdempotencyOptions>(
       if (typeof header !== 'string' || header.length < 1 || header.length > 200) {
         throw invalid('/headers/idempotency-key', 'must be 1 to 200 characters')
       }
-      const { scope, legacyScope } = scopeOf(request)
+      const scope = scopeOf(request)
       const { address, fingerprintKey, sealKey } = secretsOf(server, header, scope)
       const described = `${request.method} ${request.url}\n${canonicalJson(request.body ?? null)}`
       const fingerprint = createHmac('sha256', fingerprintKey).update(described).digest('base64url')
       let raw: string | null
-      let legacy = false
-      let claimed = false
       try {
-        // One round trip: the claim, the record (ours if the claim took), and an older gateway's record.
-        // Older records are not read for a guest scoped by its credentials: they were not, and
-        // could hand one client another's answer.
-        const batch = redis.pipeline().set(address, JSON.stringify({ state: 'pending', fingerprint } satisfies Stored), 'EX', pendingTtl, 'NX').get(address)
-        if (scope === legacyScope) batch.get(legacyAddress(header, legacyScope))
-        const replies = (await batch.exec()) ?? []
-        claimed = !replies[0]?.[0] && replies[0]?.[1] === 'OK'
-        const failed = replies.find(([err]) => err)
-        if (failed || replies.length === 0) throw failed?.[0] ?? new Error('the Redis pipeline was not run')
-        const older = (replies[2]?.[1] ?? null) as string | null
-        if (claimed && older === null) {
+        const claim = await store.claim(address, JSON.stringify({ state: 'pending', fingerprint } satisfies Stored), pendingMs)
+        if (claim.claimed) {
           request.idempotency = { key: address, fingerprint, sealKey }
           return
         }
-        if (claimed) {
-          // An older gateway's record answers this key; the claim made for it goes.
-          legacy = true
-          raw = older
-          await redis.del(address)
-          claimed = false
-        } else {
-          raw = replies[1]![1] as string | null
-        }
+        raw = claim.record
       } catch (err) {
         request.log.warn({ err }, 'idempotency store unavailable')
-        // A claim this request made would hold the key as "in progress" while nothing runs.
-        if (claimed) await redis.del(address).catch(() => undefined)
         throw unavailable('cannot honour Idempotency-Key right now; retry shortly')
       }
       if (raw === null) throw conflict('a request with this Idempotency-Key just finished failing; retry')
       let found: Found
       try {
-        found = legacy ? readLegacy(raw, header, legacyScope, described) : readRecord(raw, address, fingerprint, sealKey)
+        found = readRecord(raw, address, fingerprint, sealKey)
       } catch (err) {
         // Not written by a gateway with this secret: damaged or tampered with. Running the request
         // again could apply it twice, so the key is refused until the record expires.
@@ -240,7 +184,7 @@ export const idempotency = fp<IdempotencyOptions>(
       request.idempotency = undefined
       try {
         if (reply.statusCode >= 500) {
-          await redis.del(ctx.key)
+          await store.release(ctx.key)
         } else {
           const answer: Answer = {
             status: reply.statusCode,
@@ -248,7 +192,7 @@ export const idempotency = fp<IdempotencyOptions>(
             body: typeof payload === 'string' ? payload : payload === null || payload === undefined ? '' : String(payload),
           }
           const record: Stored = { state: 'done', fingerprint: ctx.fingerprint, sealed: seal(ctx.sealKey, JSON.stringify(answer), ctx.key) }
-          await redis.set(ctx.key, JSON.stringify(record), 'EX', ttl)
+          await store.finish(ctx.key, JSON.stringify(record), ttlMs)
         }
       } catch (err) {
         // The response still goes out; the pending claim expires on its own.

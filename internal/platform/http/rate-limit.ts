@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import rateLimit from '@fastify/rate-limit'
-import type { Redis } from 'ioredis'
-import { leasedRedisStore } from './rate-limit-store.js'
+import type { RateLimitStoreFactory } from './rate-limit-store.js'
 
 export interface RateLimitOptions {
-  redis: Redis
+  /** The counter: leasedRedisStore (shared by every gateway) or memoryRateLimitStore (one gateway alone). */
+  store: RateLimitStoreFactory
   /** Requests per minute per user, API key or guest IP. */
   max: number
 }
@@ -23,9 +23,9 @@ export function rateLimitKey(request: FastifyRequest): string {
 }
 
 /**
- * Per-caller limits shared by every gateway through Redis, whose counts a busy
- * caller's gateway takes in blocks (rate-limit-store.ts). While Redis is down the
- * limiter steps aside (skipOnError) rather than refusing all traffic.
+ * Per-caller limits in fixed one-minute windows, counted by the store given
+ * (rate-limit-store.ts). While the store fails, e.g. Redis is down, the limiter
+ * steps aside (skipOnError) rather than refusing all traffic.
  * Routes tighten or lift it with `config.rateLimit`.
  */
 export async function registerRateLimit(app: FastifyInstance, opts: RateLimitOptions): Promise<void> {
@@ -33,7 +33,7 @@ export async function registerRateLimit(app: FastifyInstance, opts: RateLimitOpt
     global: true,
     max: opts.max,
     timeWindow: 60_000,
-    store: leasedRedisStore(opts.redis, 'rl:'),
+    store: opts.store,
     skipOnError: true,
     keyGenerator: rateLimitKey,
     errorResponseBuilder: (_request, context) => ({
