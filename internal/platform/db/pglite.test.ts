@@ -3,7 +3,7 @@ import { readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { embeddedDataDir } from '../testing/embedded-db.js'
+import { embeddedDataDir, emptyDataDir } from '../testing/embedded-db.js'
 import { StartupError } from '../startup.js'
 import { migrate } from './migrate.js'
 import { openEmbeddedDatabase } from './pglite.js'
@@ -13,8 +13,8 @@ import { isUniqueViolation } from './postgres.js'
 
 const SHIPPED = (await readdir(fileURLToPath(new URL('./migrations/', import.meta.url)))).filter((f) => /^\d{4}_[\w-]+\.sql$/.test(f)).sort()
 
-t.test('migrations and data survive a close and a reopen', async (t) => {
-  const dataDir = await embeddedDataDir(t)
+t.test('a first start creates the database; its migrations and data survive a reopen', async (t) => {
+  const dataDir = await emptyDataDir(t)
   const first = await openEmbeddedDatabase({ dataDir })
   t.teardown(() => first.close())
   t.same((await migrate(first.pool)).applied, SHIPPED, 'every shipped migration applies')

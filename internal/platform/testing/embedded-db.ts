@@ -1,11 +1,11 @@
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { cp, mkdtemp, readFile, rename, rm } from 'node:fs/promises'
+import { cp, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type pg from 'pg'
-import { PGlite } from '@electric-sql/pglite'
 import { migrate } from '../db/migrate.js'
 import { openEmbeddedDatabase, type EmbeddedDatabase } from '../db/pglite.js'
 import type { TestLike } from './harness.js'
@@ -30,29 +30,39 @@ export async function isolateEmbedded(t: TestLike): Promise<EmbeddedIsolation> {
 }
 
 /**
- * A fresh, unmigrated PGlite data directory, removed at teardown. Copied from a
- * template that PGlite initialised once per PGlite version and machine (initdb is
- * the slow part of a first start); each test still applies the migrations itself.
+ * A fresh PGlite data directory with the current migrations applied, removed at
+ * teardown. Copied from a template built once per PGlite version and set of
+ * migrations on this machine: initdb and the migrations' commits are most of a
+ * first start.
  */
 export async function embeddedDataDir(t: TestLike): Promise<string> {
   const template = await templateDir()
-  const parent = await mkdtemp(join(tmpdir(), 'dt-pglite-'))
-  t.teardown(() => rm(parent, { recursive: true, force: true }))
-  const dataDir = join(parent, 'postgres')
+  const dataDir = await emptyDataDir(t)
   await cp(template, dataDir, { recursive: true })
   return dataDir
+}
+
+/** A path for a data directory that does not exist yet (a first start), removed at teardown. */
+export async function emptyDataDir(t: TestLike): Promise<string> {
+  const parent = await mkdtemp(join(tmpdir(), 'dt-pglite-'))
+  t.teardown(() => rm(parent, { recursive: true, force: true }))
+  return join(parent, 'postgres')
 }
 
 let template: Promise<string> | undefined
 
 function templateDir(): Promise<string> {
   template ??= (async () => {
-    const dir = join(tmpdir(), `delivertrack-pglite-template-${await pgliteVersion()}`)
+    const dir = join(tmpdir(), `delivertrack-pglite-template-${await templateKey()}`)
     if (existsSync(join(dir, 'PG_VERSION'))) return dir
-    // Built aside and renamed into place, so test files starting together never see half a template.
+    // Built aside and renamed into place, so test files starting together never copy half a template.
     const building = `${dir}.${process.pid}.${randomBytes(4).toString('hex')}`
-    const db = await PGlite.create({ dataDir: building })
-    await db.close()
+    const db = await openEmbeddedDatabase({ dataDir: building })
+    try {
+      await migrate(db.pool)
+    } finally {
+      await db.close()
+    }
     try {
       await rename(building, dir)
     } catch (err) {
@@ -65,8 +75,12 @@ function templateDir(): Promise<string> {
   return template
 }
 
-async function pgliteVersion(): Promise<string> {
+/** The PGlite version and a digest of the migration files: a change to either builds a new template. */
+async function templateKey(): Promise<string> {
   const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite')
   const { version } = JSON.parse(await readFile(join(dirname(entry), '..', 'package.json'), 'utf8')) as { version: string }
-  return version
+  const migrations = fileURLToPath(new URL('../db/migrations/', import.meta.url))
+  const hash = createHash('sha256')
+  for (const file of (await readdir(migrations)).sort()) hash.update(file).update('\0').update(await readFile(join(migrations, file))).update('\0')
+  return `${version}-${hash.digest('hex').slice(0, 12)}`
 }
