@@ -65,6 +65,8 @@ export async function openEmbeddedDatabase(opts: EmbeddedDatabaseOptions): Promi
     max: 1,
     // An idle in-process session costs nothing; keeping it spares a reset.
     idleTimeoutMillis: 0,
+    // As createPool: a connection held too long (a stuck transaction) fails requests instead of hanging them.
+    connectionTimeoutMillis: 5_000,
     Client: EmbeddedClient as unknown as new () => pg.ClientBase,
     onConnect: async (client) => {
       await client.query(RESET_SESSION)
