@@ -39,14 +39,8 @@
  *   BENCH_RETRIES (2)            re-measure a route when other processes took > 0.25 cores meanwhile
  *   BENCH_SKIP_BUILD=1           do not run `npm run build` first
  *   BENCH_NO_DOCS=1              do not touch docs/benchmarks.md
- * What-if knobs for investigations (a run using any of them leaves docs/benchmarks.md alone):
- *   BENCH_GATEWAY_NODE_FLAGS     extra node flags for the gateway only (e.g. --import ./scripts/bench/instrument-calls.js)
- *   BENCH_GATEWAY_ENV            extra gateway environment, space-separated NAME=value pairs (e.g. DATABASE_POOL_MAX=50)
- *   BENCH_SETUP_SQL              SQL run on the bench database once the gateway has migrated it, before seeding
- *   BENCH_AMQP_POLICY            a queue policy definition (JSON) set on every queue of the bench vhost, e.g. '{"queue-version":2}'
- * Investigation helpers next to this file: profile-summary.ts (BENCH_CPU_PROF_DIR output), probe-status-db.ts, trace-gateway.js,
- * instrument-calls.js (see their headers). The what-if experiments for Redis auto-pipelining and the
- * JWT verification cache are gone: the gateway does both now.
+ *   BENCH_GATEWAY_ENV            extra gateway environment, space-separated NAME=value pairs (e.g. DATABASE_POOL_MAX=50);
+ *                                a run with it is a variant and leaves docs/benchmarks.md alone
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -59,7 +53,7 @@ import { RawHttpPool, requestBytes } from './raw-http.js'
 import { loadConfig } from '../../internal/config/config.js'
 import { parseRoles, workerQueueNames, type WorkerRole } from '../../internal/platform/bus/worker-topology.js'
 import { archivePrefetch } from '../../internal/worker/worker.js'
-import { BENCHMARKS_MD, freePort, HOST, percentile, recreateVhost, setQueuePolicy, sleep, stopNode, waitQuiet, writeSection } from './support.js'
+import { BENCHMARKS_MD, freePort, HOST, percentile, recreateVhost, sleep, stopNode, waitQuiet, writeSection } from './support.js'
 import { Redis } from 'ioredis'
 import pg from 'pg'
 
@@ -93,7 +87,6 @@ const S = {
   quietWaitS: int('BENCH_QUIET_WAIT_S', 90),
   retries: env.BENCH_RETRIES?.trim() === '0' ? 0 : Math.round(int('BENCH_RETRIES', 2)),
   skipBuild: env.BENCH_SKIP_BUILD === '1',
-  gatewayNodeFlags: (env.BENCH_GATEWAY_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean),
   gatewayEnv: Object.fromEntries(
     (env.BENCH_GATEWAY_ENV ?? '').split(/\s+/).filter(Boolean).map((kv) => {
       const eq = kv.indexOf('=')
@@ -101,8 +94,6 @@ const S = {
       return [kv.slice(0, eq), kv.slice(eq + 1)]
     }),
   ) as Record<string, string>,
-  setupSql: env.BENCH_SETUP_SQL?.trim() || undefined,
-  amqpPolicy: env.BENCH_AMQP_POLICY?.trim() || undefined,
   noDocs: env.BENCH_NO_DOCS === '1',
   /** Offered rate of the paced status-update run (the target's 1,500/s). */
   statusRate: Math.round(int('BENCH_STATUS_RATE', 1500)),
@@ -112,8 +103,8 @@ type Phase = (typeof PHASES)[number]
 const only = new Set((env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean))
 for (const p of only) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`BENCH_ONLY: unknown phase "${p}" (use ${PHASES.join(', ')})`)
 const runs = (p: Phase) => only.size === 0 || only.has(p)
-const whatIf = S.gatewayNodeFlags.length > 0 || Object.keys(S.gatewayEnv).length > 0 || S.setupSql !== undefined || S.amqpPolicy !== undefined
-const partial = only.size > 0 || S.cpuProfDir !== undefined || whatIf
+const variant = Object.keys(S.gatewayEnv).length > 0
+const partial = only.size > 0 || S.cpuProfDir !== undefined || variant
 
 if (!/^[a-z_][a-z0-9_]*$/.test(S.db)) throw new Error(`BENCH_DB must be a plain identifier (got "${S.db}")`)
 if (!/^[A-Za-z0-9_.-]+$/.test(S.amqpVhost)) throw new Error(`BENCH_AMQP_VHOST must be a plain name (got "${S.amqpVhost}")`)
@@ -144,7 +135,7 @@ const children = new Set<Child>()
 let standInPid: number | undefined
 
 function nodeArgs(name: string): string[] {
-  const args = [...S.nodeFlags, ...(name === 'gateway' ? S.gatewayNodeFlags : [])]
+  const args = [...S.nodeFlags]
   if (S.cpuProfDir) {
     mkdirSync(S.cpuProfDir, { recursive: true })
     args.push('--cpu-prof', `--cpu-prof-dir=${S.cpuProfDir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`)
@@ -230,10 +221,6 @@ function freshVhost(): { url: string; created: boolean } {
     return { url: 'amqp://guest:guest@127.0.0.1:5672', created: false }
   }
   log(`RabbitMQ vhost ${S.amqpVhost} re-created for the run`)
-  if (S.amqpPolicy) {
-    setQueuePolicy(S.amqpVhost, S.amqpPolicy)
-    log(`  queue policy on it: ${S.amqpPolicy}`)
-  }
   return { url, created: true }
 }
 
@@ -728,9 +715,7 @@ function writeDocs(results: Map<Phase, Measured>, vs: Verdict[]): void {
 async function main(): Promise<number> {
   log(`machine: ${machineLine()}`)
   log(`settings: ${settingsLine()}`)
-  if (whatIf) {
-    log(`WHAT-IF run: gateway node flags [${S.gatewayNodeFlags.join(' ')}], gateway env ${JSON.stringify(S.gatewayEnv)}, setup SQL ${S.setupSql ?? '(none)'}`)
-  }
+  if (variant) log(`variant run: gateway env ${JSON.stringify(S.gatewayEnv)}`)
   build()
 
   const results = new Map<Phase, Measured>()
@@ -783,16 +768,6 @@ async function main(): Promise<number> {
       try {
         const base = `http://${HOST}:${gw.port}/api/v1`
         await waitForBroker(`http://${HOST}:${gw.port}`)
-        if (S.setupSql) {
-          const c = new pg.Client({ connectionString: gatewayDbUrl })
-          await c.connect()
-          try {
-            await c.query(S.setupSql)
-          } finally {
-            await c.end()
-          }
-          log(`what-if: ran BENCH_SETUP_SQL on ${S.db}`)
-        }
         const login = await api<{ accessToken: string }>(base, 'POST', '/auth/login', { email: adminEmail, password: adminPassword })
         const token = login.accessToken
         const auth = { authorization: `Bearer ${token}` }
@@ -929,7 +904,7 @@ async function main(): Promise<number> {
   for (const v of vs) console.log(`  ${verdictWord(v).padEnd(4)}  ${v.name}: target ${v.target}; measured ${v.actual}`)
   console.log('')
 
-  if (S.noDocs || partial) log(`docs/benchmarks.md left alone (${S.noDocs ? 'BENCH_NO_DOCS=1' : 'partial, profiled or what-if run'})`)
+  if (S.noDocs || partial) log(`docs/benchmarks.md left alone (${S.noDocs ? 'BENCH_NO_DOCS=1' : 'partial, profiled or variant run'})`)
   else writeDocs(results, vs)
 
   const bad = [...results.values()].filter((m) => m.non2xx > 0 || m.errors > 0)

@@ -87,7 +87,7 @@ async function floor(count: number): Promise<number[]> {
 }
 
 async function startGateway(port: number): Promise<ChildProcess> {
-  // BENCH_CPU_PROF_DIR: profile the gateway (V8 .cpuprofile, see profile-summary.ts).
+  // BENCH_CPU_PROF_DIR: profile the gateway (a V8 .cpuprofile, for Chrome DevTools or speedscope).
   const prof = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : []
   // BENCH_GATEWAY_NODE_FLAGS: extra node flags for the gateway (e.g. --trace-gc).
   const extra = (process.env.BENCH_GATEWAY_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean)

@@ -102,7 +102,7 @@ export function recreateVhost(vhost: string, create = true): string | undefined 
   return `amqp://guest:guest@127.0.0.1:5672/${encodeURIComponent(vhost)}`
 }
 
-/** Sets a RabbitMQ policy (a JSON definition, e.g. '{"queue-version":2}') on the queues of `vhost` matching `pattern` (what-if runs). */
+/** Sets a RabbitMQ policy (a JSON definition, e.g. '{"queue-version":2}') on the queues of `vhost` matching `pattern`. */
 export function setQueuePolicy(vhost: string, definition: string, pattern = '.*'): void {
   execFileSync('rabbitmqctl', ['-q', 'set_policy', '-p', vhost, '--apply-to', 'queues', 'bench', pattern, definition])
 }
