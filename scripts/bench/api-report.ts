@@ -1,9 +1,9 @@
 // bench:api's report: the verdicts against the targets, the console tables and the
-// "## API (bench:api)" section of docs/benchmarks.md.
+// rows of bench:api in docs/benchmarks.md.
 import os from 'node:os'
 import { fmtInt, log, S, type Phase } from './api-settings.js'
-import { NOISE_CORES, type Measured } from './api-load.js'
-import { BENCHMARKS_MD, writeSection } from './support.js'
+import type { Measured } from './api-load.js'
+import { writeResults, type Result } from './support.js'
 
 const fmtMs = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(2))
 const pct = (n: number) => `${Math.round(n * 100)}%`
@@ -102,11 +102,6 @@ function textTable(head: string[], rows: string[][]): string {
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n')
 }
 
-function mdTable(head: string[], rows: string[][]): string {
-  const esc = (s: string) => s.replaceAll('|', '\\|')
-  return [`| ${head.map(esc).join(' | ')} |`, `| ${head.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n')
-}
-
 export function machineLine(): string {
   const cpu = os.cpus()[0]?.model?.trim() || 'unknown CPU'
   return `${os.availableParallelism()} cores (nproc), ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, ${os.platform()} ${os.release()}`
@@ -120,33 +115,33 @@ export function settingsLine(): string {
   )
 }
 
-export function writeDocs(results: Map<Phase, Measured>, vs: Verdict[]): void {
-  const heading = '## API (bench:api)'
-  const body = [
-    `Measured ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} with \`npm run bench:api\` (scripts/bench/api.ts).`,
-    '',
-    `- Machine: ${machineLine()}. The load generator, the server, PostgreSQL, Redis and RabbitMQ share these cores.`,
-    `- Settings: ${settingsLine()}.`,
-    '- Ceiling: a bare Fastify `GET /` returning a small JSON (scripts/bench/bare-server.js), same process settings as the gateway.',
-    '- Gateway: its own database, Redis logical database and RabbitMQ vhost; rate limiting stays on (RATE_LIMIT_MAX / RATE_LIMIT_TRACK_MAX raised so nothing is refused).',
-    '- Worker queues: each status update\'s event goes to the gateway\'s three durable worker queues (archive, notify, webhooks). During the status-update runs a stand-in for the workers (scripts/bench/worker-stand-in.js) consumes them and acknowledges as the workers do (the archive a batch of ARCHIVE_BATCH_SIZE at once, notify and webhooks each message), without their work (no upload, SNS or webhook call, so acknowledgements come sooner than a real worker\'s); its CPU has its own column. The last row stops it: no worker runs, so the queues only grow.',
-    `- Each run waits for an idle machine first; "(noisy)" marks a route whose best of ${S.retries + 1} attempts still had other processes using more than ${NOISE_CORES} cores.`,
-    '',
-    mdTable(RESULT_HEAD, resultRows(results)),
-    '',
-    'Targets (informative; the script fails only on crashes or non-2xx answers):',
-    '',
-    ...vs.map((v) => `- ${verdictWord(v)}: ${v.name}: target ${v.target}; measured ${v.actual}.`),
-    '',
-    'Where the CPU went during each measured run: server CPU time and read/write syscalls (`/proc/<pid>/io`) per request, then',
-    'CPU-seconds per second by process (1.00 = one core busy; "other" is everything else on the machine), and Redis calls per',
-    'request (`INFO commandstats`, server-wide, so other Redis users add to it):',
-    '',
-    mdTable(USAGE_HEAD, usageRows(results)),
-  ].join('\n')
+/** One results row per measured route, with the target that route is held to. */
+function resultOf(m: Measured, ceiling: Measured | undefined): Result {
+  const r = ratioOf(m, ceiling)
+  const verdict = (target: string, pass: boolean | undefined) => (pass === undefined ? target : `${target}: ${pass ? 'PASS' : 'FAIL'}`)
+  const targets: Record<Phase, string> = {
+    ceiling: '',
+    track: verdict('>= 50% of ceiling, p99 < 20 ms', r === undefined ? undefined : r >= 0.5 && m.p99 < 20),
+    get: verdict('>= 40% of ceiling', r === undefined ? undefined : r >= 0.4),
+    status: verdict(`>= ${fmtInt(S.statusRate)} req/s`, m.reqPerSec >= S.statusRate),
+    'status-paced': verdict('p99 < 50 ms, all served', m.p99 < 50 && m.reqPerSec >= S.statusRate * 0.98),
+    'status-paced-nowork': 'informative',
+  }
+  const paced = m.key.startsWith('status-paced')
+  const failures = m.non2xx + m.errors > 0 ? `, ${fmtInt(m.non2xx)} non-2xx, ${fmtInt(m.errors)} errors` : ''
+  return {
+    figure: `${m.label}${paced ? '' : `, flat out over ${S.connections} connections`}${m.noisy ? ' (noisy)' : ''}`,
+    value: `${fmtInt(m.reqPerSec)} req/s${paced ? ' served' : ''}, p50 ${fmtMs(m.p50)} ms, p99 ${fmtMs(m.p99)} ms; server ${fmtInt(m.usage.serverUsPerReq)} µs CPU/req${failures}`,
+    baseline: m.key === 'ceiling' ? 'baseline' : r === undefined ? '' : `${pct(r)} of ceiling`,
+    target: targets[m.key],
+  }
+}
 
-  writeSection(BENCHMARKS_MD, heading, body)
-  log(`wrote "${heading}" in docs/benchmarks.md`)
+/** Replaces bench:api's rows in docs/benchmarks.md. */
+export function writeDocs(results: Map<Phase, Measured>): void {
+  const ceiling = results.get('ceiling')
+  writeResults('npm run bench:api', [...results.values()].map((m) => resultOf(m, ceiling)))
+  log('wrote its rows in docs/benchmarks.md')
 }
 
 /** The results, CPU table and verdicts on the console. */

@@ -10,10 +10,11 @@
  * workers (worker-stand-in.js) consumes the gateway's durable worker queues and acknowledges as
  * the workers do, without their work (only in the run's own vhost: acknowledging removes messages);
  * (6) repeats (5) with the stand-in stopped, so no worker runs and RabbitMQ keeps a growing backlog. Servers run as child processes with the
- * same NODE_ENV, node flags and log level; the load (autocannon for the flat-out
+ * same NODE_ENV, node flags and log level (the gateway keeps its rate limits on, raised so that
+ * nothing is refused); the load (autocannon for the flat-out
  * runs, an evenly paced raw HTTP/1.1 client (raw-http.ts) for the paced ones) runs in this process.
- * Prints a table, the target verdicts (informative), and writes the
- * "## API (bench:api)" section of docs/benchmarks.md.
+ * Prints a table, the target verdicts (informative), and replaces the rows of
+ * bench:api in docs/benchmarks.md.
  *
  * Exits non-zero only when something crashes or a measured request is not 2xx.
  * The parts: api-settings.ts (the environment below), api-servers.ts (child
@@ -243,7 +244,7 @@ async function main(): Promise<number> {
   printReport(results, vs)
 
   if (S.noDocs || partial) log(`docs/benchmarks.md left alone (${S.noDocs ? 'BENCH_NO_DOCS=1' : 'partial, profiled or variant run'})`)
-  else writeDocs(results, vs)
+  else writeDocs(results)
 
   const bad = [...results.values()].filter((m) => m.non2xx > 0 || m.errors > 0)
   if (bad.length > 0) {

@@ -10,7 +10,8 @@
  * route is the most favourable setting for the cache: on a real route the same
  * saving is a smaller share. Then the same two plugins in this process: the CPU
  * of one `authenticateToken` call each, which noise on a shared machine blurs less.
- * Prints both and the ratios.
+ * Prints both and the ratios, and replaces the rows of bench:auth in
+ * docs/benchmarks.md (not with BENCH_NO_DOCS=1).
  *
  * Environment (all optional): BENCH_AUTH_ROUNDS (10), BENCH_AUTH_DURATION_S (3),
  * BENCH_AUTH_WARMUP_S (1), BENCH_CONNECTIONS (50), BENCH_QUIET_CORES (0.3).
@@ -23,7 +24,7 @@ import Fastify from 'fastify'
 import { createSigner } from 'fast-jwt'
 import { authentication, principalOf } from '../../internal/auth/authenticate.js'
 import type { AuthService } from '../../internal/auth/service.js'
-import { freePort, HOST, sleep, waitQuiet } from './support.js'
+import { freePort, HOST, sleep, waitQuiet, writeResults } from './support.js'
 
 const ISSUER = 'delivertrack'
 const num = (name: string, def: number) => Number(process.env[name] || def)
@@ -120,14 +121,25 @@ async function drive(): Promise<void> {
   const [withCall, withoutCall] = await perCall(secret, token)
 
   const [a, b] = [results.get('cache')!, results.get('no cache')!]
-  const row = (name: string, ms: Array<{ rps: number; us: number }>) =>
-    `  ${name.padEnd(24)} ${Math.round(median(ms.map((m) => m.rps)))} req/s, CPU/req ${median(ms.map((m) => m.us)).toFixed(1)} µs (least ${Math.min(...ms.map((m) => m.us)).toFixed(1)} µs)`
+  const rps = (ms: Array<{ rps: number; us: number }>) => median(ms.map((m) => m.rps))
+  const us = (ms: Array<{ rps: number; us: number }>) => median(ms.map((m) => m.us))
   const paired = median(a.map((m, i) => m.us / b[i]!.us))
+  const value = (ms: Array<{ rps: number; us: number }>) => `${Math.round(rps(ms)).toLocaleString('en-US')} req/s, ${us(ms).toFixed(1)} µs CPU/req (median of ${rounds} rounds)`
   console.log(`\nGET /me, authentication only, medians of ${rounds} rounds:`)
-  console.log(row('with the second cache:', a))
-  console.log(row('without it:', b))
-  console.log(`  with/without:            req/s ${(median(a.map((m) => m.rps)) / median(b.map((m) => m.rps))).toFixed(3)}, CPU/req ${paired.toFixed(3)} (median of the rounds' ratios)`)
-  console.log(`authenticateToken in-process, CPU per call: ${withCall.toFixed(2)} µs with, ${withoutCall.toFixed(2)} µs without (saves ${(withoutCall - withCall).toFixed(2)} µs a request)`)
+  console.log(`  with the second cache:   ${value(a)}, least ${Math.min(...a.map((m) => m.us)).toFixed(1)} µs`)
+  console.log(`  without it:              ${value(b)}, least ${Math.min(...b.map((m) => m.us)).toFixed(1)} µs`)
+  const ratios = `req/s x${(rps(a) / rps(b)).toFixed(3)}, CPU/req x${paired.toFixed(3)}`
+  console.log(`  with/without:            ${ratios} (CPU: median of the rounds' ratios)`)
+  const calls = `${withCall.toFixed(2)} µs with, ${withoutCall.toFixed(2)} µs without`
+  console.log(`authenticateToken in-process, CPU per call: ${calls}`)
+  if (process.env.BENCH_NO_DOCS === '1') return
+  const route = `GET /me behind the authentication plugin only, ${num('BENCH_CONNECTIONS', 50)} connections`
+  writeResults('npm run bench:auth', [
+    { figure: `${route}, without the second token cache`, value: value(b), baseline: 'baseline' },
+    { figure: `${route}, with it`, value: value(a), baseline: ratios, target: `CPU/req x0.95 or less to keep the cache: ${paired <= 0.95 ? 'PASS' : 'FAIL'}` },
+    { figure: 'authenticateToken in-process, CPU per call', value: calls, target: 'informative' },
+  ])
+  console.log('[bench:auth] wrote its rows in docs/benchmarks.md')
 }
 
 if (process.argv[2] === 'serve') await serve()
