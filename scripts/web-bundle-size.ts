@@ -1,12 +1,12 @@
 // Measures the web console's build (web/dist): the JavaScript a first visit loads
 // (the entry script and its modulepreloads, gzipped) against the 100 KB budget.
-// `npm run build:web` runs it; `--record` also writes the "## Web console bundle"
-// section of docs/benchmarks.md (re-read right before writing; other sections kept).
+// `npm run build:web` runs it; `--record` (`npm run bench:web`) also replaces its
+// rows in docs/benchmarks.md.
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { projectRoot } from '../internal/platform/paths.js'
-import { BENCHMARKS_MD, writeSection } from './bench/support.js'
+import { BENCHMARKS_MD, writeResults, type Result } from './bench/support.js'
 
 const BUDGET_KB = 100
 const root = projectRoot()
@@ -54,18 +54,9 @@ for (const [what, n, r, g] of rows) console.log(`  ${what.padEnd(44)} ${n.padSta
 console.log(`  Initial JS ${kb(initialGz)} gzipped of a ${BUDGET_KB} KB budget: ${within ? 'within' : 'OVER'}`)
 
 if (process.argv.includes('--record')) {
-  const section = [
-    `Measured by \`scripts/web-bundle-size.ts\` (run by \`npm run build:web\`; \`npm run bench:web\` records it here) on ${new Date().toISOString().slice(0, 10)}.`,
-    `Initial JavaScript is what a first visit loads before anything renders: the entry script and its modulepreloads, gzipped (level 9). Budget: ${BUDGET_KB} KB.`,
-    '',
-    '| part | files | raw | gzip |',
-    '| --- | ---: | ---: | ---: |',
-    ...rows.map(([what, n, r, g]) => `| ${what} | ${n} | ${r} | ${g} |`),
-    '',
-    `Initial JavaScript: **${kb(initialGz)}** gzipped, ${within ? 'within' : 'over'} the ${BUDGET_KB} KB budget. The operations pages (packages table, devices, users, dashboard) load on demand, so customers never download them.`,
-    '',
-  ].join('\n')
-  writeSection(BENCHMARKS_MD, '## Web console bundle', section)
+  const parts: Result[] = rows.map(([what, n, r, g]) => ({ figure: `${what}, gzip level 9`, value: `${g} gzip (${r} raw, ${n} file${n === '1' ? '' : 's'})` }))
+  parts[0]!.target = `<= ${BUDGET_KB} KB gzip: ${within ? 'PASS' : 'FAIL'}`
+  writeResults('npm run bench:web', parts)
   console.log(`  recorded in ${BENCHMARKS_MD}`)
 }
 

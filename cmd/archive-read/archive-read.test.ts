@@ -12,7 +12,7 @@ import { rowToJson } from '../../internal/archive/reader.js'
 import { S3ObjectStore } from '../../internal/archive/s3.js'
 import { loadConfig } from '../../internal/config/config.js'
 import { projectRoot } from '../../internal/platform/paths.js'
-import { startS3 } from '../../internal/worker/testing/s3.js'
+import { startS3 } from '../../internal/platform/testing/s3.js'
 
 /** `npm run archive:read` from source, with only `env` in its environment. */
 function archiveRead(args: string[], env: Record<string, string>) {

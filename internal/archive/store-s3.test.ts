@@ -1,6 +1,6 @@
 import t from 'tap'
 import { loadConfig } from '../config/config.js'
-import { startS3 } from '../worker/testing/s3.js'
+import { startS3 } from '../platform/testing/s3.js'
 import { S3ObjectStore } from './s3.js'
 import { objectStoreContract } from './store-contract.js'
 

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import t from 'tap'
 import { createSigner } from 'fast-jwt'
+import Fastify from 'fastify'
+import { installErrorHandling } from '../platform/http/errors.js'
+import { authentication, principalOf } from './authenticate.js'
 import { bearer, testGateway, type TestGateway } from '../app/testing/gateway.js'
 import { PostgresRefreshTokenRepository, PostgresServiceClientRepository, PostgresUserRepository } from './postgres.js'
 import { HmacAccessTokenSigner } from './jwt.js'
@@ -348,15 +351,32 @@ t.test('expired, tampered, foreign and unsigned access tokens are 401', async (t
 })
 
 t.test('a token that worked is refused once it expires (verified tokens are remembered only until their exp)', async (t) => {
+  // The gateway's clock cannot be moved, so this mounts its authentication on an app of its own with a clock.
+  const start = Date.now()
+  let now = start
+  const app = Fastify()
+  installErrorHandling(app)
+  await app.register(authentication, { secret: gw.config.JWT_SECRET!, issuer: 'delivertrack', auth: gw.auth, clock: () => now })
+  app.get('/me', async (request) => principalOf(request))
+  t.teardown(() => app.close())
+  const whoAmI = (token: string) => app.inject({ method: 'GET', url: '/me', headers: bearer(token) })
+
   const customer = await gw.user('customer')
   const sign = createSigner({ key: gw.config.JWT_SECRET!, algorithm: 'HS256', iss: 'delivertrack' })
-  const token = sign({ sub: customer.id, role: 'customer', kind: 'user', email: customer.email, exp: Math.floor(Date.now() / 1000) + 2 })
-  t.equal((await me(token)).statusCode, 200, 'valid now')
-  t.equal((await me(token)).statusCode, 200, 'and again (remembered)')
-  await new Promise((r) => setTimeout(r, Math.max(0, (Math.floor(Date.now() / 1000) + 2) * 1000 - Date.now()) + 1_100))
-  const late = await me(token)
-  t.equal(late.statusCode, 401, 'refused after its exp')
+  const exp = Math.floor(start / 1000) + 60
+  const token = sign({ sub: customer.id, role: 'customer', kind: 'user', email: customer.email, exp })
+  const fresh = sign({ sub: customer.id, role: 'customer', kind: 'user', email: customer.email, exp, nonce: 'never used' })
+  t.equal((await whoAmI(token)).statusCode, 200, 'valid now')
+  now = exp * 1000 - 1
+  t.equal((await whoAmI(token)).statusCode, 200, 'and up to its last millisecond (remembered)')
+
+  now = exp * 1000
+  const late = await whoAmI(token)
+  t.equal(late.statusCode, 401, 'refused at its exp')
   t.match(late.json(), { code: 'unauthorized', message: /expired/ })
+  const unseen = await whoAmI(fresh)
+  t.equal(unseen.statusCode, 401, 'a token first seen after its exp is refused too')
+  t.match(unseen.json(), { code: 'unauthorized', message: /expired/ })
 })
 
 t.test('ensureAdmin is idempotent, also when gateways start at the same moment', async (t) => {

@@ -41,8 +41,8 @@ ORDER BY distance_m, id
 LIMIT $4`
 
 // Array parameters are sent as ready-made array literals: pg's generic array
-// encoding (a call and an escape per element) showed up in ingest profiles.
-// ISO timestamps and JS numbers never need quoting inside an array literal.
+// encoding makes a call and an escape per element, and ISO timestamps and JS
+// numbers never need quoting inside an array literal.
 const numbers = (values: Array<number | undefined>) => `{${values.map((v) => (v === undefined ? 'NULL' : String(v))).join(',')}}`
 const times = (values: Date[]) => `{${values.map((d) => d.toISOString()).join(',')}}`
 

@@ -1,10 +1,8 @@
 /**
  * A lean HTTP/1.1 keep-alive client for bench:api's paced run. The load generator
- * shares the 2 cores with the server under test, so every microsecond it spends
- * is taken from the server. Against the bare Fastify route at 1,500 req/s on the
- * AMD host, undici's Pool took ~150 µs of CPU per request (its dispatch API
- * 115-143 µs) and this ~85 µs; in bench:api the load generator went from
- * 0.25 to 0.13 cores (docs/benchmarks.md, sixth session).
+ * shares the machine's cores with the server under test, so CPU it spends is taken
+ * from the server; undici's Pool spent clearly more per request than this client
+ * (docs/benchmarks.md).
  *
  * It does only what the paced run needs: requests built once as bytes, one
  * request at a time per connection (no pipelining), answers framed by

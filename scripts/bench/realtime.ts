@@ -16,20 +16,19 @@
  *    before and after, and bytes per connection.
  * The broker is a vhost of the run's own (BENCH_RT_AMQP_VHOST, re-created with
  * rabbitmqctl and deleted at exit) unless AMQP_URL names one.
- * Writes the "## Real-time (bench:realtime)" section of docs/benchmarks.md, unless
+ * Replaces the rows of bench:realtime in docs/benchmarks.md, unless
  * BENCH_NO_DOCS=1 or BENCH_CPU_PROF_DIR (profile the gateway into that folder) is set.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import http from 'node:http'
-import os from 'node:os'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import amqplib from 'amqplib'
 import pg from 'pg'
 import WebSocket from 'ws'
-import { BENCHMARKS_MD, freePort, percentile, recreateVhost, sleep, writeSection } from './support.js'
+import { BENCHMARKS_MD, freePort, percentile, recreateVhost, sleep, writeResults, type Result } from './support.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const num = (name: string, def: number) => Number(process.env[name] ?? def)
@@ -87,7 +86,7 @@ async function floor(count: number): Promise<number[]> {
 }
 
 async function startGateway(port: number): Promise<ChildProcess> {
-  // BENCH_CPU_PROF_DIR: profile the gateway (V8 .cpuprofile, see profile-summary.ts).
+  // BENCH_CPU_PROF_DIR: profile the gateway (a V8 .cpuprofile, for Chrome DevTools or speedscope).
   const prof = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : []
   // BENCH_GATEWAY_NODE_FLAGS: extra node flags for the gateway (e.g. --trace-gc).
   const extra = (process.env.BENCH_GATEWAY_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean)
@@ -266,7 +265,7 @@ async function main(): Promise<void> {
   const metrics = await (await fetch(`${api.replace('/api/v1', '')}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text()
   const gatewayLag = /^delivertrack_nodejs_eventloop_lag_p99_seconds (\S+)/m.exec(metrics)?.[1]
   const loopP99Ms = loopDelay.percentile(99) / 1e6
-  const gatewayLagMs = gatewayLag ? `${(Number(gatewayLag) * 1000).toFixed(1)} ms (prom-client's figure since start)` : 'unknown'
+  const gatewayLagMs = gatewayLag ? `${(Number(gatewayLag) * 1000).toFixed(1)} ms (since start)` : 'unknown'
   console.log(`slowest HTTP answer per second of the run (ms): ${slowestBySecond.map((v) => Math.round(v)).join(' ')}`)
   console.log(`event-loop delay p99: load generator ${loopP99Ms.toFixed(1)} ms, gateway ${gatewayLagMs}`)
   const lat = summary(latencies)
@@ -305,25 +304,31 @@ async function main(): Promise<void> {
   ]
   console.log(['', ...rows, '', ...verdicts].join('\n'))
 
-  const section = [
-    `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} cores, Node ${process.version}, production build. ` +
-      `${S.clients} WebSocket clients over ${S.packages} packages, ${S.rate} status updates/s for ${S.durationS} s through the REST API ` +
-      `over ${keepAlive.maxSockets} keep-alive connections, after ${S.warmupS} s of the same load not measured ` +
-      '(the load generator shares the machine with the gateway, PostgreSQL, Redis and RabbitMQ).',
-    '',
-    `Event-loop delay p99 during the run: load generator ${loopP99Ms.toFixed(1)} ms, gateway ${gatewayLagMs}. ` +
-      `Slowest HTTP answer in each second of the run (ms): ${slowestBySecond.map((v) => Math.round(v)).join(', ')}.`,
-    '',
-    ...rows,
-    '',
-    ...verdicts,
-    '',
-  ].join('\n')
+  const lats = (l: ReturnType<typeof summary>) => `p50 ${ms(l.p50)}, p95 ${ms(l.p95)}, p99 ${ms(l.p99)} ms (n ${l.n.toLocaleString('en-US')})`
+  const passFail = (pass: boolean) => (pass ? 'PASS' : 'FAIL')
+  const load = `${S.rate} updates/s for ${S.durationS} s over ${keepAlive.maxSockets} connections`
+  const results: Result[] = [
+    { figure: `raw RabbitMQ publish -> consume (floor), ${S.rate}/s`, value: lats(floorLat), baseline: 'baseline' },
+    { figure: `status update -> its HTTP response, ${load}`, value: lats(httpLat), target: 'informative' },
+    {
+      figure: `status update -> WebSocket receipt, ${S.clients.toLocaleString('en-US')} clients over ${S.packages} packages, ${load}`,
+      value: lats(lat),
+      baseline: `p99 ${(lat.p99 / floorLat.p99).toFixed(1)}x the floor's`,
+      target: `p99 < 50 ms: ${passFail(lat.p99 < 50)}`,
+    },
+    { figure: 'delivered / expected', value: `${delivered.toLocaleString('en-US')} / ${expected.toLocaleString('en-US')}, HTTP errors ${httpErrors}`, target: `100%: ${passFail(delivered === expected && httpErrors === 0)}` },
+    {
+      figure: `gateway RSS with ${stats.websocket.connections.toLocaleString('en-US')} idle subscribed connections`,
+      value: `${(rssBefore / 2 ** 20).toFixed(0)} MB -> ${(rssAfter / 2 ** 20).toFixed(0)} MB, ${Math.round((rssAfter - rssBefore) / S.idle).toLocaleString('en-US')} bytes per connection`,
+      target: `< 300 MB: ${passFail(rssAfter < 300 * 2 ** 20)}`,
+    },
+    { figure: 'event-loop delay p99 during the run', value: `load generator ${loopP99Ms.toFixed(1)} ms, gateway ${gatewayLagMs}`, target: 'informative' },
+  ]
   if (process.env.BENCH_NO_DOCS === '1' || process.env.BENCH_CPU_PROF_DIR) {
     console.log('docs/benchmarks.md left alone (BENCH_NO_DOCS or BENCH_CPU_PROF_DIR)')
   } else {
-    writeSection(BENCHMARKS_MD, '## Real-time (bench:realtime)', section)
-    console.log(`wrote "## Real-time (bench:realtime)" in ${BENCHMARKS_MD}`)
+    writeResults('npm run bench:realtime', results)
+    console.log(`wrote the rows of bench:realtime in ${BENCHMARKS_MD}`)
   }
   process.exit(delivered === expected ? 0 : 1)
 }

@@ -102,7 +102,7 @@ export function recreateVhost(vhost: string, create = true): string | undefined 
   return `amqp://guest:guest@127.0.0.1:5672/${encodeURIComponent(vhost)}`
 }
 
-/** Sets a RabbitMQ policy (a JSON definition, e.g. '{"queue-version":2}') on the queues of `vhost` matching `pattern` (what-if runs). */
+/** Sets a RabbitMQ policy (a JSON definition, e.g. '{"queue-version":2}') on the queues of `vhost` matching `pattern`. */
 export function setQueuePolicy(vhost: string, definition: string, pattern = '.*'): void {
   execFileSync('rabbitmqctl', ['-q', 'set_policy', '-p', vhost, '--apply-to', 'queues', 'bench', pattern, definition])
 }
@@ -147,28 +147,55 @@ export function machineLine(): string {
   return `${os.availableParallelism()} cores (nproc), ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}`
 }
 
-/**
- * Replaces the `heading` section of the markdown file (up to the next `## `),
- * or appends it. Re-reads the file right before writing: other benchmark scripts
- * write their own sections of the same file.
- */
 export const BENCHMARKS_MD = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url))
 
-export function writeSection(file: string, heading: string, body: string): void {
-  const intro = '# Benchmarks\n\nFigures from the `npm run bench:*` scripts; each section is written by the script named in its title.\n'
-  const text = existsSync(file) ? readFileSync(file, 'utf8') : intro
-  const lines = text.split('\n')
-  const start = lines.findIndex((l) => l.trim() === heading)
-  const section = `${heading}\n\n${body.trimEnd()}\n`
-  let next: string
+/** One row of the results table in docs/benchmarks.md. */
+export interface Result {
+  figure: string
+  value: string
+  /** The same-run baseline this figure compares with, or the ratio to it. */
+  baseline?: string
+  /** The target and whether it was met, or "informative". */
+  target?: string
+}
+
+const RESULTS_HEADING = '## Current results'
+const RESULTS_HEAD = ['| figure | value | baseline / ratio | target | command | date, host |', '| --- | --- | --- | --- | --- | --- |']
+
+/** "Intel Xeon, 2 cores, Node v20.20.2": the host in a results row. */
+export function hostLabel(): string {
+  const model = (os.cpus()[0]?.model ?? 'unknown CPU').replace(/\((R|TM)\)|\bCPU\b|\bProcessor\b|@.*$/g, '').replace(/\s+/g, ' ').trim()
+  return `${model}, ${os.availableParallelism()} cores, Node ${process.version}`
+}
+
+/**
+ * Replaces the rows of `command` in the results table of docs/benchmarks.md with
+ * `results` (where its rows were, else at the end), keeping every other row.
+ * Re-reads the file right before writing: other benchmarks own the other rows.
+ */
+export function writeResults(command: string, results: Result[], file = BENCHMARKS_MD): void {
+  const when = `${new Date().toISOString().slice(0, 16).replace('T', ' ')}Z, ${hostLabel()}`
+  const own = `\`${command}\``
+  const cell = (text: string) => text.replaceAll('|', '\\|')
+  const rows = results.map((r) => `| ${[r.figure, r.value, r.baseline ?? '', r.target ?? ''].map(cell).join(' | ')} | ${own} | ${when} |`)
+  const mine = (line: string) => line.includes(`| ${own} |`)
+
+  const lines = (existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n').trimEnd().split('\n')
+  let heading = lines.findIndex((l) => l.trim() === RESULTS_HEADING)
+  if (heading === -1) heading = lines.push('', RESULTS_HEADING) - 1
+  const next = lines.findIndex((l, i) => i > heading && l.startsWith('## '))
+  let start = lines.findIndex((l, i) => i > heading && (next === -1 || i < next) && l.startsWith('|'))
   if (start === -1) {
-    next = `${text.trimEnd()}\n\n${section}`
-  } else {
-    const end = lines.findIndex((l, i) => i > start && /^## /.test(l))
-    const before = lines.slice(0, start).join('\n')
-    const after = end === -1 ? '' : lines.slice(end).join('\n')
-    next = `${before}${before ? '\n' : ''}${section}${after ? `\n${after}` : ''}`
+    lines.splice(heading + 1, 0, '', ...RESULTS_HEAD)
+    start = heading + 2
   }
+  let end = start
+  while (end < lines.length && lines[end]!.startsWith('|')) end++
+  const body = lines.slice(start + 2, end)
+  const first = body.findIndex(mine)
+  const kept = body.filter((l) => !mine(l))
+  kept.splice(first === -1 ? kept.length : first, 0, ...rows)
+  lines.splice(start + 2, end - start - 2, ...kept)
   mkdirSync(dirname(file), { recursive: true })
-  writeFileSync(file, next.endsWith('\n') ? next : `${next}\n`)
+  writeFileSync(file, `${lines.join('\n')}\n`)
 }

@@ -7,33 +7,23 @@ export interface Subscriber<M> {
   deliver(channel: string, message: M): void
 }
 
-const SHARDS = 16
-
-function shardOf(channel: string): number {
-  let h = 2166136261
-  for (let i = 0; i < channel.length; i++) h = Math.imul(h ^ channel.charCodeAt(i), 16777619)
-  return (h >>> 0) % SHARDS
-}
-
 /**
- * In-process channel registry between consumed events and connections. Channels
- * live in sharded maps so that a busy channel set does not become one huge map.
+ * In-process channel registry between consumed events and connections.
  * Guarantees: a message published to a channel reaches every subscriber registered
  * at that moment, in publish order per channel; publish never waits on a
  * subscriber. Not thread-shared: one event loop owns it.
  */
 export class Hub<M> {
-  private readonly shards: Array<Map<string, Set<Subscriber<M>>>> = Array.from({ length: SHARDS }, () => new Map())
+  private readonly channelSets = new Map<string, Set<Subscriber<M>>>()
   private subscriptionCount = 0
   // Live channels per kind (the part before ':'), so routing can skip a kind nobody listens to.
   private readonly kinds = new Map<string, number>()
   delivered = 0
 
   subscribe(channel: string, subscriber: Subscriber<M>): boolean {
-    const shard = this.shards[shardOf(channel)]!
-    let set = shard.get(channel)
+    let set = this.channelSets.get(channel)
     if (!set) {
-      shard.set(channel, (set = new Set()))
+      this.channelSets.set(channel, (set = new Set()))
       this.countKind(channel, 1)
     }
     if (set.has(subscriber)) return false
@@ -43,11 +33,10 @@ export class Hub<M> {
   }
 
   unsubscribe(channel: string, subscriber: Subscriber<M>): boolean {
-    const shard = this.shards[shardOf(channel)]!
-    const set = shard.get(channel)
+    const set = this.channelSets.get(channel)
     if (!set?.delete(subscriber)) return false
     if (set.size === 0) {
-      shard.delete(channel)
+      this.channelSets.delete(channel)
       this.countKind(channel, -1)
     }
     this.subscriptionCount--
@@ -55,7 +44,7 @@ export class Hub<M> {
   }
 
   publish(channel: string, message: M): number {
-    const set = this.shards[shardOf(channel)]!.get(channel)
+    const set = this.channelSets.get(channel)
     if (!set) return 0
     // A snapshot: a subscriber added by a deliver() (re-entrantly) must not get a
     // message published before it subscribed, and a live Set would hand it over.
@@ -66,13 +55,13 @@ export class Hub<M> {
   }
 
   hasSubscribers(channel: string): boolean {
-    return (this.shards[shardOf(channel)]!.get(channel)?.size ?? 0) > 0
+    return (this.channelSets.get(channel)?.size ?? 0) > 0
   }
 
   /** Channels with at least one subscriber whose name starts with the prefix. */
   channels(prefix = ''): string[] {
     const out: string[] = []
-    for (const shard of this.shards) for (const name of shard.keys()) if (name.startsWith(prefix)) out.push(name)
+    for (const name of this.channelSets.keys()) if (name.startsWith(prefix)) out.push(name)
     return out
   }
 
