@@ -1,5 +1,6 @@
-# DeliverTrack. `make run` starts the gateway and a worker (installing and building what they need);
-# `make test` runs the whole suite. Both start local PostgreSQL/Redis/RabbitMQ if down.
+# DeliverTrack. `make run` builds and starts it: embedded (nothing installed but Node, data in ./data)
+# unless DATABASE_URL, REDIS_URL and AMQP_URL are set; `make run-services` uses the local services.
+# `make test` runs the whole suite against PostgreSQL, Redis and RabbitMQ (installed and started if missing).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -7,10 +8,11 @@ SHELL := /bin/bash
 export ADMIN_EMAIL ?= admin@example.com
 export ADMIN_PASSWORD ?= admin-password
 
-.PHONY: help install build build-web run dev migrate services test typecheck lint bench-api clean
+.PHONY: help install build build-web run run-services dev migrate services test typecheck lint bench-api clean
 
 help:
-	@echo "make run      build and start the gateway on http://127.0.0.1:3000, and a worker (RUN_WORKER_ROLES)"
+	@echo "make run      build and start DeliverTrack on http://127.0.0.1:3000: embedded, with demo data (DEMO=0 to skip)"
+	@echo "make run-services  the same against local PostgreSQL, Redis and RabbitMQ, with a worker (RUN_WORKER_ROLES)"
 	@echo "make test     type-check, lint and run every test"
 	@echo "make dev      start the gateway from source (tsx)"
 	@echo "make migrate  apply database migrations"
@@ -33,13 +35,16 @@ build-web: install
 services:
 	@bash scripts/ensure-services.sh
 
-run: build services
+run: build
 	bash scripts/run.sh
+
+run-services: build services
+	RUN_MODE=services bash scripts/run.sh
 
 dev: install services
 	npm run dev
 
-migrate: build services
+migrate: build
 	npm run migrate
 
 typecheck: install
@@ -55,7 +60,7 @@ bench-api: build services
 	npm run bench:api
 
 .PHONY: demo bench-ingest
-demo: build services
+demo: build
 	bash scripts/demo.sh
 
 bench-ingest: build services

@@ -4,7 +4,7 @@ import pino from 'pino'
 import { rabbitBus } from '../../internal/app/bus.js'
 import { instanceIdOf } from '../../internal/app/instance.js'
 import { buildWorker } from '../../internal/app/worker.js'
-import { ConfigError, loadConfig } from '../../internal/config/config.js'
+import { ConfigError, isEmbedded, loadConfig } from '../../internal/config/config.js'
 import { parseRoles, WORKER_ROLES } from '../../internal/events/topology.js'
 import { migrate } from '../../internal/platform/db/migrate.js'
 import { connectPostgres } from '../../internal/platform/startup.js'
@@ -15,6 +15,9 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { only: { type: 'string' } } })
   const roles = values.only !== undefined ? parseRoles(values.only) : [...WORKER_ROLES]
   if (roles.length === 0) throw new ConfigError(`--only needs at least one of ${WORKER_ROLES.join(', ')}`)
+  if (isEmbedded()) {
+    throw new ConfigError('none of DATABASE_URL, REDIS_URL, AMQP_URL is set: in the embedded mode the worker roles run inside the gateway (`npm start`). Set DATABASE_URL and AMQP_URL to run a worker against the services.')
+  }
   const config = loadConfig()
   const log = pino({ level: config.LOG_LEVEL, base: { component: 'worker' } })
   const pool = await connectPostgres(config)

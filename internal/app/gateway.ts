@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { FastifyInstance, FastifyServerOptions } from 'fastify'
-import type { Redis } from 'ioredis'
 import type pg from 'pg'
 import { authentication } from '../auth/authenticate.js'
 import { ExternalTokenVerifier } from '../auth/external.js'
@@ -13,14 +12,14 @@ import { AuthService } from '../auth/service.js'
 import { DEV_JWT_SECRET, trustProxyOf, type Config } from '../config/config.js'
 import { packageRoutes } from '../package/http.js'
 import { PostgresPackageRepository } from '../package/postgres.js'
-import { RedisPackageCache } from '../package/cache-redis.js'
+import type { PackageCache } from '../package/ports.js'
 import { PackageService } from '../package/service.js'
 import { PostgresTrackingListRepository } from '../package/tracking-list-postgres.js'
 import { healthRoutes, type DependencyCheck } from '../platform/health/http.js'
 import { idempotency } from '../platform/http/idempotency.js'
-import { RedisIdempotencyStore } from '../platform/http/idempotency-store-redis.js'
+import type { IdempotencyStore } from '../platform/http/idempotency-store.js'
 import { registerRateLimit } from '../platform/http/rate-limit.js'
-import { leasedRedisStore } from '../platform/http/rate-limit-store-redis.js'
+import type { RateLimitStoreFactory } from '../platform/http/rate-limit-store.js'
 import { createServer } from '../platform/http/server.js'
 import { projectRoot } from '../platform/paths.js'
 import websocket from '@fastify/websocket'
@@ -52,15 +51,29 @@ export interface GatewayDeps {
   /** This process's id: it names the hub queue and marks the events this gateway records. */
   instanceId: string
   pool: pg.Pool
-  redis: Redis
+  /** Where short-lived state lives: Redis (shared by every gateway) or memory (one process alone). */
+  stores: GatewayStores
   bus: Bus
   /** The outbox may LISTEN for other writers on a connection of its own (not on PGlite's single one). */
   outboxListen?: boolean
-  /** /health/ready's checks, one per part the gateway runs on (see checks.ts). */
+  /** /health/ready's checks, one per part the gateway runs on (see checks.ts and infrastructure.ts). */
   checks: Record<string, DependencyCheck>
+  /** Reported by /health/ready: `embedded` when everything runs in this one process. */
+  mode?: 'services' | 'embedded'
   /** MongoDB for location history (MONGO_URL); without it locations live in PostgreSQL. */
   mongo?: Mongo
   logger?: FastifyServerOptions['logger']
+}
+
+export interface GatewayStores {
+  cache: PackageCache & { readonly counters: CacheCounters }
+  rateLimit: RateLimitStoreFactory
+  idempotency: IdempotencyStore
+}
+
+export interface CacheCounters {
+  hits: number
+  misses: number
 }
 
 export interface Gateway {
@@ -72,7 +85,7 @@ export interface Gateway {
   events: EventPath
   devices: DeviceService
   locations: LocationService
-  cacheCounters: RedisPackageCache['counters']
+  cacheCounters: CacheCounters
 }
 
 const ISSUER = 'delivertrack'
@@ -82,7 +95,7 @@ const ISSUER = 'delivertrack'
  * services over the adapters, and the HTTP app over the services. The caller owns
  * (and closes) the clients.
  */
-export async function buildGateway({ config, instanceId, pool, redis, bus, outboxListen = true, checks, mongo, logger }: GatewayDeps): Promise<Gateway> {
+export async function buildGateway({ config, instanceId, pool, stores, bus, outboxListen = true, checks, mode, mongo, logger }: GatewayDeps): Promise<Gateway> {
   const root = projectRoot()
   const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version
   const app = await createServer({ logLevel: config.LOG_LEVEL, bodyLimit: config.BODY_LIMIT_BYTES, version, logger, trustProxy: trustProxyOf(config.TRUST_PROXY) })
@@ -119,7 +132,7 @@ export async function buildGateway({ config, instanceId, pool, redis, bus, outbo
   app.addHook('onReady', async () => events.start())
   app.addHook('onClose', async () => events.stop())
 
-  const cache = new RedisPackageCache(redis, config.CACHE_TTL_S)
+  const cache = stores.cache
   const packageRepository = new PostgresPackageRepository(pool, { origin: instanceId })
   const packages: PackageService = new PackageService({ packages: packageRepository, trackings, cache, log: app.log, events })
   app.addHook('onClose', async () => packages.cache.close())
@@ -156,7 +169,7 @@ export async function buildGateway({ config, instanceId, pool, redis, bus, outbo
     }
   }
 
-  await registerRateLimit(app, { store: leasedRedisStore(redis), max: config.RATE_LIMIT_MAX })
+  await registerRateLimit(app, { store: stores.rateLimit, max: config.RATE_LIMIT_MAX })
   await app.register(websocket, {
     options: { maxPayload: 64 * 1024 },
     // Tell clients why they are being closed (1001 going away), so they reconnect elsewhere and resume.
@@ -165,13 +178,13 @@ export async function buildGateway({ config, instanceId, pool, redis, bus, outbo
       this.websocketServer.close(() => done())
     },
   })
-  await app.register(healthRoutes, { checks })
+  await app.register(healthRoutes, { checks, mode })
   await app.register(metricsRoutes, { stats, statusWrites: () => packageRepository.statusWriter.counters })
   await app.register(async (api) => {
     await api.register(authentication, { secret, issuer: ISSUER, external, auth })
     await api.register(apiKeyAuthentication, { devices })
-    await api.register(idempotency, { store: new RedisIdempotencyStore(redis), secret: config.IDEMPOTENCY_SECRET ?? secret })
-    await api.register(healthRoutes, { checks })
+    await api.register(idempotency, { store: stores.idempotency, secret: config.IDEMPOTENCY_SECRET ?? secret })
+    await api.register(healthRoutes, { checks, mode })
     await api.register(authRoutes, { auth })
     await api.register(packageRoutes, { packages, trackMaxAgeS: config.TRACK_MAX_AGE_S, trackRateLimit: config.RATE_LIMIT_TRACK_MAX })
     await api.register(deviceRoutes, { devices })

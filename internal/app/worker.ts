@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import type pg from 'pg'
 import { PostgresArchiveLedger } from '../archive/postgres.js'
 import { ParquetCodec } from '../archive/parquet.js'
-import type { ObjectStore } from '../archive/ports.js'
+import type { ManagedObjectStore, ObjectStore } from '../archive/ports.js'
 import { S3ObjectStore } from '../archive/s3.js'
 import { ArchiveService } from '../archive/service.js'
 import type { Config } from '../config/config.js'
@@ -28,7 +28,7 @@ export interface WorkerDeps {
   roles: readonly WorkerRole[]
   log: RoleLogger & { child?(b: object): RoleLogger }
   /** Replaces the S3 bucket (the embedded mode's files, tests' faults); default S3ObjectStore from the config. */
-  store?: ObjectStore
+  store?: ObjectStore | ManagedObjectStore
   /** Replaces the SNS notifier; default SnsNotifier from the config (undefined when SNS_TOPIC_ARN is unset). */
   notifier?: Notifier
 }
@@ -50,14 +50,17 @@ export function buildWorker(deps: WorkerDeps): Worker {
   const retentionMs = config.ARCHIVE_LEDGER_RETENTION_H * 3_600_000
   const worker: Worker = { consumers: [], start, stop }
   const handlers: RoleHandler[] = []
-  let s3: S3ObjectStore | undefined
+  let managed: ManagedObjectStore | undefined
+  let owned: S3ObjectStore | undefined
   let sns: SnsNotifier | undefined
   const roleLog = (role: string) => log.child?.({ role }) ?? log
   for (const role of deps.roles) {
     if (role === 'archive') {
-      s3 = deps.store ? undefined : S3ObjectStore.fromConfig(config)
+      owned = deps.store ? undefined : S3ObjectStore.fromConfig(config)
+      const store = deps.store ?? owned!
+      if (isManaged(store)) managed = store
       worker.archive = new ArchiveService({
-        store: deps.store ?? s3!,
+        store,
         ledger: new PostgresArchiveLedger(pool),
         codec: new ParquetCodec(),
         batchSize: config.ARCHIVE_BATCH_SIZE,
@@ -85,9 +88,9 @@ export function buildWorker(deps: WorkerDeps): Worker {
   const prefetch = rolePrefetch(config)
 
   async function start(): Promise<void> {
-    if (s3) {
-      const bucket = await s3.ensureBucket().catch((err: Error) => `unreachable (${err.message})`)
-      log.info({ bucket: s3.bucket, state: bucket }, 'archive bucket')
+    if (managed) {
+      const state = await managed.ensureBucket().catch((err: Error) => `unreachable (${err.message})`)
+      log.info({ store: managed.location, state }, 'archive store')
     }
     for (const handler of handlers) {
       const role = handler.role as WorkerRole
@@ -99,11 +102,13 @@ export function buildWorker(deps: WorkerDeps): Worker {
 
   async function stop(): Promise<void> {
     await Promise.all(worker.consumers.map((c) => c.stop()))
-    s3?.close()
+    owned?.close()
     sns?.close()
   }
   return worker
 }
+
+const isManaged = (store: ObjectStore): store is ManagedObjectStore => 'ensureBucket' in store
 
 let cachedVersion: string | undefined
 function version(): string {

@@ -7,6 +7,8 @@ export interface MemoryBusOptions {
   queues: ReadonlyArray<{ role: string; bindings: readonly string[] }>
   retry: RetryPolicy
   log: RoleLogger
+  /** How long a consumer's stop() keeps handling what is queued before giving up on it (default 10 s). */
+  drainOnStopMs?: number
 }
 
 interface Queued {
@@ -26,8 +28,9 @@ interface Queue {
 /**
  * The bus inside one process, for the embedded mode: the same routing, retry
  * delays, dead letters and ordering as RabbitMQ, with nothing to install. Queues
- * live as long as the process: messages not yet handled when it stops are gone
- * (the event log still has every durable event).
+ * live as long as the process, so a consumer's stop() first handles what is
+ * queued (up to drainOnStopMs); what a crash leaves unhandled is gone from the
+ * queues (the event log still has every durable event).
  */
 export class MemoryBus implements Bus {
   private readonly queues = new Map<string, Queue>()
@@ -80,7 +83,7 @@ export class MemoryBus implements Bus {
   async consume(handler: RoleHandler, opts: ConsumeOptions): Promise<RoleConsumer> {
     const q = this.queues.get(handler.role)
     if (!q) throw new Error(`no queue declared for role "${handler.role}"`)
-    const consumer = new MemoryConsumer(handler, opts.prefetch, this.opts.retry.maxAttempts, q, this, this.opts.log)
+    const consumer = new MemoryConsumer(handler, opts.prefetch, this.opts.retry.maxAttempts, q, this, this.opts.log, this.opts.drainOnStopMs ?? 10_000)
     q.consumers.push(consumer)
     this.dispatchSoon(q)
     return consumer
@@ -163,6 +166,7 @@ class MemoryConsumer implements RoleConsumer {
     private readonly queue: Queue,
     private readonly bus: MemoryBus,
     private readonly log: RoleLogger,
+    private readonly drainMs: number,
   ) {}
 
   get role(): string {
@@ -202,6 +206,13 @@ class MemoryConsumer implements RoleConsumer {
   }
 
   async stop(): Promise<void> {
+    // Nothing keeps the queue once the process ends: handle what is there first.
+    const deadline = Date.now() + this.drainMs
+    while ((this.queue.ready.length > 0 || this.inflight > 0) && Date.now() < deadline) {
+      await this.handler.flush?.()
+      await new Promise((r) => setTimeout(r, 10))
+    }
+    if (this.queue.ready.length > 0) this.log.warn({ role: this.role, left: this.queue.ready.length }, 'stopping with messages still queued in memory; they are not handled')
     this.stopping = true
     this.bus.detach(this.queue, this)
     await this.handler.flush?.()

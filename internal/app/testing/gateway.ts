@@ -8,6 +8,7 @@ import { isolate, type Isolation, type TestLike } from '../../platform/testing/h
 import { memoryBus, rabbitBus } from '../bus.js'
 import { serviceChecks } from '../checks.js'
 import { buildGateway, type Gateway } from '../gateway.js'
+import { redisStores } from '../stores.js'
 
 export { bearer, isolate, type Isolation, type TestLike } from '../../platform/testing/harness.js'
 
@@ -59,7 +60,7 @@ export async function testGateway(t: TestLike, env: Record<string, string> = {},
   // The gateway's own pool, with its session settings (as cmd/gateway connects); the
   // test's direct queries on iso.pool stay ordinary writers.
   const pool = createPool({ url: iso.urls.databaseUrl, schema: `${iso.schema},public`, max: 10, settings: IN_PROCESS_WAKEUP })
-  const gateway = await buildGateway({ config, instanceId, pool, redis: iso.redis, bus, checks: serviceChecks({ pool, redis: iso.redis, bus: opts.bus ? bus : undefined }) })
+  const gateway = await buildGateway({ config, instanceId, pool, stores: redisStores(config, iso.redis), bus, checks: serviceChecks({ pool, redis: iso.redis, bus: opts.bus ? bus : undefined }) })
   await gateway.app.ready()
   t.teardown(async () => {
     await gateway.app.close()

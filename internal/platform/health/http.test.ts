@@ -4,6 +4,7 @@ import type pg from 'pg'
 import { memoryBus } from '../../app/bus.js'
 import { serviceChecks } from '../../app/checks.js'
 import { buildGateway } from '../../app/gateway.js'
+import { redisStores } from '../../app/stores.js'
 import { loadConfig } from '../../config/config.js'
 import { createRedis } from '../cache/redis.js'
 import { createPool } from '../db/postgres.js'
@@ -18,7 +19,7 @@ const CLOSED_REDIS = 'redis://127.0.0.1:1'
 async function gatewayWith(t: Test, pool: pg.Pool, redis: Redis) {
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', JWT_SECRET: 'test-secret-0123456789abcdef' })
   const bus = memoryBus(config, { log: { info: () => undefined, warn: () => undefined, error: () => undefined } })
-  const { app } = await buildGateway({ config, instanceId: 'test', pool, redis, bus, checks: serviceChecks({ pool, redis }) })
+  const { app } = await buildGateway({ config, instanceId: 'test', pool, stores: redisStores(config, redis), bus, checks: serviceChecks({ pool, redis }) })
   t.teardown(() => app.close())
   await app.ready()
   return app

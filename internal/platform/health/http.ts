@@ -7,11 +7,14 @@ export interface DependencyCheck {
   check: () => Promise<unknown>
   /** Without a critical dependency the service is `down` (503); without another it is `degraded` (200). */
   critical: boolean
+  /** What stands in for the dependency when it is not the usual server (embedded mode: "PGlite in process"). */
+  implementation?: string
 }
 
-const Check = Type.Object({ ok: Type.Boolean(), latencyMs: Type.Number(), error: Type.Optional(Type.String()) })
+const Check = Type.Object({ ok: Type.Boolean(), latencyMs: Type.Number(), error: Type.Optional(Type.String()), implementation: Type.Optional(Type.String()) })
 const Ready = Type.Object({
   status: Type.Union([Type.Literal('ok'), Type.Literal('degraded'), Type.Literal('down')]),
+  mode: Type.Optional(Type.Union([Type.Literal('services'), Type.Literal('embedded')], { description: 'embedded: everything in this one process, nothing installed' })),
   checks: Type.Record(Type.String(), Check),
 })
 
@@ -36,7 +39,7 @@ async function timed(check: () => Promise<unknown>) {
 }
 
 /** /health (liveness, touches nothing) and /health/ready (every dependency, with latency). */
-export const healthRoutes: FastifyPluginAsync<{ checks: Record<string, DependencyCheck> }> = async (app, { checks }) => {
+export const healthRoutes: FastifyPluginAsync<{ checks: Record<string, DependencyCheck>; mode?: 'services' | 'embedded' }> = async (app, { checks, mode }) => {
   const config = { auth: 'none' as const, rateLimit: false as const }
   app.get('/health', { config, schema: { tags: ['operations'], summary: 'Liveness', response: responses({ 200: Type.Object({ status: Type.Literal('ok') }) }) } }, async () => ({ status: 'ok' as const }))
 
@@ -46,10 +49,10 @@ export const healthRoutes: FastifyPluginAsync<{ checks: Record<string, Dependenc
   }, async (_request, reply) => {
     const names = Object.keys(checks)
     const results = await Promise.all(names.map((n) => timed(checks[n]!.check)))
-    const out = Object.fromEntries(names.map((n, i) => [n, results[i]!]))
+    const out = Object.fromEntries(names.map((n, i) => [n, checks[n]!.implementation ? { ...results[i]!, implementation: checks[n]!.implementation } : results[i]!]))
     const down = names.some((n, i) => checks[n]!.critical && !results[i]!.ok)
     const degraded = results.some((r) => !r.ok)
     const status = down ? 'down' : degraded ? 'degraded' : 'ok'
-    return reply.code(down ? 503 : 200).send({ status, checks: out })
+    return reply.code(down ? 503 : 200).send({ status, ...(mode ? { mode } : {}), checks: out })
   })
 }

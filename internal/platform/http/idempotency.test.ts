@@ -3,6 +3,7 @@ import t from 'tap'
 import { memoryBus } from '../../app/bus.js'
 import { serviceChecks } from '../../app/checks.js'
 import { buildGateway } from '../../app/gateway.js'
+import { redisStores } from '../../app/stores.js'
 import { loadConfig } from '../../config/config.js'
 import { createRedis } from '../cache/redis.js'
 import { bearer, isolate, testGateway } from '../../app/testing/gateway.js'
@@ -240,7 +241,7 @@ t.test('without Redis an Idempotency-Key cannot be honoured: 503, plain POSTs st
   const redis = createRedis({ url: config.REDIS_URL })
   redis.on('error', () => undefined)
   const bus = memoryBus(config, { log: { info: () => undefined, warn: () => undefined, error: () => undefined } })
-  const { app, auth } = await buildGateway({ config, instanceId: 'test', pool: iso.pool, redis, bus, checks: serviceChecks({ pool: iso.pool, redis }) })
+  const { app, auth } = await buildGateway({ config, instanceId: 'test', pool: iso.pool, stores: redisStores(config, redis), bus, checks: serviceChecks({ pool: iso.pool, redis }) })
   t.teardown(async () => {
     await app.close()
     redis.disconnect()
