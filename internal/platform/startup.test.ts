@@ -103,7 +103,8 @@ function runGateway(env: Record<string, string>): Promise<Run> {
 const ownLines = (text: string) => text.split('\n').filter((l) => l.trim() !== '' && !/^npm (warn|notice)/i.test(l))
 
 t.test('the gateway binary exits non-zero with one clear line when PostgreSQL is away', async (t) => {
-  const run = await runGateway({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/postgres' })
+  const urls = await serviceUrls()
+  const run = await runGateway({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/postgres', REDIS_URL: urls.redisUrl, AMQP_URL: urls.amqpUrl })
   t.not(run.code, 0, 'non-zero exit')
   t.not(run.code, null, 'exited by itself')
   const lines = [...ownLines(run.stderr), ...ownLines(run.stdout)]
@@ -115,13 +116,21 @@ t.test('the gateway binary exits non-zero with one clear line when PostgreSQL is
 
 t.test('the gateway binary names Redis when only Redis is away', async (t) => {
   const urls = await serviceUrls()
-  const run = await runGateway({ DATABASE_URL: urls.databaseUrl, REDIS_URL: CLOSED_REDIS })
+  const run = await runGateway({ DATABASE_URL: urls.databaseUrl, REDIS_URL: CLOSED_REDIS, AMQP_URL: urls.amqpUrl })
   t.not(run.code, 0)
   const lines = [...ownLines(run.stderr), ...ownLines(run.stdout)]
   t.equal(lines.length, 1, `one line, got:\n${lines.join('\n')}`)
   t.match(lines[0], /Redis/)
   t.match(lines[0], /127\.0\.0\.1:1\b/)
   t.match(lines[0], /ECONNREFUSED/)
+})
+
+t.test('the gateway binary refuses some of the service URLs without the others, naming them', async (t) => {
+  const run = await runGateway({ DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/postgres', REDIS_URL: '', AMQP_URL: '' })
+  t.not(run.code, 0)
+  const lines = [...ownLines(run.stderr), ...ownLines(run.stdout)]
+  t.equal(lines.length, 1, `one line, got:\n${lines.join('\n')}`)
+  t.match(lines[0], /DATABASE_URL is set but REDIS_URL and AMQP_URL are not/)
 })
 
 t.test('the gateway binary reports a bad variable by name', async (t) => {
