@@ -8,12 +8,12 @@ SHELL := /bin/bash
 export ADMIN_EMAIL ?= admin@example.com
 export ADMIN_PASSWORD ?= admin-password
 
-.PHONY: help install build build-web run run-services dev migrate services test typecheck lint bench-api clean
+.PHONY: help install build build-web run run-services dev migrate services test typecheck lint deps bench-api clean
 
 help:
 	@echo "make run      build and start DeliverTrack on http://127.0.0.1:3000: embedded, with demo data (DEMO=0 to skip)"
 	@echo "make run-services  the same against local PostgreSQL, Redis and RabbitMQ, with a worker (RUN_WORKER_ROLES)"
-	@echo "make test     type-check, lint and run every test"
+	@echo "make test     type-check, lint, check the import rules (make deps) and run every test"
 	@echo "make dev      start the gateway from source (tsx)"
 	@echo "make migrate  apply database migrations"
 	@echo "make bench-api  run the API benchmark (writes docs/benchmarks.md)"
@@ -53,7 +53,11 @@ typecheck: install
 lint: install
 	npm run lint
 
-test: install services typecheck lint build-web
+# The import rules between folders (each internal/*/README.md's "May import:" line).
+deps: install
+	npm run depcruise
+
+test: install services typecheck lint deps build-web
 	npm test
 
 bench-api: build services

@@ -7,7 +7,7 @@ const adapterModules = [
   { group: ['fastify', 'fastify-plugin', '@fastify/*'], message: 'domain and service code must not depend on the HTTP framework' },
   { group: ['pg', 'ioredis', 'mongodb', 'rascal', 'amqplib', '@aws-sdk/*'], message: 'domain and service code talk to infrastructure only through ports' },
   {
-    group: ['./postgres.js', './redis.js', './mongo.js', './http.js', './memory.js', '**/postgres.js', '**/redis.js', '**/mongo.js', '**/http.js', '**/*-postgres.js', '**/*-redis.js', '**/platform/db/*', '**/platform/cache/*', '**/platform/bus/*'],
+    group: ['./postgres.js', './redis.js', './mongo.js', './http.js', './memory.js', '**/postgres.js', '**/redis.js', '**/mongo.js', '**/http.js', '**/*-postgres.js', '**/*-redis.js', '**/*-memory.js', '**/platform/db/*', '**/platform/cache/*', '**/platform/bus/*'],
     message: 'domain and service code must not import adapters; depend on a port from ports.ts',
   },
 ]

@@ -3,7 +3,7 @@ import t from 'tap'
 import { EXCHANGE } from './bus-rabbitmq-topology.js'
 import { testGateway } from '../app/testing/gateway.js'
 import { serviceUrls } from '../platform/testing/services.js'
-import { connect, createPackage, durableSeqs, isEvent, isType, listen, outboxPending, postStatus, range, waitFor } from '../realtime/testing.js'
+import { connect, createPackage, durableSeqs, isEvent, isType, listen, outboxPending, postStatus, range, waitFor } from '../realtime/testing/ws-client.js'
 
 // The outbox relay: package_events rows are published to the topic exchange and
 // stamped, whoever wrote them and whenever a relay gets to them.

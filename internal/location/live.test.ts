@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap'
 import { api } from '../package/fixtures.test.js'
 import { testGateway, type TestGateway } from '../app/testing/gateway.js'
-import { connect, isEvent, listen } from '../realtime/testing.js'
+import { connect, isEvent, listen } from '../realtime/testing/ws-client.js'
 
 type Msg = Record<string, unknown>
 interface LocationEvent {

@@ -128,6 +128,20 @@ export interface Package {
   updatedAt: Date
 }
 
+/** The fields a new package is created with. */
+export interface NewPackage {
+  trackingNumber: string
+  carrier: string
+  description?: string
+  weightGrams?: number
+  sender: Party
+  recipient: Party
+  origin?: GeoPoint
+  destination?: GeoPoint
+  estimatedDelivery?: Date
+  driverId?: string
+}
+
 export interface StatusChange {
   status: PackageStatus
   note?: string

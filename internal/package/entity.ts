@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { NewEvent } from '../events/envelope.js'
 import { invalid } from '../platform/errors.js'
-import { checkTransition, type Package, type PackagePatch, type StatusChange } from './domain.js'
-import type { NewPackage } from './ports.js'
+import { checkTransition, type NewPackage, type Package, type PackagePatch, type StatusChange } from './domain.js'
 
 /** What a rule decided: the package's next state and the events that record it (none: nothing changed). */
 export interface Change {

@@ -1,19 +1,6 @@
 import type { PackageEvent } from '../events/envelope.js'
-import type { Package, PackageStatus, Party, GeoPoint } from './domain.js'
+import type { Package, PackageStatus } from './domain.js'
 import type { Change } from './entity.js'
-
-export interface NewPackage {
-  trackingNumber: string
-  carrier: string
-  description?: string
-  weightGrams?: number
-  sender: Party
-  recipient: Party
-  origin?: GeoPoint
-  destination?: GeoPoint
-  estimatedDelivery?: Date
-  driverId?: string
-}
 
 /** A change as written: the package's new state and its events with their seqs. */
 export interface Written {

@@ -4,9 +4,9 @@
 import { randomBytes } from 'node:crypto'
 import type { Test } from 'tap'
 import { AppError } from '../platform/errors.js'
-import type { Package, PackageStatus } from './domain.js'
+import type { NewPackage, Package, PackageStatus } from './domain.js'
 import { createPackage, deletePackage, type Change } from './entity.js'
-import type { ListFilter, NewPackage, PackageRepository } from './ports.js'
+import type { ListFilter, PackageRepository } from './ports.js'
 
 export interface PackageRepositoryFixture {
   repo: PackageRepository

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto'
 import { SEES_ALL, type Principal } from '../auth/domain.js'
 import { AppError, forbidden, invalid, notFound } from '../platform/errors.js'
 import type { PackageEvent } from '../events/envelope.js'
-import { generateTrackingNumber, normalizeTrackingNumber, versionMismatch, type Package, type PackagePatch, type PackageStatus, type StatusChange } from './domain.js'
+import { generateTrackingNumber, normalizeTrackingNumber, versionMismatch, type NewPackage, type Package, type PackagePatch, type PackageStatus, type StatusChange } from './domain.js'
 import { assign, changeStatus, combine, createPackage, deletePackage, patchDetails, type Change } from './entity.js'
-import type { CommittedEvents, ListFilter, Logger, NewPackage, Page, PackageCache, PackageRepository, PublicView, PublicViewEntry, TrackingEntry, TrackingListRepository, Written } from './ports.js'
+import type { CommittedEvents, ListFilter, Logger, Page, PackageCache, PackageRepository, PublicView, PublicViewEntry, TrackingEntry, TrackingListRepository, Written } from './ports.js'
 import { PackageReadCache } from './read-cache.js'
 
 export interface PackageServiceDeps {

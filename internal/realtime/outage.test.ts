@@ -2,7 +2,7 @@ import t, { type Test } from 'tap'
 import { bearer, testGateway, type TestGateway } from '../app/testing/gateway.js'
 import { serviceUrls } from '../platform/testing/services.js'
 import { tcpProxy } from '../platform/testing/tcp-proxy.js'
-import { brokerBarrier, connect, createPackage, durableSeqs, isEvent, isType, listen, outboxPending, postStatus, range, waitFor } from './testing.js'
+import { brokerBarrier, connect, createPackage, durableSeqs, isEvent, isType, listen, outboxPending, postStatus, range, waitFor } from './testing/ws-client.js'
 
 // Gateway A reaches RabbitMQ through a TCP proxy the test can cut; gateway B talks
 // to RabbitMQ directly. Both share the database.

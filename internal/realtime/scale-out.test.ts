@@ -3,7 +3,7 @@ import { testGateway } from '../app/testing/gateway.js'
 import type { RabbitBus } from '../events/bus-rabbitmq.js'
 import { publishRaw } from '../platform/testing/broker.js'
 import { serviceUrls } from '../platform/testing/services.js'
-import { brokerBarrier, connect, createPackage, durableSeqs, isEvent, isType, listen, postStatus, range, seqOf } from './testing.js'
+import { brokerBarrier, connect, createPackage, durableSeqs, isEvent, isType, listen, postStatus, range, seqOf } from './testing/ws-client.js'
 
 // Two gateway instances on the same database and RabbitMQ: an update made through
 // one reaches clients of the other, and a client may move between them with since.

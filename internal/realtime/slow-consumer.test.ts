@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net'
 import t from 'tap'
 import { bearer, testGateway } from '../app/testing/gateway.js'
-import { connect, createPackage, durableSeqs, isEvent, isType, listen, range, waitFor } from './testing.js'
+import { connect, createPackage, durableSeqs, isEvent, isType, listen, range, waitFor } from './testing/ws-client.js'
 
 // A client that stops reading is closed with 1013 once its unsent buffer passes
 // WS_MAX_BUFFERED_BYTES; everyone else keeps getting every event, and the closed

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { bearer, testGateway, type TestGateway } from '../app/testing/gateway.js'
-import { connect, createPackage, isType, listen, outboxPending, postStatus, waitFor } from './testing.js'
+import { connect, createPackage, isType, listen, outboxPending, postStatus, waitFor } from './testing/ws-client.js'
 
 // /api/v1/stats and /metrics describe the real-time side as it is.
 

@@ -2,7 +2,7 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto'
 import t from 'tap'
 import { createSigner } from 'fast-jwt'
 import { bearer, testGateway } from '../app/testing/gateway.js'
-import { connect, createPackage, isEvent, isType, listen, postStatus, waitFor, type WsClient } from './testing.js'
+import { connect, createPackage, isEvent, isType, listen, postStatus, waitFor, type WsClient } from './testing/ws-client.js'
 
 // Who may subscribe to what: the REST rules on WebSocket channels, guests on the
 // redacted track: view only, and the ways to authenticate a connection.

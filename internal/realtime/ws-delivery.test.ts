@@ -1,6 +1,6 @@
 import t from 'tap'
 import { bearer, testGateway } from '../app/testing/gateway.js'
-import { brokerBarrier, connect, createPackage, durableSeqs, isEvent, isType, listen, postStatus, range, seqOf } from './testing.js'
+import { brokerBarrier, connect, createPackage, durableSeqs, isEvent, isType, listen, postStatus, range, seqOf } from './testing/ws-client.js'
 
 // Delivery on one gateway with the bus: every event reaches the client twice (at
 // once from the local path, later as the broker copy) and must be shown once.

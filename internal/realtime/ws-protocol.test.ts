@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
 import { testGateway } from '../app/testing/gateway.js'
-import { connect, createPackage, durableSeqs, isEvent, isType, listen, postStatus, seqOf, waitFor, type WsClient } from './testing.js'
+import { connect, createPackage, durableSeqs, isEvent, isType, listen, postStatus, seqOf, waitFor, type WsClient } from './testing/ws-client.js'
 
 // The message-level protocol of GET /api/v1/ws: replies echo `id`, bad input gets
 // `validation_failed` without closing, persistent garbage closes with 1008, and the

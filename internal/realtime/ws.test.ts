@@ -1,6 +1,6 @@
 import t from 'tap'
 import { bearer, testGateway } from '../app/testing/gateway.js'
-import { connect, isEvent, listen, seqOf } from './testing.js'
+import { connect, isEvent, listen, seqOf } from './testing/ws-client.js'
 
 t.test('a subscribed client receives status updates in order', async (t) => {
   const gw = await testGateway(t, {}, { bus: true })

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import WebSocket, { type ClientOptions } from 'ws'
-import { bearer, type TestGateway, type TestLike } from '../app/testing/gateway.js'
+import { bearer, type TestGateway, type TestLike } from '../../app/testing/gateway.js'
 
 /** A real WebSocket client over a port, with a queue of received messages. */
 export interface WsClient {
