@@ -153,7 +153,7 @@ function resultOf(m: Measured, ceiling: Measured | undefined, mode: Mode | undef
   if (mode === 'embedded') {
     const vsServices = comparison?.ratio === undefined ? '' : `${comparison.key === 'status-paced' ? 'p99 ' : ''}${ratioText(comparison)} services`
     row.baseline = [share, vsServices].filter(Boolean).join('; ')
-    row.target = comparison ? verdict(aimText(comparison), comparison.meets) : 'informative'
+    row.target = comparison?.meets === undefined ? `informative (${comparison?.note ?? 'not compared'})` : verdict(aimText(comparison), comparison.meets)
   }
   return row
 }
