@@ -20,6 +20,8 @@ interface RunResult {
 export interface Measured extends RunResult {
   key: Phase
   label: string
+  /** The paced runs' offered req/s; unset flat out. */
+  offered?: number
   usage: Usage
   /** Other processes took more than NOISE_CORES during the measured run. */
   noisy: boolean
@@ -149,6 +151,7 @@ export async function measure(key: Phase, label: string, target: Target, pids: P
     const m: Measured = {
       key,
       label,
+      offered: target.rate,
       ...r,
       usage: usageBetween(before, after, pids, r.total),
       noisy: false,

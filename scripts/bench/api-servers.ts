@@ -1,10 +1,13 @@
 // bench:api's child processes (the servers under test and the worker stand-in) and
-// what the run sets up before measuring: the build, the database, the vhost, seeding.
+// what the run sets up before measuring: the build, the database, the vhost.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import pg from 'pg'
-import { log, ROOT, S } from './api-settings.js'
+import { archivePrefetch } from '../../internal/app/bus.js'
+import { loadConfig } from '../../internal/config/config.js'
+import { parseRoles, roleQueues, type WorkerRole } from '../../internal/events/topology.js'
+import { fmtInt, log, ROOT, S } from './api-settings.js'
 import { freePort, HOST, recreateVhost, sleep } from './support.js'
 
 const env = process.env
@@ -140,4 +143,51 @@ export async function pool<T>(items: T[], limit: number, fn: (item: T) => Promis
     while (next < items.length) await fn(items[next++]!)
   }
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+}
+
+export interface StandIn {
+  child: Child
+  /** Throws if it exited; logs what it acknowledged and what waits in the queues. */
+  check(): Promise<void>
+}
+
+/**
+ * The worker stand-in (worker-stand-in.js) on the gateway's vhost, consuming the queues of
+ * the roles the gateway declares, as running workers would; undefined when there are none,
+ * or when the vhost is not the run's own: it acknowledges (so removes) messages.
+ */
+export async function startStandIn(vhost: { url: string; created: boolean }): Promise<StandIn | undefined> {
+  // The gateway's settings as the workers would read them (their defaults, or BENCH_GATEWAY_ENV's).
+  const config = loadConfig(S.gatewayEnv)
+  const roles = parseRoles(config.WORKER_QUEUES)
+  if (roles.length === 0) {
+    log('WORKER_QUEUES=none: no worker queue exists, so no stand-in, and the run with no worker is the paced run again')
+    return undefined
+  }
+  if (!vhost.created) {
+    log('no worker stand-in: the broker is not a vhost of this run (BENCH_AMQP_URL, or rabbitmqctl failed), and it would consume others\' messages; the worker queues fill')
+    return undefined
+  }
+  const name = (role: WorkerRole) => (roles.includes(role) ? roleQueues(role, []).work : '')
+  const child = await startServer('worker-stand-in', join(ROOT, 'scripts/bench/worker-stand-in.js'), {
+    AMQP_URL: vhost.url,
+    ARCHIVE_QUEUE: name('archive'),
+    ARCHIVE_PREFETCH: String(archivePrefetch(config.ARCHIVE_BATCH_SIZE)),
+    ARCHIVE_BATCH_SIZE: String(config.ARCHIVE_BATCH_SIZE),
+    ARCHIVE_BATCH_AGE_MS: String(config.ARCHIVE_BATCH_AGE_MS),
+    QUEUES: [name('notify'), name('webhooks')].filter(Boolean).join(','),
+    WORKER_PREFETCH: String(config.WORKER_PREFETCH),
+  }, '/ready')
+  log(`worker stand-in consuming the queues of ${roles.join(', ')} (archive: ${config.ARCHIVE_BATCH_SIZE} per acknowledgement)`)
+  return {
+    child,
+    async check() {
+      if (child.proc.exitCode !== null || child.proc.signalCode !== null) {
+        throw new Error(`the worker stand-in exited during the run (${child.proc.exitCode ?? child.proc.signalCode}):\n${child.output()}`)
+      }
+      const res = await fetch(`http://${HOST}:${child.port}/ready`)
+      const { acked, depth } = (await res.json()) as { acked: number; depth?: Record<string, number> }
+      log(`  worker stand-in: ${fmtInt(acked)} messages acknowledged so far; waiting in the queues now: ${JSON.stringify(depth ?? {})}`)
+    },
+  }
 }

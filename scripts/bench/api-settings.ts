@@ -45,11 +45,22 @@ export const S = {
 }
 export const PHASES = ['ceiling', 'track', 'get', 'status', 'status-paced', 'status-paced-nowork'] as const
 export type Phase = (typeof PHASES)[number]
-const only = new Set((env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean))
-for (const p of only) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`BENCH_ONLY: unknown phase "${p}" (use ${PHASES.join(', ')})`)
+/** How the gateway runs: on PostgreSQL, Redis and RabbitMQ, or alone (no service URLs: PGlite, memory stores, in-process bus and workers). */
+export const MODES = ['services', 'embedded'] as const
+export type Mode = (typeof MODES)[number]
+
+function listOf<T extends string>(name: string, allowed: readonly T[]): Set<T> {
+  const set = new Set((env[name] ?? '').split(',').map((s) => s.trim()).filter(Boolean))
+  for (const x of set) if (!(allowed as readonly string[]).includes(x)) throw new Error(`${name}: unknown value "${x}" (use ${allowed.join(', ')})`)
+  return set as Set<T>
+}
+const only = listOf('BENCH_ONLY', PHASES)
+const modes = listOf('BENCH_MODES', MODES)
 export const runs = (p: Phase) => only.size === 0 || only.has(p)
+export const runsMode = (m: Mode) => modes.size === 0 || modes.has(m)
 export const variant = Object.keys(S.gatewayEnv).length > 0
-export const partial = only.size > 0 || S.cpuProfDir !== undefined || variant
+// The docs get a full run only: a row left from another run would not compare with the ceiling next to it.
+export const partial = only.size > 0 || (modes.size > 0 && modes.size < MODES.length) || S.cpuProfDir !== undefined || variant
 
 if (!/^[a-z_][a-z0-9_]*$/.test(S.db)) throw new Error(`BENCH_DB must be a plain identifier (got "${S.db}")`)
 if (!/^[A-Za-z0-9_.-]+$/.test(S.amqpVhost)) throw new Error(`BENCH_AMQP_VHOST must be a plain name (got "${S.amqpVhost}")`)
