@@ -152,15 +152,10 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
   app.addHook('onClose', async () => locations.close())
   const webhooks = new WebhookService({ repo: new PostgresWebhookRepository(pool), guard: DnsAddressGuard.fromList(config.WEBHOOK_ALLOWED_HOSTS) })
   const stats = async (): Promise<Stats> => {
-    const [counts, outbox, queues] = await Promise.all([
-      pool.query<{ status: string; n: number }>('SELECT status, count(*)::int AS n FROM packages WHERE deleted_at IS NULL GROUP BY status'),
-      eventLog.outbox(),
-      bus.queueStats(),
-    ])
-    const byStatus = Object.fromEntries(counts.rows.map((r) => [r.status, r.n]))
+    const [byStatus, outbox, queues] = await Promise.all([packageRepository.countByStatus(), eventLog.outbox(), bus.queueStats()])
     const rt = realtime.stats()
     return {
-      packages: { total: counts.rows.reduce((sum, r) => sum + r.n, 0), byStatus },
+      packages: { total: Object.values(byStatus).reduce((sum, n) => sum + n, 0), byStatus },
       websocket: { connections: rt.connections, subscriptions: rt.subscriptions },
       events: { published: relay.published, delivered: rt.delivered, outboxPending: outbox.pending, outboxOldestAgeS: outbox.oldestAgeS },
       queues,

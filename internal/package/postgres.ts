@@ -219,6 +219,12 @@ export class PostgresPackageRepository implements PackageRepository {
     return this.log.ofPackage(packageId, afterSeq)
   }
 
+  /** Live packages per status (for /stats). */
+  async countByStatus(): Promise<Record<string, number>> {
+    const { rows } = await this.pool.query<{ status: string; n: number }>('SELECT status, count(*)::int AS n FROM packages WHERE deleted_at IS NULL GROUP BY status')
+    return Object.fromEntries(rows.map((r) => [r.status, r.n]))
+  }
+
   async isDriver(userId: string): Promise<boolean> {
     const { rowCount } = await this.pool.query(`SELECT 1 FROM users WHERE id = $1 AND role = 'driver'`, [userId])
     return rowCount === 1
