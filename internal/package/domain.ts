@@ -129,18 +129,7 @@ export interface Package {
 }
 
 /** The fields a new package is created with. */
-export interface NewPackage {
-  trackingNumber: string
-  carrier: string
-  description?: string
-  weightGrams?: number
-  sender: Party
-  recipient: Party
-  origin?: GeoPoint
-  destination?: GeoPoint
-  estimatedDelivery?: Date
-  driverId?: string
-}
+export type NewPackage = Omit<Package, 'id' | 'status' | 'lastLocation' | 'version' | 'seq' | 'createdAt' | 'updatedAt'>
 
 export interface StatusChange {
   status: PackageStatus
