@@ -1,7 +1,17 @@
 import { randomUUID } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import WebSocket, { type ClientOptions } from 'ws'
-import { bearer, type TestGateway, type TestLike } from '../../app/testing/gateway.js'
+import type { FastifyInstance } from 'fastify'
+import type pg from 'pg'
+import type { Bus } from '../../events/bus.js'
+import { bearer, type TestLike } from '../../platform/testing/harness.js'
+
+/** What these helpers need of a test gateway (app/testing/gateway.ts builds them). */
+export interface TestGateway {
+  app: FastifyInstance
+  pool: pg.Pool
+  bus: Bus
+}
 
 /** A real WebSocket client over a port, with a queue of received messages. */
 export interface WsClient {
