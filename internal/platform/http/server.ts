@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto'
-import { AjvCompiler } from '@fastify/ajv-compiler'
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { ErrorBody, handleFrameworkError, installErrorHandling } from './errors.js'
 import { documentedSchema } from './openapi.js'
+import { validatorsByPart } from './validators.js'
 
 export interface ServerOptions {
   logLevel: string
@@ -18,25 +18,6 @@ export interface ServerOptions {
 }
 
 const SAFE_REQUEST_ID = /^[\w.:-]{1,128}$/
-
-// Unknown properties are refused (400 naming them), not dropped: a PATCH of a field that
-// cannot be patched must not answer 200 with nothing changed.
-const AJV_OPTIONS = { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true } as const
-
-/**
- * Query strings, path parameters and headers arrive as text, so their validator
- * coerces ("limit=20" is 20). A JSON body says what it means: there Ajv would turn
- * 0, "" and false into null for a nullable field, and a PATCH of weightGrams 0 would
- * clear the weight instead of being refused. So bodies are validated as sent.
- */
-function validatorsByPart(): NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>['buildValidator'] {
-  const pool = AjvCompiler()
-  return (externalSchemas) => {
-    const coercing = pool(externalSchemas, { customOptions: AJV_OPTIONS })
-    const exact = pool(externalSchemas, { customOptions: { ...AJV_OPTIONS, coerceTypes: false } })
-    return (route) => (route.httpPart === 'body' ? exact : coercing)(route)
-  }
-}
 
 /**
  * The bare gateway: JSON logging with the request id on every line, the one error
@@ -56,7 +37,7 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
       const incoming = req.headers['x-request-id']
       return typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID()
     },
-    // The validators' Ajv options are AJV_OPTIONS, set in validatorsByPart (Fastify's `ajv` option would not reach them).
+    // The validators' Ajv options are set in validators.ts (Fastify's `ajv` option would not reach them).
     schemaController: { compilersFactory: { buildValidator: validatorsByPart() } },
     frameworkErrors: handleFrameworkError,
     return503OnClosing: true,
