@@ -1,4 +1,5 @@
 import type { EventEnvelope } from '../events/envelope.js'
+import { redactUrl } from '../platform/http/log-redaction.js'
 import { PermanentError, type Delivery, type RoleHandler, type RoleLogger as WorkerLogger } from '../events/roles.js'
 import { classify, RefusedAddress, type DeliveryStatus, type EndpointWithSecret } from './domain.js'
 import type { DeliveryStore, DisablePolicy, WebhookSender } from './ports.js'
@@ -74,7 +75,7 @@ export class WebhookDispatcher implements RoleHandler {
     this.counters.attempts++
     if (outcome === 'succeeded') this.counters.succeeded++
     else this.counters.failed++
-    if (justDisabled) log.warn({ endpointId: ep.id, url: ep.url }, 'webhook endpoint disabled after sustained failure')
+    if (justDisabled) log.warn({ endpointId: ep.id, url: redactUrl(ep.url) }, 'webhook endpoint disabled after sustained failure')
     return outcome === 'retry' && !disabled
   }
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import type { FastifyServerOptions } from 'fastify'
 import type { UserRole } from '../../auth/domain.js'
 import { loadConfig, type Config } from '../../config/config.js'
 import type { Bus } from '../../events/bus.js'
@@ -29,6 +30,8 @@ export interface TestGatewayOptions {
   shared?: Isolation
   /** Broker URL override, e.g. a TCP proxy in front of RabbitMQ (the bus connects in the background). */
   amqpUrl?: string
+  /** The gateway's logger options, e.g. `{ level: 'info', stream }` to read its log lines. */
+  logger?: FastifyServerOptions['logger']
 }
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined }
@@ -60,7 +63,7 @@ export async function testGateway(t: TestLike, env: Record<string, string> = {},
   // The gateway's own pool, with its session settings (as cmd/gateway connects); the
   // test's direct queries on iso.pool stay ordinary writers.
   const pool = createPool({ url: iso.urls.databaseUrl, schema: `${iso.schema},public`, max: 10, settings: IN_PROCESS_WAKEUP })
-  const gateway = await buildGateway({ config, instanceId, pool, stores: redisStores(config, iso.redis), bus, checks: serviceChecks({ pool, redis: iso.redis, bus: opts.bus ? bus : undefined }) })
+  const gateway = await buildGateway({ config, instanceId, pool, stores: redisStores(config, iso.redis), bus, checks: serviceChecks({ pool, redis: iso.redis, bus: opts.bus ? bus : undefined }), logger: opts.logger })
   await gateway.app.ready()
   t.teardown(async () => {
     await gateway.app.close()

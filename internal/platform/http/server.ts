@@ -4,6 +4,7 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { ErrorBody, handleFrameworkError, installErrorHandling } from './errors.js'
+import { LOG_REDACT, serializeRequest } from './log-redaction.js'
 import { documentedSchema } from './openapi.js'
 import { validatorsByPart } from './validators.js'
 
@@ -25,8 +26,10 @@ const SAFE_REQUEST_ID = /^[\w.:-]{1,128}$/
  * the route schemas. Domain routes are registered by the caller.
  */
 export async function createServer(opts: ServerOptions): Promise<FastifyInstance> {
+  const logger = opts.logger ?? { level: opts.logLevel }
   const app = Fastify({
-    logger: opts.logger ?? { level: opts.logLevel },
+    // Credentials never reach a log line: not in a URL's query (?token= on the socket), not under a secret's name.
+    logger: typeof logger === 'object' ? { redact: LOG_REDACT, ...logger, serializers: { ...logger.serializers, req: serializeRequest } } : logger,
     bodyLimit: opts.bodyLimit,
     // Long enough that an over-long tracking number reaches its route and gets a validation error.
     routerOptions: { maxParamLength: 256 },
