@@ -9,7 +9,7 @@ import { HmacAccessTokenSigner } from '../auth/jwt.js'
 import { ScryptHasher } from '../auth/password.js'
 import { PostgresRefreshTokenRepository, PostgresServiceClientRepository, PostgresUserRepository } from '../auth/postgres.js'
 import { AuthService } from '../auth/service.js'
-import { DEV_JWT_SECRET, trustProxyOf, type Config } from '../config/config.js'
+import { corsOriginsOf, DEV_JWT_SECRET, trustProxyOf, type Config } from '../config/config.js'
 import { packageRoutes } from '../package/http.js'
 import { PostgresPackageRepository } from '../package/postgres.js'
 import type { PackageCache } from '../package/ports.js'
@@ -98,7 +98,7 @@ const ISSUER = 'delivertrack'
 export async function buildGateway({ config, instanceId, pool, stores, bus, outboxListen = true, checks, mode, mongo, logger }: GatewayDeps): Promise<Gateway> {
   const root = projectRoot()
   const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version
-  const app = await createServer({ logLevel: config.LOG_LEVEL, bodyLimit: config.BODY_LIMIT_BYTES, version, logger, trustProxy: trustProxyOf(config.TRUST_PROXY) })
+  const app = await createServer({ logLevel: config.LOG_LEVEL, bodyLimit: config.BODY_LIMIT_BYTES, version, logger, trustProxy: trustProxyOf(config.TRUST_PROXY), corsOrigins: corsOriginsOf(config.CORS_ORIGINS) })
 
   const secret = config.JWT_SECRET ?? DEV_JWT_SECRET
   if (!config.JWT_SECRET) app.log.warn('JWT_SECRET is not set: using the development secret (never do this in production)')

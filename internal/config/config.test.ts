@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap'
-import { addressOf, ConfigError, isEmbedded, loadConfig, runMode } from './config.js'
+import { addressOf, ConfigError, corsOriginsOf, isEmbedded, loadConfig, runMode } from './config.js'
 
 /** The ConfigError loadConfig throws for env (fails the test when it does not throw). */
 function errorOf(t: Test, env: Record<string, string>): ConfigError {
@@ -167,4 +167,13 @@ t.test('a partial set of the service URLs is refused, naming what is missing', a
   t.match(refused({ REDIS_URL: 'redis://cache.internal' }), /^REDIS_URL is set but DATABASE_URL and AMQP_URL are not:/)
   t.match(refused({ DATABASE_URL: 'postgres://app:s3cr3t@db.internal/app', REDIS_URL: '', AMQP_URL: ' ' }), /^DATABASE_URL is set but REDIS_URL and AMQP_URL are not/, 'blank ones are missing')
   t.notMatch(refused({ DATABASE_URL: 'postgres://app:s3cr3t@db.internal/app' }), 's3cr3t', 'no value is echoed')
+})
+
+t.test('CORS_ORIGINS: origins as browsers send them, anything else refused at start-up', async (t) => {
+  t.same(corsOriginsOf(loadConfig({}).CORS_ORIGINS), [], 'none by default: same origin only')
+  const { CORS_ORIGINS } = loadConfig({ CORS_ORIGINS: 'https://App.Example.com, http://localhost:5173/,https://x.example:443' })
+  t.same(corsOriginsOf(CORS_ORIGINS), ['https://app.example.com', 'http://localhost:5173', 'https://x.example'])
+  for (const bad of ['https://app.example.com/console', '*', 'app.example.com', 'ftp://files.example', 'https://u:p@app.example.com', 'https://a.example,']) {
+    t.match(errorOf(t, { CORS_ORIGINS: bad }).message, /CORS_ORIGINS .*is not an origin/, bad)
+  }
 })

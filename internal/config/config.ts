@@ -40,6 +40,7 @@ export const ConfigSchema = Type.Object({
   RATE_LIMIT_TRACK_MAX: Type.Integer({ minimum: 1, default: 60 }),
   TRUST_PROXY: Type.String({ default: 'false', description: 'false, true, a hop count, or comma-separated proxy addresses/CIDRs' }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 1_048_576 }),
+  CORS_ORIGINS: Type.String({ default: '', description: 'Comma-separated origins (https://app.example.com) whose pages may call the API; empty: same origin only.' }),
   INSTANCE_ID: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'Names this gateway\'s hub queue; random when unset.' })),
   LOCATION_LIVE_MAX_PER_S: Type.Integer({ minimum: 1, maximum: 50, default: 3, description: 'Live package.location events per package and second (per gateway); the latest point wins.' }),
   WS_HEARTBEAT_MS: Type.Integer({ minimum: 100, maximum: 300_000, default: 30_000 }),
@@ -120,7 +121,28 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       }
     }
   }
+  corsOriginsOf(config.CORS_ORIGINS, (entry) => fail('CORS_ORIGINS', raw.CORS_ORIGINS, `"${entry}" is not an origin: http(s)://host[:port], without a path`))
   return config
+}
+
+/**
+ * CORS_ORIGINS as a list of origins as browsers send them in `Origin` (lower case, no
+ * default port, no trailing slash). An entry with a path, query or credentials could
+ * never match a browser's Origin, so it is refused rather than silently ignored.
+ */
+export function corsOriginsOf(value: string, refuse: (entry: string) => never = (entry) => { throw new ConfigError(`"${entry}" is not an origin`) }): string[] {
+  if (value.trim() === '') return []
+  return value.split(',').map((raw) => {
+    const entry = raw.trim()
+    let url: URL | undefined
+    try {
+      url = new URL(entry)
+    } catch {
+      return refuse(entry)
+    }
+    if (!/^https?:$/.test(url.protocol) || url.pathname !== '/' || url.search || url.hash || url.username || url.password || /[?#]$/.test(entry)) refuse(entry)
+    return url.origin
+  })
 }
 
 /** The three services whose URLs choose the mode: all set, or none. */

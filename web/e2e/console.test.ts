@@ -57,6 +57,10 @@ async function run(t: Test) {
   const contexts: BrowserContext[] = []
   const newPage = async (name: string, viewport = { width: 1280, height: 860 }) => {
     const context = await browser.newContext({ viewport, baseURL: base })
+    // Anything the Content-Security-Policy blocks is a problem, also where Chromium would only warn.
+    await context.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline code'}`))
+    })
     contexts.push(context)
     return watch(await context.newPage(), name, problems)
   }
@@ -64,7 +68,8 @@ async function run(t: Test) {
   const customer = await newPage('customer')
 
   await t.test('a customer signs up and starts with an empty list', async (t) => {
-    await customer.goto('/signup')
+    const page = await customer.goto('/signup')
+    t.match(page?.headers()['content-security-policy'], /script-src 'self'/, 'the console runs under its Content-Security-Policy')
     await customer.getByLabel('Name').fill('Cora Customer')
     await customer.getByLabel('Email').fill(email)
     await customer.getByLabel('Password').fill('correct horse battery')
@@ -247,6 +252,15 @@ async function run(t: Test) {
     t.ok(overflow <= 1, 'no horizontal scrolling at phone width')
     await shot(phone, 'my-packages-phone.png')
     t.pass()
+  })
+
+  await t.test('the API documentation renders under its own policy', async (t) => {
+    const docs = await newPage('docs')
+    const page = await docs.goto('/docs')
+    t.match(page?.headers()['content-security-policy'], /default-src 'self'/)
+    await docs.getByText('/api/v1/packages/{trackingNumber}/status').first().waitFor(WAIT)
+    t.pass('Swagger UI lists the operations')
+    await shot(docs, 'api-docs.png')
   })
 
   await t.test('no console errors on any page', async (t) => {

@@ -6,6 +6,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { ErrorBody, handleFrameworkError, installErrorHandling } from './errors.js'
 import { LOG_REDACT, serializeRequest } from './log-redaction.js'
 import { documentedSchema } from './openapi.js'
+import { DOCS_CSP, registerSecurityHeaders } from './security-headers.js'
 import { validatorsByPart } from './validators.js'
 
 export interface ServerOptions {
@@ -14,6 +15,8 @@ export interface ServerOptions {
   version: string
   /** Trust X-Forwarded-For from these proxies (Fastify's trustProxy: true, a hop count, or addresses). */
   trustProxy?: boolean | string | ((address: string, hop: number) => boolean)
+  /** Origins whose pages may call the API (CORS_ORIGINS); none: same origin only. */
+  corsOrigins?: readonly string[]
   /** Overrides the pino options, e.g. a destination stream in tests. */
   logger?: FastifyServerOptions['logger']
 }
@@ -53,6 +56,7 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
   })
 
   installErrorHandling(app)
+  await registerSecurityHeaders(app, { corsOrigins: opts.corsOrigins ?? [] })
   app.addSchema(ErrorBody)
   // JSON in and out: Fastify's default text/plain parser would hand a string to JSON
   // routes (a confusing 400); without it such a body is 415 unsupported_media_type.
@@ -76,6 +80,8 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
     refResolver: { buildLocalReference: (json, _base, _frag, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
     transform: ({ schema, url, route }) => ({ schema: documentedSchema(route, schema as Record<string, unknown> | undefined) as typeof schema, url }),
   })
-  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } })
+  // Swagger UI gets its own policy (see DOCS_CSP). No validator badge: it would send the
+  // document's address to validator.swagger.io.
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true, validatorUrl: null }, staticCSP: DOCS_CSP })
   return app
 }
