@@ -3,6 +3,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { handleClientError } from './client-errors.js'
 import { ErrorBody, handleFrameworkError, installErrorHandling } from './errors.js'
 import { LOG_REDACT, serializeRequest } from './log-redaction.js'
 import { documentedSchema } from './openapi.js'
@@ -24,9 +25,10 @@ export interface ServerOptions {
 const SAFE_REQUEST_ID = /^[\w.:-]{1,128}$/
 
 /**
- * The bare gateway: JSON logging with the request id on every line, the one error
- * handler, `x-request-id` on every response, and the OpenAPI document built from
- * the route schemas. Domain routes are registered by the caller.
+ * The bare gateway: JSON logging with the request id on every line and no
+ * credentials, the one error handler (also for what Node's parser refuses),
+ * `x-request-id` and the security headers on every response, and the OpenAPI
+ * document built from the route schemas. Domain routes are registered by the caller.
  */
 export async function createServer(opts: ServerOptions): Promise<FastifyInstance> {
   const logger = opts.logger ?? { level: opts.logLevel }
@@ -46,6 +48,7 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
     // The validators' Ajv options are set in validators.ts (Fastify's `ajv` option would not reach them).
     schemaController: { compilersFactory: { buildValidator: validatorsByPart() } },
     frameworkErrors: handleFrameworkError,
+    clientErrorHandler: handleClientError,
     return503OnClosing: true,
     trustProxy: opts.trustProxy ?? false,
     forceCloseConnections: 'idle',
