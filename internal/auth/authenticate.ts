@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
 import jwt from '@fastify/jwt'
+import { TokenError } from 'fast-jwt'
 import { LRUCache } from 'lru-cache'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { forbidden, unauthorized } from '../platform/errors.js'
@@ -26,7 +27,7 @@ declare module 'fastify' {
 }
 
 interface OwnClaims {
-  exp?: number
+  exp: number
   sub: string
   role: Role
   kind: 'user' | 'service'
@@ -58,7 +59,8 @@ export const authentication = fp<AuthenticationOptions>(
       secret: opts.secret,
       // cache: a token verified once is not HMAC-checked and decoded again on every
       // request. Expiry is checked below instead, against one clock for both caches.
-      verify: { allowedIss: opts.issuer, algorithms: ['HS256'], cache: true, ignoreExpiration: true },
+      // A token without exp would never expire; one without iss was not minted by us.
+      verify: { allowedIss: opts.issuer, requiredClaims: ['exp', 'iss'], algorithms: ['HS256'], cache: true, ignoreExpiration: true },
     })
 
     // Our tokens verified before, by their exact text, until they expire: a client's
@@ -79,22 +81,22 @@ export const authentication = fp<AuthenticationOptions>(
         let c: OwnClaims
         try {
           c = app.jwt.verify<OwnClaims>(token)
-        } catch {
-          throw unauthorized('access token is invalid')
+        } catch (err) {
+          throw refusal(err)
         }
-        if (c.exp !== undefined && typeof c.exp !== 'number') throw unauthorized('access token is invalid')
-        if (c.exp !== undefined && now() >= c.exp * 1000) throw unauthorized('access token expired')
+        if (typeof c.exp !== 'number') throw unauthorized('access token is invalid')
+        if (now() >= c.exp * 1000) throw unauthorized('access token expired')
         // Shared by every request with this token: nobody may change it.
         const principal: Principal = Object.freeze({ id: c.sub, role: c.role, kind: c.kind, email: c.email, name: c.name })
-        if (remember && c.exp !== undefined) verified.set(token, { principal, expiresAt: c.exp * 1000 })
+        if (remember) verified.set(token, { principal, expiresAt: c.exp * 1000 })
         return principal
       }
       if (alg && opts.external) {
         let identity
         try {
           identity = await opts.external.identify(token)
-        } catch {
-          throw unauthorized('access token is invalid')
+        } catch (err) {
+          throw refusal(err)
         }
         return opts.auth.externalPrincipal(identity)
       }
@@ -122,6 +124,15 @@ function bearerToken(request: FastifyRequest): string | undefined {
   const match = /^Bearer\s+(\S+)$/i.exec(header)
   if (!match) throw unauthorized('Authorization must be "Bearer <access token>"')
   return match[1]
+}
+
+/** A 401 that names a missing claim (exp, iss), and says no more about any other fault. */
+function refusal(err: unknown) {
+  if (err instanceof TokenError && err.code === TokenError.codes.missingRequiredClaim) {
+    const claim = /The (\w+) claim/.exec(err.message)?.[1]
+    return unauthorized(`access token is invalid: it has no ${claim === 'iss' ? 'issuer (iss)' : claim === 'exp' ? 'expiry (exp)' : 'required claim'}`)
+  }
+  return unauthorized('access token is invalid')
 }
 
 function headerAlg(token: string): string | undefined {
