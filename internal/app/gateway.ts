@@ -9,7 +9,8 @@ import { HmacAccessTokenSigner } from '../auth/jwt.js'
 import { ScryptHasher } from '../auth/password.js'
 import { PostgresRefreshTokenRepository, PostgresServiceClientRepository, PostgresUserRepository } from '../auth/postgres.js'
 import { AuthService } from '../auth/service.js'
-import { corsOriginsOf, DEV_JWT_SECRET, trustProxyOf, type Config } from '../config/config.js'
+import { passwordProblem } from '../auth/password-policy.js'
+import { ConfigError, corsOriginsOf, DEV_JWT_SECRET, trustProxyOf, type Config } from '../config/config.js'
 import { packageRoutes } from '../package/http.js'
 import { PostgresPackageRepository } from '../package/postgres.js'
 import type { PackageCache } from '../package/ports.js'
@@ -89,6 +90,16 @@ export interface Gateway {
 }
 
 const ISSUER = 'delivertrack'
+
+/**
+ * What the configuration schema cannot check because the rule lives in a domain:
+ * a first-admin password the password policy refuses stops the start, before any
+ * connection is made, instead of failing at the first sign-in. Throws ConfigError.
+ */
+export function checkGatewayConfig(config: Config): void {
+  const weak = config.ADMIN_PASSWORD === undefined ? undefined : passwordProblem(config.ADMIN_PASSWORD)
+  if (weak) throw new ConfigError(`Invalid environment variable ADMIN_PASSWORD: ${weak} (see docs/security.md)`)
+}
 
 /**
  * The composition root of the gateway: adapters over the given clients, the

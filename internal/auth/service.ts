@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto'
-import { AppError, unauthorized } from '../platform/errors.js'
+import { AppError, invalid, unauthorized } from '../platform/errors.js'
+import { passwordProblem } from './password-policy.js'
 import { normalizeEmail, type Principal, type ServiceClient, type TokenPair, type User, type UserRole } from './domain.js'
 import type {
   AccessTokenSigner,
@@ -48,8 +49,10 @@ export class AuthService {
     return { user, ...(await this.startSession(user)) }
   }
 
-  /** Admin-created accounts of any user role. */
+  /** Admin-created accounts of any user role. The password must pass the policy (400 on /password). */
   async createUser(input: { email: string; password: string; name: string; role: UserRole }): Promise<User> {
+    const problem = passwordProblem(input.password)
+    if (problem) throw invalid('/password', problem)
     const passwordHash = await this.deps.hasher.hash(input.password)
     return this.deps.users.create({
       email: normalizeEmail(input.email),
