@@ -42,9 +42,17 @@ export interface AuthenticationOptions {
   auth: AuthService
   /** Keep the second cache of verified tokens (default true); off only for scripts/bench/auth.ts. */
   rememberVerified?: boolean
-  /** Milliseconds since the epoch, against which our tokens expire (default Date.now). */
+  /** Milliseconds since the epoch, against which our tokens expire and accounts are rechecked (default Date.now). */
   clock?: () => number
 }
+
+/**
+ * How long an account seen to exist is believed to, before a token naming it makes
+ * the gateway look again: a deleted user's token is refused within this time on
+ * every gateway, while an active client costs one indexed read per interval, not
+ * one per request (scripts/bench/auth.ts measures the check).
+ */
+export const ACCOUNT_RECHECK_MS = 2_000
 
 /**
  * Bearer-token authentication for every route in the scope it is registered in,
@@ -67,11 +75,26 @@ export const authentication = fp<AuthenticationOptions>(
     // next request skips the header decode, the hash fast-jwt keys its own cache with,
     // and the claims copy (scripts/bench/auth.ts measures the difference).
     const verified = new LRUCache<string, { principal: Principal; expiresAt: number }>({ max: 10_000 })
+    // User id -> when the account was last seen to exist.
+    const accounts = new LRUCache<string, number>({ max: 50_000 })
+
+    /** Our tokens outlive the accounts they name: a deleted user's is a 401 (F5), not a 500 further on. */
+    async function stillExists(principal: Principal): Promise<Principal> {
+      if (principal.kind !== 'user') return principal
+      const seen = accounts.get(principal.id)
+      if (seen !== undefined && now() - seen < ACCOUNT_RECHECK_MS) return principal
+      if (!(await opts.auth.accountExists(principal.id))) {
+        accounts.delete(principal.id)
+        throw unauthorized('the account no longer exists')
+      }
+      accounts.set(principal.id, now())
+      return principal
+    }
 
     app.decorate('authenticateToken', async (token: string): Promise<Principal> => {
       const known = remember ? verified.get(token) : undefined
       if (known) {
-        if (now() < known.expiresAt) return known.principal
+        if (now() < known.expiresAt) return stillExists(known.principal)
         verified.delete(token)
         throw unauthorized('access token expired')
       }
@@ -89,7 +112,7 @@ export const authentication = fp<AuthenticationOptions>(
         // Shared by every request with this token: nobody may change it.
         const principal: Principal = Object.freeze({ id: c.sub, role: c.role, kind: c.kind, email: c.email, name: c.name })
         if (remember) verified.set(token, { principal, expiresAt: c.exp * 1000 })
-        return principal
+        return stillExists(principal)
       }
       if (alg && opts.external) {
         let identity

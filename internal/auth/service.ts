@@ -129,6 +129,11 @@ export class AuthService {
     return user
   }
 
+  /** Whether the account an access token names still exists (it may be deleted before the token expires). */
+  accountExists(id: string): Promise<boolean> {
+    return this.deps.users.exists(id)
+  }
+
   /** Creates the first admin from configuration; leaves an existing account untouched. */
   async ensureAdmin(email: string, password: string): Promise<'created' | 'exists'> {
     if (await this.deps.users.findByEmail(normalizeEmail(email))) return 'exists'

@@ -1,5 +1,6 @@
 import type pg from 'pg'
 import { withTx } from '../platform/db/postgres.js'
+import { unauthorized } from '../platform/errors.js'
 import type { Change } from './entity.js'
 import type { TrackingEntry, TrackingListRepository, Written } from './ports.js'
 import { insertPackage } from './postgres.js'
@@ -24,6 +25,14 @@ const ENTRY_SELECT = `SELECT p.*, ut.label AS entry_label, ut.added_at AS entry_
 export const TRACKERS_SQL = `SELECT user_id FROM user_trackings
   WHERE package_id = (SELECT id FROM packages WHERE tracking_number = $1 ORDER BY created_at DESC LIMIT 1)`
 
+/** The user was deleted while their access token still worked (until the gateway rechecks it): a 401, not a 500. */
+function accountGone(err: unknown): never {
+  if ((err as { code?: string; constraint?: string }).code === '23503' && (err as { constraint?: string }).constraint === 'user_trackings_user_id_fkey') {
+    throw unauthorized('the account no longer exists')
+  }
+  throw err
+}
+
 export class PostgresTrackingListRepository implements TrackingListRepository {
   private readonly origin: string | null
 
@@ -36,7 +45,7 @@ export class PostgresTrackingListRepository implements TrackingListRepository {
     const { rowCount } = await this.pool.query(
       'INSERT INTO user_trackings (user_id, package_id, label) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
       [userId, packageId, label],
-    )
+    ).catch(accountGone)
     return { added: rowCount === 1 }
   }
 
@@ -69,7 +78,7 @@ export class PostgresTrackingListRepository implements TrackingListRepository {
     const now = change.next.createdAt
     return withTx(this.pool, async (tx) => {
       const result = await insertPackage(tx, change, this.origin)
-      await tx.query('INSERT INTO user_trackings (user_id, package_id, label, added_at) VALUES ($1, $2, $3, $4)', [userId, result.pkg.id, label, now])
+      await tx.query('INSERT INTO user_trackings (user_id, package_id, label, added_at) VALUES ($1, $2, $3, $4)', [userId, result.pkg.id, label, now]).catch(accountGone)
       await tx.query('INSERT INTO carrier_sync_requests (package_id, carrier, requested_at, next_attempt_at) VALUES ($1, $2, $3, $3)', [result.pkg.id, change.next.carrier, now])
       return result
     })
