@@ -8,6 +8,8 @@ import { authRoutes } from '../auth/http.js'
 import { HmacAccessTokenSigner } from '../auth/jwt.js'
 import { ScryptHasher } from '../auth/password.js'
 import { PostgresRefreshTokenRepository, PostgresServiceClientRepository, PostgresUserRepository } from '../auth/postgres.js'
+import { LoginThrottle } from '../auth/login-throttle.js'
+import type { LoginAttemptStore } from '../auth/ports.js'
 import { AuthService } from '../auth/service.js'
 import { passwordProblem } from '../auth/password-policy.js'
 import { ConfigError, corsOriginsOf, DEV_JWT_SECRET, trustProxyOf, type Config } from '../config/config.js'
@@ -70,6 +72,8 @@ export interface GatewayStores {
   cache: PackageCache & { readonly counters: CacheCounters }
   rateLimit: RateLimitStoreFactory
   idempotency: IdempotencyStore
+  /** Sign-in attempts per account, so the login throttle holds across gateways. */
+  loginAttempts: LoginAttemptStore
 }
 
 export interface CacheCounters {
@@ -121,6 +125,7 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
     hasher: new ScryptHasher(config.PASSWORD_SCRYPT_COST),
     signer: new HmacAccessTokenSigner(secret, config.JWT_ACCESS_TTL_S, ISSUER),
     refreshTtlSeconds: config.REFRESH_TTL_S,
+    throttle: new LoginThrottle(stores.loginAttempts, { log: app.log }),
   })
   const external =
     config.JWT_PUBLIC_KEY || config.JWT_JWKS_URL

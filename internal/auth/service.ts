@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto'
 import { AppError, invalid, unauthorized } from '../platform/errors.js'
+import type { LoginThrottle } from './login-throttle.js'
 import { passwordProblem } from './password-policy.js'
 import { normalizeEmail, type Principal, type ServiceClient, type TokenPair, type User, type UserRole } from './domain.js'
 import type {
@@ -17,6 +18,8 @@ export interface AuthServiceDeps {
   hasher: PasswordHasher
   signer: AccessTokenSigner
   refreshTtlSeconds: number
+  /** Per-account sign-in throttling; without it (scripts, some tests) sign-ins are not throttled. */
+  throttle?: LoginThrottle
   clock?: () => Date
 }
 
@@ -62,14 +65,21 @@ export class AuthService {
     })
   }
 
-  async login(input: { email: string; password: string }): Promise<AuthResult> {
-    const stored = await this.deps.users.findByEmail(normalizeEmail(input.email))
+  /**
+   * `client.address` (the caller's IP) keys the sign-in throttle with the email;
+   * too many attempts throw LoginThrottled (429) before the password is looked at.
+   */
+  async login(input: { email: string; password: string }, client: { address?: string } = {}): Promise<AuthResult> {
+    const email = normalizeEmail(input.email)
+    const admitted = await this.deps.throttle?.admit(email, client.address ?? 'unknown', this.now().getTime())
+    const stored = await this.deps.users.findByEmail(email)
     if (!stored?.passwordHash) {
       this.decoyHash ??= this.deps.hasher.hash(randomBytes(16).toString('hex'))
       await this.deps.hasher.verify(input.password, await this.decoyHash)
       throw badCredentials()
     }
     if (!(await this.deps.hasher.verify(input.password, stored.passwordHash))) throw badCredentials()
+    if (admitted !== undefined) await this.deps.throttle?.succeeded(admitted)
     const { passwordHash: _omit, ...user } = stored
     return { user, ...(await this.startSession(user)) }
   }
