@@ -133,3 +133,17 @@ function closeChannel(channel: Channel): void {
     // already closed
   }
 }
+
+/**
+ * A passive declare of the exchange on a channel of its own: a round trip that
+ * proves the broker answers, and changes nothing (a missing exchange fails it).
+ */
+export async function checkExchange(connection: Connection, exchange: string): Promise<void> {
+  const channel = await call<Channel>((cb) => connection.createChannel(cb))
+  channel.on('error', () => undefined)
+  try {
+    await call<unknown>((cb) => channel.checkExchange(exchange, cb))
+  } finally {
+    closeChannel(channel)
+  }
+}
