@@ -218,6 +218,7 @@ export class RabbitBus implements Bus {
     if (publishing) await closeQuietly(publishing)
     const broker = this.broker
     this.broker = undefined
-    if (broker) await broker.shutdown().catch((err: unknown) => this.opts.log.warn({ err }, 'broker shutdown failed'))
+    // Bounded: on a broker that stopped answering, a graceful shutdown would wait for its heartbeat to lapse.
+    if (broker) await withTimeout(broker.shutdown(), 5_000, 'RabbitMQ shutdown').catch((err: unknown) => this.opts.log.warn({ err }, 'broker shutdown failed'))
   }
 }
