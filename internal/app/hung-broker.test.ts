@@ -84,3 +84,23 @@ for (const mode of ['stall', 'cut'] as const) {
     t.same((await stats(a, admin.token)).body.unknown, [], 'after: every figure read again')
   })
 }
+
+t.test('a gateway shuts down while the broker is stalled, without waiting for it', async (t) => {
+  const { proxy, a, admin, tn } = await setup(t)
+  proxy.stall()
+  // Something to publish, and a probe and a queue read left hanging on the silent broker.
+  t.equal(await postStatus(a, admin.token, tn, { status: 'in_transit', note: 'while stalled' }), 200)
+  await waitFor(async () => (await ready(a)).body.status === 'degraded', 'readiness to see the stall', 30_000)
+  t.same((await stats(a, admin.token)).body.unknown, ['queues'])
+  let closed = false
+  const closing = (async () => {
+    await a.app.close()
+    await a.bus.close()
+    closed = true
+  })()
+  await waitFor(() => closed, 'the gateway and its bus to close', 30_000)
+  await closing
+  t.notOk(a.bus.connected)
+  const { rows } = await a.pool.query<{ note: string | null }>("SELECT data->>'note' AS note FROM package_events WHERE published_at IS NULL AND type = 'package.status_changed'")
+  t.same(rows, [{ note: 'while stalled' }], 'the unpublished event stays in the outbox')
+})
