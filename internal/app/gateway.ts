@@ -31,7 +31,8 @@ import { PostgresEventLog } from '../events/log-postgres.js'
 import { PostgresOutbox } from '../events/outbox-postgres.js'
 import { EventPath } from '../events/path.js'
 import { OutboxRelay } from '../events/relay.js'
-import { metricsRoutes, statsRoutes, type Stats } from '../ops/http.js'
+import { metricsRoutes, statsRoutes } from '../ops/http.js'
+import { boundedStats } from '../ops/stats.js'
 import { RealtimeService } from '../realtime/service.js'
 import { wsRoutes } from '../realtime/ws.js'
 import { webConsole } from './web-console.js'
@@ -167,18 +168,17 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
   })
   app.addHook('onClose', async () => locations.close())
   const webhooks = new WebhookService({ repo: new PostgresWebhookRepository(pool), guard: DnsAddressGuard.fromList(config.WEBHOOK_ALLOWED_HOSTS) })
-  const stats = async (): Promise<Stats> => {
-    const [byStatus, outbox, queues] = await Promise.all([packageRepository.countByStatus(), eventLog.outbox(), bus.queueStats()])
-    const rt = realtime.stats()
-    return {
-      packages: { total: Object.values(byStatus).reduce((sum, n) => sum + n, 0), byStatus },
-      websocket: { connections: rt.connections, subscriptions: rt.subscriptions },
-      events: { published: relay.published, delivered: rt.delivered, outboxPending: outbox.pending, outboxOldestAgeS: outbox.oldestAgeS },
-      queues,
-      cache: { ...cache.counters },
-      uptimeS: Math.round(process.uptime()),
-    }
-  }
+  // Bounded: /stats and /metrics answer in time even when PostgreSQL or the broker hangs.
+  const stats = boundedStats({
+    packages: () => packageRepository.countByStatus(),
+    outbox: () => eventLog.outbox(),
+    queues: (timeoutMs) => bus.queueStats(timeoutMs),
+    local: () => {
+      const rt = realtime.stats()
+      return { websocket: { connections: rt.connections, subscriptions: rt.subscriptions }, published: relay.published, delivered: rt.delivered, cache: { ...cache.counters } }
+    },
+    log: app.log,
+  })
 
   await registerRateLimit(app, { store: stores.rateLimit, max: config.RATE_LIMIT_MAX })
   await app.register(websocket, {
