@@ -34,7 +34,10 @@ import { OutboxRelay } from '../events/relay.js'
 import { metricsRoutes, statsRoutes } from '../ops/http.js'
 import { boundedStats } from '../ops/stats.js'
 import { RealtimeService } from '../realtime/service.js'
-import { wsRoutes } from '../realtime/ws.js'
+import { trackBudget } from '../realtime/track-budget.js'
+import { tokenExpiry } from '../realtime/token-expiry.js'
+import { newWsCounters, wsRoutes, type WsCounters } from '../realtime/ws.js'
+import type { WsClock } from '../realtime/ws-limits.js'
 import { webConsole } from './web-console.js'
 import { DnsAddressGuard } from '../webhook/address-guard.js'
 import { webhookRoutes } from '../webhook/http.js'
@@ -67,6 +70,8 @@ export interface GatewayDeps {
   /** MongoDB for location history (MONGO_URL); without it locations live in PostgreSQL. */
   mongo?: Mongo
   logger?: FastifyServerOptions['logger']
+  /** The WebSocket limits' clock and timers (token expiry, message rate); tests move it by hand. */
+  wsClock?: WsClock
 }
 
 export interface GatewayStores {
@@ -92,6 +97,8 @@ export interface Gateway {
   devices: DeviceService
   locations: LocationService
   cacheCounters: CacheCounters
+  /** What the WebSocket limits did (closed, refused, the deepest message queue). */
+  wsCounters: WsCounters
 }
 
 const ISSUER = 'delivertrack'
@@ -111,7 +118,7 @@ export function checkGatewayConfig(config: Config): void {
  * services over the adapters, and the HTTP app over the services. The caller owns
  * (and closes) the clients.
  */
-export async function buildGateway({ config, instanceId, pool, stores, bus, outboxListen = true, checks, mode, mongo, logger }: GatewayDeps): Promise<Gateway> {
+export async function buildGateway({ config, instanceId, pool, stores, bus, outboxListen = true, checks, mode, mongo, logger, wsClock }: GatewayDeps): Promise<Gateway> {
   const root = projectRoot()
   const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version
   const app = await createServer({ logLevel: config.LOG_LEVEL, bodyLimit: config.BODY_LIMIT_BYTES, version, logger, trustProxy: trustProxyOf(config.TRUST_PROXY), corsOrigins: corsOriginsOf(config.CORS_ORIGINS) })
@@ -191,6 +198,7 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
   })
   await app.register(healthRoutes, { checks, mode })
   await app.register(metricsRoutes, { stats, statusWrites: () => packageRepository.statusWriter.counters })
+  const wsCounters = newWsCounters()
   await app.register(async (api) => {
     await api.register(authentication, { secret, issuer: ISSUER, external, auth })
     await api.register(apiKeyAuthentication, { devices })
@@ -204,14 +212,22 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
     await api.register(webhookRoutes, { webhooks })
     await api.register(wsRoutes, {
       realtime,
-      authenticate: (token) => api.authenticateToken(token),
+      // The token is read for its exp only after authenticateToken has accepted it.
+      authenticate: async (token) => ({ principal: await api.authenticateToken(token), expiresAt: tokenExpiry(token) }),
       heartbeatMs: config.WS_HEARTBEAT_MS,
       maxBufferedBytes: config.WS_MAX_BUFFERED_BYTES,
+      maxConnectionsPerIp: config.WS_MAX_CONNECTIONS_PER_IP,
+      messageBurst: config.WS_MESSAGE_BURST,
+      messagesPerSecond: config.WS_MESSAGES_PER_S,
+      maxQueuedMessages: config.WS_MAX_QUEUED_MESSAGES,
+      trackBudget: trackBudget(stores.rateLimit, '/api/v1/track/:trackingNumber', config.RATE_LIMIT_TRACK_MAX),
+      clock: wsClock,
+      counters: wsCounters,
     })
   }, { prefix: '/api/v1' })
 
   await app.register(webConsole, { dir: join(root, 'web', 'dist') })
 
-  return { app, auth, packages, realtime, relay, events, devices, locations, cacheCounters: cache.counters }
+  return { app, auth, packages, realtime, relay, events, devices, locations, cacheCounters: cache.counters, wsCounters }
 }
 

@@ -5,26 +5,61 @@ import type { Principal } from '../auth/domain.js'
 import { AppError } from '../platform/errors.js'
 import { toErrorBody } from '../platform/http/errors.js'
 import { Connection } from './connection.js'
+import { channelOf, invalidMessage, parse, type ClientMessage } from './ws-messages.js'
 import type { RealtimeService } from './service.js'
+import type { TrackBudget } from './track-budget.js'
+import { ConnectionsPerIp, systemClock, TokenBucket, type WsClock } from './ws-limits.js'
+
+/** What a token check yields: who it is, and until when (ms since the epoch; none: no expiry). */
+export interface WsIdentity {
+  principal: Principal
+  expiresAt?: number
+}
 
 export interface WsOptions {
   realtime: RealtimeService
-  authenticate: (token: string) => Promise<Principal>
+  authenticate: (token: string) => Promise<WsIdentity>
   heartbeatMs: number
   maxBufferedBytes: number
+  /** Open sockets per client address on this gateway. */
+  maxConnectionsPerIp: number
+  /** Messages a connection may send at once, and per second after that. */
+  messageBurst: number
+  messagesPerSecond: number
+  /** Messages of one connection received but not yet handled. */
+  maxQueuedMessages: number
+  /** `track:` subscriptions spend the address's /track budget. */
+  trackBudget?: TrackBudget
+  clock?: WsClock
+  /** Figures the limits keep (tests and ops read them). */
+  counters?: WsCounters
 }
+
+/** What the limits did, since start. */
+export interface WsCounters {
+  /** The most messages one connection ever had waiting to be handled. */
+  peakQueued: number
+  /** Messages taken in for handling (not those dropped once a connection was closed). */
+  handled: number
+  /** Connections closed or refused, by reason. */
+  closedForRate: number
+  closedForQueue: number
+  refusedPerIp: number
+  expired: number
+}
+
+export const newWsCounters = (): WsCounters => ({ peakQueued: 0, handled: 0, closedForRate: 0, closedForQueue: 0, refusedPerIp: 0, expired: 0 })
+
+/** Close codes: 1008 policy violation (a limit), 4401 the token expired (re-authenticate, resume with since). */
+export const CLOSE_POLICY = 1008
+export const CLOSE_TOKEN_EXPIRED = 4401
+/** setTimeout's longest delay; a later expiry is checked again then. */
+const MAX_TIMER_MS = 2 ** 31 - 1
 
 const MAX_MESSAGE_BYTES = 4096
 const MAX_SUBSCRIPTIONS = 200
 const MAX_BAD_MESSAGES = 20
 
-interface ClientMessage {
-  op?: unknown
-  id?: unknown
-  channel?: unknown
-  since?: unknown
-  token?: unknown
-}
 
 let nextId = 1
 
@@ -36,6 +71,10 @@ let nextId = 1
  */
 export const wsRoutes: FastifyPluginAsync<WsOptions> = async (app, opts) => {
   const { realtime } = opts
+  const clock = opts.clock ?? systemClock
+  const counters = opts.counters ?? newWsCounters()
+  const perIp = new ConnectionsPerIp(opts.maxConnectionsPerIp)
+  const tooManyFromIp = () => `at most ${perIp.max} WebSocket connections per client address`
   const alive = new WeakMap<WebSocket, boolean>()
   const sockets = new Set<WebSocket>()
   const heartbeat = setInterval(() => {
@@ -62,7 +101,21 @@ export const wsRoutes: FastifyPluginAsync<WsOptions> = async (app, opts) => {
       summary: 'WebSocket: live package events (protocol in the contract)',
       querystring: Type.Object({ token: Type.Optional(Type.String({ maxLength: 4096 })) }),
     },
+    // Refused before the upgrade, as an ordinary 429 in the error shape.
+    preValidation: async (request) => {
+      if (perIp.full(request.ip)) {
+        counters.refusedPerIp++
+        throw new AppError('rate_limited', 'rate_limited', tooManyFromIp())
+      }
+    },
   }, async (socket, request) => {
+    const ip = request.ip
+    // Sockets upgraded at the same moment all passed the check above: the count decides.
+    if (!perIp.acquire(ip)) {
+      counters.refusedPerIp++
+      socket.close(CLOSE_POLICY, tooManyFromIp())
+      return
+    }
     sockets.add(socket)
     alive.set(socket, true)
     socket.on('pong', () => alive.set(socket, true))
@@ -77,6 +130,37 @@ export const wsRoutes: FastifyPluginAsync<WsOptions> = async (app, opts) => {
     let principal: Principal | undefined
     let bad = 0
     let chain = Promise.resolve()
+    let queued = 0
+    const bucket = new TokenBucket(opts.messageBurst, opts.messagesPerSecond, () => clock.now())
+    let expiry: unknown
+
+    const violate = (reason: string) => {
+      connection.closed = true
+      socket.close(CLOSE_POLICY, reason)
+    }
+    // The socket stops receiving the moment its token expires, not at its next message.
+    const expireAt = (at: number | undefined) => {
+      if (expiry !== undefined) clock.clearTimeout(expiry)
+      expiry = undefined
+      if (at === undefined) return
+      const check = () => {
+        const left = at - clock.now()
+        if (left > 0) {
+          expiry = clock.setTimeout(check, Math.min(left, MAX_TIMER_MS))
+          return
+        }
+        expiry = undefined
+        if (connection.closed) return
+        counters.expired++
+        connection.closed = true
+        socket.close(CLOSE_TOKEN_EXPIRED, 'token expired')
+      }
+      check()
+    }
+    const signIn = (identity: WsIdentity) => {
+      principal = identity.principal
+      expireAt(identity.expiresAt)
+    }
 
     const reply = (msg: Record<string, unknown>, id: unknown) => {
       connection.send(JSON.stringify(id === undefined ? msg : { ...msg, id }))
@@ -97,6 +181,8 @@ export const wsRoutes: FastifyPluginAsync<WsOptions> = async (app, opts) => {
     // check heads the chain, so messages wait for it.
     socket.on('close', () => {
       connection.closed = true
+      expireAt(undefined)
+      perIp.release(ip)
       sockets.delete(socket)
       realtime.disconnect(connection)
     })
@@ -104,8 +190,8 @@ export const wsRoutes: FastifyPluginAsync<WsOptions> = async (app, opts) => {
     const token = (request.query as { token?: string }).token
     if (token) {
       chain = opts.authenticate(token).then(
-        (p) => {
-          principal = p
+        (identity) => {
+          if (!connection.closed) signIn(identity)
         },
         (err: unknown) => {
           fail(err, undefined)
@@ -116,83 +202,75 @@ export const wsRoutes: FastifyPluginAsync<WsOptions> = async (app, opts) => {
     }
 
     socket.on('message', (raw: Buffer, isBinary: boolean) => {
-      chain = chain.then(async () => {
-        if (connection.closed) return
-        let msg: ClientMessage
-        try {
-          if (isBinary) throw invalidMessage('send text frames with JSON')
-          if (raw.length > MAX_MESSAGE_BYTES) throw invalidMessage(`messages are limited to ${MAX_MESSAGE_BYTES} bytes`)
-          msg = parse(raw.toString('utf8'))
-        } catch (err) {
-          return fail(err, undefined)
-        }
-        const id = typeof msg.id === 'string' || typeof msg.id === 'number' ? msg.id : undefined
-        try {
-          switch (msg.op) {
-            case 'ping':
-              return reply({ type: 'pong' }, id)
-            case 'auth': {
-              if (typeof msg.token !== 'string') throw invalidMessage('auth needs a token')
-              principal = await opts.authenticate(msg.token)
-              return reply({ type: 'authenticated', role: principal.role }, id)
-            }
-            case 'subscribe': {
-              const channel = channelOf(msg.channel)
-              const since = msg.since
-              if (since !== undefined && (typeof since !== 'number' || !Number.isInteger(since) || since < 0)) {
-                throw invalidMessage('since must be a non-negative integer seq')
-              }
-              if (!connection.has(channel) && connection.channelNames.length >= MAX_SUBSCRIPTIONS) {
-                throw invalidMessage(`at most ${MAX_SUBSCRIPTIONS} subscriptions per connection`)
-              }
-              await realtime.subscribe(connection, principal, channel, since as number | undefined, (seq) =>
-                reply(seq === undefined ? { type: 'subscribed', channel } : { type: 'subscribed', channel, seq }, id),
-              )
-              return
-            }
-            case 'unsubscribe': {
-              const channel = channelOf(msg.channel)
-              realtime.unsubscribe(connection, channel)
-              return reply({ type: 'unsubscribed', channel }, id)
-            }
-            default:
-              throw invalidMessage('op must be one of subscribe, unsubscribe, ping, auth')
-          }
-        } catch (err) {
-          fail(err, id)
-        }
+      // Checked as each message arrives, before it waits its turn: a client that sends
+      // faster than it is served would otherwise grow the queue without bound.
+      if (connection.closed) return
+      if (!bucket.take()) {
+        counters.closedForRate++
+        return violate(`message rate limit exceeded: at most ${opts.messagesPerSecond} messages per second (bursts of ${opts.messageBurst})`)
+      }
+      if (queued >= opts.maxQueuedMessages) {
+        counters.closedForQueue++
+        return violate(`too many messages waiting: at most ${opts.maxQueuedMessages} unanswered`)
+      }
+      queued++
+      counters.handled++
+      if (queued > counters.peakQueued) counters.peakQueued = queued
+      chain = chain.then(() => handle(raw, isBinary)).finally(() => {
+        queued--
       })
     })
+
+    async function handle(raw: Buffer, isBinary: boolean): Promise<void> {
+      if (connection.closed) return
+      let msg: ClientMessage
+      try {
+        if (isBinary) throw invalidMessage('send text frames with JSON')
+        if (raw.length > MAX_MESSAGE_BYTES) throw invalidMessage(`messages are limited to ${MAX_MESSAGE_BYTES} bytes`)
+        msg = parse(raw.toString('utf8'))
+      } catch (err) {
+        return fail(err, undefined)
+      }
+      const id = typeof msg.id === 'string' || typeof msg.id === 'number' ? msg.id : undefined
+      try {
+        switch (msg.op) {
+          case 'ping':
+            return reply({ type: 'pong' }, id)
+          case 'auth': {
+            if (typeof msg.token !== 'string') throw invalidMessage('auth needs a token')
+            const identity = await opts.authenticate(msg.token)
+            if (connection.closed) return
+            signIn(identity)
+            return reply({ type: 'authenticated', role: identity.principal.role }, id)
+          }
+          case 'subscribe': {
+            const channel = channelOf(msg.channel)
+            const since = msg.since
+            if (since !== undefined && (typeof since !== 'number' || !Number.isInteger(since) || since < 0)) {
+              throw invalidMessage('since must be a non-negative integer seq')
+            }
+            if (!connection.has(channel) && connection.channelNames.length >= MAX_SUBSCRIPTIONS) {
+              throw invalidMessage(`at most ${MAX_SUBSCRIPTIONS} subscriptions per connection`)
+            }
+            if (channel.startsWith('track:') && !connection.has(channel) && opts.trackBudget && !(await opts.trackBudget(ip))) {
+              throw new AppError('rate_limited', 'rate_limited', 'too many tracking lookups from this address: the /track rate limit applies to track: subscriptions; retry in a minute')
+            }
+            await realtime.subscribe(connection, principal, channel, since as number | undefined, (seq) =>
+              reply(seq === undefined ? { type: 'subscribed', channel } : { type: 'subscribed', channel, seq }, id),
+            )
+            return
+          }
+          case 'unsubscribe': {
+            const channel = channelOf(msg.channel)
+            realtime.unsubscribe(connection, channel)
+            return reply({ type: 'unsubscribed', channel }, id)
+          }
+          default:
+            throw invalidMessage('op must be one of subscribe, unsubscribe, ping, auth')
+        }
+      } catch (err) {
+        fail(err, id)
+      }
+  }
   })
-}
-
-function invalidMessage(message: string): AppError {
-  return new AppError('invalid', 'validation_failed', message)
-}
-
-function parse(text: string): ClientMessage {
-  let value: unknown
-  try {
-    value = JSON.parse(text)
-  } catch {
-    throw invalidMessage('message is not valid JSON')
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidMessage('message must be a JSON object')
-  return value as ClientMessage
-}
-
-/** Validates and normalises a channel name (tracking numbers upper-cased). */
-export function channelOf(raw: unknown): string {
-  if (typeof raw !== 'string' || raw.length > 100) throw invalidMessage('channel must be a string')
-  if (raw === 'all') return raw
-  const match = /^(package|track|user):(.+)$/.exec(raw.trim())
-  if (!match) throw invalidMessage('channel must be package:<tn>, track:<tn>, user:<userId> or all')
-  const [, kind, rest] = match as unknown as [string, string, string]
-  if (kind === 'user') {
-    if (!/^[0-9a-fA-F-]{36}$/.test(rest)) throw invalidMessage('user channel needs a user id')
-    return `user:${rest.toLowerCase()}`
-  }
-  const tn = rest.trim().toUpperCase()
-  if (!/^[A-Z0-9]{8,30}$/.test(tn)) throw invalidMessage('tracking number must be 8 to 30 letters A-Z or digits')
-  return `${kind}:${tn}`
 }

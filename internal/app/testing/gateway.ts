@@ -10,6 +10,7 @@ import { memoryBus, rabbitBus } from '../bus.js'
 import { serviceChecks } from '../checks.js'
 import { buildGateway, type Gateway } from '../gateway.js'
 import { redisStores } from '../stores.js'
+import type { WsClock } from '../../realtime/ws-limits.js'
 
 export { bearer, isolate, type Isolation, type TestLike } from '../../platform/testing/harness.js'
 
@@ -32,6 +33,8 @@ export interface TestGatewayOptions {
   amqpUrl?: string
   /** The gateway's logger options, e.g. `{ level: 'info', stream }` to read its log lines. */
   logger?: FastifyServerOptions['logger']
+  /** The WebSocket limits' clock (token expiry, message rate), e.g. a hand-moved one. */
+  wsClock?: WsClock
 }
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined }
@@ -50,6 +53,7 @@ export async function testGateway(t: TestLike, env: Record<string, string> = {},
     JWT_SECRET: 'test-secret-0123456789abcdef',
     RATE_LIMIT_MAX: '100000',
     RATE_LIMIT_TRACK_MAX: '100000',
+    WS_MAX_CONNECTIONS_PER_IP: '10000',
     DATABASE_URL: iso.urls.databaseUrl,
     REDIS_URL: iso.urls.redisUrl,
     AMQP_URL: iso.urls.amqpUrl,
@@ -63,7 +67,7 @@ export async function testGateway(t: TestLike, env: Record<string, string> = {},
   // The gateway's own pool, with its session settings (as cmd/gateway connects); the
   // test's direct queries on iso.pool stay ordinary writers.
   const pool = createPool({ url: iso.urls.databaseUrl, schema: `${iso.schema},public`, max: 10, settings: IN_PROCESS_WAKEUP })
-  const gateway = await buildGateway({ config, instanceId, pool, stores: redisStores(config, iso.redis), bus, checks: serviceChecks({ pool, redis: iso.redis, bus: opts.bus ? bus : undefined }), logger: opts.logger })
+  const gateway = await buildGateway({ config, instanceId, pool, stores: redisStores(config, iso.redis), bus, checks: serviceChecks({ pool, redis: iso.redis, bus: opts.bus ? bus : undefined }), logger: opts.logger, wsClock: opts.wsClock })
   await gateway.app.ready()
   t.teardown(async () => {
     await gateway.app.close()
