@@ -36,7 +36,10 @@ export interface LiveSocketOptions {
   url: () => string
   connect: (url: string) => SocketLike
   onStatus?: (status: LinkStatus) => void
-  /** The server refused the token (expired): refresh it and call setToken. */
+  /**
+   * The server refused the token, or closed the link when it expired (4401): refresh
+   * it and call setToken. After a 4401 the link reconnects with the fresh token.
+   */
   onAuthFailed?: () => void
   backoff?: Backoff
   random?: () => number
@@ -60,6 +63,9 @@ interface Channel {
 
 type Pending = { kind: 'subscribe'; channel: string } | { kind: 'auth' }
 
+/** The server's close code for an access token that expired while the link was open. */
+export const TOKEN_EXPIRED = 4401
+
 const singlePackage = (channel: string) => (/^(package|track):/.test(channel) ? channel.slice(channel.indexOf(':') + 1) : undefined)
 
 /**
@@ -80,6 +86,8 @@ export class LiveSocket {
   private pingTimer: unknown
   private heard = true
   private stopped = true
+  /** Closed with 4401: the next token set reconnects at once, without waiting out the backoff. */
+  private expired = false
   private current: LinkStatus = { state: 'stopped', attempt: 0 }
   private readonly timers: NonNullable<LiveSocketOptions['timers']>
 
@@ -117,7 +125,13 @@ export class LiveSocket {
     if (token === this.token) return
     const had = this.token
     this.token = token
-    if (!this.open) return
+    if (!this.open) {
+      if (this.expired && !this.stopped) {
+        this.expired = false
+        this.restart()
+      }
+      return
+    }
     if (token) this.request({ op: 'auth', token }, { kind: 'auth' })
     else if (had) this.restart()
   }
@@ -151,6 +165,7 @@ export class LiveSocket {
   }
 
   private restart(): void {
+    this.expired = false
     this.clearTimers()
     this.drop(1000, 'reconnecting')
     this.connect()
@@ -187,8 +202,12 @@ export class LiveSocket {
     socket.onclose = (ev) => {
       if (socket !== this.socket) return
       this.drop()
-      if (ev.code === 1008 && /token/i.test(ev.reason)) this.opts.onAuthFailed?.()
       if (!this.stopped) this.scheduleReconnect()
+      if (ev.code === TOKEN_EXPIRED) {
+        // Not a fault of the link: reconnect as soon as the token is fresh, resuming with since.
+        this.expired = true
+        this.opts.onAuthFailed?.()
+      } else if (ev.code === 1008 && /token/i.test(ev.reason)) this.opts.onAuthFailed?.()
     }
     socket.onerror = () => undefined // a close event always follows
   }
