@@ -106,6 +106,8 @@ async function startGateway(port: number): Promise<ChildProcess> {
       ADMIN_EMAIL: 'bench@example.com',
       ADMIN_PASSWORD: 'bench-password',
       RATE_LIMIT_MAX: '100000000',
+      // Every client here connects from 127.0.0.1.
+      WS_MAX_CONNECTIONS_PER_IP: '100000',
       DATABASE_POOL_MAX: '30',
     },
     stdio: ['ignore', 'inherit', 'inherit'],
