@@ -29,15 +29,15 @@ export class TokenBucket {
   constructor(
     private readonly burst: number,
     private readonly perSecond: number,
-    private readonly now: () => number,
+    private readonly clock: { now(): number },
   ) {
     this.tokens = burst
-    this.at = now()
+    this.at = clock.now()
   }
 
   /** Takes one token; false when none is left. */
   take(): boolean {
-    const now = this.now()
+    const now = this.clock.now()
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.at) / 1000) * this.perSecond)
     this.at = now
     if (this.tokens < 1) return false
@@ -75,5 +75,56 @@ export class ConnectionsPerIp {
     const n = this.count(ip) - 1
     if (n <= 0) this.counts.delete(ip)
     else this.counts.set(ip, n)
+  }
+}
+
+/** setTimeout's longest delay; a later deadline is armed again then. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+/**
+ * Calls functions at given times, one timer per distinct time: token expiries are
+ * whole seconds, and every socket of one token (or of one second) shares a timer
+ * instead of holding its own.
+ */
+export class Deadlines {
+  private readonly due = new Map<number, { timer: unknown; fns: Set<() => void> }>()
+
+  constructor(private readonly clock: WsClock) {}
+
+  /** Calls `fn` at `at` (ms since the epoch; at once if past); returns its cancellation. */
+  at(at: number, fn: () => void): () => void {
+    if (at <= this.clock.now()) {
+      fn()
+      return () => undefined
+    }
+    let slot = this.due.get(at)
+    if (!slot) {
+      slot = { timer: undefined, fns: new Set() }
+      this.due.set(at, slot)
+      this.arm(at, slot)
+    }
+    const s = slot
+    s.fns.add(fn)
+    return () => {
+      s.fns.delete(fn)
+      if (s.fns.size > 0 || this.due.get(at) !== s) return
+      this.clock.clearTimeout(s.timer)
+      this.due.delete(at)
+    }
+  }
+
+  /** Timers pending (tests and the benchmark read it). */
+  get size(): number {
+    return this.due.size
+  }
+
+  private arm(at: number, slot: { timer: unknown; fns: Set<() => void> }): void {
+    const left = at - this.clock.now()
+    if (left > 0) {
+      slot.timer = this.clock.setTimeout(() => this.arm(at, slot), Math.min(left, MAX_TIMER_MS))
+      return
+    }
+    this.due.delete(at)
+    for (const fn of slot.fns) fn()
   }
 }

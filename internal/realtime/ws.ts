@@ -8,7 +8,7 @@ import { Connection } from './connection.js'
 import { channelOf, invalidMessage, parse, type ClientMessage } from './ws-messages.js'
 import type { RealtimeService } from './service.js'
 import type { TrackBudget } from './track-budget.js'
-import { ConnectionsPerIp, systemClock, TokenBucket, type WsClock } from './ws-limits.js'
+import { ConnectionsPerIp, Deadlines, systemClock, TokenBucket, type WsClock } from './ws-limits.js'
 
 /** What a token check yields: who it is, and until when (ms since the epoch; none: no expiry). */
 export interface WsIdentity {
@@ -53,27 +53,26 @@ export const newWsCounters = (): WsCounters => ({ peakQueued: 0, handled: 0, clo
 /** Close codes: 1008 policy violation (a limit), 4401 the token expired (re-authenticate, resume with since). */
 export const CLOSE_POLICY = 1008
 export const CLOSE_TOKEN_EXPIRED = 4401
-/** setTimeout's longest delay; a later expiry is checked again then. */
-const MAX_TIMER_MS = 2 ** 31 - 1
 
 const MAX_MESSAGE_BYTES = 4096
 const MAX_SUBSCRIPTIONS = 200
 const MAX_BAD_MESSAGES = 20
 
-
 let nextId = 1
 
 /**
  * `GET /api/v1/ws`: the contract's WebSocket protocol. Messages of one connection
- * are handled strictly in order; a client that keeps sending garbage is closed
- * with 1008, one that cannot keep up with 1013, a silent one after a missed
- * heartbeat.
+ * are handled strictly in order; a client that keeps sending garbage, sends too
+ * fast or has too many messages waiting is closed with 1008, one that cannot keep
+ * up with 1013, one whose token expires with 4401, a silent one after a missed
+ * heartbeat. Sockets per client address are capped (429 before the upgrade).
  */
 export const wsRoutes: FastifyPluginAsync<WsOptions> = async (app, opts) => {
   const { realtime } = opts
   const clock = opts.clock ?? systemClock
   const counters = opts.counters ?? newWsCounters()
   const perIp = new ConnectionsPerIp(opts.maxConnectionsPerIp)
+  const deadlines = new Deadlines(clock)
   const tooManyFromIp = () => `at most ${perIp.max} WebSocket connections per client address`
   const alive = new WeakMap<WebSocket, boolean>()
   const sockets = new Set<WebSocket>()
@@ -99,6 +98,7 @@ export const wsRoutes: FastifyPluginAsync<WsOptions> = async (app, opts) => {
     schema: {
       tags: ['realtime'],
       summary: 'WebSocket: live package events (protocol in the contract)',
+      description: 'More than WS_MAX_CONNECTIONS_PER_IP open sockets from the client address: 429 `rate_limited` before the upgrade. Close codes: docs/api-changes.md.',
       querystring: Type.Object({ token: Type.Optional(Type.String({ maxLength: 4096 })) }),
     },
     // Refused before the upgrade, as an ordinary 429 in the error shape.
@@ -131,31 +131,24 @@ export const wsRoutes: FastifyPluginAsync<WsOptions> = async (app, opts) => {
     let bad = 0
     let chain = Promise.resolve()
     let queued = 0
-    const bucket = new TokenBucket(opts.messageBurst, opts.messagesPerSecond, () => clock.now())
-    let expiry: unknown
+    const bucket = new TokenBucket(opts.messageBurst, opts.messagesPerSecond, clock)
+    let cancelExpiry: (() => void) | undefined
 
     const violate = (reason: string) => {
       connection.closed = true
       socket.close(CLOSE_POLICY, reason)
     }
     // The socket stops receiving the moment its token expires, not at its next message.
+    const expire = () => {
+      cancelExpiry = undefined
+      if (connection.closed) return
+      counters.expired++
+      connection.closed = true
+      socket.close(CLOSE_TOKEN_EXPIRED, 'token expired')
+    }
     const expireAt = (at: number | undefined) => {
-      if (expiry !== undefined) clock.clearTimeout(expiry)
-      expiry = undefined
-      if (at === undefined) return
-      const check = () => {
-        const left = at - clock.now()
-        if (left > 0) {
-          expiry = clock.setTimeout(check, Math.min(left, MAX_TIMER_MS))
-          return
-        }
-        expiry = undefined
-        if (connection.closed) return
-        counters.expired++
-        connection.closed = true
-        socket.close(CLOSE_TOKEN_EXPIRED, 'token expired')
-      }
-      check()
+      cancelExpiry?.()
+      cancelExpiry = at === undefined ? undefined : deadlines.at(at, expire)
     }
     const signIn = (identity: WsIdentity) => {
       principal = identity.principal
