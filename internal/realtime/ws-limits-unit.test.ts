@@ -1,0 +1,44 @@
+import t from 'tap'
+import { ManualClock } from './testing/manual-clock.js'
+import { ConnectionsPerIp, Deadlines, TokenBucket } from './ws-limits.js'
+
+t.test('the token bucket gives a burst, then refills at its rate', async (t) => {
+  const clock = new ManualClock(0)
+  const bucket = new TokenBucket(3, 2, clock)
+  t.same([bucket.take(), bucket.take(), bucket.take(), bucket.take()], [true, true, true, false])
+  clock.advance(500)
+  t.same([bucket.take(), bucket.take()], [true, false], 'one token after half a second at 2/s')
+  clock.advance(60_000)
+  t.same([bucket.take(), bucket.take(), bucket.take(), bucket.take()], [true, true, true, false], 'never more than the burst')
+})
+
+t.test('deadlines: one timer per distinct time, fired once, cancellable', async (t) => {
+  const clock = new ManualClock(0)
+  const deadlines = new Deadlines(clock)
+  const fired: string[] = []
+  deadlines.at(1000, () => fired.push('a'))
+  const cancelB = deadlines.at(1000, () => fired.push('b'))
+  deadlines.at(2000, () => fired.push('c'))
+  t.equal(deadlines.size, 2, 'sockets expiring at the same moment share a timer')
+  cancelB()
+  clock.set(999)
+  t.same(fired, [])
+  clock.set(1000)
+  t.same(fired, ['a'], 'a cancelled one does not fire')
+  const cancelC = deadlines.at(2000, () => fired.push('d'))
+  cancelC()
+  clock.set(5000)
+  t.same(fired, ['a', 'c'])
+  t.equal(deadlines.size, 0)
+  deadlines.at(10, () => fired.push('past'))
+  t.same(fired.at(-1), 'past', 'a time already past fires at once')
+})
+
+t.test('connections per IP', async (t) => {
+  const ips = new ConnectionsPerIp(2)
+  t.same([ips.acquire('a'), ips.acquire('a'), ips.acquire('a'), ips.acquire('b')], [true, true, false, true])
+  t.ok(ips.full('a'))
+  ips.release('a')
+  t.notOk(ips.full('a'))
+  t.equal(ips.count('a'), 1)
+})
