@@ -141,7 +141,7 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
   const locations = new LocationService({
     locations: mongo ? await MongoLocationRepository.open(mongo.db) : new PostgresLocationRepository(pool),
     lastLocation: mongo ? new PostgresLastLocationStore(pool) : undefined,
-    packages: { readable: async (principal, tn) => packages.get(principal, tn) },
+    packages: { readable: async (principal, tn) => packages.getFull(principal, tn) },
     directory: new PostgresPackageDirectory(pool),
     invalidate: (tn) => packages.cache.invalidate(tn),
     deviceSeen: (device) => devices.seen(device),

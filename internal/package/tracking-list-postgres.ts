@@ -24,6 +24,11 @@ const ENTRY_SELECT = `SELECT p.*, ut.label AS entry_label, ut.added_at AS entry_
 export const TRACKERS_SQL = `SELECT user_id FROM user_trackings
   WHERE package_id = (SELECT id FROM packages WHERE tracking_number = $1 ORDER BY created_at DESC LIMIT 1)`
 
+// Staff roles as SEES_ALL (auth/domain.ts); services have no account to track with.
+const AUDIENCE_SQL = `WITH p AS (SELECT id, customer_id, driver_id FROM packages WHERE tracking_number = $1 ORDER BY created_at DESC LIMIT 1)
+  SELECT u.id AS user_id, (u.role IN ('admin', 'operator') OR u.id = p.customer_id OR u.id = p.driver_id) AS full
+  FROM p JOIN users u ON u.id = p.customer_id OR u.id IN (SELECT ut.user_id FROM user_trackings ut WHERE ut.package_id = p.id)`
+
 export class PostgresTrackingListRepository implements TrackingListRepository {
   private readonly origin: string | null
 
@@ -63,6 +68,11 @@ export class PostgresTrackingListRepository implements TrackingListRepository {
   async trackers(trackingNumber: string): Promise<string[]> {
     const { rows } = await this.pool.query<{ user_id: string }>(TRACKERS_SQL, [trackingNumber])
     return rows.map((r) => r.user_id)
+  }
+
+  async audience(trackingNumber: string): Promise<Array<{ userId: string; full: boolean }>> {
+    const { rows } = await this.pool.query<{ user_id: string; full: boolean }>({ name: 'pkg_audience', text: AUDIENCE_SQL, values: [trackingNumber] })
+    return rows.map((r) => ({ userId: r.user_id, full: r.full }))
   }
 
   async createExternal(userId: string, change: Change, label: string | null): Promise<Written> {
