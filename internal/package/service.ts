@@ -47,7 +47,9 @@ export class PackageService {
         const existing = await this.deps.packages.get(tn)
         if (!existing?.external) throw err
         if (!opts.mergeExternal) throw externalTrackingConflict(existing)
-        const { driverId, trackingNumber: _tn, ...details } = base
+        // The tracking keeps its carrier unless the package names one.
+        const { driverId, trackingNumber: _tn, carrier, ...rest } = input
+        const details = carrier?.trim() ? { ...rest, carrier: carrier.trim() } : rest
         return this.committed(await this.deps.packages.update(tn, (pkg) => {
           const now = this.now()
           const merged = mergeExternal(pkg, details, now)
