@@ -1,6 +1,6 @@
 import closeWithGrace from 'close-with-grace'
 import pino from 'pino'
-import { buildGateway } from '../../internal/app/gateway.js'
+import { buildGateway, checkGatewayConfig } from '../../internal/app/gateway.js'
 import { embeddedInfrastructure, servicesInfrastructure } from '../../internal/app/infrastructure.js'
 import { instanceIdOf } from '../../internal/app/instance.js'
 import { buildWorker, type Worker } from '../../internal/app/worker.js'
@@ -11,6 +11,7 @@ import { ConfigError, loadConfig, runMode } from '../../internal/config/config.j
 async function main(): Promise<void> {
   const mode = runMode()
   const config = loadConfig()
+  checkGatewayConfig(config)
   const log = pino({ level: config.LOG_LEVEL })
   const instanceId = instanceIdOf(config)
   const infra = mode === 'embedded' ? await embeddedInfrastructure(config, log.child({ component: 'embedded' })) : await servicesInfrastructure(config, instanceId, log.child({ component: 'bus' }))

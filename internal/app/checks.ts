@@ -4,11 +4,11 @@ import type { Bus } from '../events/bus.js'
 import type { DependencyCheck } from '../platform/health/http.js'
 import type { Mongo } from '../platform/mongo/client.js'
 
+// A round trip to the broker, not just the connection flag: a broker that accepts
+// TCP but answers nothing keeps the connection "up" until its heartbeat lapses.
 const busCheck = (bus: Bus): DependencyCheck => ({
   critical: false,
-  check: async () => {
-    if (!bus.connected) throw new Error('not connected')
-  },
+  check: () => bus.probe(),
 })
 
 /**

@@ -10,8 +10,11 @@ import { userAdminRoutes } from '../auth/user-admin-http.js'
 import { HmacAccessTokenSigner } from '../auth/jwt.js'
 import { ScryptHasher } from '../auth/password.js'
 import { PostgresRefreshTokenRepository, PostgresServiceClientRepository, PostgresUserRepository } from '../auth/postgres.js'
+import { LoginThrottle } from '../auth/login-throttle.js'
+import type { LoginAttemptStore } from '../auth/ports.js'
 import { AuthService } from '../auth/service.js'
-import { corsOriginsOf, DEV_JWT_SECRET, trustProxyOf, type Config } from '../config/config.js'
+import { passwordProblem } from '../auth/password-policy.js'
+import { ConfigError, corsOriginsOf, DEV_JWT_SECRET, trustProxyOf, type Config } from '../config/config.js'
 import { packageRoutes } from '../package/http.js'
 import { PostgresPackageRepository } from '../package/postgres.js'
 import type { PackageCache } from '../package/ports.js'
@@ -31,7 +34,8 @@ import { ACCESS_CHANNEL, listenForNotices, parseAccessNotice } from '../platform
 import { PostgresOutbox } from '../events/outbox-postgres.js'
 import { EventPath } from '../events/path.js'
 import { OutboxRelay } from '../events/relay.js'
-import { metricsRoutes, statsRoutes, type Stats } from '../ops/http.js'
+import { metricsRoutes, statsRoutes } from '../ops/http.js'
+import { boundedStats } from '../ops/stats.js'
 import { RealtimeService } from '../realtime/service.js'
 import { wsRoutes } from '../realtime/ws.js'
 import { webConsole } from './web-console.js'
@@ -72,6 +76,8 @@ export interface GatewayStores {
   cache: PackageCache & { readonly counters: CacheCounters }
   rateLimit: RateLimitStoreFactory
   idempotency: IdempotencyStore
+  /** Sign-in attempts per account, so the login throttle holds across gateways. */
+  loginAttempts: LoginAttemptStore
 }
 
 export interface CacheCounters {
@@ -94,6 +100,16 @@ export interface Gateway {
 const ISSUER = 'delivertrack'
 
 /**
+ * What the configuration schema cannot check because the rule lives in a domain:
+ * a first-admin password the password policy refuses stops the start, before any
+ * connection is made, instead of failing at the first sign-in. Throws ConfigError.
+ */
+export function checkGatewayConfig(config: Config): void {
+  const weak = config.ADMIN_PASSWORD === undefined ? undefined : passwordProblem(config.ADMIN_PASSWORD)
+  if (weak) throw new ConfigError(`Invalid environment variable ADMIN_PASSWORD: ${weak} (see docs/security.md)`)
+}
+
+/**
  * The composition root of the gateway: adapters over the given clients, the
  * services over the adapters, and the HTTP app over the services. The caller owns
  * (and closes) the clients.
@@ -114,6 +130,7 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
     hasher: new ScryptHasher(config.PASSWORD_SCRYPT_COST),
     signer: new HmacAccessTokenSigner(secret, config.JWT_ACCESS_TTL_S, ISSUER),
     refreshTtlSeconds: config.REFRESH_TTL_S,
+    throttle: new LoginThrottle(stores.loginAttempts, { log: app.log }),
   })
   const external =
     config.JWT_PUBLIC_KEY || config.JWT_JWKS_URL
@@ -172,18 +189,17 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
   })
   app.addHook('onClose', async () => locations.close())
   const webhooks = new WebhookService({ repo: new PostgresWebhookRepository(pool), guard: DnsAddressGuard.fromList(config.WEBHOOK_ALLOWED_HOSTS) })
-  const stats = async (): Promise<Stats> => {
-    const [byStatus, outbox, queues] = await Promise.all([packageRepository.countByStatus(), eventLog.outbox(), bus.queueStats()])
-    const rt = realtime.stats()
-    return {
-      packages: { total: Object.values(byStatus).reduce((sum, n) => sum + n, 0), byStatus },
-      websocket: { connections: rt.connections, subscriptions: rt.subscriptions },
-      events: { published: relay.published, delivered: rt.delivered, outboxPending: outbox.pending, outboxOldestAgeS: outbox.oldestAgeS },
-      queues,
-      cache: { ...cache.counters },
-      uptimeS: Math.round(process.uptime()),
-    }
-  }
+  // Bounded: /stats and /metrics answer in time even when PostgreSQL or the broker hangs.
+  const stats = boundedStats({
+    packages: () => packageRepository.countByStatus(),
+    outbox: () => eventLog.outbox(),
+    queues: (timeoutMs) => bus.queueStats(timeoutMs),
+    local: () => {
+      const rt = realtime.stats()
+      return { websocket: { connections: rt.connections, subscriptions: rt.subscriptions }, published: relay.published, delivered: rt.delivered, cache: { ...cache.counters } }
+    },
+    log: app.log,
+  })
 
   await registerRateLimit(app, { store: stores.rateLimit, max: config.RATE_LIMIT_MAX })
   await app.register(websocket, {

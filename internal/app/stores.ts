@@ -1,4 +1,6 @@
 import type { Redis } from 'ioredis'
+import { MemoryLoginAttemptStore } from '../auth/login-attempts-memory.js'
+import { RedisLoginAttemptStore } from '../auth/login-attempts-redis.js'
 import type { Config } from '../config/config.js'
 import { MemoryPackageCache } from '../package/cache-memory.js'
 import { RedisPackageCache } from '../package/cache-redis.js'
@@ -10,10 +12,20 @@ import type { GatewayStores } from './gateway.js'
 
 /** Cache, rate limits and idempotency records in Redis, shared by every gateway behind it. */
 export function redisStores(config: Config, redis: Redis): GatewayStores {
-  return { cache: new RedisPackageCache(redis, config.CACHE_TTL_S), rateLimit: leasedRedisStore(redis), idempotency: new RedisIdempotencyStore(redis) }
+  return {
+    cache: new RedisPackageCache(redis, config.CACHE_TTL_S),
+    rateLimit: leasedRedisStore(redis),
+    idempotency: new RedisIdempotencyStore(redis),
+    loginAttempts: new RedisLoginAttemptStore(redis),
+  }
 }
 
 /** The same in this process's memory, for a gateway that runs alone (embedded mode). */
 export function memoryStores(config: Config): GatewayStores {
-  return { cache: new MemoryPackageCache({ ttlSeconds: config.CACHE_TTL_S }), rateLimit: memoryRateLimitStore(), idempotency: new MemoryIdempotencyStore() }
+  return {
+    cache: new MemoryPackageCache({ ttlSeconds: config.CACHE_TTL_S }),
+    rateLimit: memoryRateLimitStore(),
+    idempotency: new MemoryIdempotencyStore(),
+    loginAttempts: new MemoryLoginAttemptStore(),
+  }
 }

@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
 import jwt from '@fastify/jwt'
+import { TokenError } from 'fast-jwt'
 import { LRUCache } from 'lru-cache'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { forbidden, unauthorized } from '../platform/errors.js'
@@ -26,7 +27,7 @@ declare module 'fastify' {
 }
 
 interface OwnClaims {
-  exp?: number
+  exp: number
   sub: string
   role: Role
   kind: 'user' | 'service'
@@ -41,9 +42,17 @@ export interface AuthenticationOptions {
   auth: AuthService
   /** Keep the second cache of verified tokens (default true); off only for scripts/bench/auth.ts. */
   rememberVerified?: boolean
-  /** Milliseconds since the epoch, against which our tokens expire (default Date.now). */
+  /** Milliseconds since the epoch, against which our tokens expire and accounts are rechecked (default Date.now). */
   clock?: () => number
 }
+
+/**
+ * How long an account seen to exist is believed to, before a token naming it makes
+ * the gateway look again: a deleted user's token is refused within this time on
+ * every gateway, while an active client costs one indexed read per interval, not
+ * one per request (scripts/bench/auth.ts measures the check).
+ */
+export const ACCOUNT_RECHECK_MS = 2_000
 
 /**
  * Bearer-token authentication for every route in the scope it is registered in,
@@ -58,18 +67,34 @@ export const authentication = fp<AuthenticationOptions>(
       secret: opts.secret,
       // cache: a token verified once is not HMAC-checked and decoded again on every
       // request. Expiry is checked below instead, against one clock for both caches.
-      verify: { allowedIss: opts.issuer, algorithms: ['HS256'], cache: true, ignoreExpiration: true },
+      // A token without exp would never expire; one without iss was not minted by us.
+      verify: { allowedIss: opts.issuer, requiredClaims: ['exp', 'iss'], algorithms: ['HS256'], cache: true, ignoreExpiration: true },
     })
 
     // Our tokens verified before, by their exact text, until they expire: a client's
     // next request skips the header decode, the hash fast-jwt keys its own cache with,
     // and the claims copy (scripts/bench/auth.ts measures the difference).
     const verified = new LRUCache<string, { principal: Principal; expiresAt: number }>({ max: 10_000 })
+    // User id -> when the account was last seen to exist.
+    const accounts = new LRUCache<string, number>({ max: 50_000 })
+
+    /** Our tokens outlive the accounts they name: a deleted user's is a 401 (F5), not a 500 further on. */
+    async function stillExists(principal: Principal): Promise<Principal> {
+      if (principal.kind !== 'user') return principal
+      const seen = accounts.get(principal.id)
+      if (seen !== undefined && now() - seen < ACCOUNT_RECHECK_MS) return principal
+      if (!(await opts.auth.accountExists(principal.id))) {
+        accounts.delete(principal.id)
+        throw unauthorized('the account no longer exists')
+      }
+      accounts.set(principal.id, now())
+      return principal
+    }
 
     app.decorate('authenticateToken', async (token: string): Promise<Principal> => {
       const known = remember ? verified.get(token) : undefined
       if (known) {
-        if (now() < known.expiresAt) return known.principal
+        if (now() < known.expiresAt) return stillExists(known.principal)
         verified.delete(token)
         throw unauthorized('access token expired')
       }
@@ -79,22 +104,22 @@ export const authentication = fp<AuthenticationOptions>(
         let c: OwnClaims
         try {
           c = app.jwt.verify<OwnClaims>(token)
-        } catch {
-          throw unauthorized('access token is invalid')
+        } catch (err) {
+          throw refusal(err)
         }
-        if (c.exp !== undefined && typeof c.exp !== 'number') throw unauthorized('access token is invalid')
-        if (c.exp !== undefined && now() >= c.exp * 1000) throw unauthorized('access token expired')
+        if (typeof c.exp !== 'number') throw unauthorized('access token is invalid')
+        if (now() >= c.exp * 1000) throw unauthorized('access token expired')
         // Shared by every request with this token: nobody may change it.
         const principal: Principal = Object.freeze({ id: c.sub, role: c.role, kind: c.kind, email: c.email, name: c.name })
-        if (remember && c.exp !== undefined) verified.set(token, { principal, expiresAt: c.exp * 1000 })
-        return principal
+        if (remember) verified.set(token, { principal, expiresAt: c.exp * 1000 })
+        return stillExists(principal)
       }
       if (alg && opts.external) {
         let identity
         try {
           identity = await opts.external.identify(token)
-        } catch {
-          throw unauthorized('access token is invalid')
+        } catch (err) {
+          throw refusal(err)
         }
         return opts.auth.externalPrincipal(identity)
       }
@@ -122,6 +147,15 @@ function bearerToken(request: FastifyRequest): string | undefined {
   const match = /^Bearer\s+(\S+)$/i.exec(header)
   if (!match) throw unauthorized('Authorization must be "Bearer <access token>"')
   return match[1]
+}
+
+/** A 401 that names a missing claim (exp, iss), and says no more about any other fault. */
+function refusal(err: unknown) {
+  if (err instanceof TokenError && err.code === TokenError.codes.missingRequiredClaim) {
+    const claim = /The (\w+) claim/.exec(err.message)?.[1]
+    return unauthorized(`access token is invalid: it has no ${claim === 'iss' ? 'issuer (iss)' : claim === 'exp' ? 'expiry (exp)' : 'required claim'}`)
+  }
+  return unauthorized('access token is invalid')
 }
 
 function headerAlg(token: string): string | undefined {

@@ -45,6 +45,9 @@ export class ExternalTokenVerifier {
     const verifier = createVerifier({
       key: typeof key === 'string' ? async () => key : key,
       algorithms: [...ASYMMETRIC],
+      // A token that never expires cannot be taken back. fast-jwt checks iss and aud
+      // only when present, so configured ones are required as well.
+      requiredClaims: ['exp', ...(opts.issuer ? ['iss'] : []), ...(opts.audience ? ['aud'] : [])],
       ...(opts.issuer ? { allowedIss: opts.issuer } : {}),
       ...(opts.audience ? { allowedAud: opts.audience } : {}),
       cache: 1000,

@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { unauthorized } from '../platform/errors.js'
 import { NoContent, responses } from '../platform/http/schemas.js'
 import { principalOf } from './authenticate.js'
+import { LoginThrottled } from './login-throttle.js'
 import type { AuthService } from './service.js'
 import {
   AuthResultSchema,
@@ -32,8 +33,21 @@ export const authRoutes: FastifyPluginAsync<{ auth: AuthService }> = async (fast
 
   app.post('/auth/login', {
     config: { auth: 'none' },
-    schema: { tags, summary: 'Sign in with email and password', body: LoginBody, response: responses({ 200: AuthResultSchema }) },
-  }, async (request) => auth.login(request.body))
+    schema: {
+      tags,
+      summary: 'Sign in with email and password',
+      description: 'Repeated failures for an account are slowed down: 429 rate_limited with retry-after (docs/security.md).',
+      body: LoginBody,
+      response: responses({ 200: AuthResultSchema }),
+    },
+  }, async (request, reply) => {
+    try {
+      return await auth.login(request.body, { address: request.ip })
+    } catch (err) {
+      if (err instanceof LoginThrottled) void reply.header('retry-after', String(err.retryAfterS))
+      throw err
+    }
+  })
 
   app.post('/auth/refresh', {
     config: { auth: 'none' },

@@ -13,6 +13,8 @@ export interface UserRepository {
   create(user: NewUser): Promise<User>
   findByEmail(email: string): Promise<StoredUser | null>
   findById(id: string): Promise<User | null>
+  /** Whether an account with this id exists (false for an id that is not a UUID); one indexed read. */
+  exists(id: string): Promise<boolean>
   /**
    * Returns the user bound to an external identity, creating it on first sight (idempotent under races).
    * Throws AppError conflict `conflict` when the email belongs to another account (never linked to it).
@@ -76,4 +78,31 @@ export interface AccessClaims {
 export interface AccessTokenSigner {
   sign(claims: AccessClaims): string
   readonly ttlSeconds: number
+}
+
+/** How one kind of key is throttled (see LoginAttemptStore.attempt). */
+export interface ThrottleRule {
+  /** Attempts counted before any delay. */
+  freeAttempts: number
+  /** The delay after the last free attempt; it doubles with each further counted attempt. */
+  baseDelayMs: number
+  maxDelayMs: number
+  /** A key is forgotten this long after its last counted attempt; at least maxDelayMs. */
+  forgetAfterMs: number
+}
+
+export type AttemptResult = { allowed: true; attempts: number } | { allowed: false; retryAfterMs: number }
+
+/** Sign-in attempts per key, shared by every gateway that uses the same store. */
+export interface LoginAttemptStore {
+  /**
+   * Counts an attempt under `key` unless the key is held back at `now` (milliseconds).
+   * Atomic per key: of attempts arriving at once, no more get through than the rule
+   * lets through one by one. The `freeAttempts`-th counted attempt and each after it
+   * hold the key back for baseDelayMs doubled per attempt beyond the free ones,
+   * capped at maxDelayMs. An attempt that is held back changes nothing.
+   */
+  attempt(key: string, now: number, rule: ThrottleRule): Promise<AttemptResult>
+  /** Forgets the key; forgetting an unknown key does nothing. */
+  clear(key: string): Promise<void>
 }

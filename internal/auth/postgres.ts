@@ -21,6 +21,7 @@ interface UserRow {
 }
 
 const USER_COLUMNS = 'id, email, name, role, password_hash, created_at'
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 const toUser = (r: UserRow): User => ({ id: r.id, email: r.email, name: r.name, role: r.role, createdAt: r.created_at })
 
@@ -76,6 +77,13 @@ export class PostgresUserRepository implements UserRepository {
   async findById(id: string): Promise<User | null> {
     const { rows } = await this.db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [id])
     return rows[0] ? toUser(rows[0]) : null
+  }
+
+  async exists(id: string): Promise<boolean> {
+    // Only a UUID can name a row; anything else would fail the cast as a 500.
+    if (!UUID.test(id)) return false
+    const { rowCount } = await this.db.query({ name: 'user-exists', text: 'SELECT 1 FROM users WHERE id = $1', values: [id] })
+    return rowCount === 1
   }
 
   async upsertExternal(subject: string, user: Omit<NewUser, 'passwordHash' | 'externalSubject'>): Promise<User> {

@@ -1,8 +1,13 @@
 import { Type } from 'typebox'
 import { DateTimeOut } from '../platform/http/schemas.js'
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './password-policy.js'
 
 export const Email = Type.String({ format: 'email', maxLength: 254 })
-export const Password = Type.String({ minLength: 8, maxLength: 200 })
+export const Password = Type.String({
+  minLength: PASSWORD_MIN_LENGTH,
+  maxLength: PASSWORD_MAX_LENGTH,
+  description: 'At least 10 characters, not one character repeated, not one of the most common passwords.',
+})
 // At least one visible character: names are trimmed before they are stored.
 export const Name = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' })
 export const RoleSchema = Type.Union([Type.Literal('admin'), Type.Literal('operator'), Type.Literal('customer'), Type.Literal('driver')])

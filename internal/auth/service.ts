@@ -1,5 +1,7 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto'
-import { AppError, unauthorized } from '../platform/errors.js'
+import { AppError, invalid, unauthorized } from '../platform/errors.js'
+import type { LoginThrottle } from './login-throttle.js'
+import { passwordProblem } from './password-policy.js'
 import { normalizeEmail, type Principal, type ServiceClient, type TokenPair, type User, type UserRole } from './domain.js'
 import type {
   AccessTokenSigner,
@@ -16,6 +18,8 @@ export interface AuthServiceDeps {
   hasher: PasswordHasher
   signer: AccessTokenSigner
   refreshTtlSeconds: number
+  /** Per-account sign-in throttling; without it (scripts, some tests) sign-ins are not throttled. */
+  throttle?: LoginThrottle
   clock?: () => Date
 }
 
@@ -48,8 +52,10 @@ export class AuthService {
     return { user, ...(await this.startSession(user)) }
   }
 
-  /** Admin-created accounts of any user role. */
+  /** Admin-created accounts of any user role. The password must pass the policy (400 on /password). */
   async createUser(input: { email: string; password: string; name: string; role: UserRole }): Promise<User> {
+    const problem = passwordProblem(input.password)
+    if (problem) throw invalid('/password', problem)
     const passwordHash = await this.deps.hasher.hash(input.password)
     return this.deps.users.create({
       email: normalizeEmail(input.email),
@@ -59,14 +65,21 @@ export class AuthService {
     })
   }
 
-  async login(input: { email: string; password: string }): Promise<AuthResult> {
-    const stored = await this.deps.users.findByEmail(normalizeEmail(input.email))
+  /**
+   * `client.address` (the caller's IP) keys the sign-in throttle with the email;
+   * too many attempts throw LoginThrottled (429) before the password is looked at.
+   */
+  async login(input: { email: string; password: string }, client: { address?: string } = {}): Promise<AuthResult> {
+    const email = normalizeEmail(input.email)
+    const admitted = await this.deps.throttle?.admit(email, client.address ?? 'unknown', this.now().getTime())
+    const stored = await this.deps.users.findByEmail(email)
     if (!stored?.passwordHash) {
       this.decoyHash ??= this.deps.hasher.hash(randomBytes(16).toString('hex'))
       await this.deps.hasher.verify(input.password, await this.decoyHash)
       throw badCredentials()
     }
     if (!(await this.deps.hasher.verify(input.password, stored.passwordHash))) throw badCredentials()
+    if (admitted !== undefined) await this.deps.throttle?.succeeded(admitted)
     const { passwordHash: _omit, ...user } = stored
     return { user, ...(await this.startSession(user)) }
   }
@@ -124,6 +137,11 @@ export class AuthService {
     const user = await this.deps.users.findById(principal.id)
     if (!user) throw unauthorized('the account no longer exists')
     return user
+  }
+
+  /** Whether the account an access token names still exists (it may be deleted before the token expires). */
+  accountExists(id: string): Promise<boolean> {
+    return this.deps.users.exists(id)
   }
 
   /** Creates the first admin from configuration; leaves an existing account untouched. */

@@ -29,7 +29,7 @@ export const ConfigSchema = Type.Object({
   REFRESH_TTL_S: Type.Integer({ minimum: 60, default: 30 * 86_400 }),
   PASSWORD_SCRYPT_COST: Type.Integer({ minimum: 1024, maximum: 1_048_576, default: 32_768 }),
   ADMIN_EMAIL: Type.Optional(Type.String({ format: 'email' })),
-  ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 8, maxLength: 200 })),
+  ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 10, maxLength: 200, description: 'Must pass the password policy (docs/security.md); the gateway refuses to start otherwise.' })),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     { default: 'info' },

@@ -55,7 +55,8 @@ function recorder(role: string, fail: (d: Delivery) => Error | undefined = () =>
 /**
  * What every Bus adapter must do: topic routing to the hub and to role queues,
  * durable queues that keep messages while no consumer runs, retries after their
- * delays, dead letters and their requeue, and per-package order.
+ * delays, dead letters and their requeue, per-package order, and a probe that
+ * tells a broker that answers from one that does not.
  */
 export function busContract(t: Test, factory: BusFactory): void {
   for (const batched of [false, true]) {
@@ -157,10 +158,19 @@ export function busContract(t: Test, factory: BusFactory): void {
     })
   }
 
-  t.test('a closed bus refuses to publish instead of losing the events', async (t) => {
+  t.test('a connected bus answers a probe and reads its queues', async (t) => {
+    const { gateway } = await factory(t)
+    await t.resolves(gateway.probe(), 'the broker answered')
+    const stats = await gateway.queueStats()
+    t.same(Object.keys(stats).sort(), QUEUES.map(({ role }) => `delivertrack.${role}`).sort(), 'every declared queue')
+  })
+
+  t.test('a closed bus refuses to publish instead of losing the events, and fails its probe', async (t) => {
     const { gateway } = await factory(t)
     await gateway.close()
     t.notOk(gateway.connected)
     await t.rejects(gateway.publish([{ event: event('package.created') }]))
+    await t.rejects(gateway.probe(), 'not connected: the probe fails at once')
+    await t.rejects(gateway.queueStats(), 'queue figures it cannot read are not reported as empty')
   })
 }

@@ -130,7 +130,12 @@ export class MemoryBus implements Bus {
     q.consumers = q.consumers.filter((c) => c !== consumer)
   }
 
+  async probe(): Promise<void> {
+    if (!this.connected) throw new Error('the in-process bus is not running')
+  }
+
   async queueStats(): Promise<Record<string, QueueStat>> {
+    if (!this.connected) throw new Error('the in-process bus is not running')
     const out: Record<string, QueueStat> = {}
     for (const q of this.queues.values()) {
       out[`delivertrack.${q.role}`] = { messages: q.ready.length, consumers: q.consumers.length, retrying: q.retrying.size, deadLetters: q.dead.length }

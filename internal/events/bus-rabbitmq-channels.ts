@@ -7,11 +7,18 @@ import type { RoleQueues } from './topology.js'
 // and socket settings), for the work rascal's publications and subscriptions do one
 // message at a time: ordered batches, burst acknowledgements, queue checks.
 
-export function closeQuietly(connection: Connection): Promise<void> {
+/** Closes the connection; gives up waiting after `waitMs`, since a broker that stopped answering never confirms. */
+export function closeQuietly(connection: Connection, waitMs = 2_000): Promise<void> {
   return new Promise((resolve) => {
+    const timer = setTimeout(resolve, waitMs)
+    timer.unref()
     try {
-      connection.close(() => resolve())
+      connection.close(() => {
+        clearTimeout(timer)
+        resolve()
+      })
     } catch {
+      clearTimeout(timer)
       resolve() // already closed
     }
   })
@@ -131,5 +138,19 @@ function closeChannel(channel: Channel): void {
     channel.close(() => undefined)
   } catch {
     // already closed
+  }
+}
+
+/**
+ * A passive declare of the exchange on a channel of its own: a round trip that
+ * proves the broker answers, and changes nothing (a missing exchange fails it).
+ */
+export async function checkExchange(connection: Connection, exchange: string): Promise<void> {
+  const channel = await call<Channel>((cb) => connection.createChannel(cb))
+  channel.on('error', () => undefined)
+  try {
+    await call<unknown>((cb) => channel.checkExchange(exchange, cb))
+  } finally {
+    closeChannel(channel)
   }
 }

@@ -2,10 +2,11 @@ import type { Message } from 'amqplib'
 import type { ConfirmChannel, Connection } from 'amqplib/callback_api'
 import rascal from 'rascal'
 import type { BrokerAsPromised as Broker } from 'rascal'
-import type { Bus, BusMessage, ConsumeOptions, QueueStat, RoleConsumer } from './bus.js'
+import { singleFlight, withTimeout } from '../platform/deadline.js'
+import { PROBE_TIMEOUT_MS, type Bus, type BusMessage, type ConsumeOptions, type QueueStat, type RoleConsumer } from './bus.js'
 import { RabbitBatchConsumer } from './bus-rabbitmq-batch.js'
 import { RabbitConsumer } from './bus-rabbitmq-consumer.js'
-import { closeQuietly, openChannel, openConfirmChannel, requeueDead, statsOf } from './bus-rabbitmq-channels.js'
+import { checkExchange, closeQuietly, openChannel, openConfirmChannel, requeueDead, statsOf } from './bus-rabbitmq-channels.js'
 import { EXCHANGE, rascalConfig } from './bus-rabbitmq-topology.js'
 import { isEnvelope } from './envelope.js'
 import type { RoleHandler, RoleLogger } from './roles.js'
@@ -47,6 +48,9 @@ export class RabbitBus implements Bus {
   private readonly listeners: Array<(downSince: Date | undefined) => void> = []
   private publisher: Promise<{ connection: Connection; channel: ConfirmChannel }> | undefined
   private admin: Promise<Connection> | undefined
+  // One round trip at a time: while the broker hangs, callers time out on the pending one.
+  private readonly roundTrip = singleFlight(async () => checkExchange(await this.adminConnection(), EXCHANGE))
+  private readonly readStats = singleFlight(async () => statsOf(await this.adminConnection(), this.opts.queues.map((q) => roleQueues(q.role, this.opts.retry.delaysMs))))
   readonly hubQueue: string
 
   constructor(private readonly opts: RabbitBusOptions) {
@@ -114,29 +118,30 @@ export class RabbitBus implements Bus {
   /**
    * One confirm channel publishes the batch in order (consumers rely on each
    * package's order) and the promise waits for every confirm; a nack, a lost
-   * connection or no confirm within `timeoutMs` rejects and drops the channel,
-   * which the next call opens anew.
+   * connection or no channel and confirms within `timeoutMs` rejects and drops
+   * the channel, which the next call opens anew.
    */
   async publish(messages: readonly BusMessage[], timeoutMs = 5_000): Promise<void> {
     if (messages.length === 0) return
     const broker = this.requireBroker()
     this.publisher ??= openConfirmChannel(broker, () => (this.publisher = undefined))
     const opened = this.publisher
-    const { channel } = await opened
-    const confirms = messages.map(
-      (m) =>
-        new Promise<void>((resolve, reject) => {
-          const headers = m.origin ? { [ORIGIN_HEADER]: m.origin } : undefined
-          channel.publish(EXCHANGE, m.event.type, Buffer.from(JSON.stringify(m.event)), { persistent: true, contentType: 'application/json', messageId: m.event.id, headers }, (err: unknown) =>
-            err ? reject(err instanceof Error ? err : new Error('message nacked by the broker')) : resolve(),
-          )
-        }),
-    )
     let timer: NodeJS.Timeout | undefined
+    // Started before the channel is opened: on a broker that stopped answering, opening hangs too.
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no broker confirm within ${timeoutMs} ms`)), timeoutMs)
     })
     try {
+      const { channel } = await Promise.race([opened, timeout])
+      const confirms = messages.map(
+        (m) =>
+          new Promise<void>((resolve, reject) => {
+            const headers = m.origin ? { [ORIGIN_HEADER]: m.origin } : undefined
+            channel.publish(EXCHANGE, m.event.type, Buffer.from(JSON.stringify(m.event)), { persistent: true, contentType: 'application/json', messageId: m.event.id, headers }, (err: unknown) =>
+              err ? reject(err instanceof Error ? err : new Error('message nacked by the broker')) : resolve(),
+            )
+          }),
+      )
       await Promise.race([Promise.all(confirms), timeout])
     } catch (err) {
       if (this.publisher === opened) this.publisher = undefined
@@ -187,14 +192,14 @@ export class RabbitBus implements Bus {
     return this.admin
   }
 
-  async queueStats(): Promise<Record<string, QueueStat>> {
-    if (!this.connected) return {}
-    try {
-      return await statsOf(await this.adminConnection(), this.opts.queues.map((q) => roleQueues(q.role, this.opts.retry.delaysMs)))
-    } catch (err) {
-      this.opts.log.warn({ err: (err as Error).message }, 'cannot read queue stats')
-      return {}
-    }
+  async queueStats(timeoutMs = PROBE_TIMEOUT_MS): Promise<Record<string, QueueStat>> {
+    this.requireBroker()
+    return withTimeout(this.readStats(), timeoutMs, 'RabbitMQ queue stats')
+  }
+
+  async probe(timeoutMs = PROBE_TIMEOUT_MS): Promise<void> {
+    this.requireBroker()
+    await withTimeout(this.roundTrip(), timeoutMs, `RabbitMQ (passive declare of ${EXCHANGE})`)
   }
 
   async requeueDeadLetters(role: string, limit = Number.POSITIVE_INFINITY): Promise<{ requeued: number; remaining: number }> {
@@ -213,6 +218,7 @@ export class RabbitBus implements Bus {
     if (publishing) await closeQuietly(publishing)
     const broker = this.broker
     this.broker = undefined
-    if (broker) await broker.shutdown().catch((err: unknown) => this.opts.log.warn({ err }, 'broker shutdown failed'))
+    // Bounded: on a broker that stopped answering, a graceful shutdown would wait for its heartbeat to lapse.
+    if (broker) await withTimeout(broker.shutdown(), 5_000, 'RabbitMQ shutdown').catch((err: unknown) => this.opts.log.warn({ err }, 'broker shutdown failed'))
   }
 }

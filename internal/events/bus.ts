@@ -32,6 +32,9 @@ export interface ConsumeOptions {
   batched?: boolean
 }
 
+/** How long probe() and queueStats() wait for the broker by default; under the 2 s a readiness check gets. */
+export const PROBE_TIMEOUT_MS = 1_500
+
 export interface QueueStat {
   messages: number
   consumers: number
@@ -75,8 +78,20 @@ export interface Bus {
    * are handed out in publish order (a retry may overtake later ones).
    */
   consume(handler: RoleHandler, opts: ConsumeOptions): Promise<RoleConsumer>
-  /** Depth, consumers, retrying and dead letters of each declared role's queue. */
-  queueStats(): Promise<Record<string, QueueStat>>
+  /**
+   * Depth, consumers, retrying and dead letters of each declared role's queue.
+   * Rejects, never hangs, when the bus cannot tell: not connected, or no answer
+   * within `timeoutMs` (default PROBE_TIMEOUT_MS).
+   */
+  queueStats(timeoutMs?: number): Promise<Record<string, QueueStat>>
+  /**
+   * Resolves once the broker has answered a round trip (RabbitMQ: a passive
+   * declare of the exchange). Rejects when not connected, or with a TimeoutError
+   * when no answer came within `timeoutMs` (default PROBE_TIMEOUT_MS): a broker
+   * that accepts TCP but answers nothing looks connected until its heartbeat
+   * lapses, and readiness must see it sooner.
+   */
+  probe(timeoutMs?: number): Promise<void>
   /**
    * Moves a role's dead letters back to its work queue with a fresh retry budget
    * (at most `limit`, and only those present at the start).

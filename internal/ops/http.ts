@@ -2,16 +2,9 @@ import type { FastifyPluginAsync } from 'fastify'
 import { Type } from 'typebox'
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
 import { responses } from '../platform/http/schemas.js'
+import { REMOTE_FIGURES, type Stats } from './stats.js'
 
-export interface Stats {
-  packages: { total: number; byStatus: Record<string, number> }
-  websocket: { connections: number; subscriptions: number }
-  events: { published: number; delivered: number; outboxPending: number; outboxOldestAgeS: number }
-  /** Worker queues add the messages waiting in their delay queues and their dead letters. */
-  queues: Record<string, { messages: number; consumers: number; retrying?: number; deadLetters?: number }>
-  cache: { hits: number; misses: number }
-  uptimeS: number
-}
+export type { Stats } from './stats.js'
 
 /** Gathers the figures of /stats and /metrics from whoever owns them. */
 export type StatsSource = () => Promise<Stats>
@@ -24,16 +17,23 @@ export interface StatusWriteCounters {
 }
 
 const Counts = Type.Record(Type.String(), Type.Integer())
+const Unknown = { description: 'null: could not be read in time (named in `unknown`)' }
 const StatsSchema = Type.Object({
-  packages: Type.Object({ total: Type.Integer(), byStatus: Counts }),
+  packages: Type.Object({ total: Type.Union([Type.Integer(), Type.Null()], Unknown), byStatus: Counts }),
   websocket: Type.Object({ connections: Type.Integer(), subscriptions: Type.Integer() }),
-  events: Type.Object({ published: Type.Integer(), delivered: Type.Integer(), outboxPending: Type.Integer(), outboxOldestAgeS: Type.Number() }),
+  events: Type.Object({
+    published: Type.Integer(),
+    delivered: Type.Integer(),
+    outboxPending: Type.Union([Type.Integer(), Type.Null()], Unknown),
+    outboxOldestAgeS: Type.Union([Type.Number(), Type.Null()], Unknown),
+  }),
   queues: Type.Record(
     Type.String(),
     Type.Object({ messages: Type.Integer(), consumers: Type.Integer(), retrying: Type.Optional(Type.Integer()), deadLetters: Type.Optional(Type.Integer()) }),
   ),
   cache: Type.Object({ hits: Type.Integer(), misses: Type.Integer() }),
   uptimeS: Type.Number(),
+  unknown: Type.Array(Type.String(), { description: 'Figures not read within the time budget (packages, outbox, queues); their values are null, or no entries for queues' }),
 })
 
 /** `GET /stats` (admins and operators), under the API prefix. */
@@ -70,8 +70,8 @@ export const metricsRoutes: FastifyPluginAsync<{ stats: StatsSource; statusWrite
   gauge('websocket_subscriptions', 'WebSocket channel subscriptions', [], (g, s) => g.set(s.websocket.subscriptions))
   gauge('events_published_total', 'Events this gateway published from the outbox', [], (g, s) => g.set(s.events.published))
   gauge('events_delivered_total', 'Event messages handed to WebSocket subscriptions', [], (g, s) => g.set(s.events.delivered))
-  gauge('outbox_pending', 'Events written but not yet published', [], (g, s) => g.set(s.events.outboxPending))
-  gauge('outbox_oldest_age_seconds', 'Age of the oldest unpublished event', [], (g, s) => g.set(s.events.outboxOldestAgeS))
+  gauge('outbox_pending', 'Events written but not yet published', [], (g, s) => s.events.outboxPending !== null && g.set(s.events.outboxPending))
+  gauge('outbox_oldest_age_seconds', 'Age of the oldest unpublished event', [], (g, s) => s.events.outboxOldestAgeS !== null && g.set(s.events.outboxOldestAgeS))
   gauge('queue_messages', 'Messages ready in a broker queue', ['queue'], (g, s) => {
     for (const [queue, q] of Object.entries(s.queues)) g.set({ queue }, q.messages)
   })
@@ -83,6 +83,10 @@ export const metricsRoutes: FastifyPluginAsync<{ stats: StatsSource; statusWrite
   })
   gauge('queue_dead_letters', 'Messages in a worker queue\'s dead-letter queue (npm run dlq:requeue)', ['queue'], (g, s) => {
     for (const [queue, q] of Object.entries(s.queues)) if (q.deadLetters !== undefined) g.set({ queue }, q.deadLetters)
+  })
+  // 1 while a figure's samples are missing because its server did not answer in time, else 0.
+  gauge('stat_unknown', 'A group of figures (packages, outbox, queues) that could not be read in time: its samples are absent', ['name'], (g, s) => {
+    for (const name of REMOTE_FIGURES) g.set({ name }, s.unknown.includes(name) ? 1 : 0)
   })
   gauge('cache_hits_total', 'Package cache hits', [], (g, s) => g.set(s.cache.hits))
   gauge('cache_misses_total', 'Package cache misses', [], (g, s) => g.set(s.cache.misses))

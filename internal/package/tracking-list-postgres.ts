@@ -1,5 +1,6 @@
 import type pg from 'pg'
 import { withTx } from '../platform/db/postgres.js'
+import { unauthorized } from '../platform/errors.js'
 import type { Change } from './entity.js'
 import type { TrackingEntry, TrackingListRepository, Written } from './ports.js'
 import { insertPackage } from './postgres.js'
@@ -34,6 +35,14 @@ export const AUDIENCE_SQL = `WITH p AS (SELECT id, customer_id, driver_id FROM p
   SELECT u.id AS user_id, (u.role IN ('admin', 'operator') OR u.id = p.customer_id OR u.id = p.driver_id) AS full
   FROM a JOIN users u ON u.id = a.user_id CROSS JOIN p`
 
+/** The user was deleted while their access token still worked (until the gateway rechecks it): a 401, not a 500. */
+function accountGone(err: unknown): never {
+  if ((err as { code?: string; constraint?: string }).code === '23503' && (err as { constraint?: string }).constraint === 'user_trackings_user_id_fkey') {
+    throw unauthorized('the account no longer exists')
+  }
+  throw err
+}
+
 export class PostgresTrackingListRepository implements TrackingListRepository {
   private readonly origin: string | null
 
@@ -46,7 +55,7 @@ export class PostgresTrackingListRepository implements TrackingListRepository {
     const { rowCount } = await this.pool.query(
       'INSERT INTO user_trackings (user_id, package_id, label) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
       [userId, packageId, label],
-    )
+    ).catch(accountGone)
     return { added: rowCount === 1 }
   }
 
@@ -84,7 +93,7 @@ export class PostgresTrackingListRepository implements TrackingListRepository {
     const now = change.next.createdAt
     return withTx(this.pool, async (tx) => {
       const result = await insertPackage(tx, change, this.origin)
-      await tx.query('INSERT INTO user_trackings (user_id, package_id, label, added_at) VALUES ($1, $2, $3, $4)', [userId, result.pkg.id, label, now])
+      await tx.query('INSERT INTO user_trackings (user_id, package_id, label, added_at) VALUES ($1, $2, $3, $4)', [userId, result.pkg.id, label, now]).catch(accountGone)
       await tx.query('INSERT INTO carrier_sync_requests (package_id, carrier, requested_at, next_attempt_at) VALUES ($1, $2, $3, $3)', [result.pkg.id, change.next.carrier, now])
       return result
     })

@@ -3,8 +3,12 @@ import type { TestLike } from './harness.js'
 
 /**
  * A TCP proxy on 127.0.0.1 (random port) in front of a real server, to simulate
- * an outage: `cut()` destroys every proxied connection and refuses new ones until
- * `heal()`. Closed at teardown.
+ * an outage. `cut()` destroys every proxied connection and refuses new ones;
+ * `stall()` is a blackhole: new connections are accepted and what they send is
+ * swallowed, open ones stop being forwarded in either direction, and nothing is
+ * closed, so the client only learns of it from its own timeouts. `heal()` ends
+ * either: stalled connections whose server side is still open resume where they
+ * stopped (nothing was dropped), the others are destroyed. Closed at teardown.
  */
 export interface TcpProxy {
   port: number
@@ -13,33 +17,60 @@ export interface TcpProxy {
   /** Open client connections right now. */
   readonly connections: number
   cut(): void
+  stall(): void
   heal(): void
   close(): Promise<void>
+}
+
+interface Pair {
+  client: Socket
+  /** None for a connection accepted while stalled. */
+  upstream?: Socket
 }
 
 export async function tcpProxy(t: TestLike, target: string, defaultPort: number): Promise<TcpProxy> {
   const to = new URL(target)
   const host = to.hostname
   const port = Number(to.port || defaultPort)
-  const sockets = new Set<Socket>()
-  let down = false
+  const pairs = new Set<Pair>()
+  let mode: 'up' | 'cut' | 'stalled' = 'up'
+
+  const destroy = (pair: Pair) => {
+    pairs.delete(pair)
+    pair.client.destroy()
+    pair.upstream?.destroy()
+  }
+  const forward = ({ client, upstream }: Pair) => {
+    client.pipe(upstream!)
+    upstream!.pipe(client)
+  }
+  const hold = ({ client, upstream }: Pair) => {
+    // Unpiped and paused, the bytes wait in the sockets' buffers for heal().
+    client.unpipe()
+    upstream?.unpipe()
+    client.pause()
+    upstream?.pause()
+  }
+
   const server: Server = createServer((client) => {
-    if (down) {
+    if (mode === 'cut') {
       client.destroy()
       return
     }
-    const upstream = connect({ host, port })
-    sockets.add(client).add(upstream)
-    const drop = () => {
-      client.destroy()
-      upstream.destroy()
-      sockets.delete(client)
-      sockets.delete(upstream)
+    if (mode === 'stalled') {
+      const pair: Pair = { client }
+      pairs.add(pair)
+      client.on('error', () => destroy(pair)).on('close', () => destroy(pair))
+      client.on('data', () => undefined) // swallowed
+      return
     }
-    client.on('error', drop).on('close', drop)
-    upstream.on('error', drop).on('close', drop)
-    client.pipe(upstream)
-    upstream.pipe(client)
+    const pair: Pair = { client, upstream: connect({ host, port }) }
+    pairs.add(pair)
+    client.on('error', () => destroy(pair)).on('close', () => destroy(pair))
+    // While stalled, the server hanging up is not passed on: a blackhole carries no FIN.
+    const upstreamGone = () => (mode === 'stalled' ? (pair.upstream = undefined) : destroy(pair))
+    pair.upstream!.on('error', upstreamGone).on('close', upstreamGone)
+    forward(pair)
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const proxyPort = (server.address() as AddressInfo).port
@@ -50,15 +81,28 @@ export async function tcpProxy(t: TestLike, target: string, defaultPort: number)
     port: proxyPort,
     url: url.toString(),
     get connections() {
-      return sockets.size / 2
+      return pairs.size
     },
     cut() {
-      down = true
-      for (const s of sockets) s.destroy()
-      sockets.clear()
+      mode = 'cut'
+      for (const pair of [...pairs]) destroy(pair)
+    },
+    stall() {
+      mode = 'stalled'
+      for (const pair of pairs) hold(pair)
     },
     heal() {
-      down = false
+      const was = mode
+      mode = 'up'
+      if (was !== 'stalled') return
+      for (const pair of [...pairs]) {
+        if (!pair.upstream || pair.upstream.destroyed) destroy(pair)
+        else {
+          forward(pair)
+          pair.client.resume()
+          pair.upstream.resume()
+        }
+      }
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -158,12 +158,15 @@ export interface QueueStats {
 }
 
 export interface Stats {
-  packages: { total: number; byStatus: Record<string, number> }
+  /** null: not read in time (named in `unknown`). */
+  packages: { total: number | null; byStatus: Record<string, number> }
   websocket: { connections: number; subscriptions: number }
-  events: { published: number; delivered?: number; outboxPending: number; outboxOldestAgeS?: number }
+  events: { published: number; delivered?: number; outboxPending: number | null; outboxOldestAgeS?: number | null }
   queues: Record<string, QueueStats>
   cache: { hits: number; misses: number }
   uptimeS: number
+  /** Figures the gateway could not read in time: packages, outbox, queues. */
+  unknown?: string[]
 }
 
 /** The contract's error body. */

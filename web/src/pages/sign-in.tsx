@@ -10,7 +10,7 @@ function messageOf(error: unknown, mode: 'signin' | 'signup'): string {
   if (mode === 'signup' && e.status === 409) return 'An account with that email already exists. Sign in instead.'
   if (e.code === 'validation_failed') {
     const detail = e.details?.[0]
-    if (detail?.path.includes('password')) return 'The password needs at least 8 characters.'
+    if (detail?.path.includes('password')) return `The password ${detail.message}.`
     if (detail?.path.includes('email')) return 'Enter a valid email address.'
     return e.message
   }
@@ -57,8 +57,8 @@ export function SignIn({ mode }: { mode: 'signin' | 'signup' }) {
         </label>
         <label class="field">
           <span>Password</span>
-          <input name="password" type="password" autoComplete={signup ? 'new-password' : 'current-password'} required minLength={signup ? 8 : 1} />
-          {signup && <small class="hint">At least 8 characters.</small>}
+          <input name="password" type="password" autoComplete={signup ? 'new-password' : 'current-password'} required minLength={signup ? 10 : 1} />
+          {signup && <small class="hint">At least 10 characters, not a common password.</small>}
         </label>
         {error && <ErrorNote>{error}</ErrorNote>}
         <button type="submit" class="button wide" disabled={busy}>

@@ -9,6 +9,9 @@ import { perMinute, pushSample, type Sample } from '../../lib/stats-series.js'
 
 const POLL_MS = 5000
 
+/** A figure the gateway could not read in time comes as null. */
+const orUnknown = (n: number | null) => (n === null ? '—' : formatNumber(n))
+
 /** Operations at a glance, polled every few seconds while the tab is visible. */
 export default function StatsPage() {
   const { data, error, isLoading, fulfilledTimeStamp } = useGetStatsQuery(undefined, { pollingInterval: POLL_MS, skipPollingIfUnfocused: true })
@@ -33,9 +36,9 @@ export default function StatsPage() {
         <span class="muted">Refreshes every {POLL_MS / 1000} s · up {formatDuration(data.uptimeS)}</span>
       </div>
       <div class="tiles">
-        <Tile label="Packages" value={formatNumber(data.packages.total)} />
+        <Tile label="Packages" value={orUnknown(data.packages.total)} />
         <Tile label="WebSocket connections" value={formatNumber(data.websocket.connections)} sub={`${formatNumber(data.websocket.subscriptions)} subscriptions`} />
-        <Tile label="Events published" value={formatNumber(data.events.published)} sub={`${formatNumber(data.events.outboxPending)} waiting in the outbox`} />
+        <Tile label="Events published" value={formatNumber(data.events.published)} sub={`${orUnknown(data.events.outboxPending)} waiting in the outbox`} />
         <Tile label="Cache hit ratio" value={hitRatio === undefined ? '—' : `${hitRatio}%`} sub={`${formatNumber(data.cache.hits)} hits, ${formatNumber(data.cache.misses)} misses`} />
       </div>
       <div class="two-col">
@@ -53,7 +56,7 @@ export default function StatsPage() {
         </section>
         <section class="card" aria-labelledby="queues">
           <h2 id="queues">Queue depths</h2>
-          {queues.length === 0 ? <p class="muted">No queues reported by the broker.</p> : <BarChart bars={queues} label="Messages waiting per queue" />}
+          {data.unknown?.includes('queues') ? <p class="muted">The broker did not answer in time.</p> : queues.length === 0 ? <p class="muted">No queues reported by the broker.</p> : <BarChart bars={queues} label="Messages waiting per queue" />}
         </section>
       </div>
     </section>

@@ -72,8 +72,8 @@ export default function Users() {
             </label>
             <label class="field">
               <span>Initial password</span>
-              <input name="password" type="password" required minLength={8} autoComplete="new-password" />
-              <small class="hint">At least 8 characters; share it with the person securely.</small>
+              <input name="password" type="password" required minLength={10} autoComplete="new-password" />
+              <small class="hint">At least 10 characters, not a common password; share it with the person securely.</small>
             </label>
             <label class="field">
               <span>Role</span>
