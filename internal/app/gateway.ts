@@ -5,6 +5,8 @@ import type pg from 'pg'
 import { authentication } from '../auth/authenticate.js'
 import { ExternalTokenVerifier } from '../auth/external.js'
 import { authRoutes } from '../auth/http.js'
+import { UserAdminService } from '../auth/user-admin.js'
+import { userAdminRoutes } from '../auth/user-admin-http.js'
 import { HmacAccessTokenSigner } from '../auth/jwt.js'
 import { ScryptHasher } from '../auth/password.js'
 import { PostgresRefreshTokenRepository, PostgresServiceClientRepository, PostgresUserRepository } from '../auth/postgres.js'
@@ -28,6 +30,7 @@ import { projectRoot } from '../platform/paths.js'
 import websocket from '@fastify/websocket'
 import type { Bus } from '../events/bus.js'
 import { PostgresEventLog } from '../events/log-postgres.js'
+import { ACCESS_CHANNEL, listenForNotices, parseAccessNotice } from '../platform/db/notices.js'
 import { PostgresOutbox } from '../events/outbox-postgres.js'
 import { EventPath } from '../events/path.js'
 import { OutboxRelay } from '../events/relay.js'
@@ -126,8 +129,9 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
   const secret = config.JWT_SECRET ?? DEV_JWT_SECRET
   if (!config.JWT_SECRET) app.log.warn('JWT_SECRET is not set: using the development secret (never do this in production)')
 
+  const users = new PostgresUserRepository(pool, { origin: instanceId })
   const auth = new AuthService({
-    users: new PostgresUserRepository(pool),
+    users,
     refreshTokens: new PostgresRefreshTokenRepository(pool),
     serviceClients: new PostgresServiceClientRepository(pool),
     hasher: new ScryptHasher(config.PASSWORD_SCRYPT_COST),
@@ -146,11 +150,28 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
     access: {
       readableSeq: async (principal, tn) => (await packages.current(principal, tn)).seq,
       publicSeq: async (tn) => (await packages.current(undefined, tn)).seq,
+      currentRole: async (id) => (await users.findById(id))?.role ?? null,
     },
     eventLog,
-    trackers: trackings,
+    audience: trackings,
     log: app.log,
   })
+  const userAdmin = new UserAdminService({ users, access: { userChanged: (id) => void realtime.userChanged(id) } })
+  if (outboxListen) {
+    // Other gateways' account changes; after a broken connection, whatever was missed is re-checked.
+    let stopListening: (() => Promise<void>) | undefined
+    app.addHook('onReady', async () => {
+      stopListening = await listenForNotices(pool, ACCESS_CHANNEL, {
+        notice: (payload) => {
+          const notice = parseAccessNotice(payload)
+          if (notice && notice.origin !== instanceId) void realtime.userChanged(notice.userId)
+        },
+        resumed: () => void realtime.access.recheckAll(),
+        log: app.log,
+      })
+    })
+    app.addHook('onClose', async () => stopListening?.())
+  }
   const relay = new OutboxRelay({ outbox: new PostgresOutbox(pool, { listen: outboxListen, log: app.log }), bus, log: app.log })
   const events = new EventPath({ instanceId, bus, relay, log: eventLog, sink: realtime, logger: app.log })
   app.addHook('onReady', async () => events.start())
@@ -165,7 +186,7 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
   const locations = new LocationService({
     locations: mongo ? await MongoLocationRepository.open(mongo.db) : new PostgresLocationRepository(pool),
     lastLocation: mongo ? new PostgresLastLocationStore(pool) : undefined,
-    packages: { readable: async (principal, tn) => packages.get(principal, tn) },
+    packages: { readable: async (principal, tn) => packages.getFull(principal, tn) },
     directory: new PostgresPackageDirectory(pool),
     invalidate: (tn) => packages.cache.invalidate(tn),
     deviceSeen: (device) => devices.seen(device),
@@ -205,6 +226,7 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
     await api.register(idempotency, { store: stores.idempotency, secret: config.IDEMPOTENCY_SECRET ?? secret })
     await api.register(healthRoutes, { checks, mode })
     await api.register(authRoutes, { auth })
+    await api.register(userAdminRoutes, { users: userAdmin })
     await api.register(packageRoutes, { packages, trackMaxAgeS: config.TRACK_MAX_AGE_S, trackRateLimit: config.RATE_LIMIT_TRACK_MAX })
     await api.register(deviceRoutes, { devices })
     await api.register(locationRoutes, { locations })

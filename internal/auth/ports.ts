@@ -20,6 +20,18 @@ export interface UserRepository {
    * Throws AppError conflict `conflict` when the email belongs to another account (never linked to it).
    */
   upsertExternal(subject: string, user: Omit<NewUser, 'passwordHash' | 'externalSubject'>): Promise<User>
+  /**
+   * Deletes the account with its refresh tokens (its trackings go, its packages lose
+   * it as driver or owner); every gateway is told in the same commit. False if unknown.
+   */
+  remove(id: string): Promise<boolean>
+  /** Changes role and/or name; a role change tells every gateway in the same commit. Null if unknown. */
+  change(id: string, patch: { role?: UserRole; name?: string }): Promise<User | null>
+}
+
+/** This gateway's side of an access change: its own sockets hear of it at once (the others through the database). */
+export interface AccessChanges {
+  userChanged(userId: string): void
 }
 
 export interface RefreshTokenRecord {

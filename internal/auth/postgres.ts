@@ -1,5 +1,6 @@
 import type { Queryable } from '../platform/db/postgres.js'
 import { isUniqueViolation } from '../platform/db/postgres.js'
+import { accessPayload, notifyAccessSql } from '../platform/db/notices.js'
 import { conflict } from '../platform/errors.js'
 import type { ServiceClient, StoredUser, User, UserRole } from './domain.js'
 import type {
@@ -25,7 +26,33 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const toUser = (r: UserRow): User => ({ id: r.id, email: r.email, name: r.name, role: r.role, createdAt: r.created_at })
 
 export class PostgresUserRepository implements UserRepository {
-  constructor(private readonly db: Queryable) {}
+  private readonly origin: string | null
+
+  /** `origin`: this process's instance id, carried by the access notices it sends. */
+  constructor(private readonly db: Queryable, opts: { origin?: string } = {}) {
+    this.origin = opts.origin ?? null
+  }
+
+  async remove(id: string): Promise<boolean> {
+    // One statement: the notice goes out only if the delete commits. Refresh tokens and trackings cascade.
+    const { rowCount } = await this.db.query(
+      `WITH d AS (DELETE FROM users WHERE id = $1 RETURNING id) SELECT ${notifyAccessSql('$2')} FROM d`,
+      [id, accessPayload({ userId: id, origin: this.origin })],
+    )
+    return rowCount === 1
+  }
+
+  async change(id: string, patch: { role?: UserRole; name?: string }): Promise<User | null> {
+    // A role change and its notice in one statement: the notice goes out only if the change commits.
+    const notice = patch.role ? `, ${notifyAccessSql('$4')} AS notified` : ''
+    const { rows } = await this.db.query<UserRow>(
+      `WITH u AS (
+         UPDATE users SET role = coalesce($2, role), name = coalesce($3, name), updated_at = now() WHERE id = $1 RETURNING ${USER_COLUMNS}
+       ) SELECT u.*${notice} FROM u`,
+      [id, patch.role ?? null, patch.name ?? null, ...(patch.role ? [accessPayload({ userId: id, origin: this.origin })] : [])],
+    )
+    return rows[0] ? toUser(rows[0]) : null
+  }
 
   async create(user: NewUser): Promise<User> {
     try {

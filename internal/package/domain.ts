@@ -120,6 +120,10 @@ export interface Package {
   destination?: GeoPoint
   estimatedDelivery?: Date
   driverId?: string
+  /** The customer who owns it: they, staff and the assigned driver see it in full. */
+  customerId?: string
+  /** Registered by a customer with a carrier (POST /me/trackings): nobody owns it. */
+  external?: true
   lastLocation?: { lat: number; lng: number; recordedAt: Date }
   version: number
   /** The package's current durable event seq. */
@@ -150,6 +154,7 @@ export interface PackagePatch {
   destination?: GeoPoint | null
   estimatedDelivery?: Date | null
   driverId?: string | null
+  customerId?: string | null
 }
 
 export const versionMismatch = (current: number) =>

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { NewEvent } from '../events/envelope.js'
-import { invalid } from '../platform/errors.js'
+import { AppError, invalid } from '../platform/errors.js'
 import { checkTransition, type NewPackage, type Package, type PackagePatch, type StatusChange } from './domain.js'
 
 /** What a rule decided: the package's next state and the events that record it (none: nothing changed). */
@@ -47,7 +47,38 @@ export function createPackage(input: NewPackage, now: Date): Change {
     createdAt: now,
     updatedAt: now,
   }
-  return { next, events: [{ type: 'package.created', occurredAt: now, data: { status: next.status, carrier: next.carrier } }] }
+  const data: Record<string, unknown> = { status: next.status, carrier: next.carrier }
+  if (next.customerId) data.customerId = next.customerId
+  return { next, events: [{ type: 'package.created', occurredAt: now, data }] }
+}
+
+/**
+ * A number a customer follows at a carrier: nobody owns it (the customer who
+ * registered it only tracks it), so a shop's package with the same number can
+ * never make them its owner.
+ */
+export function createExternalTracking(trackingNumber: string, carrier: string, now: Date): Change {
+  const { next, events } = createPackage({ trackingNumber, carrier, sender: { name: 'Unknown sender' }, recipient: { name: 'Unknown recipient' } }, now)
+  return { next: { ...next, external: true }, events }
+}
+
+/** A package with this number is an external tracking: a new package may not silently take it over. */
+export function externalTrackingConflict(pkg: Package): AppError {
+  const message = `tracking number ${pkg.trackingNumber} is an external tracking (carrier ${pkg.carrier}) that customers follow; an admin may merge it by creating the package again with "mergeExternal": true, or delete it`
+  return new AppError('conflict', 'external_tracking', message, [{ path: '/trackingNumber', message }])
+}
+
+/**
+ * An admin's merge: the external tracking becomes the package described (its
+ * history and followers stay); the owner is only who the admin names.
+ */
+export function mergeExternal(pkg: Package, details: Omit<PackagePatch, 'driverId'>, now: Date): Change {
+  if (!pkg.external) throw new AppError('conflict', 'conflict', `tracking number ${pkg.trackingNumber} already exists and is not an external tracking`)
+  const patched = patchDetails(pkg, details, now)
+  const next = { ...patched.next }
+  delete next.external
+  const changes = (patched.events[0]?.data.changes as Record<string, unknown> | undefined) ?? {}
+  return { next, events: [{ type: 'package.updated', occurredAt: now, data: { changes, mergedExternal: true } }] }
 }
 
 /**

@@ -22,8 +22,12 @@ export interface PackageJson {
   sender: { name: string; address?: string; email?: string; phone?: string }
   recipient: { name: string; address?: string; email?: string; phone?: string }
   driverId?: string
+  customerId?: string
+  external?: boolean
   lastLocation?: { lat: number; lng: number; recordedAt: string }
   version: number
+  /** "full", or "public" for a tracker (then only the /track fields are there). */
+  view?: 'full' | 'public'
   createdAt: string
   updatedAt: string
 }

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { principalOf } from '../auth/authenticate.js'
+import { forbidden } from '../platform/errors.js'
 import { NoContent, responses } from '../platform/http/schemas.js'
 import type { PackagePatch } from './domain.js'
 import type { PublicView } from './ports.js'
@@ -15,7 +16,9 @@ import {
   ListQuery,
   PackageList,
   PackageSchema,
+  PackageReadSchema,
   PatchPackageBody,
+  PublicPackageSchema,
   PublicViewSchema,
   StatusBody,
   StatusSchema,
@@ -43,22 +46,31 @@ export const packageRoutes: FastifyPluginAsync<PackageRoutesOptions> = async (fa
   app.addSchema(StatusSchema)
   app.addSchema(PackageSchema)
   app.addSchema(EventSchema)
+  app.addSchema(PublicPackageSchema)
   const tags = ['packages']
 
   app.post('/packages', {
     config: { roles: ['admin', 'service'] },
-    schema: { tags, summary: 'Create a package (status pending, version 1)', security: bearer, body: CreatePackageBody, response: responses({ 201: Type.Ref('Package') }) },
+    schema: {
+      tags,
+      summary: 'Create a package (status pending, version 1)',
+      description: 'A number taken by an external tracking is 409 external_tracking; an admin may send `mergeExternal: true` to turn that tracking into this package (200).',
+      security: bearer,
+      body: CreatePackageBody,
+      response: responses({ 200: Type.Ref('Package'), 201: Type.Ref('Package') }),
+    },
   }, async (request, reply) => {
-    const { estimatedDelivery, ...rest } = request.body
-    const pkg = await svc.create({ ...rest, estimatedDelivery: toDate(estimatedDelivery) ?? undefined })
-    return reply.code(201).send(pkg)
+    const { estimatedDelivery, mergeExternal, ...rest } = request.body
+    if (mergeExternal && principalOf(request).role !== 'admin') throw forbidden('only admins may merge an external tracking')
+    const pkg = await svc.create({ ...rest, estimatedDelivery: toDate(estimatedDelivery) ?? undefined }, { mergeExternal })
+    return reply.code(pkg.version === 1 ? 201 : 200).send(pkg)
   })
 
   app.get('/packages', {
     schema: {
       tags,
       summary: 'List packages',
-      description: 'Admins, operators and services see all; customers the ones they track; drivers their assigned ones.',
+      description: 'Admins, operators and services see all; customers the ones they own; drivers their assigned ones. Tracked packages are in /me/trackings.',
       security: bearer,
       querystring: ListQuery,
       response: responses({ 200: PackageList }),
@@ -66,10 +78,18 @@ export const packageRoutes: FastifyPluginAsync<PackageRoutesOptions> = async (fa
   }, async (request) => svc.list(principalOf(request), request.query))
 
   app.get('/packages/:trackingNumber', {
-    schema: { tags, summary: 'Get a package', security: bearer, params: TnParams, response: responses({ 200: Type.Ref('Package') }) },
+    schema: {
+      tags,
+      summary: 'Get a package',
+      description: 'The full Package (`view: "full"`) for its owner, staff and its assigned driver; the public view (`view: "public"`) for anyone else who tracks it; 404 otherwise.',
+      security: bearer,
+      params: TnParams,
+      response: responses({ 200: PackageReadSchema }),
+    },
   }, async (request, reply) => {
     const pkg = await svc.get(principalOf(request), request.params.trackingNumber)
-    return reply.header('etag', `"${pkg.version}"`).send(pkg)
+    if (pkg.view === 'full') void reply.header('etag', `"${pkg.version}"`)
+    return reply.send(pkg)
   })
 
   app.patch('/packages/:trackingNumber', {
@@ -107,7 +127,14 @@ export const packageRoutes: FastifyPluginAsync<PackageRoutesOptions> = async (fa
   })
 
   app.get('/packages/:trackingNumber/events', {
-    schema: { tags, summary: 'The package event log, ordered by seq', security: bearer, params: TnParams, response: responses({ 200: EventList }) },
+    schema: {
+      tags,
+      summary: 'The package event log, ordered by seq',
+      description: 'For who sees the package in full; a tracker gets 404 and reads the history in the public view (`events`).',
+      security: bearer,
+      params: TnParams,
+      response: responses({ 200: EventList }),
+    },
   }, async (request) => ({ items: await svc.events(principalOf(request), request.params.trackingNumber) }))
 
   const userRoles = ['admin', 'operator', 'customer', 'driver'] as const
@@ -116,7 +143,7 @@ export const packageRoutes: FastifyPluginAsync<PackageRoutesOptions> = async (fa
     schema: {
       tags: ['trackings'],
       summary: 'Add a package to my tracking list',
-      description: '201 when added, 200 when it was already on the list. Unknown number: 404, or with `carrier` a pending external tracking.',
+      description: '201 when added, 200 when it was already on the list. Unknown number: 404, or with `carrier` a pending external tracking (nobody owns it). `package` is the full Package for its owner, staff and its assigned driver, the public view (`view: "public"`) for everyone else.',
       security: bearer,
       body: AddTrackingBody,
       response: responses({ 200: TrackingEntrySchema, 201: TrackingEntrySchema }),

@@ -147,15 +147,14 @@ t.test('listing packages', async (t) => {
     t.equal(last.nextCursor, null)
   })
 
-  t.test('customers list what they track, drivers what is assigned to them', async (t) => {
+  t.test('customers list what they own (not what they merely track), drivers what is assigned to them', async (t) => {
     const customer = await gw.user('customer')
     const driver = await gw.user('driver')
-    t.same((await list('', customer.token)).items, [], 'a new customer tracks nothing')
+    t.same((await list('', customer.token)).items, [], 'a new customer owns nothing')
     t.same((await list('', driver.token)).items, [], 'a new driver has nothing assigned')
     const tracked = [created[3]!, created[4]!, created[20]!]
-    for (const p of tracked) {
-      t.equal((await call('POST', '/me/trackings', { token: customer.token, payload: { trackingNumber: p.trackingNumber } })).statusCode, 201)
-    }
+    for (const p of tracked) await patch(admin.token, p.trackingNumber, { customerId: customer.id })
+    t.equal((await call('POST', '/me/trackings', { token: customer.token, payload: { trackingNumber: created[5]!.trackingNumber } })).statusCode, 201)
     const mine = await list('?limit=200', customer.token)
     t.same(mine.items.map((p) => p.trackingNumber).sort(), tracked.map((p) => p.trackingNumber).sort())
     t.same((await list('?status=in_transit', customer.token)).items.map((p) => p.trackingNumber), ['LIST000003'], 'filters apply within the scope')

@@ -81,29 +81,63 @@ t.test('package routes by role', async (t) => {
     }
   })
 
-  t.test('a customer sees a package only once it is on their list', async (t) => {
-    const own = await create(admin.token)
-    for (const path of [`/packages/${own.trackingNumber}`, `/packages/${own.trackingNumber}/events`]) {
+  t.test('a customer sees what they own in full; a number they merely track in its public view', async (t) => {
+    const owned = await create(admin.token, { customerId: customer.id, recipient: { name: 'Carla Customer', address: '1 Own Street', phone: '+100' } })
+    const stranger = await create(admin.token, { recipient: { name: 'Sam Stranger', address: '9 Secret Road', email: 'sam@example.com', phone: '+199' } })
+    t.equal(owned.customerId, customer.id, 'the owner is recorded')
+
+    const own = await get(customer.token, owned.trackingNumber)
+    t.match(own, { view: 'full', id: owned.id, recipient: { name: 'Carla Customer' }, customerId: customer.id }, 'the owner: full package, no tracking needed')
+    t.equal((await call('GET', `/packages/${owned.trackingNumber}/events`, { token: customer.token })).statusCode, 200, 'and its events')
+    const list = (await call('GET', '/packages', { token: customer.token })).json()
+    t.same(list.items.map((p: { id: string }) => p.id), [owned.id], 'the list holds what they own')
+
+    for (const path of [`/packages/${stranger.trackingNumber}`, `/packages/${stranger.trackingNumber}/events`]) {
       const res = await call('GET', path, { token: customer.token })
-      t.equal(res.statusCode, 404, `GET ${path} before tracking`)
-      t.match(res.json(), errorBody(404, 'not_found'))
+      t.match([res.statusCode, res.json()], [404, errorBody(404, 'not_found')], `GET ${path} before tracking`)
     }
     const missing = await call('GET', '/packages/NOSUCHPKG123', { token: customer.token })
     t.same([missing.statusCode, missing.json().code], [404, 'not_found'], 'an unknown number looks exactly the same')
-    t.same((await call('GET', '/packages', { token: customer.token })).json().items, [], 'the list is empty')
 
-    const added = await call('POST', '/me/trackings', { token: customer.token, payload: { trackingNumber: own.trackingNumber } })
+    const added = await call('POST', '/me/trackings', { token: customer.token, payload: { trackingNumber: stranger.trackingNumber } })
     t.equal(added.statusCode, 201)
-    t.equal((await call('GET', `/packages/${own.trackingNumber}`, { token: customer.token })).statusCode, 200, 'readable once tracked')
-    t.equal((await call('GET', `/packages/${own.trackingNumber}/events`, { token: customer.token })).statusCode, 200, 'events too')
-    const list = (await call('GET', '/packages', { token: customer.token })).json()
-    t.same(list.items.map((p: { id: string }) => p.id), [own.id], 'the list holds the tracked package only')
+    const seen = await call('GET', `/packages/${stranger.trackingNumber}`, { token: customer.token })
+    t.equal(seen.statusCode, 200, 'readable once tracked')
+    t.same(Object.keys(seen.json()).sort(), ['carrier', 'estimatedDelivery', 'events', 'lastUpdatedAt', 'status', 'trackingNumber', 'view'], 'in the public view only')
+    t.equal(seen.json().view, 'public')
+    for (const res of [seen, added]) t.notMatch(res.body, /Sam Stranger|Secret Road|sam@example|\+199|Sender Shop/, 'no names, addresses or contacts')
+    t.equal((await call('GET', `/packages/${stranger.trackingNumber}/events`, { token: customer.token })).statusCode, 404, 'the full event log stays hidden')
+    t.same((await call('GET', '/packages', { token: customer.token })).json().items.map((p: { id: string }) => p.id), [owned.id], 'tracked numbers are not in /packages')
 
     const other = await gw.user('customer')
-    t.equal((await call('GET', `/packages/${own.trackingNumber}`, { token: other.token })).statusCode, 404, 'another customer still gets 404')
+    t.equal((await call('GET', `/packages/${owned.trackingNumber}`, { token: other.token })).statusCode, 404, 'another customer still gets 404')
 
-    t.equal((await call('DELETE', `/me/trackings/${own.trackingNumber}`, { token: customer.token })).statusCode, 204)
-    t.equal((await call('GET', `/packages/${own.trackingNumber}`, { token: customer.token })).statusCode, 404, '404 again after untracking')
+    t.equal((await call('DELETE', `/me/trackings/${stranger.trackingNumber}`, { token: customer.token })).statusCode, 204)
+    t.equal((await call('GET', `/packages/${stranger.trackingNumber}`, { token: customer.token })).statusCode, 404, '404 again after untracking')
+  })
+
+  t.test('ownership is set explicitly, to a customer account', async (t) => {
+    const viaService = await call('POST', '/packages', { token: service, payload: { sender: { name: 'Shop' }, recipient: { name: 'R', email: customer.email }, customerId: customer.id } })
+    t.equal(viaService.statusCode, 201, 'a service names the owner')
+    t.equal(viaService.json().customerId, customer.id)
+    const byEmail = await create(admin.token, { recipient: { name: 'R', email: customer.email } })
+    t.notOk('customerId' in byEmail, "a matching recipient email does not make the customer its owner")
+    t.equal((await call('GET', `/packages/${byEmail.trackingNumber}`, { token: customer.token })).statusCode, 404)
+    for (const customerId of [driver.id, operator.id, '00000000-0000-4000-8000-000000000000']) {
+      const res = await call('POST', '/packages', { token: admin.token, payload: { sender: { name: 'a' }, recipient: { name: 'b' }, customerId } })
+      t.match([res.statusCode, res.json()], [400, { code: 'validation_failed', details: [{ path: '/customerId' }] }], `create with customerId of a non-customer`)
+      const patched = await call('PATCH', `/packages/${byEmail.trackingNumber}`, { token: admin.token, payload: { customerId } })
+      t.match([patched.statusCode, patched.json()], [400, { code: 'validation_failed', details: [{ path: '/customerId' }] }], 'patch too')
+    }
+    const given = await patch(admin.token, byEmail.trackingNumber, { customerId: customer.id })
+    t.equal(given.customerId, customer.id, 'an admin hands it over')
+    t.equal((await get(customer.token, byEmail.trackingNumber)).view, 'full', 'now the customer sees it in full')
+    const events = (await call('GET', `/packages/${byEmail.trackingNumber}/events`, { token: admin.token })).json().items
+    t.match(events.at(-1), { type: 'package.updated', data: { changes: { customerId: customer.id } } }, 'the event records the new owner')
+    const created = (await call('GET', `/packages/${viaService.json().trackingNumber}/events`, { token: admin.token })).json().items[0]
+    t.match(created, { type: 'package.created', data: { customerId: customer.id } }, 'so does the creation')
+    await patch(admin.token, byEmail.trackingNumber, { customerId: null })
+    t.equal((await call('GET', `/packages/${byEmail.trackingNumber}`, { token: customer.token })).statusCode, 404, 'taken away again')
   })
 
   t.test('a driver sees and updates only assigned packages', async (t) => {
@@ -121,6 +155,14 @@ t.test('package routes by role', async (t) => {
     t.match(hidden.json(), errorBody(404, 'not_found'), 'unassigned: 404 not 403')
     t.equal((await call('GET', `/packages/${unassigned.trackingNumber}/events`, { token: driver.token })).statusCode, 404)
     t.equal((await call('GET', `/packages/${assigned.trackingNumber}`, { token: otherDriver.token })).statusCode, 404, 'another driver: 404')
+    const tracked = await call('POST', '/me/trackings', { token: otherDriver.token, payload: { trackingNumber: assigned.trackingNumber } })
+    t.equal(tracked.statusCode, 201, 'another driver may put it on a list')
+    t.equal(tracked.json().package.view, 'public', 'but gets the public view there (F2)')
+    t.notMatch(tracked.body, /Ann Recipient|Sender Shop/, 'no names')
+    t.equal((await call('GET', `/packages/${assigned.trackingNumber}`, { token: otherDriver.token })).json().view, 'public', 'and on GET')
+    t.equal((await call('GET', `/packages/${assigned.trackingNumber}/events`, { token: otherDriver.token })).statusCode, 404, 'no event log')
+    t.equal((await call('POST', `/packages/${assigned.trackingNumber}/status`, { token: otherDriver.token, payload: { status: 'in_transit' } })).statusCode, 404, 'nor updates')
+    t.equal((await get(driver.token, assigned.trackingNumber)).view, 'full', 'the assigned driver: full')
 
     const list = (await call('GET', '/packages', { token: driver.token })).json()
     t.same(list.items.map((p: { id: string }) => p.id), [assigned.id], 'the list holds assigned packages only')

@@ -13,6 +13,8 @@ export interface ListFilter {
   q?: string
   /** Only packages on this customer's tracking list. */
   trackedBy?: string
+  /** Only packages this customer owns. */
+  customerId?: string
   /** Only packages assigned to this driver. */
   driverId?: string
   limit: number
@@ -44,6 +46,8 @@ export interface PackageRepository {
   events(packageId: string, afterSeq?: number): Promise<PackageEvent[]>
   /** True when the user is a driver (for assignments). */
   isDriver(userId: string): Promise<boolean>
+  /** True when the user is a customer (for ownership). */
+  isCustomer(userId: string): Promise<boolean>
 }
 
 export interface TrackingEntry {
@@ -62,6 +66,12 @@ export interface TrackingListRepository {
   isTracking(userId: string, packageId: string): Promise<boolean>
   /** Users tracking the current package with the number (for `user:` channels). */
   trackers(trackingNumber: string): Promise<string[]>
+  /**
+   * Who hears of the current package with the number on their `user:` channel: its
+   * owner and its trackers, each with whether they see it in full (owner, assigned
+   * driver, staff by their role now) or the public view.
+   */
+  audience(trackingNumber: string): Promise<Array<{ userId: string; full: boolean }>>
   /** Creates a pending external tracking (the change's package), adds it to the list and queues a carrier sync, atomically. */
   createExternal(userId: string, change: Change, label: string | null): Promise<Written>
 }
@@ -79,6 +89,14 @@ export interface PublicView {
   estimatedDelivery: string | null
   lastUpdatedAt: string
   events: Array<{ status: PackageStatus; occurredAt: string; note?: string; city?: string }>
+}
+
+/** A package as one reader may see it: `view` tells a client which shape it got. */
+export type PackageRead = ({ view: 'full' } & Package) | ({ view: 'public' } & PublicView)
+
+/** A tracking-list entry with the package as its reader may see it. */
+export interface TrackingRead extends Omit<TrackingEntry, 'package'> {
+  package: PackageRead
 }
 
 /**

@@ -15,6 +15,8 @@ export interface PackageRow {
   destination: Package['destination'] | null
   estimated_delivery: Date | null
   driver_id: string | null
+  customer_id: string | null
+  external: boolean
   last_lat: number | null
   last_lng: number | null
   last_recorded_at: Date | null
@@ -43,6 +45,8 @@ export function toPackage(r: PackageRow): Package {
   if (r.destination) pkg.destination = r.destination
   if (r.estimated_delivery) pkg.estimatedDelivery = r.estimated_delivery
   if (r.driver_id) pkg.driverId = r.driver_id
+  if (r.customer_id) pkg.customerId = r.customer_id
+  if (r.external) pkg.external = true
   if (r.last_lat !== null && r.last_lng !== null && r.last_recorded_at) {
     pkg.lastLocation = { lat: r.last_lat, lng: r.last_lng, recordedAt: r.last_recorded_at }
   }
@@ -54,7 +58,7 @@ export function toPackage(r: PackageRow): Package {
 // migration adds a column, until the connection is replaced.
 export const PACKAGE_COLUMNS =
   'id, tracking_number, status, carrier, description, weight_grams, sender, recipient, origin, destination, estimated_delivery, ' +
-  'driver_id, last_lat, last_lng, last_recorded_at, version, last_seq, created_at, updated_at'
+  'driver_id, customer_id, external, last_lat, last_lng, last_recorded_at, version, last_seq, created_at, updated_at'
 
 /**
  * SQL for the rule of entity.ts's locationAdvances, checked again in every

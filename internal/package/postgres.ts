@@ -23,6 +23,8 @@ const COLUMNS: Partial<Record<keyof Package, string>> = {
   destination: 'destination',
   estimatedDelivery: 'estimated_delivery',
   driverId: 'driver_id',
+  customerId: 'customer_id',
+  external: 'external',
 }
 
 const JSON_COLUMNS = new Set(['sender', 'recipient', 'origin', 'destination'])
@@ -60,7 +62,7 @@ async function writeChange(q: Queryable, current: Package, change: Change, now: 
     const column = COLUMNS[field]
     if (!column) throw new Error(`field ${field} cannot be updated`)
     if (value === undefined) {
-      sets.push(`${column} = NULL`)
+      sets.push(column === 'external' ? 'external = false' : `${column} = NULL`)
       continue
     }
     values.push(JSON_COLUMNS.has(column) ? JSON.stringify(value) : value)
@@ -77,9 +79,15 @@ async function writeChange(q: Queryable, current: Package, change: Change, now: 
     const { rows } = await q.query<PackageRow>({ name: statementName('pkg_write', text), text, values })
     return rows[0] ? { pkg: toPackage(rows[0]), events } : null
   } catch (err) {
-    if ((err as { code?: string }).code === '23503') throw invalid('/driverId', 'is not a known user')
-    throw err
+    throw userReference(err)
   }
+}
+
+/** A reference to a user that vanished meanwhile: 400 naming the field, as the service's own checks do. */
+function userReference(err: unknown): unknown {
+  const e = err as { code?: string; constraint?: string }
+  if (e.code !== '23503') return err
+  return e.constraint?.includes('customer') ? invalid('/customerId', 'is not a customer account') : invalid('/driverId', 'is not a known user')
 }
 
 /** A prepared-statement name unique to the statement text (names are per connection). */
@@ -192,6 +200,7 @@ export class PostgresPackageRepository implements PackageRepository {
     let from = 'packages p'
     if (filter.trackedBy) from += ` JOIN user_trackings ut ON ut.package_id = p.id AND ut.user_id = ${param(filter.trackedBy)}`
     if (filter.driverId) where.push(`p.driver_id = ${param(filter.driverId)}`)
+    if (filter.customerId) where.push(`p.customer_id = ${param(filter.customerId)}`)
     if (filter.status) where.push(`p.status = ${param(filter.status)}`)
     if (filter.q) {
       const like = `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
@@ -229,12 +238,17 @@ export class PostgresPackageRepository implements PackageRepository {
     const { rowCount } = await this.pool.query(`SELECT 1 FROM users WHERE id = $1 AND role = 'driver'`, [userId])
     return rowCount === 1
   }
+
+  async isCustomer(userId: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query(`SELECT 1 FROM users WHERE id = $1 AND role = 'customer'`, [userId])
+    return rowCount === 1
+  }
 }
 
 const INSERT_PACKAGE = `WITH u AS (
     INSERT INTO packages (id, tracking_number, status, carrier, description, weight_grams, sender, recipient, origin,
-      destination, estimated_delivery, driver_id, last_seq, version, created_at, updated_at)
-    VALUES ($9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, 1, $22, $22) RETURNING ${PACKAGE_COLUMNS}
+      destination, estimated_delivery, driver_id, customer_id, external, last_seq, version, created_at, updated_at)
+    VALUES ($9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, 1, $24, $24) RETURNING ${PACKAGE_COLUMNS}
   ), e AS (${insertEvents('u', 1)})
   SELECT * FROM u`
 
@@ -260,6 +274,8 @@ export async function insertPackage(q: Queryable, change: Change, origin: string
         pkg.destination ? JSON.stringify(pkg.destination) : null,
         pkg.estimatedDelivery ?? null,
         pkg.driverId ?? null,
+        pkg.customerId ?? null,
+        pkg.external === true,
         events.length,
         pkg.createdAt,
       ],
@@ -267,8 +283,7 @@ export async function insertPackage(q: Queryable, change: Change, origin: string
     return { pkg: toPackage(rows[0]!), events }
   } catch (err) {
     if (isUniqueViolation(err, 'packages_tracking_number_key')) throw conflict(`tracking number ${pkg.trackingNumber} already exists`)
-    if ((err as { code?: string }).code === '23503') throw invalid('/driverId', 'is not a known user')
-    throw err
+    throw userReference(err)
   }
 }
 

@@ -31,10 +31,13 @@ export const PackageSchema = Type.Object(
     destination: Type.Optional(GeoPointSchema),
     estimatedDelivery: Type.Optional(DateTimeOut),
     driverId: Type.Optional(Type.String()),
+    customerId: Type.Optional(Type.String({ description: 'The customer who owns it: they, staff and the assigned driver see the full package.' })),
+    external: Type.Optional(Type.Boolean({ description: 'A number a customer registered with a carrier; nobody owns it.' })),
     lastLocation: Type.Optional(Type.Object({ lat: Type.Number(), lng: Type.Number(), recordedAt: DateTimeOut })),
     version: Type.Integer(),
     createdAt: DateTimeOut,
     updatedAt: DateTimeOut,
+    view: Type.Literal('full', { default: 'full', description: 'Which shape this is: "full" (this one) or "public" (PublicPackage).' }),
   },
   { $id: 'Package' },
 )
@@ -52,6 +55,8 @@ export const CreatePackageBody = Type.Object(
     destination: Type.Optional(GeoPointSchema),
     estimatedDelivery: Type.Optional(DateTime),
     driverId: Type.Optional(Uuid),
+    customerId: Type.Optional(Type.String({ format: 'uuid', description: 'The owning customer account (admin, service).' })),
+    mergeExternal: Type.Optional(Type.Boolean({ description: 'Admins: turn the external tracking with this number into this package (409 external_tracking otherwise).' })),
   },
   { additionalProperties: false },
 )
@@ -67,6 +72,7 @@ export const PatchPackageBody = Type.Object(
     destination: Type.Optional(Nullable(GeoPointSchema)),
     estimatedDelivery: Type.Optional(Nullable(DateTime)),
     driverId: Type.Optional(Nullable(Uuid)),
+    customerId: Type.Optional(Nullable(Uuid)),
   },
   { additionalProperties: false, minProperties: 1 },
 )
@@ -124,6 +130,20 @@ export const PublicViewSchema = Type.Object({
   ),
 })
 
+/** The public view as a tracker who neither owns nor delivers the package gets it (the /track shape plus `view`). */
+export const PublicPackageSchema = Type.Object(
+  {
+    ...PublicViewSchema.properties,
+    view: Type.Literal('public', { description: 'Which shape this is: "public" (this one) or "full" (Package).' }),
+  },
+  { $id: 'PublicPackage' },
+)
+/** A package as its reader may see it; branch on `view`. */
+export const PackageReadSchema = Type.Unsafe<object>({
+  oneOf: [Type.Ref('Package'), Type.Ref('PublicPackage')],
+  discriminator: { propertyName: 'view' },
+})
+
 export const AddTrackingBody = Type.Object(
   {
     trackingNumber: Type.String({ minLength: 1, maxLength: 64 }),
@@ -136,5 +156,5 @@ export const TrackingEntrySchema = Type.Object({
   trackingNumber: Type.String(),
   label: Type.Union([Type.String(), Type.Null()]),
   addedAt: DateTimeOut,
-  package: PackageRef,
+  package: PackageReadSchema,
 })

@@ -3,8 +3,8 @@ import { SEES_ALL, type Principal } from '../auth/domain.js'
 import { AppError, forbidden, invalid, notFound } from '../platform/errors.js'
 import type { PackageEvent } from '../events/envelope.js'
 import { generateTrackingNumber, normalizeTrackingNumber, versionMismatch, type NewPackage, type Package, type PackagePatch, type PackageStatus, type StatusChange } from './domain.js'
-import { assign, changeStatus, combine, createPackage, deletePackage, patchDetails, type Change } from './entity.js'
-import type { CommittedEvents, ListFilter, Logger, Page, PackageCache, PackageRepository, PublicView, PublicViewEntry, TrackingEntry, TrackingListRepository, Written } from './ports.js'
+import { assign, changeStatus, combine, createExternalTracking, createPackage, deletePackage, externalTrackingConflict, mergeExternal, patchDetails, type Change } from './entity.js'
+import type { CommittedEvents, ListFilter, Logger, Page, PackageCache, PackageRead, PackageRepository, PublicView, PublicViewEntry, TrackingEntry, TrackingListRepository, TrackingRead, Written } from './ports.js'
 import { PackageReadCache } from './read-cache.js'
 
 export interface PackageServiceDeps {
@@ -17,7 +17,7 @@ export interface PackageServiceDeps {
   events: CommittedEvents
 }
 
-export type CreateInput = Omit<NewPackage, 'trackingNumber' | 'carrier'> & { trackingNumber?: string; carrier?: string }
+export type CreateInput = Omit<NewPackage, 'trackingNumber' | 'carrier' | 'external'> & { trackingNumber?: string; carrier?: string }
 
 
 /** Package use cases: reads through the cache, writes through the repository's update closure. */
@@ -30,12 +30,32 @@ export class PackageService {
     this.cache = new PackageReadCache(deps.cache, deps.log)
   }
 
-  async create(input: CreateInput): Promise<Package> {
+  /**
+   * A new package. A number taken by an external tracking is 409 `external_tracking`,
+   * unless `mergeExternal` (admins: the caller checks) turns that tracking into this package.
+   */
+  async create(input: CreateInput, opts: { mergeExternal?: boolean } = {}): Promise<Package> {
     const base = { ...input, carrier: input.carrier?.trim() || 'delivertrack' }
     if (input.driverId) await this.assertDriver(input.driverId)
+    if (input.customerId) await this.assertCustomer(input.customerId)
     if (input.trackingNumber) {
       const tn = normalizeTrackingNumber(input.trackingNumber)
-      return this.committed(await this.deps.packages.create(createPackage({ ...base, trackingNumber: tn }, this.now())))
+      try {
+        return this.committed(await this.deps.packages.create(createPackage({ ...base, trackingNumber: tn }, this.now())))
+      } catch (err) {
+        if (!(err instanceof AppError && err.kind === 'conflict')) throw err
+        const existing = await this.deps.packages.get(tn)
+        if (!existing?.external) throw err
+        if (!opts.mergeExternal) throw externalTrackingConflict(existing)
+        // The tracking keeps its carrier unless the package names one.
+        const { driverId, trackingNumber: _tn, carrier, ...rest } = input
+        const details = carrier?.trim() ? { ...rest, carrier: carrier.trim() } : rest
+        return this.committed(await this.deps.packages.update(tn, (pkg) => {
+          const now = this.now()
+          const merged = mergeExternal(pkg, details, now)
+          return driverId === undefined ? merged : combine(merged, (next) => assign(next, driverId, now))
+        }, this.now()))
+      }
     }
     // A generated number colliding is astronomically rare; retry rather than fail.
     for (let attempt = 0; ; attempt++) {
@@ -47,16 +67,30 @@ export class PackageService {
     }
   }
 
-  /** The package if the principal may read it; otherwise not found (no enumeration). */
-  async get(principal: Principal, rawTn: string): Promise<Package> {
+  /**
+   * The package as the principal may see it: in full for its owner, staff and its
+   * assigned driver; the public view for anyone else who tracks it; otherwise not
+   * found (no enumeration).
+   */
+  async get(principal: Principal, rawTn: string): Promise<PackageRead> {
     const pkg = await this.cache.package(normalizeTrackingNumber(rawTn), (tn) => this.deps.packages.get(tn))
-    if (!pkg || !(await this.canRead(principal, pkg))) throw notFound('package')
+    const read = pkg && (await this.read(principal, pkg))
+    if (!read) throw notFound('package')
+    return read
+  }
+
+  /** The whole package, only for who sees it in full (locations, proofs); anyone else gets not found. */
+  async getFull(principal: Principal, rawTn: string): Promise<Package> {
+    const read = await this.get(principal, rawTn)
+    if (read.view !== 'full') throw notFound('package')
+    const { view: _view, ...pkg } = read
     return pkg
   }
 
-  async list(principal: Principal, filter: Omit<ListFilter, 'trackedBy' | 'driverId'>): Promise<Page<Package>> {
-    const scope: Pick<ListFilter, 'trackedBy' | 'driverId'> = {}
-    if (principal.role === 'customer') scope.trackedBy = principal.id
+  /** Staff list all; customers the packages they own, drivers their assigned ones (tracked ones are in /me/trackings). */
+  async list(principal: Principal, filter: Omit<ListFilter, 'trackedBy' | 'driverId' | 'customerId'>): Promise<Page<Package>> {
+    const scope: Pick<ListFilter, 'customerId' | 'driverId'> = {}
+    if (principal.role === 'customer') scope.customerId = principal.id
     else if (principal.role === 'driver') scope.driverId = principal.id
     else if (!SEES_ALL.has(principal.role)) throw forbidden()
     return this.deps.packages.list({ ...filter, ...scope })
@@ -64,6 +98,7 @@ export class PackageService {
 
   async patch(principal: Principal, rawTn: string, patch: PackagePatch, ifMatch?: number): Promise<Package> {
     if (patch.driverId) await this.assertDriver(patch.driverId)
+    if (patch.customerId) await this.assertCustomer(patch.customerId)
     const tn = normalizeTrackingNumber(rawTn)
     return this.update(principal, tn, ifMatch, (pkg) => {
       const now = this.now()
@@ -78,11 +113,17 @@ export class PackageService {
 
   async changeStatus(principal: Principal, rawTn: string, change: StatusChange, ifMatch?: number): Promise<Package> {
     if (change.force && principal.role !== 'admin') throw forbidden('only admins may force a status change')
-    return this.update(principal, normalizeTrackingNumber(rawTn), ifMatch, (pkg) => changeStatus(pkg, change, this.now()))
+    return this.update(principal, normalizeTrackingNumber(rawTn), ifMatch, (pkg) => {
+      // An integration's updates are for its own packages, never for a number a customer follows at a carrier.
+      if (pkg.external && principal.kind === 'service') throw externalTrackingConflict(pkg)
+      return changeStatus(pkg, change, this.now())
+    })
   }
 
+  /** The full event log, for those who see the package in full; trackers read the public view's history instead. */
   async events(principal: Principal, rawTn: string): Promise<PackageEvent[]> {
     const pkg = await this.get(principal, rawTn)
+    if (pkg.view !== 'full') throw notFound('package')
     return this.deps.packages.events(pkg.id)
   }
 
@@ -99,7 +140,7 @@ export class PackageService {
     return entry
   }
 
-  async addTracking(principal: Principal, input: { trackingNumber: string; label?: string; carrier?: string }): Promise<{ entry: TrackingEntry; added: boolean }> {
+  async addTracking(principal: Principal, input: { trackingNumber: string; label?: string; carrier?: string }): Promise<{ entry: TrackingRead; added: boolean }> {
     const tn = normalizeTrackingNumber(input.trackingNumber)
     const label = input.label?.trim() || null
     const userId = userIdOf(principal)
@@ -108,14 +149,13 @@ export class PackageService {
       const { added } = await this.deps.trackings.add(userId, pkg.id, label)
       const entry = await this.deps.trackings.entry(userId, pkg.id)
       if (!entry) throw notFound('package')
-      return { entry, added }
+      return { entry: await this.entryRead(principal, entry), added }
     }
     const carrier = input.carrier?.trim()
     if (!carrier) throw notFound('package')
     try {
-      const external = { trackingNumber: tn, carrier, sender: { name: 'Unknown sender' }, recipient: { name: 'Unknown recipient' } }
-      const result = this.committed(await this.deps.trackings.createExternal(userId, createPackage(external, this.now()), label))
-      return { entry: { trackingNumber: tn, label, addedAt: result.createdAt, package: result }, added: true }
+      const result = this.committed(await this.deps.trackings.createExternal(userId, createExternalTracking(tn, carrier, this.now()), label))
+      return { entry: await this.entryRead(principal, { trackingNumber: tn, label, addedAt: result.createdAt, package: result }), added: true }
     } catch (err) {
       // Someone created it a moment ago: track the existing one.
       if (err instanceof AppError && err.kind === 'conflict') return this.addTracking(principal, { ...input, carrier: undefined })
@@ -123,8 +163,9 @@ export class PackageService {
     }
   }
 
-  async listTrackings(principal: Principal): Promise<TrackingEntry[]> {
-    return this.deps.trackings.list(userIdOf(principal))
+  async listTrackings(principal: Principal): Promise<TrackingRead[]> {
+    const entries = await this.deps.trackings.list(userIdOf(principal))
+    return Promise.all(entries.map((e) => this.entryRead(principal, e)))
   }
 
   async removeTracking(principal: Principal, rawTn: string): Promise<void> {
@@ -135,20 +176,34 @@ export class PackageService {
   /**
    * The package straight from the database (never the cache), for subscriptions
    * that need its exact current seq. Without a principal: the public view's rule
-   * (anyone may follow a number). Not readable: not found.
+   * (anyone may follow a number). With one: only who sees it in full; a tracker is
+   * refused (forbidden: their channel is track:<tn>), anyone else gets not found.
    */
   async current(principal: Principal | undefined, rawTn: string): Promise<Package> {
     const pkg = await this.deps.packages.get(normalizeTrackingNumber(rawTn))
-    if (!pkg || (principal && !(await this.canRead(principal, pkg)))) throw notFound('package')
-    return pkg
+    if (!pkg) throw notFound('package')
+    if (!principal || canReadFull(principal, pkg)) return pkg
+    if (principal.kind === 'user' && (await this.deps.trackings.isTracking(principal.id, pkg.id))) {
+      throw forbidden(`you see the public view of this package: subscribe to track:${pkg.trackingNumber}`)
+    }
+    throw notFound('package')
   }
 
-  /** Whether the principal may read the package (admins, operators and services read all). */
-  async canRead(principal: Principal, pkg: Package): Promise<boolean> {
-    if (SEES_ALL.has(principal.role)) return true
-    if (principal.role === 'driver') return pkg.driverId === principal.id
-    if (principal.role === 'customer') return this.deps.trackings.isTracking(principal.id, pkg.id)
-    return false
+  /** The package as the principal may see it, or null when they may not see it at all. */
+  private async read(principal: Principal, pkg: Package): Promise<PackageRead | null> {
+    if (canReadFull(principal, pkg)) return { view: 'full', ...pkg }
+    if (principal.kind !== 'user' || !(await this.deps.trackings.isTracking(principal.id, pkg.id))) return null
+    return { view: 'public', ...(await this.publicViewOf(pkg.trackingNumber)) }
+  }
+
+  private async entryRead(principal: Principal, entry: TrackingEntry): Promise<TrackingRead> {
+    const pkg = entry.package
+    const view: PackageRead = canReadFull(principal, pkg) ? { view: 'full', ...pkg } : { view: 'public', ...(await this.publicViewOf(pkg.trackingNumber)) }
+    return { ...entry, package: view }
+  }
+
+  private async publicViewOf(tn: string): Promise<PublicView> {
+    return JSON.parse((await this.publicView(tn)).body) as PublicView
   }
 
   private async update(principal: Principal, tn: string, ifMatch: number | undefined, decide: (pkg: Package) => Change): Promise<Package> {
@@ -172,6 +227,15 @@ export class PackageService {
   private async assertDriver(id: string): Promise<void> {
     if (!/^[0-9a-f-]{36}$/i.test(id) || !(await this.deps.packages.isDriver(id))) throw invalid('/driverId', 'is not a driver')
   }
+
+  private async assertCustomer(id: string): Promise<void> {
+    if (!/^[0-9a-f-]{36}$/i.test(id) || !(await this.deps.packages.isCustomer(id))) throw invalid('/customerId', 'is not a customer account')
+  }
+}
+
+/** Who sees a package in full: staff, its owner and its assigned driver (names, addresses, contacts, coordinates). */
+export function canReadFull(principal: Principal, pkg: Package): boolean {
+  return SEES_ALL.has(principal.role) || (principal.kind === 'user' && (pkg.customerId === principal.id || pkg.driverId === principal.id))
 }
 
 function userIdOf(principal: Principal): string {

@@ -25,6 +25,16 @@ const ENTRY_SELECT = `SELECT p.*, ut.label AS entry_label, ut.added_at AS entry_
 export const TRACKERS_SQL = `SELECT user_id FROM user_trackings
   WHERE package_id = (SELECT id FROM packages WHERE tracking_number = $1 ORDER BY created_at DESC LIMIT 1)`
 
+/**
+ * The owner and trackers of the newest package with the number, each with whether
+ * they see it in full (staff roles as SEES_ALL in auth/domain.ts; services have no
+ * account). Run for every event on user channels: each table is reached by index.
+ */
+export const AUDIENCE_SQL = `WITH p AS (SELECT id, customer_id, driver_id FROM packages WHERE tracking_number = $1 ORDER BY created_at DESC LIMIT 1),
+  a AS (SELECT customer_id AS user_id FROM p WHERE customer_id IS NOT NULL UNION SELECT ut.user_id FROM p JOIN user_trackings ut ON ut.package_id = p.id)
+  SELECT u.id AS user_id, (u.role IN ('admin', 'operator') OR u.id = p.customer_id OR u.id = p.driver_id) AS full
+  FROM a JOIN users u ON u.id = a.user_id CROSS JOIN p`
+
 /** The user was deleted while their access token still worked (until the gateway rechecks it): a 401, not a 500. */
 function accountGone(err: unknown): never {
   if ((err as { code?: string; constraint?: string }).code === '23503' && (err as { constraint?: string }).constraint === 'user_trackings_user_id_fkey') {
@@ -72,6 +82,11 @@ export class PostgresTrackingListRepository implements TrackingListRepository {
   async trackers(trackingNumber: string): Promise<string[]> {
     const { rows } = await this.pool.query<{ user_id: string }>(TRACKERS_SQL, [trackingNumber])
     return rows.map((r) => r.user_id)
+  }
+
+  async audience(trackingNumber: string): Promise<Array<{ userId: string; full: boolean }>> {
+    const { rows } = await this.pool.query<{ user_id: string; full: boolean }>({ name: 'pkg_audience', text: AUDIENCE_SQL, values: [trackingNumber] })
+    return rows.map((r) => ({ userId: r.user_id, full: r.full }))
   }
 
   async createExternal(userId: string, change: Change, label: string | null): Promise<Written> {

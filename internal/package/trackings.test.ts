@@ -13,15 +13,15 @@ t.test('customer tracking lists', async (t) => {
   const mine = async (token = customer.token) => {
     const res = await call('GET', '/me/trackings', { token })
     if (res.statusCode !== 200) throw new Error(`GET /me/trackings: ${res.statusCode} ${res.body}`)
-    return res.json().items as Array<{ trackingNumber: string; label: string | null; addedAt: string; package: { id: string; status: string } }>
+    return res.json().items as Array<{ trackingNumber: string; label: string | null; addedAt: string; package: { view: string; id?: string; status: string } }>
   }
 
   t.test('adding an existing package: 201, then 200 with the same entry', async (t) => {
-    const pkg = await create(admin.token, { trackingNumber: 'TRACKME001' })
+    const pkg = await create(admin.token, { trackingNumber: 'TRACKME001', customerId: customer.id })
     const first = await add({ trackingNumber: ' trackme001 ', label: '  Birthday gift  ' })
     t.equal(first.statusCode, 201, first.body)
     const entry = first.json()
-    t.match(entry, { trackingNumber: 'TRACKME001', label: 'Birthday gift', addedAt: ISO, package: { id: pkg.id, status: 'pending', version: 1 } })
+    t.match(entry, { trackingNumber: 'TRACKME001', label: 'Birthday gift', addedAt: ISO, package: { view: 'full', id: pkg.id, status: 'pending', version: 1 } }, 'the owner gets the full package')
     t.same(Object.keys(entry).sort(), ['addedAt', 'label', 'package', 'trackingNumber'])
     const again = await add({ trackingNumber: 'TRACKME001', label: 'another label' })
     t.equal(again.statusCode, 200, 'already on the list')
@@ -44,18 +44,19 @@ t.test('customer tracking lists', async (t) => {
     const external = await add({ trackingNumber: '1z999aa10123456784', carrier: ' ups ', label: 'Shoes' })
     t.equal(external.statusCode, 201, external.body)
     const entry = external.json()
-    t.match(entry, { trackingNumber: '1Z999AA10123456784', label: 'Shoes', addedAt: ISO, package: { trackingNumber: '1Z999AA10123456784', status: 'pending', carrier: 'ups', version: 1 } })
-    const { rows } = await gw.pool.query<{ carrier: string; attempts: number }>('SELECT carrier, attempts FROM carrier_sync_requests WHERE package_id = $1', [entry.package.id])
-    t.same(rows, [{ carrier: 'ups', attempts: 0 }], 'a carrier sync is scheduled')
+    t.match(entry, { trackingNumber: '1Z999AA10123456784', label: 'Shoes', addedAt: ISO, package: { view: 'public', trackingNumber: '1Z999AA10123456784', status: 'pending', carrier: 'ups' } })
     const pkg = await get(admin.token, '1Z999AA10123456784')
-    t.match(pkg, { id: entry.package.id, status: 'pending', carrier: 'ups' }, 'the package exists for everyone')
-    t.equal((await call('GET', '/packages/1Z999AA10123456784', { token: customer.token })).statusCode, 200, 'and the customer may read it')
+    const { rows } = await gw.pool.query<{ carrier: string; attempts: number }>('SELECT carrier, attempts FROM carrier_sync_requests WHERE package_id = $1', [pkg.id])
+    t.same(rows, [{ carrier: 'ups', attempts: 0 }], 'a carrier sync is scheduled')
+    t.match(pkg, { status: 'pending', carrier: 'ups', external: true }, 'the package exists for everyone')
+    t.notOk('customerId' in pkg, 'nobody owns an external tracking, not even who registered it')
+    t.equal((await call('GET', '/packages/1Z999AA10123456784', { token: customer.token })).json().view, 'public', 'the customer reads its public view')
 
     const other = await gw.user('customer')
     const second = await add({ trackingNumber: '1Z999AA10123456784', carrier: 'ups' }, other.token)
     t.equal(second.statusCode, 201, 'a second customer adding it with a carrier tracks the existing one')
-    t.equal(second.json().package.id, entry.package.id)
-    const { rows: syncs } = await gw.pool.query('SELECT 1 FROM carrier_sync_requests WHERE package_id = $1', [entry.package.id])
+    t.equal(second.json().package.trackingNumber, entry.package.trackingNumber)
+    const { rows: syncs } = await gw.pool.query('SELECT 1 FROM carrier_sync_requests WHERE package_id = $1', [pkg.id])
     t.equal(syncs.length, 1, 'without a second sync request')
     const repeat = await add({ trackingNumber: '1Z999AA10123456784', carrier: 'ups' })
     t.equal(repeat.statusCode, 200, 'the first customer adding it again: 200')
@@ -74,7 +75,7 @@ t.test('customer tracking lists', async (t) => {
     const users = await Promise.all([gw.user('customer'), gw.user('customer'), gw.user('customer'), gw.user('customer')])
     const results = await Promise.all(users.map((u) => add({ trackingNumber: 'RACE00000001', carrier: 'dhl' }, u.token)))
     t.same(results.map((r) => r.statusCode), [201, 201, 201, 201], results.map((r) => r.body).join('\n'))
-    t.equal(new Set(results.map((r) => r.json().package.id)).size, 1, 'one package')
+    t.ok(results.every((r) => r.json().package.trackingNumber === 'RACE00000001'))
     const { rows } = await gw.pool.query(`SELECT 1 FROM packages WHERE tracking_number = 'RACE00000001'`)
     t.equal(rows.length, 1)
     for (const u of users) t.same((await mine(u.token)).map((e) => e.trackingNumber), ['RACE00000001'], 'every customer tracks it')
@@ -89,7 +90,7 @@ t.test('customer tracking lists', async (t) => {
     t.equal((await add({ trackingNumber: b.trackingNumber }, me.token)).statusCode, 201)
     const items = await mine(me.token)
     t.same(items.map((e) => e.trackingNumber).sort(), [a.trackingNumber, b.trackingNumber].sort())
-    t.match(items.find((e) => e.trackingNumber === a.trackingNumber), { label: 'A', addedAt: ISO, package: { id: a.id } })
+    t.match(items.find((e) => e.trackingNumber === a.trackingNumber), { label: 'A', addedAt: ISO, package: { view: 'public', trackingNumber: a.trackingNumber } })
     t.notOk((await mine()).some((e) => e.trackingNumber === a.trackingNumber), "another customer's list is separate")
 
     const del = await call('DELETE', `/me/trackings/${a.trackingNumber.toLowerCase()}`, { token: me.token })
@@ -111,15 +112,16 @@ t.test('customer tracking lists', async (t) => {
     const pkg = await create(admin.token)
     await add({ trackingNumber: pkg.trackingNumber }, me.token)
     await call('POST', `/packages/${pkg.trackingNumber}/status`, { token: admin.token, payload: { status: 'in_transit' } })
-    t.match((await mine(me.token))[0], { package: { status: 'in_transit', version: 2 } })
+    t.match((await mine(me.token))[0], { package: { status: 'in_transit', events: [{ status: 'pending' }, { status: 'in_transit' }] } })
   })
 
   t.test('staff and drivers have lists too', async (t) => {
     const pkg = await create(admin.token)
-    for (const role of ['admin', 'operator', 'driver'] as const) {
+    for (const [role, view] of [['admin', 'full'], ['operator', 'full'], ['driver', 'public']] as const) {
       const user = await gw.user(role)
       t.equal((await add({ trackingNumber: pkg.trackingNumber }, user.token)).statusCode, 201, role)
-      t.same((await mine(user.token)).map((e) => e.trackingNumber), [pkg.trackingNumber], `${role} lists it`)
+      const items = await mine(user.token)
+      t.same(items.map((e) => [e.trackingNumber, e.package.view]), [[pkg.trackingNumber, view]], `${role} lists it (${view} view)`)
     }
   })
 })

@@ -3,9 +3,15 @@ import type { ChannelMessage } from './connection.js'
 import type { EventEnvelope } from '../events/envelope.js'
 import { redact } from './redact.js'
 
-export interface TrackerLookup {
-  /** Ids of the users tracking the package with this number. */
-  trackers(trackingNumber: string): Promise<string[]>
+/** Who hears of a package on their `user:` channel, and in which view. */
+export interface AudienceLookup {
+  /**
+   * The owner and the trackers of the package with this number, each with whether
+   * they see it in full (owner, assigned driver, staff, by their role now) or only
+   * its public view. Read fresh for every event, so a removed tracking, a changed
+   * role or a deleted account counts at once.
+   */
+  audience(trackingNumber: string): Promise<Array<{ userId: string; full: boolean }>>
 }
 
 export const eventJson = (channel: string, env: EventEnvelope) => JSON.stringify({ type: 'event', channel, event: env })
@@ -17,16 +23,19 @@ export function serializerFor(channel: string): (env: EventEnvelope) => string {
 
 /**
  * Routes each consumed event to the channels that may see it: `package:<tn>`,
- * `track:<tn>` (redacted; no live locations), `all`, and `user:<id>` of every user
- * tracking the package. Each message is serialized once per channel, not per client.
+ * `track:<tn>` (redacted; no live locations), `all`, and `user:<id>` of the
+ * package's owner and trackers (redacted, without locations, for those who only
+ * see its public view). Each message is serialized once per channel, not per client.
  */
 export class EventRouter {
   private userChain: Promise<void> = Promise.resolve()
+  /** Per user channel and package, whether the last routed event went out in full: gap fills follow it. */
+  private readonly userViews = new Map<string, Map<string, boolean>>()
   routed = 0
 
   constructor(
     private readonly hub: Hub<ChannelMessage>,
-    private readonly trackers: TrackerLookup,
+    private readonly audience: AudienceLookup,
     private readonly log: { warn(o: object, m: string): void },
   ) {}
 
@@ -45,10 +54,30 @@ export class EventRouter {
     }
   }
 
+  /**
+   * The serializer of a `user:` channel, for the events a gap fill reads from the
+   * log: in the view the channel's last live event of that package was routed in,
+   * and redacted when none was.
+   */
+  userSerializer(channel: string): (env: EventEnvelope) => string {
+    return (env) => (this.userViews.get(channel)?.get(env.trackingNumber) ? eventJson(channel, env) : eventJson(channel, redact(env)))
+  }
+
+  /** The channel has no subscriber left here: forget its views. */
+  forgetUser(channel: string): void {
+    this.userViews.delete(channel)
+  }
+
   private async routeToUsers(env: EventEnvelope): Promise<void> {
-    for (const userId of await this.trackers.trackers(env.trackingNumber)) {
+    for (const { userId, full } of await this.audience.audience(env.trackingNumber)) {
       const channel = `user:${userId}`
-      if (this.hub.hasSubscribers(channel)) this.hub.publish(channel, { trackingNumber: env.trackingNumber, seq: env.seq, json: eventJson(channel, env) })
+      if (!this.hub.hasSubscribers(channel)) continue
+      // Public-view readers get what track:<tn> carries: no live positions, no people.
+      if (!full && env.type === 'package.location') continue
+      let views = this.userViews.get(channel)
+      if (!views) this.userViews.set(channel, (views = new Map()))
+      views.set(env.trackingNumber, full)
+      this.hub.publish(channel, { trackingNumber: env.trackingNumber, seq: env.seq, json: eventJson(channel, full ? env : redact(env)) })
     }
   }
 

@@ -34,9 +34,10 @@ function service(opts: { since?: (tn: string, after: number) => Promise<EventEnv
         return 3
       },
       publicSeq: async () => 3,
+      currentRole: async (id) => (id === admin.id ? 'admin' : 'customer'),
     },
     eventLog: log,
-    trackers: { trackers: async () => [] },
+    audience: { audience: async () => [] },
     log: quiet,
   })
   const outlet = new Recorder()
@@ -58,7 +59,7 @@ t.test('a refused subscription leaves nothing registered', async (t) => {
   const { realtime, conn } = service()
   await t.rejects(realtime.subscribe(conn, admin, 'package:DT0000000099', undefined, () => undefined), { code: 'not_found' })
   await t.rejects(realtime.subscribe(conn, undefined, `package:${TN}`, undefined, () => undefined), { code: 'forbidden' })
-  await t.rejects(realtime.subscribe(conn, { ...admin, role: 'customer' }, 'all', undefined, () => undefined), { code: 'forbidden' })
+  await t.rejects(realtime.subscribe(conn, { ...admin, id: '00000000-0000-0000-0000-000000000002', role: 'customer' }, 'all', undefined, () => undefined), { code: 'forbidden' })
   t.equal(realtime.hub.subscriptions, 0)
   t.same(conn.channelNames, [])
 })

@@ -4,12 +4,11 @@ import { Hub } from '../platform/hub/hub.js'
 import type { ChannelMessage, Connection, EventLog } from './connection.js'
 import type { EventEnvelope } from '../events/envelope.js'
 import type { EventSink } from '../events/path.js'
-import { EventRouter, serializerFor, type TrackerLookup } from './router.js'
+import { AccessGuard, SEES_FIREHOSE, type AccessLookup } from './access.js'
+import { EventRouter, serializerFor, type AudienceLookup } from './router.js'
 
-/** What subscriptions need from the package domain: the rules of the REST routes, fresh from the database. */
-export interface PackageAccess {
-  /** The package's current durable seq if the principal may read it; throws not_found otherwise. */
-  readableSeq(principal: Principal, trackingNumber: string): Promise<number>
+/** What subscriptions need from the package and auth domains: the rules of the REST routes, fresh from the database. */
+export interface PackageAccess extends AccessLookup {
   /** The package's current seq for the public view; throws not_found for an unknown number. */
   publicSeq(trackingNumber: string): Promise<number>
 }
@@ -17,11 +16,9 @@ export interface PackageAccess {
 export interface RealtimeServiceDeps {
   access: PackageAccess
   eventLog: EventLog
-  trackers: TrackerLookup
+  audience: AudienceLookup
   log: { warn(o: object, m: string): void; info(o: object, m: string): void }
 }
-
-const SEES_FIREHOSE = new Set(['admin', 'operator'])
 
 /**
  * The subscription side of the real-time pipeline: authorizes subscriptions with
@@ -33,17 +30,25 @@ export class RealtimeService implements EventSink {
   readonly connections = new Set<Connection>()
   readonly router: EventRouter
   readonly eventLog: EventLog
+  readonly access: AccessGuard
   consumed = 0
 
   constructor(private readonly deps: RealtimeServiceDeps) {
     this.eventLog = deps.eventLog
-    this.router = new EventRouter(this.hub, deps.trackers, deps.log)
+    this.router = new EventRouter(this.hub, deps.audience, deps.log)
+    this.access = new AccessGuard(this.hub, deps.access, (conn, channel) => this.unsubscribe(conn, channel), deps.log)
   }
 
-  /** Routes one event to the channels that may see it. */
+  /** Routes one event to the channels that may see it, after ending subscriptions it takes access from. */
   receive(event: EventEnvelope): void {
     this.consumed++
+    this.access.beforeDelivery(event)
     this.router.route(event)
+  }
+
+  /** An account changed on some gateway (deleted, new role): its subscriptions here are checked again. */
+  userChanged(userId: string): Promise<void> {
+    return this.access.userChanged(userId)
   }
 
   /**
@@ -51,13 +56,15 @@ export class RealtimeService implements EventSink {
    * is read, so an event committed in between is neither lost nor doubled. `ack`
    * sends `subscribed` before any history or live event.
    */
-  async subscribe(conn: Connection, principal: Principal | undefined, channel: string, since: number | undefined, ack: (seq?: number) => void): Promise<void> {
+  async subscribe(conn: Connection, token: Principal | undefined, channel: string, since: number | undefined, ack: (seq?: number) => void): Promise<void> {
     const [kind, rest] = splitChannel(channel)
+    // Anyone may follow track:; every other channel is decided on the account's role now, not the token's.
+    const principal = token && kind !== 'track' ? await this.access.principalFor(conn, token) : token
     if (kind === 'all' && !(principal && SEES_FIREHOSE.has(principal.role))) throw forbidden('the all channel is for admins and operators')
     if (kind === 'user' && principal?.id !== rest) throw forbidden('you may only subscribe to your own user channel')
     if (kind === 'package' && !principal) throw forbidden('sign in to subscribe to package channels; guests may use track:<tn>')
     this.unsubscribe(conn, channel)
-    conn.open(channel, serializerFor(channel))
+    conn.open(channel, kind === 'user' ? this.router.userSerializer(channel) : serializerFor(channel))
     this.hub.subscribe(channel, conn)
     let seq: number | undefined
     try {
@@ -80,10 +87,12 @@ export class RealtimeService implements EventSink {
   unsubscribe(conn: Connection, channel: string): void {
     this.hub.unsubscribe(channel, conn)
     conn.close(channel)
+    if (channel.startsWith('user:') && !this.hub.hasSubscribers(channel)) this.router.forgetUser(channel)
   }
 
   disconnect(conn: Connection): void {
     for (const channel of conn.channelNames) this.unsubscribe(conn, channel)
+    this.access.forget(conn)
     this.connections.delete(conn)
   }
 

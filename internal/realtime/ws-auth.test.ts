@@ -21,14 +21,17 @@ t.test('authorization', async (t) => {
   const track = (token: string, tn: string) =>
     gw.app.inject({ method: 'POST', url: '/api/v1/me/trackings', headers: bearer(token), payload: { trackingNumber: tn } })
 
-  t.test('a customer may subscribe only to packages on their list; not theirs is not_found', async (t) => {
+  t.test('a customer may subscribe only to packages they own; a tracked one is forbidden, any other not_found', async (t) => {
     const tn = await createPackage(gw, admin.token)
     const ws = await connect(t, `${url}?token=${alice.token}`)
     t.match(await subscribe(ws, `package:${tn}`, 'before'), { type: 'error', code: 'not_found', id: 'before' })
     t.equal((await track(bob.token, tn)).statusCode, 201, 'on someone else\'s list does not help')
     t.match(await subscribe(ws, `package:${tn}`, 'bobs'), { type: 'error', code: 'not_found', id: 'bobs' })
     t.equal((await track(alice.token, tn)).statusCode, 201)
-    t.same(await subscribe(ws, `package:${tn}`, 'after'), { type: 'subscribed', channel: `package:${tn}`, seq: 1, id: 'after' })
+    t.match(await subscribe(ws, `package:${tn}`, 'tracked'), { type: 'error', code: 'forbidden', id: 'tracked' }, 'on her list: the public view only (track:)')
+    const owned = await gw.app.inject({ method: 'PATCH', url: `/api/v1/packages/${tn}`, headers: bearer(admin.token), payload: { customerId: alice.id } })
+    t.equal(owned.statusCode, 200)
+    t.same(await subscribe(ws, `package:${tn}`, 'after'), { type: 'subscribed', channel: `package:${tn}`, seq: 2, id: 'after' })
     await postStatus(gw, admin.token, tn, { status: 'info_received' })
     t.equal((await ws.next(isEvent(`package:${tn}`))).channel, `package:${tn}`)
   })

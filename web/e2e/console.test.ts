@@ -79,6 +79,10 @@ async function run(t: Test) {
     await customer.getByText('No packages yet').waitFor(WAIT)
     await customer.locator('[data-link="open"]').waitFor(WAIT)
     t.pass('the connection indicator shows the live link')
+    // The shop names her as the owner of the headphones: she will see them in full.
+    const { rows } = await gw.pool.query<{ id: string }>('SELECT id FROM users WHERE email = $1', [email])
+    const owned = await gw.app.inject({ method: 'PATCH', url: `/api/v1/packages/${tn}`, headers: { authorization: `Bearer ${admin.token}` }, payload: { customerId: rows[0]!.id } })
+    t.equal(owned.statusCode, 200, 'she owns the headphones')
   })
 
   await t.test('the Track Package modal shows bad numbers inline and closes with Esc', async (t) => {
@@ -118,6 +122,26 @@ async function run(t: Test) {
     t.match(await card.textContent(), /New headphones/)
     t.equal(await card.locator('[data-status]').getAttribute('data-status'), 'pending')
     await shot(customer, 'my-packages.png')
+  })
+
+  await t.test("a stranger's number shows its public view, and it updates live", async (t) => {
+    const other = await gw.packages.create({ description: 'Someone else’s parcel', sender: { name: 'Sid Sender' }, recipient: { name: 'Rhea Recipient', address: '7 Private Road' } })
+    await customer.getByRole('button', { name: 'Track Package' }).click()
+    const dialog = customer.getByRole('dialog', { name: 'Track a package' })
+    await dialog.getByLabel('Tracking number').fill(other.trackingNumber)
+    await dialog.getByRole('button', { name: 'Track Package' }).click()
+    await dialog.waitFor({ state: 'detached', ...WAIT })
+    const card = customer.locator(`[data-tn="${other.trackingNumber}"]`)
+    await card.waitFor(WAIT)
+    t.equal(await card.getAttribute('data-view'), 'public', 'the public view')
+    t.notMatch(await customer.content(), /Rhea Recipient|Private Road|Sid Sender|Someone else/, 'no names, addresses or descriptions')
+    const moved = await gw.app.inject({ method: 'POST', url: `/api/v1/packages/${other.trackingNumber}/status`, headers: { authorization: `Bearer ${admin.token}` }, payload: { status: 'in_transit' } })
+    t.equal(moved.statusCode, 200)
+    await card.locator('[data-status="in_transit"]').waitFor(WAIT)
+    t.pass('the new status arrives on the user channel')
+    t.equal(await card.getByRole('link', { name: `Details of ${other.trackingNumber}` }).getAttribute('href'), `/track/${other.trackingNumber}`, 'its details are the public page')
+    await card.getByRole('button', { name: `Remove ${other.trackingNumber} from my list` }).click()
+    await card.waitFor({ state: 'detached', ...WAIT })
   })
 
   const adminPage = await newPage('admin')

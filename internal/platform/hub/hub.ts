@@ -54,6 +54,11 @@ export class Hub<M> {
     return subscribers.length
   }
 
+  /** The channel's subscribers at this moment (a copy). */
+  subscribersOf(channel: string): Array<Subscriber<M>> {
+    return [...(this.channelSets.get(channel) ?? [])]
+  }
+
   hasSubscribers(channel: string): boolean {
     return (this.channelSets.get(channel)?.size ?? 0) > 0
   }

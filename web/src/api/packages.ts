@@ -166,7 +166,8 @@ function putPackage(dispatch: Dispatch, state: CacheState, pkg: Package): void {
   dispatch(
     util.updateQueryData('getTrackings', undefined, (d) => {
       const entry = d.items.find((e) => e.trackingNumber === pkg.trackingNumber)
-      if (entry && newer(entry.package)) entry.package = pkg
+      // A tracker's public view stays one: a full package reaches this list only through its owner's channels.
+      if (entry && entry.package.view !== 'public' && newer(entry.package)) entry.package = pkg
     }),
   )
 }

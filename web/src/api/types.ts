@@ -54,10 +54,15 @@ export interface Package {
   destination?: GeoPoint
   estimatedDelivery?: string
   driverId?: string
+  /** The owning customer; they, staff and the assigned driver get the full package. */
+  customerId?: string
+  /** A number a customer registered with a carrier. */
+  external?: boolean
   lastLocation?: LastLocation
   version: number
   createdAt: string
   updatedAt: string
+  view: 'full'
 }
 
 export interface Page<T> {
@@ -84,11 +89,19 @@ export interface PackageEvent {
   data: Record<string, unknown>
 }
 
+/** What a tracker who neither owns nor delivers a package sees of it: the /track shape. */
+export interface PublicPackage extends PublicView {
+  view: 'public'
+}
+
+/** A package as its reader may see it: branch on `view`. */
+export type PackageRead = Package | PublicPackage
+
 export interface TrackingEntry {
   trackingNumber: string
   label: string | null
   addedAt: string
-  package: Package
+  package: PackageRead
 }
 
 export interface LocationPoint {

@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { LocationPoint, Package, PackageEvent, Page, PublicView, TrackingEntry } from '../api/types.js'
+import type { PublicPackage, LocationPoint, Package, PackageEvent, Page, PublicView, TrackingEntry } from '../api/types.js'
 import { applyToEventLog, applyToLocations, applyToPackage, applyToPackagePage, applyToPublicView, applyToTrackings } from './apply.js'
 
 const T0 = '2025-03-01T10:00:00.000Z'
@@ -16,6 +16,7 @@ const pkg = (tn = 'DTAAAAAAAAAAA', over: Partial<Package> = {}): Package => ({
   version: 1,
   createdAt: T0,
   updatedAt: T0,
+  view: 'full',
   ...over,
 })
 
@@ -73,6 +74,14 @@ t.test('the tracking list follows its packages; a deleted one leaves it', async 
   t.same(list.items.map((e) => e.trackingNumber), ['DTAAAAAAAAAAA'])
   applyToTrackings(list, event('package.status_changed', { status: 'delivered' }, { trackingNumber: 'DTCCCCCCCCCCC' }))
   t.equal(list.items.length, 1, 'events of untracked packages are ignored')
+})
+
+t.test("a tracked stranger's number stays a public view and follows redacted events", async (t) => {
+  const view: PublicPackage = { view: 'public', trackingNumber: 'DTAAAAAAAAAAA', status: 'pending', carrier: 'delivertrack', estimatedDelivery: null, lastUpdatedAt: T0, events: [{ status: 'pending', occurredAt: T0 }] }
+  const list = { items: [{ trackingNumber: 'DTAAAAAAAAAAA', label: null, addedAt: T0, package: view }] }
+  applyToTrackings(list, event('package.status_changed', { status: 'in_transit', previousStatus: 'pending', note: 'scan', city: 'Berlin' }))
+  t.match(list.items[0]!.package, { view: 'public', status: 'in_transit', lastUpdatedAt: T1, events: [{ status: 'pending' }, { status: 'in_transit', note: 'scan', city: 'Berlin' }] })
+  t.notOk('version' in list.items[0]!.package, 'it never turns into a full package')
 })
 
 t.test('a page of the packages table updates in place or asks to be fetched again', async (t) => {

@@ -65,8 +65,10 @@ export function applyToPackage(pkg: Package, ev: PackageEvent): void {
 export function applyToTrackings(list: { items: TrackingEntry[] }, ev: PackageEvent): void {
   const i = list.items.findIndex((e) => e.trackingNumber === ev.trackingNumber)
   if (i < 0) return
+  const pkg = list.items[i]!.package
   if (ev.type === 'package.deleted') list.items.splice(i, 1)
-  else applyToPackage(list.items[i]!.package, ev)
+  else if (pkg.view === 'public') applyToPublicView(pkg, ev)
+  else applyToPackage(pkg, ev)
 }
 
 /**

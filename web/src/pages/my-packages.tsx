@@ -62,12 +62,14 @@ export function MyPackages() {
 
 function PackageCard({ entry, onRemove }: { entry: TrackingEntry; onRemove: () => void }) {
   const pkg = entry.package
-  const href = `/packages/${encodeURIComponent(entry.trackingNumber)}`
+  // Someone else's parcel shows its public view: its details page is the public one.
+  const isPublic = pkg.view === 'public'
+  const href = `/${isPublic ? 'track' : 'packages'}/${encodeURIComponent(entry.trackingNumber)}`
   return (
-    <li class="package-card card" data-tn={entry.trackingNumber}>
+    <li class="package-card card" data-tn={entry.trackingNumber} data-view={pkg.view}>
       <div class="package-main">
         <a class="package-title" href={href}>
-          {entry.label ?? pkg.description ?? entry.trackingNumber}
+          {entry.label ?? (isPublic ? undefined : pkg.description) ?? entry.trackingNumber}
         </a>
         <code class="tn">{entry.trackingNumber}</code>
       </div>
@@ -78,7 +80,7 @@ function PackageCard({ entry, onRemove }: { entry: TrackingEntry; onRemove: () =
         <div>
           <dt>Last update</dt>
           <dd>
-            <When iso={pkg.updatedAt} />
+            <When iso={isPublic ? pkg.lastUpdatedAt : pkg.updatedAt} />
           </dd>
         </div>
         <div>
