@@ -27,6 +27,8 @@ export const packagesApi = api.injectEndpoints({
           onSubscribed: ({ resumed }) => {
             if (resumed) dispatch(api.util.invalidateTags([{ type: 'Tracking', id: 'LIST' }]))
           },
+          // The account was deleted or changed: the list's answer says what is left (or signs out).
+          onRevoked: () => dispatch(api.util.invalidateTags([{ type: 'Tracking', id: 'LIST' }])),
         })
         await cacheEntryRemoved
         off()
@@ -80,6 +82,8 @@ export const packagesApi = api.injectEndpoints({
           onSubscribed: ({ resumed }) => {
             if (resumed) refetchSoon()
           },
+          // No longer staff (role changed): the next answer shows what the user may list now.
+          onRevoked: () => dispatch(api.util.invalidateTags([{ type: 'Package', id: 'LIST' }])),
         })
         await cacheEntryRemoved
         off()
@@ -100,7 +104,15 @@ export const packagesApi = api.injectEndpoints({
         const loaded = await cacheDataLoaded.catch(() => undefined)
         if (!loaded) return
         const since = loaded.data.items.reduce((max, e) => Math.max(max, e.seq ?? 0), 0)
-        const off = (extra as ClientEnv).live.subscribe(`package:${tn}`, { onEvent: (ev) => void onEvent(dispatch, getState, ev) }, { since })
+        const off = (extra as ClientEnv).live.subscribe(
+          `package:${tn}`,
+          {
+            onEvent: (ev) => void onEvent(dispatch, getState, ev),
+            // Reassigned, given to another owner or a changed role: fetch it again (public view or 404).
+            onRevoked: () => dispatch(api.util.invalidateTags([{ type: 'Package', id: tn }])),
+          },
+          { since },
+        )
         await cacheEntryRemoved
         off()
       },

@@ -139,3 +139,23 @@ t.test('a subscription error reaches the listeners', async (t) => {
   s.receive({ type: 'error', code: 'not_found', message: 'package not found', id: s.ops('subscribe')[0]!.id })
   t.same(errors, ['not_found'])
 })
+
+t.test('a subscription the server withdraws reaches the listeners once and is not resumed', async (t) => {
+  const { live, factory, timers } = setup()
+  const revoked: string[] = []
+  live.subscribe('package:DTREVOKED0001', { onEvent: () => undefined, onRevoked: (e) => revoked.push(e.code) })
+  live.subscribe('track:DTREVOKED0001', { onEvent: () => undefined })
+  live.start()
+  const s = factory.last()
+  s.open()
+  s.receive({ type: 'subscribed', channel: 'package:DTREVOKED0001', seq: 3, id: s.ops('subscribe')[0]!.id })
+  s.receive({ type: 'unsubscribed', channel: 'package:DTREVOKED0001', code: 'not_found', message: 'package not found' })
+  s.receive({ type: 'unsubscribed', channel: 'package:DTREVOKED0001', code: 'not_found', message: 'package not found' })
+  t.same(revoked, ['not_found'], 'told once')
+  s.drop(1006, 'gone')
+  timers.fire()
+  const next = factory.last()
+  t.not(next, s, 'reconnected')
+  next.open()
+  t.same(next.ops('subscribe').map((m) => m.channel), ['track:DTREVOKED0001'], 'the withdrawn channel is not subscribed again after a reconnect')
+})
