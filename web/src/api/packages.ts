@@ -2,7 +2,7 @@ import { applyEverywhere, bufferUntilLoaded, type CacheDispatch, type CacheState
 import type { SessionState } from '../store/session.js'
 import { api } from './api.js'
 import type { ClientEnv } from './client-env.js'
-import type { LocationPoint, NewPackage, Package, PackageEvent, PackageQuery, Page, PublicView, StatusChange, TrackingEntry } from './types.js'
+import type { LocationPoint, NewPackage, Package, PackageEvent, PackageQuery, PackageRead, Page, PublicView, StatusChange, TrackingEntry } from './types.js'
 
 type Dispatch = CacheDispatch
 const SEES_ALL = new Set(['admin', 'operator'])
@@ -91,7 +91,8 @@ export const packagesApi = api.injectEndpoints({
       },
     }),
 
-    getPackage: build.query<Package, string>({
+    // A tracker who follows someone else's number gets its public view here (`view: "public"`).
+    getPackage: build.query<PackageRead, string>({
       query: (tn) => `/packages/${enc(tn)}`,
       providesTags: (_r, _e, tn) => [{ type: 'Package', id: tn }],
     }),
@@ -166,7 +167,7 @@ function onEvent(dispatch: Dispatch, getState: () => unknown, ev: PackageEvent) 
 function putPackage(dispatch: Dispatch, state: CacheState, pkg: Package): void {
   const { util } = packagesApi
   const newer = (old: Package) => old.version <= pkg.version
-  dispatch(util.updateQueryData('getPackage', pkg.trackingNumber, (d) => (newer(d) ? pkg : d)))
+  dispatch(util.updateQueryData('getPackage', pkg.trackingNumber, (d) => (d.view !== 'public' && newer(d) ? pkg : d)))
   for (const arg of util.selectCachedArgsForQuery(state, 'getPackages')) {
     dispatch(
       util.updateQueryData('getPackages', arg, (d) => {
