@@ -209,6 +209,20 @@ async function run(t: Test) {
     await shot(customer, 'package-detail.png')
   })
 
+  await t.test('given to another owner, the open detail page turns into the public view without a reload', async (t) => {
+    const { rows } = await gw.pool.query<{ id: string }>('SELECT id FROM users WHERE email = $1', [email])
+    const owner = (customerId: string) => gw.app.inject({ method: 'PATCH', url: `/api/v1/packages/${tn}`, headers: { authorization: `Bearer ${admin.token}` }, payload: { customerId } })
+    const someoneElse = await gw.user('customer')
+    t.equal((await owner(someoneElse.id)).statusCode, 200, 'an admin hands the package to another customer')
+    await customer.getByText('You follow this package by its tracking number').waitFor(WAIT)
+    t.notOk(gw.realtime.hub.hasSubscribers(`package:${tn}`), 'the package channel was withdrawn')
+    t.equal(await customer.locator('.route-origin').count(), 0, 'the route is gone')
+    t.notMatch(await customer.content(), /Acme Audio|Noise-cancelling/, 'and the sender and description')
+    t.equal(await customer.evaluate(() => (window as unknown as { marker?: number }).marker), 42, 'the page was not reloaded')
+    await shot(customer, 'package-detail-withdrawn.png')
+    t.equal((await owner(rows[0]!.id)).statusCode, 200, 'handed back for the rest of the story')
+  })
+
   await t.test('a guest follows the public page live', async (t) => {
     const guest = await newPage('guest')
     await guest.goto('/')

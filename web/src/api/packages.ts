@@ -2,7 +2,7 @@ import { applyEverywhere, bufferUntilLoaded, type CacheDispatch, type CacheState
 import type { SessionState } from '../store/session.js'
 import { api } from './api.js'
 import type { ClientEnv } from './client-env.js'
-import type { LocationPoint, NewPackage, Package, PackageEvent, PackageQuery, Page, PublicView, StatusChange, TrackingEntry } from './types.js'
+import type { LocationPoint, NewPackage, Package, PackageEvent, PackageQuery, PackageRead, Page, PublicView, StatusChange, TrackingEntry } from './types.js'
 
 type Dispatch = CacheDispatch
 const SEES_ALL = new Set(['admin', 'operator'])
@@ -27,6 +27,8 @@ export const packagesApi = api.injectEndpoints({
           onSubscribed: ({ resumed }) => {
             if (resumed) dispatch(api.util.invalidateTags([{ type: 'Tracking', id: 'LIST' }]))
           },
+          // The account was deleted or changed: the list's answer says what is left (or signs out).
+          onRevoked: () => dispatch(api.util.invalidateTags([{ type: 'Tracking', id: 'LIST' }])),
         })
         await cacheEntryRemoved
         off()
@@ -80,6 +82,8 @@ export const packagesApi = api.injectEndpoints({
           onSubscribed: ({ resumed }) => {
             if (resumed) refetchSoon()
           },
+          // No longer staff (role changed): the next answer shows what the user may list now.
+          onRevoked: () => dispatch(api.util.invalidateTags([{ type: 'Package', id: 'LIST' }])),
         })
         await cacheEntryRemoved
         off()
@@ -87,7 +91,8 @@ export const packagesApi = api.injectEndpoints({
       },
     }),
 
-    getPackage: build.query<Package, string>({
+    // A tracker who follows someone else's number gets its public view here (`view: "public"`).
+    getPackage: build.query<PackageRead, string>({
       query: (tn) => `/packages/${enc(tn)}`,
       providesTags: (_r, _e, tn) => [{ type: 'Package', id: tn }],
     }),
@@ -100,7 +105,15 @@ export const packagesApi = api.injectEndpoints({
         const loaded = await cacheDataLoaded.catch(() => undefined)
         if (!loaded) return
         const since = loaded.data.items.reduce((max, e) => Math.max(max, e.seq ?? 0), 0)
-        const off = (extra as ClientEnv).live.subscribe(`package:${tn}`, { onEvent: (ev) => void onEvent(dispatch, getState, ev) }, { since })
+        const off = (extra as ClientEnv).live.subscribe(
+          `package:${tn}`,
+          {
+            onEvent: (ev) => void onEvent(dispatch, getState, ev),
+            // Reassigned, given to another owner or a changed role: fetch it again (public view or 404).
+            onRevoked: () => dispatch(api.util.invalidateTags([{ type: 'Package', id: tn }])),
+          },
+          { since },
+        )
         await cacheEntryRemoved
         off()
       },
@@ -154,7 +167,7 @@ function onEvent(dispatch: Dispatch, getState: () => unknown, ev: PackageEvent) 
 function putPackage(dispatch: Dispatch, state: CacheState, pkg: Package): void {
   const { util } = packagesApi
   const newer = (old: Package) => old.version <= pkg.version
-  dispatch(util.updateQueryData('getPackage', pkg.trackingNumber, (d) => (newer(d) ? pkg : d)))
+  dispatch(util.updateQueryData('getPackage', pkg.trackingNumber, (d) => (d.view !== 'public' && newer(d) ? pkg : d)))
   for (const arg of util.selectCachedArgsForQuery(state, 'getPackages')) {
     dispatch(
       util.updateQueryData('getPackages', arg, (d) => {

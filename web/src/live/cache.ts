@@ -29,7 +29,7 @@ export function applyEverywhere(api: PackagesApi, dispatch: CacheDispatch, state
   }
   if (cached('getPackage').includes(tn)) {
     if (ev.type === 'package.deleted') dispatch(util.invalidateTags([{ type: 'Package', id: tn }]))
-    else dispatch(util.updateQueryData('getPackage', tn, (d) => applyToPackage(d, ev)))
+    else dispatch(util.updateQueryData('getPackage', tn, (d) => (d.view === 'public' ? applyToPublicView(d, ev) : applyToPackage(d, ev))))
   }
   if (cached('getPackageEvents').includes(tn)) dispatch(util.updateQueryData('getPackageEvents', tn, (d) => applyToEventLog(d, ev)))
   if (cached('getPackageLocations').includes(tn)) dispatch(util.updateQueryData('getPackageLocations', tn, (d) => applyToLocations(d, ev)))

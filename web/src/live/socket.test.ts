@@ -162,3 +162,23 @@ t.test('closed with 4401 (token expired): refreshes, then reconnects with the fr
   timers.fire()
   t.equal(factory.sockets.length, 2, 'the backoff timer set at the close no longer reconnects')
 })
+
+t.test('a subscription the server withdraws reaches the listeners once and is not resumed', async (t) => {
+  const { live, factory, timers } = setup()
+  const revoked: string[] = []
+  live.subscribe('package:DTREVOKED0001', { onEvent: () => undefined, onRevoked: (e) => revoked.push(e.code) })
+  live.subscribe('track:DTREVOKED0001', { onEvent: () => undefined })
+  live.start()
+  const s = factory.last()
+  s.open()
+  s.receive({ type: 'subscribed', channel: 'package:DTREVOKED0001', seq: 3, id: s.ops('subscribe')[0]!.id })
+  s.receive({ type: 'unsubscribed', channel: 'package:DTREVOKED0001', code: 'not_found', message: 'package not found' })
+  s.receive({ type: 'unsubscribed', channel: 'package:DTREVOKED0001', code: 'not_found', message: 'package not found' })
+  t.same(revoked, ['not_found'], 'told once')
+  s.drop(1006, 'gone')
+  timers.fire()
+  const next = factory.last()
+  t.not(next, s, 'reconnected')
+  next.open()
+  t.same(next.ops('subscribe').map((m) => m.channel), ['track:DTREVOKED0001'], 'the withdrawn channel is not subscribed again after a reconnect')
+})

@@ -30,6 +30,12 @@ export interface ChannelListener {
    */
   onSubscribed?(info: { seq?: number; resumed: boolean }): void
   onError?(error: { code: string; message: string }): void
+  /**
+   * The server ended the subscription itself: the user's access changed (package
+   * reassigned or given to another owner, role changed, account deleted). The
+   * listener should fetch its data again to see what the user may still see.
+   */
+  onRevoked?(info: { code: string; message: string }): void
 }
 
 export interface LiveSocketOptions {
@@ -232,9 +238,20 @@ export class LiveSocket {
           for (const l of this.channels.get(pending.channel)?.listeners ?? []) l.listener.onError?.({ code: msg.code ?? 'internal', message: msg.message ?? '' })
         }
         return
+      case 'unsubscribed':
+        return this.revoked(msg.channel ?? '', msg.code ?? 'forbidden', msg.message ?? '')
       default:
-        return // pong, authenticated, unsubscribed
+        return // pong, authenticated
     }
+  }
+
+  /** An `unsubscribed` for a channel still held here was not asked for: access was withdrawn. */
+  private revoked(channel: string, code: string, message: string): void {
+    const ch = this.channels.get(channel)
+    if (!ch) return // the answer to our own unsubscribe
+    // Not resubscribed on a reconnect: a listener that still wants it subscribes again.
+    this.channels.delete(channel)
+    for (const l of ch.listeners) l.listener.onRevoked?.({ code, message })
   }
 
   private confirmed(channel: string, seq: number | undefined): void {

@@ -7,6 +7,7 @@ import { StatusDialog } from '../components/status-dialog.js'
 import { Timeline } from '../components/timeline.js'
 import { useSession } from '../hooks.js'
 import { formatDay } from '../lib/format.js'
+import { PublicTrack } from './public-track.js'
 
 const MAY_UPDATE = new Set(['admin', 'operator', 'driver'])
 
@@ -14,8 +15,10 @@ const MAY_UPDATE = new Set(['admin', 'operator', 'driver'])
 export function PackageDetail({ tn }: { tn: string }) {
   const role = useSession().user?.role
   const pkg = useGetPackageQuery(tn)
-  const events = useGetPackageEventsQuery(tn)
-  const locations = useGetPackageLocationsQuery(tn)
+  // The event log, the route and the package channel are for who sees the package in full.
+  const full = pkg.data !== undefined && pkg.data.view !== 'public'
+  const events = useGetPackageEventsQuery(tn, { skip: !full })
+  const locations = useGetPackageLocationsQuery(tn, { skip: !full })
   const [updating, setUpdating] = useState(false)
 
   if (pkg.isLoading) return <Loading label="Loading the package…" />
@@ -36,6 +39,8 @@ export function PackageDetail({ tn }: { tn: string }) {
     )
   }
   const p = pkg.data
+  // Someone else's package, followed by its number (an old link, or access just withdrawn): the public page.
+  if (p.view === 'public') return <PublicTrack tn={tn} signedIn />
   return (
     <section aria-labelledby="pkg-title" class="detail">
       <p class="crumbs">

@@ -5,7 +5,7 @@ import { formatDateTime, formatDay } from '../lib/format.js'
 import { STATUS_LABELS } from '../api/statuses.js'
 
 /** The guest view of /track/<number>: status facts only, live on the track channel. */
-export function PublicTrack({ tn }: { tn: string }) {
+export function PublicTrack({ tn, signedIn = false }: { tn: string; signedIn?: boolean }) {
   const { data, error, isLoading, refetch } = useGetPublicTrackingQuery(tn)
   if (isLoading) return <Loading label="Looking up the package…" />
   if (error || !data) {
@@ -76,9 +76,15 @@ export function PublicTrack({ tn }: { tn: string }) {
           ))}
         </ol>
       </section>
-      <p class="muted">
-        <a href="/signin">Sign in</a> to add this package to your list and see its route.
-      </p>
+      {signedIn ? (
+        <p class="muted">
+          You follow this package by its tracking number: its sender, recipient and route are shown to its owner only. <a href="/">Back to my packages</a>
+        </p>
+      ) : (
+        <p class="muted">
+          <a href="/signin">Sign in</a> to add this package to your list and see its route.
+        </p>
+      )}
     </section>
   )
 }
