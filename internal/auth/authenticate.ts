@@ -75,19 +75,26 @@ export const authentication = fp<AuthenticationOptions>(
     // next request skips the header decode, the hash fast-jwt keys its own cache with,
     // and the claims copy (scripts/bench/auth.ts measures the difference).
     const verified = new LRUCache<string, { principal: Principal; expiresAt: number }>({ max: 10_000 })
-    // User id -> when the account was last seen to exist.
-    const accounts = new LRUCache<string, number>({ max: 50_000 })
+    // User id -> when the account was last read, and its role then.
+    const accounts = new LRUCache<string, { seenAt: number; role: string }>({ max: 50_000 })
 
-    /** Our tokens outlive the accounts they name: a deleted user's is a 401 (F5), not a 500 further on. */
+    /**
+     * Our tokens outlive the accounts they name: a deleted user's is a 401 (F5), not a
+     * 500 further on, and a demoted user's token does not keep the old role's rights.
+     */
     async function stillExists(principal: Principal): Promise<Principal> {
       if (principal.kind !== 'user') return principal
-      const seen = accounts.get(principal.id)
-      if (seen !== undefined && now() - seen < ACCOUNT_RECHECK_MS) return principal
-      if (!(await opts.auth.accountExists(principal.id))) {
-        accounts.delete(principal.id)
-        throw unauthorized('the account no longer exists')
+      let account = accounts.get(principal.id)
+      if (account === undefined || now() - account.seenAt >= ACCOUNT_RECHECK_MS) {
+        const role = await opts.auth.accountRole(principal.id)
+        if (role === null) {
+          accounts.delete(principal.id)
+          throw unauthorized('the account no longer exists')
+        }
+        account = { seenAt: now(), role }
+        accounts.set(principal.id, account)
       }
-      accounts.set(principal.id, now())
+      if (account.role !== principal.role) throw unauthorized('your role has changed: sign in again')
       return principal
     }
 

@@ -13,8 +13,8 @@ export interface UserRepository {
   create(user: NewUser): Promise<User>
   findByEmail(email: string): Promise<StoredUser | null>
   findById(id: string): Promise<User | null>
-  /** Whether an account with this id exists (false for an id that is not a UUID); one indexed read. */
-  exists(id: string): Promise<boolean>
+  /** The account's current role, or null when no account has this id (or it is not a UUID); one indexed read. */
+  roleOf(id: string): Promise<UserRole | null>
   /**
    * Returns the user bound to an external identity, creating it on first sight (idempotent under races).
    * Throws AppError conflict `conflict` when the email belongs to another account (never linked to it).

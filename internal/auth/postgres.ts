@@ -79,11 +79,11 @@ export class PostgresUserRepository implements UserRepository {
     return rows[0] ? toUser(rows[0]) : null
   }
 
-  async exists(id: string): Promise<boolean> {
+  async roleOf(id: string): Promise<UserRole | null> {
     // Only a UUID can name a row; anything else would fail the cast as a 500.
-    if (!UUID.test(id)) return false
-    const { rowCount } = await this.db.query({ name: 'user-exists', text: 'SELECT 1 FROM users WHERE id = $1', values: [id] })
-    return rowCount === 1
+    if (!UUID.test(id)) return null
+    const { rows } = await this.db.query<{ role: UserRole }>({ name: 'user-role', text: 'SELECT role FROM users WHERE id = $1', values: [id] })
+    return rows[0]?.role ?? null
   }
 
   async upsertExternal(subject: string, user: Omit<NewUser, 'passwordHash' | 'externalSubject'>): Promise<User> {

@@ -139,9 +139,9 @@ export class AuthService {
     return user
   }
 
-  /** Whether the account an access token names still exists (it may be deleted before the token expires). */
-  accountExists(id: string): Promise<boolean> {
-    return this.deps.users.exists(id)
+  /** The current role of the account an access token names; null once it is deleted (both may change before the token expires). */
+  accountRole(id: string): Promise<UserRole | null> {
+    return this.deps.users.roleOf(id)
   }
 
   /** Creates the first admin from configuration; leaves an existing account untouched. */

@@ -28,9 +28,9 @@ import { freePort, HOST, sleep, waitQuiet, writeResults } from './support.js'
 
 const ISSUER = 'delivertrack'
 const num = (name: string, def: number) => Number(process.env[name] || def)
-// No external identity provider: the service is only asked whether the account exists,
+// No external identity provider: the service is only asked for the account's current role,
 // once per ACCOUNT_RECHECK_MS, and answers from memory (the plugin's own cost is measured).
-const accounts = { accountExists: async () => true } as unknown as AuthService
+const accounts = { accountRole: async () => 'admin' } as unknown as AuthService
 
 async function serve(): Promise<void> {
   const app = Fastify({ logger: false })
