@@ -156,7 +156,13 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
     audience: trackings,
     log: app.log,
   })
-  const userAdmin = new UserAdminService({ users, access: { userChanged: (id) => void realtime.userChanged(id) } })
+  // Accounts changed or deleted, here or (by notice) on another gateway: sockets re-checked, cached roles forgotten.
+  const forgetAccount: Array<(userId: string) => void> = []
+  const accountChanged = (id: string) => {
+    for (const forget of forgetAccount) forget(id)
+    void realtime.userChanged(id)
+  }
+  const userAdmin = new UserAdminService({ users, access: { userChanged: accountChanged } })
   if (outboxListen) {
     // Other gateways' account changes; after a broken connection, whatever was missed is re-checked.
     let stopListening: (() => Promise<void>) | undefined
@@ -164,7 +170,7 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
       stopListening = await listenForNotices(pool, ACCESS_CHANNEL, {
         notice: (payload) => {
           const notice = parseAccessNotice(payload)
-          if (notice && notice.origin !== instanceId) void realtime.userChanged(notice.userId)
+          if (notice && notice.origin !== instanceId) accountChanged(notice.userId)
         },
         resumed: () => void realtime.access.recheckAll(),
         log: app.log,
@@ -221,7 +227,7 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
   await app.register(metricsRoutes, { stats, statusWrites: () => packageRepository.statusWriter.counters })
   const wsCounters = newWsCounters()
   await app.register(async (api) => {
-    await api.register(authentication, { secret, issuer: ISSUER, external, auth })
+    await api.register(authentication, { secret, issuer: ISSUER, external, auth, onAccountChange: (forget) => forgetAccount.push(forget) })
     await api.register(apiKeyAuthentication, { devices })
     await api.register(idempotency, { store: stores.idempotency, secret: config.IDEMPOTENCY_SECRET ?? secret })
     await api.register(healthRoutes, { checks, mode })

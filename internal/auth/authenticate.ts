@@ -44,6 +44,8 @@ export interface AuthenticationOptions {
   rememberVerified?: boolean
   /** Milliseconds since the epoch, against which our tokens expire and accounts are rechecked (default Date.now). */
   clock?: () => number
+  /** Hands over the function that forgets what is known of an account, for the gateway to call when one is changed or deleted. */
+  onAccountChange?: (forget: (userId: string) => void) => void
 }
 
 /**
@@ -77,6 +79,8 @@ export const authentication = fp<AuthenticationOptions>(
     const verified = new LRUCache<string, { principal: Principal; expiresAt: number }>({ max: 10_000 })
     // User id -> when the account was last read, and its role then.
     const accounts = new LRUCache<string, { seenAt: number; role: string }>({ max: 50_000 })
+    // Told of a change, the next request reads the account again instead of waiting out the recheck time.
+    opts.onAccountChange?.((userId) => accounts.delete(userId))
 
     /**
      * Our tokens outlive the accounts they name: a deleted user's is a 401 (F5), not a
@@ -85,7 +89,8 @@ export const authentication = fp<AuthenticationOptions>(
     async function stillExists(principal: Principal): Promise<Principal> {
       if (principal.kind !== 'user') return principal
       let account = accounts.get(principal.id)
-      if (account === undefined || now() - account.seenAt >= ACCOUNT_RECHECK_MS) {
+      // A role other than the one remembered is read again: the token may be the newer one.
+      if (account === undefined || account.role !== principal.role || now() - account.seenAt >= ACCOUNT_RECHECK_MS) {
         const role = await opts.auth.accountRole(principal.id)
         if (role === null) {
           accounts.delete(principal.id)
