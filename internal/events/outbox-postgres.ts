@@ -1,4 +1,5 @@
 import type pg from 'pg'
+import { listenForNotices } from '../platform/db/notices.js'
 import { withTx } from '../platform/db/postgres.js'
 import type { LoggedEvent, Outbox } from './log.js'
 import { CLAIM_SQL, toLogged, type EventRow } from './log-postgres.js'
@@ -10,10 +11,13 @@ import { CLAIM_SQL, toLogged, type EventRow } from './log-postgres.js'
  */
 export const IN_PROCESS_WAKEUP: Record<string, string> = { 'delivertrack.outbox_wakeup': 'in_process' }
 
+/** Channel of the NOTIFY that other writers' event inserts send (migration 0006). */
+const OUTBOX_CHANNEL = 'delivertrack_outbox'
+
 type Row = EventRow & { package_id: string; lowest: number }
 
 export interface PostgresOutboxOptions {
-  /** LISTEN for other writers' NOTIFY on a connection of its own (not on PGlite, whose one connection it would hold). */
+  /** LISTEN for other writers' NOTIFY on a connection of its own, outside the pool (not on PGlite, whose one connection it would hold). */
   listen: boolean
   log: { warn(o: object, m: string): void }
 }
@@ -49,35 +53,8 @@ export class PostgresOutbox implements Outbox {
     })
   }
 
-  private async listenOn(wake: () => void): Promise<() => Promise<void>> {
-    let stopped = false
-    let client: pg.PoolClient | undefined
-    const attach = async (): Promise<void> => {
-      if (stopped) return
-      try {
-        const c = await this.pool.connect()
-        c.on('notification', wake)
-        c.on('error', () => {
-          // The connection broke: drop it and listen again; the relay's sweep covers the gap.
-          c.release(true)
-          if (client === c) client = undefined
-          setTimeout(() => void attach(), 1_000).unref()
-        })
-        await c.query('LISTEN delivertrack_outbox')
-        client = c
-      } catch (err) {
-        this.opts.log.warn({ err }, 'outbox relay cannot LISTEN; relying on the sweep')
-        setTimeout(() => void attach(), 1_000).unref()
-      }
-    }
-    await attach()
-    return async () => {
-      stopped = true
-      const c = client
-      client = undefined
-      if (!c) return
-      await c.query('UNLISTEN *').catch(() => undefined)
-      c.release()
-    }
+  private listenOn(wake: () => void): Promise<() => Promise<void>> {
+    // After a broken connection the relay's sweep covers the gap; waking it at once is cheaper still.
+    return listenForNotices(this.pool, OUTBOX_CHANNEL, { notice: wake, resumed: wake, log: this.opts.log })
   }
 }

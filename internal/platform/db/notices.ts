@@ -1,4 +1,4 @@
-import type pg from 'pg'
+import pg from 'pg'
 
 /** Channel of the notices that someone's access changed (account deleted, role changed). */
 export const ACCESS_CHANNEL = 'delivertrack_access'
@@ -31,43 +31,48 @@ export interface NoticeHandlers {
 }
 
 /**
- * LISTENs on a channel over a connection of its own (not on PGlite, whose single
- * connection it would hold) and re-attaches when that connection breaks. Returns
- * the function that stops listening.
+ * LISTENs on a channel over a client of its own, outside the pool (a LISTEN holds
+ * its connection for the life of the process; the pool's are for queries), and
+ * attaches again when that connection breaks. Not for PGlite, whose single
+ * connection it would hold. Returns the function that stops listening.
  */
 export async function listenForNotices(pool: pg.Pool, channel: string, handlers: NoticeHandlers, retryMs = 1_000): Promise<() => Promise<void>> {
   let stopped = false
   let lost = false
-  let client: pg.PoolClient | undefined
-  const retry = () => {
-    lost = true
-    setTimeout(() => void attach(), retryMs).unref()
-  }
+  let client: pg.Client | undefined
   const attach = async (): Promise<void> => {
     if (stopped) return
-    let c: pg.PoolClient | undefined
+    const c = new pg.Client(pool.options)
+    let failed = false
+    const fail = (err: unknown, message: string) => {
+      // The error event and a rejected connect may both report one failure: retry once.
+      if (failed) return
+      failed = true
+      handlers.log.warn({ err }, message)
+      if (client === c) client = undefined
+      void c.end().catch(() => undefined)
+      lost = true
+      setTimeout(() => void attach(), retryMs).unref()
+    }
+    c.on('notification', (msg) => {
+      if (msg.channel === channel) handlers.notice(msg.payload)
+    })
+    c.on('error', (err) => fail(err, `LISTEN ${channel} connection broke; listening again`))
     try {
-      c = await pool.connect()
-      const mine = c
-      c.on('notification', (msg) => {
-        if (msg.channel === channel) handlers.notice(msg.payload)
-      })
-      c.on('error', (err) => {
-        handlers.log.warn({ err }, `LISTEN ${channel} connection broke; listening again`)
-        mine.release(true)
-        if (client === mine) client = undefined
-        retry()
-      })
+      await c.connect()
       await c.query(`LISTEN ${channel}`)
-      client = c
-      if (lost) {
-        lost = false
-        handlers.resumed()
-      }
     } catch (err) {
-      handlers.log.warn({ err }, `cannot LISTEN ${channel}; trying again`)
-      if (c && client !== c) c.release(true)
-      retry()
+      fail(err, `cannot LISTEN ${channel}; trying again`)
+      return
+    }
+    if (stopped) {
+      await c.end().catch(() => undefined)
+      return
+    }
+    client = c
+    if (lost) {
+      lost = false
+      handlers.resumed()
     }
   }
   await attach()
@@ -75,8 +80,6 @@ export async function listenForNotices(pool: pg.Pool, channel: string, handlers:
     stopped = true
     const c = client
     client = undefined
-    if (!c) return
-    await c.query('UNLISTEN *').catch(() => undefined)
-    c.release()
+    await c?.end().catch(() => undefined)
   }
 }
