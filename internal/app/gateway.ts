@@ -40,7 +40,7 @@ import { RealtimeService } from '../realtime/service.js'
 import { trackBudget } from '../realtime/track-budget.js'
 import { tokenExpiry } from '../realtime/token-expiry.js'
 import { newWsCounters, wsRoutes, type WsCounters } from '../realtime/ws.js'
-import type { WsClock } from '../realtime/ws-limits.js'
+import type { Timers } from '../platform/timers.js'
 import { webConsole } from './web-console.js'
 import { DnsAddressGuard } from '../webhook/address-guard.js'
 import { webhookRoutes } from '../webhook/http.js'
@@ -74,7 +74,7 @@ export interface GatewayDeps {
   mongo?: Mongo
   logger?: FastifyServerOptions['logger']
   /** The WebSocket limits' clock and timers (token expiry, message rate); tests move it by hand. */
-  wsClock?: WsClock
+  wsClock?: Timers
 }
 
 export interface GatewayStores {

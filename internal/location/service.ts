@@ -5,7 +5,8 @@ import { conflict, invalid } from '../platform/errors.js'
 import type { PackageStatus } from '../package/domain.js'
 import { checkPoints, liveData, newest, type HistoryWindow, type LocationPoint, type NearbyQuery, type StoredLocation } from './domain.js'
 import type { CacheInvalidator, DeviceSeen, LastLocationStore, LiveSink, LocationRepository, PackageDirectory, PackageReader } from './ports.js'
-import { LiveThrottle, type Timers } from './throttle.js'
+import type { Timers } from '../platform/timers.js'
+import { LiveThrottle } from './throttle.js'
 
 export interface LocationServiceDeps {
   locations: LocationRepository

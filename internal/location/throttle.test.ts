@@ -1,6 +1,7 @@
 import t from 'tap'
 import type { PackageEvent } from '../events/envelope.js'
-import { LiveThrottle, type Timers } from './throttle.js'
+import type { Timers } from '../platform/timers.js'
+import { LiveThrottle } from './throttle.js'
 
 /** Timers that move only when the test says so. */
 class FakeTimers implements Timers {

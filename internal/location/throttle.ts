@@ -1,18 +1,6 @@
 import type { PackageEvent } from '../events/envelope.js'
+import { systemTimers, type Timers } from '../platform/timers.js'
 import type { LiveSink } from './ports.js'
-
-/** Time for the throttle; tests pass a fake one. */
-export interface Timers {
-  now(): number
-  setTimeout(fn: () => void, ms: number): unknown
-  clearTimeout(handle: unknown): void
-}
-
-export const realTimers: Timers = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-}
 
 interface Slot {
   lastEmitAt: number
@@ -37,7 +25,7 @@ export class LiveThrottle {
   emitted = 0
   coalesced = 0
 
-  constructor(private readonly sink: LiveSink, private readonly intervalMs = 333, private readonly timers: Timers = realTimers) {
+  constructor(private readonly sink: LiveSink, private readonly intervalMs = 333, private readonly timers: Timers = systemTimers) {
     this.lastSweep = timers.now()
   }
 

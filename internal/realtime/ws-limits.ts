@@ -1,21 +1,4 @@
-/** Time as the WebSocket limits see it; tests pass a hand-moved one. */
-export interface WsClock {
-  /** Milliseconds since the epoch (token `exp` is compared with it). */
-  now(): number
-  setTimeout(fn: () => void, ms: number): unknown
-  clearTimeout(handle: unknown): void
-}
-
-export const systemClock: WsClock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => {
-    const timer = setTimeout(fn, ms)
-    // A pending expiry must not keep a stopping process alive.
-    timer.unref()
-    return timer
-  },
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-}
+import type { Timers } from '../platform/timers.js'
 
 /**
  * A token bucket: `burst` messages at once, refilled at `perSecond`. One per
@@ -89,7 +72,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1
 export class Deadlines {
   private readonly due = new Map<number, { timer: unknown; fns: Set<() => void> }>()
 
-  constructor(private readonly clock: WsClock) {}
+  constructor(private readonly clock: Timers) {}
 
   /** Calls `fn` at `at` (ms since the epoch; at once if past); returns its cancellation. */
   at(at: number, fn: () => void): () => void {

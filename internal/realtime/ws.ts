@@ -8,7 +8,8 @@ import { Connection } from './connection.js'
 import { channelOf, invalidMessage, parse, type ClientMessage } from './ws-messages.js'
 import type { RealtimeService } from './service.js'
 import type { TrackBudget } from './track-budget.js'
-import { ConnectionsPerIp, Deadlines, systemClock, TokenBucket, type WsClock } from './ws-limits.js'
+import { systemTimers, type Timers } from '../platform/timers.js'
+import { ConnectionsPerIp, Deadlines, TokenBucket } from './ws-limits.js'
 
 /** What a token check yields: who it is, and until when (ms since the epoch; none: no expiry). */
 export interface WsIdentity {
@@ -30,7 +31,7 @@ export interface WsOptions {
   maxQueuedMessages: number
   /** `track:` subscriptions spend the address's /track budget. */
   trackBudget?: TrackBudget
-  clock?: WsClock
+  clock?: Timers
   /** Figures the limits keep (tests and ops read them). */
   counters?: WsCounters
 }
@@ -69,7 +70,7 @@ let nextId = 1
  */
 export const wsRoutes: FastifyPluginAsync<WsOptions> = async (app, opts) => {
   const { realtime } = opts
-  const clock = opts.clock ?? systemClock
+  const clock = opts.clock ?? systemTimers
   const counters = opts.counters ?? newWsCounters()
   const perIp = new ConnectionsPerIp(opts.maxConnectionsPerIp)
   const deadlines = new Deadlines(clock)

@@ -10,7 +10,7 @@ import { memoryBus, rabbitBus } from '../bus.js'
 import { serviceChecks } from '../checks.js'
 import { buildGateway, type Gateway } from '../gateway.js'
 import { redisStores } from '../stores.js'
-import type { WsClock } from '../../realtime/ws-limits.js'
+import type { Timers } from '../../platform/timers.js'
 
 export { bearer, isolate, type Isolation, type TestLike } from '../../platform/testing/harness.js'
 
@@ -34,7 +34,7 @@ export interface TestGatewayOptions {
   /** The gateway's logger options, e.g. `{ level: 'info', stream }` to read its log lines. */
   logger?: FastifyServerOptions['logger']
   /** The WebSocket limits' clock (token expiry, message rate), e.g. a hand-moved one. */
-  wsClock?: WsClock
+  wsClock?: Timers
 }
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined }

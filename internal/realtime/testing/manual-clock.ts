@@ -1,12 +1,12 @@
-import type { WsClock } from '../ws-limits.js'
+import type { Timers } from '../../platform/timers.js'
 
 interface Timer {
   at: number
   fn: () => void
 }
 
-/** A WsClock that moves only when the test says so; due timers fire in time order. */
-export class ManualClock implements WsClock {
+/** A Timers that moves only when the test says so; due timers fire in time order. */
+export class ManualClock implements Timers {
   private readonly timers = new Set<Timer>()
 
   constructor(private t = Date.now()) {}
