@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import type pg from 'pg'
 import { authentication } from '../auth/authenticate.js'
+import { AccountRoles } from '../auth/account-roles.js'
 import { ExternalTokenVerifier } from '../auth/external.js'
 import { authRoutes } from '../auth/http.js'
 import { UserAdminService } from '../auth/user-admin.js'
@@ -130,6 +131,8 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
   if (!config.JWT_SECRET) app.log.warn('JWT_SECRET is not set: using the development secret (never do this in production)')
 
   const users = new PostgresUserRepository(pool, { origin: instanceId })
+  // REST tokens and socket subscriptions check the same remembered roles.
+  const accountRoles = new AccountRoles((id) => users.roleOf(id))
   const auth = new AuthService({
     users,
     refreshTokens: new PostgresRefreshTokenRepository(pool),
@@ -150,16 +153,15 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
     access: {
       readableSeq: async (principal, tn) => (await packages.current(principal, tn)).seq,
       publicSeq: async (tn) => (await packages.current(undefined, tn)).seq,
-      currentRole: async (id) => (await users.findById(id))?.role ?? null,
+      currentRole: (id, fresh) => (fresh ? users.roleOf(id) : accountRoles.role(id)),
     },
     eventLog,
     audience: trackings,
     log: app.log,
   })
   // Accounts changed or deleted, here or (by notice) on another gateway: sockets re-checked, cached roles forgotten.
-  const forgetAccount: Array<(userId: string) => void> = []
   const accountChanged = (id: string) => {
-    for (const forget of forgetAccount) forget(id)
+    accountRoles.forget(id)
     void realtime.userChanged(id)
   }
   const userAdmin = new UserAdminService({ users, access: { userChanged: accountChanged } })
@@ -172,7 +174,10 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
           const notice = parseAccessNotice(payload)
           if (notice && notice.origin !== instanceId) accountChanged(notice.userId)
         },
-        resumed: () => void realtime.access.recheckAll(),
+        resumed: () => {
+          accountRoles.forgetAll()
+          void realtime.access.recheckAll()
+        },
         log: app.log,
       })
     })
@@ -227,7 +232,7 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
   await app.register(metricsRoutes, { stats, statusWrites: () => packageRepository.statusWriter.counters })
   const wsCounters = newWsCounters()
   await app.register(async (api) => {
-    await api.register(authentication, { secret, issuer: ISSUER, external, auth, onAccountChange: (forget) => forgetAccount.push(forget) })
+    await api.register(authentication, { secret, issuer: ISSUER, external, auth, accounts: accountRoles })
     await api.register(apiKeyAuthentication, { devices })
     await api.register(idempotency, { store: stores.idempotency, secret: config.IDEMPOTENCY_SECRET ?? secret })
     await api.register(healthRoutes, { checks, mode })

@@ -7,6 +7,7 @@ import { forbidden, unauthorized } from '../platform/errors.js'
 import type { Principal, Role } from './domain.js'
 import type { ExternalTokenVerifier } from './external.js'
 import type { AuthService } from './service.js'
+import { AccountRoles } from './account-roles.js'
 
 /** How a route authenticates: `required` (the default under /api/v1), `optional`, `none`. */
 export type AuthMode = 'none' | 'optional' | 'required'
@@ -44,17 +45,11 @@ export interface AuthenticationOptions {
   rememberVerified?: boolean
   /** Milliseconds since the epoch, against which our tokens expire and accounts are rechecked (default Date.now). */
   clock?: () => number
-  /** Hands over the function that forgets what is known of an account, for the gateway to call when one is changed or deleted. */
-  onAccountChange?: (forget: (userId: string) => void) => void
+  /** Accounts' current roles, shared with the WebSocket subscriptions (default: one of its own, read through `auth`). */
+  accounts?: AccountRoles
 }
 
-/**
- * How long an account seen to exist is believed to, before a token naming it makes
- * the gateway look again: a deleted user's token is refused within this time on
- * every gateway, while an active client costs one indexed read per interval, not
- * one per request (scripts/bench/auth.ts measures the check).
- */
-export const ACCOUNT_RECHECK_MS = 2_000
+export { ACCOUNT_RECHECK_MS } from './account-roles.js'
 
 /**
  * Bearer-token authentication for every route in the scope it is registered in,
@@ -77,10 +72,7 @@ export const authentication = fp<AuthenticationOptions>(
     // next request skips the header decode, the hash fast-jwt keys its own cache with,
     // and the claims copy (scripts/bench/auth.ts measures the difference).
     const verified = new LRUCache<string, { principal: Principal; expiresAt: number }>({ max: 10_000 })
-    // User id -> when the account was last read, and its role then.
-    const accounts = new LRUCache<string, { seenAt: number; role: string }>({ max: 50_000 })
-    // Told of a change, the next request reads the account again instead of waiting out the recheck time.
-    opts.onAccountChange?.((userId) => accounts.delete(userId))
+    const accounts = opts.accounts ?? new AccountRoles((id) => opts.auth.accountRole(id), now)
 
     /**
      * Our tokens outlive the accounts they name: a deleted user's is a 401 (F5), not a
@@ -88,18 +80,9 @@ export const authentication = fp<AuthenticationOptions>(
      */
     async function stillExists(principal: Principal): Promise<Principal> {
       if (principal.kind !== 'user') return principal
-      let account = accounts.get(principal.id)
-      // A role other than the one remembered is read again: the token may be the newer one.
-      if (account === undefined || account.role !== principal.role || now() - account.seenAt >= ACCOUNT_RECHECK_MS) {
-        const role = await opts.auth.accountRole(principal.id)
-        if (role === null) {
-          accounts.delete(principal.id)
-          throw unauthorized('the account no longer exists')
-        }
-        account = { seenAt: now(), role }
-        accounts.set(principal.id, account)
-      }
-      if (account.role !== principal.role) throw unauthorized('your role has changed: sign in again')
+      const role = await accounts.role(principal.id, principal.role)
+      if (role === null) throw unauthorized('the account no longer exists')
+      if (role !== principal.role) throw unauthorized('your role has changed: sign in again')
       return principal
     }
 

@@ -8,8 +8,11 @@ import type { ChannelMessage, Connection } from './connection.js'
 export interface AccessLookup {
   /** The package's current durable seq if the principal sees it in full; throws (not_found, forbidden) otherwise. */
   readableSeq(principal: Principal, trackingNumber: string): Promise<number>
-  /** The account's role now; null when it no longer exists. */
-  currentRole(userId: string): Promise<Role | null>
+  /**
+   * The account's role; null when it no longer exists. It may come from a cache the
+   * gateway clears when told of a change; `fresh` reads past it.
+   */
+  currentRole(userId: string, fresh?: boolean): Promise<Role | null>
 }
 
 export const SEES_FIREHOSE: ReadonlySet<Role> = new Set<Role>(['admin', 'operator'])
@@ -93,12 +96,12 @@ export class AccessGuard {
   }
 
   /** The account changed (deleted, new role): re-check every subscription of its connections here. */
-  async userChanged(userId: string): Promise<void> {
+  async userChanged(userId: string, fresh = false): Promise<void> {
     const conns = [...(this.byUser.get(userId) ?? [])]
     if (conns.length === 0) return
     let role: Role | null
     try {
-      role = await this.lookup.currentRole(userId)
+      role = await this.lookup.currentRole(userId, fresh)
     } catch (err) {
       this.log.warn({ err, userId }, 'could not re-check a changed account; its subscriptions stay until the next change')
       return
@@ -106,9 +109,9 @@ export class AccessGuard {
     await Promise.all(conns.map((conn) => this.recheck(conn, role)))
   }
 
-  /** After notices may have been missed: every account with a subscription here. */
+  /** After notices may have been missed: every account with a subscription here, read past any cache. */
   async recheckAll(): Promise<void> {
-    for (const userId of [...this.byUser.keys()]) await this.userChanged(userId)
+    for (const userId of [...this.byUser.keys()]) await this.userChanged(userId, true)
   }
 
   private async recheck(conn: Connection, role: Role | null): Promise<void> {

@@ -85,7 +85,7 @@ function setup(opts: { maxBufferedBytes?: number; maxPending?: number } = {}) {
   const outlet = new FakeOutlet()
   const log = new MemoryLog()
   const errors: unknown[] = []
-  const conn = new Connection({ id: 1, outlet, log, maxBufferedBytes: opts.maxBufferedBytes ?? 1 << 20, maxPending: opts.maxPending, onError: (e) => errors.push(e) })
+  const conn = new Connection({ id: 1, outlet, log, maxBufferedBytes: opts.maxBufferedBytes ?? 1 << 20, maxPending: opts.maxPending, logger: { warn: (o) => errors.push((o as { err: unknown }).err) } })
   return { outlet, log, conn, errors }
 }
 

@@ -38,7 +38,8 @@ export interface ConnectionOptions {
   maxBufferedBytes: number
   /** Close with 1013 when a channel has this many messages waiting behind a gap fill. */
   maxPending?: number
-  onError?: (err: unknown) => void
+  /** Where a failed gap fill is reported (the socket is closed 1011 either way). */
+  logger?: { warn(obj: object, msg: string): void }
 }
 
 /**
@@ -117,7 +118,7 @@ export class Connection implements Subscriber<ChannelMessage> {
         return this.drain(channel, state)
       })
       .catch((err: unknown) => {
-        this.opts.onError?.(err)
+        this.opts.logger?.warn({ err }, 'websocket gap fill failed')
         // Without the missing events the channel can neither skip them nor go on:
         // close, so the client reconnects and resumes with since.
         this.shutdown(1011, 'could not read the event log: reconnect and resume with since')

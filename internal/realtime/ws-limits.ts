@@ -64,36 +64,40 @@ export class ConnectionsPerIp {
 /** setTimeout's longest delay; a later deadline is armed again then. */
 const MAX_TIMER_MS = 2 ** 31 - 1
 
+/** Something told when its deadline comes. */
+export interface Due {
+  due(): void
+}
+
 /**
- * Calls functions at given times, one timer per distinct time: token expiries are
- * whole seconds, and every socket of one token (or of one second) shares a timer
- * instead of holding its own.
+ * Tells holders their time has come, one timer per distinct time: token expiries
+ * are whole seconds, and every socket of one token (or of one second) shares a
+ * timer instead of holding its own. Holders are objects, not closures, so a socket
+ * costs a set entry and nothing more.
  */
 export class Deadlines {
-  private readonly due = new Map<number, { timer: unknown; fns: Set<() => void> }>()
+  private readonly due = new Map<number, { timer: unknown; holders: Set<Due> }>()
 
   constructor(private readonly clock: Timers) {}
 
-  /** Calls `fn` at `at` (ms since the epoch; at once if past); returns its cancellation. */
-  at(at: number, fn: () => void): () => void {
-    if (at <= this.clock.now()) {
-      fn()
-      return () => undefined
-    }
+  /** Tells `holder` at `at` (ms since the epoch; at once if past). */
+  add(at: number, holder: Due): void {
+    if (at <= this.clock.now()) return holder.due()
     let slot = this.due.get(at)
     if (!slot) {
-      slot = { timer: undefined, fns: new Set() }
+      slot = { timer: undefined, holders: new Set() }
       this.due.set(at, slot)
       this.arm(at, slot)
     }
-    const s = slot
-    s.fns.add(fn)
-    return () => {
-      s.fns.delete(fn)
-      if (s.fns.size > 0 || this.due.get(at) !== s) return
-      this.clock.clearTimeout(s.timer)
-      this.due.delete(at)
-    }
+    slot.holders.add(holder)
+  }
+
+  /** Takes back what `add(at, holder)` set up. */
+  remove(at: number, holder: Due): void {
+    const slot = this.due.get(at)
+    if (!slot?.holders.delete(holder) || slot.holders.size > 0) return
+    this.clock.clearTimeout(slot.timer)
+    this.due.delete(at)
   }
 
   /** Timers pending (tests and the benchmark read it). */
@@ -101,13 +105,13 @@ export class Deadlines {
     return this.due.size
   }
 
-  private arm(at: number, slot: { timer: unknown; fns: Set<() => void> }): void {
+  private arm(at: number, slot: { timer: unknown; holders: Set<Due> }): void {
     const left = at - this.clock.now()
     if (left > 0) {
       slot.timer = this.clock.setTimeout(() => this.arm(at, slot), Math.min(left, MAX_TIMER_MS))
       return
     }
     this.due.delete(at)
-    for (const fn of slot.fns) fn()
+    for (const holder of slot.holders) holder.due()
   }
 }

@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyBaseLogger, FastifyPluginAsync } from 'fastify'
 import type { WebSocket } from 'ws'
 import { Type } from 'typebox'
 import type { Principal } from '../auth/domain.js'
@@ -9,7 +9,7 @@ import { channelOf, invalidMessage, parse, type ClientMessage } from './ws-messa
 import type { RealtimeService } from './service.js'
 import type { TrackBudget } from './track-budget.js'
 import { systemTimers, type Timers } from '../platform/timers.js'
-import { ConnectionsPerIp, Deadlines, TokenBucket } from './ws-limits.js'
+import { ConnectionsPerIp, Deadlines, TokenBucket, type Due } from './ws-limits.js'
 
 /** What a token check yields: who it is, and until when (ms since the epoch; none: no expiry). */
 export interface WsIdentity {
@@ -74,6 +74,7 @@ export const wsRoutes: FastifyPluginAsync<WsOptions> = async (app, opts) => {
   const counters = opts.counters ?? newWsCounters()
   const perIp = new ConnectionsPerIp(opts.maxConnectionsPerIp)
   const deadlines = new Deadlines(clock)
+  const shared: Shared = { opts, counters, deadlines, clock }
   const tooManyFromIp = () => `at most ${perIp.max} WebSocket connections per client address`
   const alive = new WeakMap<WebSocket, boolean>()
   const sockets = new Set<WebSocket>()
@@ -95,6 +96,9 @@ export const wsRoutes: FastifyPluginAsync<WsOptions> = async (app, opts) => {
 
   app.get('/ws', {
     websocket: true,
+    // ws writes its own handshake: headers set on the reply would never be sent, yet
+    // each upgraded socket would keep them (a dozen arrays per connection).
+    helmet: false,
     config: { auth: 'none', rateLimit: false },
     schema: {
       tags: ['realtime'],
@@ -119,152 +123,188 @@ export const wsRoutes: FastifyPluginAsync<WsOptions> = async (app, opts) => {
     }
     sockets.add(socket)
     alive.set(socket, true)
-    socket.on('pong', () => alive.set(socket, true))
-    const connection = new Connection({
-      id: nextId++,
-      outlet: socket,
-      log: realtime.eventLog,
-      maxBufferedBytes: opts.maxBufferedBytes,
-      onError: (err) => request.log.warn({ err }, 'websocket gap fill failed'),
-    })
-    realtime.connections.add(connection)
-    let principal: Principal | undefined
-    let bad = 0
-    let chain = Promise.resolve()
-    let queued = 0
-    const bucket = new TokenBucket(opts.messageBurst, opts.messagesPerSecond, clock)
-    let cancelExpiry: (() => void) | undefined
-
-    const violate = (reason: string) => {
-      connection.closed = true
-      socket.close(CLOSE_POLICY, reason)
-    }
-    // The socket stops receiving the moment its token expires, not at its next message.
-    const expire = () => {
-      cancelExpiry = undefined
-      if (connection.closed) return
-      counters.expired++
-      connection.closed = true
-      socket.close(CLOSE_TOKEN_EXPIRED, 'token expired')
-    }
-    const expireAt = (at: number | undefined) => {
-      cancelExpiry?.()
-      cancelExpiry = at === undefined ? undefined : deadlines.at(at, expire)
-    }
-    const signIn = (identity: WsIdentity) => {
-      principal = identity.principal
-      expireAt(identity.expiresAt)
-    }
-
-    const reply = (msg: Record<string, unknown>, id: unknown) => {
-      connection.send(JSON.stringify(id === undefined ? msg : { ...msg, id }))
-    }
-    const fail = (err: unknown, id: unknown) => {
-      const body = toErrorBody(err)
-      if (body.statusCode >= 500) request.log.error({ err }, 'websocket request failed')
-      reply({ type: 'error', code: body.code, message: body.message }, id)
-      if (body.code === 'validation_failed' && ++bad > MAX_BAD_MESSAGES) {
-        connection.closed = true
-        socket.close(1008, 'too many invalid messages')
-      }
-    }
-
+    const client = new WsClient(shared, socket, ip, request.log)
+    realtime.connections.add(client.connection)
     // Listeners go on before anything is awaited: a message that arrives while the
     // token is checked (an external token means a database round trip) would be
     // lost, and a socket closed meanwhile would never be cleaned up. The token
     // check heads the chain, so messages wait for it.
+    socket.on('pong', () => alive.set(socket, true))
     socket.on('close', () => {
-      connection.closed = true
-      expireAt(undefined)
+      client.closed()
       perIp.release(ip)
       sockets.delete(socket)
-      realtime.disconnect(connection)
     })
-
+    socket.on('message', (raw: Buffer, isBinary: boolean) => client.received(raw, isBinary))
     const token = (request.query as { token?: string }).token
-    if (token) {
-      chain = opts.authenticate(token).then(
-        (identity) => {
-          if (!connection.closed) signIn(identity)
-        },
-        (err: unknown) => {
-          fail(err, undefined)
-          connection.closed = true
-          socket.close(1008, 'invalid token')
-        },
-      )
-    }
-
-    socket.on('message', (raw: Buffer, isBinary: boolean) => {
-      // Checked as each message arrives, before it waits its turn: a client that sends
-      // faster than it is served would otherwise grow the queue without bound.
-      if (connection.closed) return
-      if (!bucket.take()) {
-        counters.closedForRate++
-        return violate(`message rate limit exceeded: at most ${opts.messagesPerSecond} messages per second (bursts of ${opts.messageBurst})`)
-      }
-      if (queued >= opts.maxQueuedMessages) {
-        counters.closedForQueue++
-        return violate(`too many messages waiting: at most ${opts.maxQueuedMessages} unanswered`)
-      }
-      queued++
-      counters.handled++
-      if (queued > counters.peakQueued) counters.peakQueued = queued
-      chain = chain.then(() => handle(raw, isBinary)).finally(() => {
-        queued--
-      })
-    })
-
-    async function handle(raw: Buffer, isBinary: boolean): Promise<void> {
-      if (connection.closed) return
-      let msg: ClientMessage
-      try {
-        if (isBinary) throw invalidMessage('send text frames with JSON')
-        if (raw.length > MAX_MESSAGE_BYTES) throw invalidMessage(`messages are limited to ${MAX_MESSAGE_BYTES} bytes`)
-        msg = parse(raw.toString('utf8'))
-      } catch (err) {
-        return fail(err, undefined)
-      }
-      const id = typeof msg.id === 'string' || typeof msg.id === 'number' ? msg.id : undefined
-      try {
-        switch (msg.op) {
-          case 'ping':
-            return reply({ type: 'pong' }, id)
-          case 'auth': {
-            if (typeof msg.token !== 'string') throw invalidMessage('auth needs a token')
-            const identity = await opts.authenticate(msg.token)
-            if (connection.closed) return
-            signIn(identity)
-            return reply({ type: 'authenticated', role: identity.principal.role }, id)
-          }
-          case 'subscribe': {
-            const channel = channelOf(msg.channel)
-            const since = msg.since
-            if (since !== undefined && (typeof since !== 'number' || !Number.isInteger(since) || since < 0)) {
-              throw invalidMessage('since must be a non-negative integer seq')
-            }
-            if (!connection.has(channel) && connection.channelNames.length >= MAX_SUBSCRIPTIONS) {
-              throw invalidMessage(`at most ${MAX_SUBSCRIPTIONS} subscriptions per connection`)
-            }
-            if (channel.startsWith('track:') && !connection.has(channel) && opts.trackBudget && !(await opts.trackBudget(ip))) {
-              throw new AppError('rate_limited', 'rate_limited', 'too many tracking lookups from this address: the /track rate limit applies to track: subscriptions; retry in a minute')
-            }
-            await realtime.subscribe(connection, principal, channel, since as number | undefined, (seq) =>
-              reply(seq === undefined ? { type: 'subscribed', channel } : { type: 'subscribed', channel, seq }, id),
-            )
-            return
-          }
-          case 'unsubscribe': {
-            const channel = channelOf(msg.channel)
-            realtime.unsubscribe(connection, channel)
-            return reply({ type: 'unsubscribed', channel }, id)
-          }
-          default:
-            throw invalidMessage('op must be one of subscribe, unsubscribe, ping, auth')
-        }
-      } catch (err) {
-        fail(err, id)
-      }
-  }
+    if (token) client.signInWith(token)
   })
+}
+
+/** What every connection of one gateway shares. */
+interface Shared {
+  opts: WsOptions
+  counters: WsCounters
+  deadlines: Deadlines
+  clock: Timers
+}
+
+/**
+ * One socket's protocol state. A class rather than closures: a gateway holds tens of
+ * thousands of these, and methods on the prototype cost nothing per socket.
+ */
+class WsClient implements Due {
+  readonly connection: Connection
+  private principal: Principal | undefined
+  private bad = 0
+  private chain: Promise<void> = Promise.resolve()
+  private queued = 0
+  private readonly bucket: TokenBucket
+  private expiresAt: number | undefined
+
+  constructor(
+    private readonly shared: Shared,
+    private readonly socket: WebSocket,
+    private readonly ip: string,
+    private readonly log: FastifyBaseLogger,
+  ) {
+    const { opts } = shared
+    this.connection = new Connection({
+      id: nextId++,
+      outlet: socket,
+      log: opts.realtime.eventLog,
+      maxBufferedBytes: opts.maxBufferedBytes,
+      logger: log,
+    })
+    this.bucket = new TokenBucket(opts.messageBurst, opts.messagesPerSecond, shared.clock)
+  }
+
+  /** A token in the URL: checked first, ahead of every message. */
+  signInWith(token: string): void {
+    this.chain = this.shared.opts.authenticate(token).then(
+      (identity) => {
+        if (!this.connection.closed) this.signIn(identity)
+      },
+      (err: unknown) => {
+        this.fail(err, undefined)
+        this.end(1008, 'invalid token')
+      },
+    )
+  }
+
+  closed(): void {
+    this.connection.closed = true
+    this.expireAt(undefined)
+    this.shared.opts.realtime.disconnect(this.connection)
+  }
+
+  received(raw: Buffer, isBinary: boolean): void {
+    // Checked as each message arrives, before it waits its turn: a client that sends
+    // faster than it is served would otherwise grow the queue without bound.
+    if (this.connection.closed) return
+    const { opts, counters } = this.shared
+    if (!this.bucket.take()) {
+      counters.closedForRate++
+      return this.end(CLOSE_POLICY, `message rate limit exceeded: at most ${opts.messagesPerSecond} messages per second (bursts of ${opts.messageBurst})`)
+    }
+    if (this.queued >= opts.maxQueuedMessages) {
+      counters.closedForQueue++
+      return this.end(CLOSE_POLICY, `too many messages waiting: at most ${opts.maxQueuedMessages} unanswered`)
+    }
+    this.queued++
+    counters.handled++
+    if (this.queued > counters.peakQueued) counters.peakQueued = this.queued
+    this.chain = this.chain.then(() => this.handle(raw, isBinary)).finally(() => {
+      this.queued--
+    })
+  }
+
+  private end(code: number, reason: string): void {
+    this.connection.closed = true
+    this.socket.close(code, reason)
+  }
+
+  /** The token expired: the socket stops receiving now, not at its next message. */
+  due(): void {
+    this.expiresAt = undefined
+    if (this.connection.closed) return
+    this.shared.counters.expired++
+    this.end(CLOSE_TOKEN_EXPIRED, 'token expired')
+  }
+
+  private expireAt(at: number | undefined): void {
+    if (this.expiresAt !== undefined) this.shared.deadlines.remove(this.expiresAt, this)
+    this.expiresAt = at
+    if (at !== undefined) this.shared.deadlines.add(at, this)
+  }
+
+  private signIn(identity: WsIdentity): void {
+    this.principal = identity.principal
+    this.expireAt(identity.expiresAt)
+  }
+
+  private reply(msg: Record<string, unknown>, id: unknown): void {
+    this.connection.send(JSON.stringify(id === undefined ? msg : { ...msg, id }))
+  }
+
+  private fail(err: unknown, id: unknown): void {
+    const body = toErrorBody(err)
+    if (body.statusCode >= 500) this.log.error({ err }, 'websocket request failed')
+    this.reply({ type: 'error', code: body.code, message: body.message }, id)
+    if (body.code === 'validation_failed' && ++this.bad > MAX_BAD_MESSAGES) this.end(1008, 'too many invalid messages')
+  }
+
+  private async handle(raw: Buffer, isBinary: boolean): Promise<void> {
+    const { connection } = this
+    if (connection.closed) return
+    const { opts } = this.shared
+    let msg: ClientMessage
+    try {
+      if (isBinary) throw invalidMessage('send text frames with JSON')
+      if (raw.length > MAX_MESSAGE_BYTES) throw invalidMessage(`messages are limited to ${MAX_MESSAGE_BYTES} bytes`)
+      msg = parse(raw.toString('utf8'))
+    } catch (err) {
+      return this.fail(err, undefined)
+    }
+    const id = typeof msg.id === 'string' || typeof msg.id === 'number' ? msg.id : undefined
+    try {
+      switch (msg.op) {
+        case 'ping':
+          return this.reply({ type: 'pong' }, id)
+        case 'auth': {
+          if (typeof msg.token !== 'string') throw invalidMessage('auth needs a token')
+          const identity = await opts.authenticate(msg.token)
+          if (connection.closed) return
+          this.signIn(identity)
+          return this.reply({ type: 'authenticated', role: identity.principal.role }, id)
+        }
+        case 'subscribe': {
+          const channel = channelOf(msg.channel)
+          const since = msg.since
+          if (since !== undefined && (typeof since !== 'number' || !Number.isInteger(since) || since < 0)) {
+            throw invalidMessage('since must be a non-negative integer seq')
+          }
+          if (!connection.has(channel) && connection.channelNames.length >= MAX_SUBSCRIPTIONS) {
+            throw invalidMessage(`at most ${MAX_SUBSCRIPTIONS} subscriptions per connection`)
+          }
+          if (channel.startsWith('track:') && !connection.has(channel) && opts.trackBudget && !(await opts.trackBudget(this.ip))) {
+            throw new AppError('rate_limited', 'rate_limited', 'too many tracking lookups from this address: the /track rate limit applies to track: subscriptions; retry in a minute')
+          }
+          await opts.realtime.subscribe(connection, this.principal, channel, since as number | undefined, (seq) =>
+            this.reply(seq === undefined ? { type: 'subscribed', channel } : { type: 'subscribed', channel, seq }, id),
+          )
+          return
+        }
+        case 'unsubscribe': {
+          const channel = channelOf(msg.channel)
+          opts.realtime.unsubscribe(connection, channel)
+          return this.reply({ type: 'unsubscribed', channel }, id)
+        }
+        default:
+          throw invalidMessage('op must be one of subscribe, unsubscribe, ping, auth')
+      }
+    } catch (err) {
+      this.fail(err, id)
+    }
+  }
 }
