@@ -96,10 +96,8 @@ export const wsRoutes: FastifyPluginAsync<WsOptions> = async (app, opts) => {
 
   app.get('/ws', {
     websocket: true,
-    // ws writes its own handshake: headers set on the reply would never be sent, yet
-    // each upgraded socket would keep them (a dozen arrays per connection).
-    helmet: false,
-    config: { auth: 'none', rateLimit: false },
+    // ws writes its own handshake: headers set on the reply would never be sent.
+    config: { auth: 'none', rateLimit: false, securityHeaders: false },
     schema: {
       tags: ['realtime'],
       summary: 'WebSocket: live package events (protocol in the contract)',
@@ -112,6 +110,11 @@ export const wsRoutes: FastifyPluginAsync<WsOptions> = async (app, opts) => {
         counters.refusedPerIp++
         throw new AppError('rate_limited', 'rate_limited', tooManyFromIp())
       }
+    },
+    // ws writes the handshake on the raw socket: the unused HTTP response lets go of it,
+    // or every open socket would keep that response (and the request) alive.
+    preHandler: async (request, reply) => {
+      if (request.ws && reply.raw.socket) reply.raw.detachSocket(reply.raw.socket)
     },
   }, async (socket, request) => {
     const ip = request.ip
@@ -136,6 +139,14 @@ export const wsRoutes: FastifyPluginAsync<WsOptions> = async (app, opts) => {
       sockets.delete(socket)
     })
     socket.on('message', (raw: Buffer, isBinary: boolean) => client.received(raw, isBinary))
+    // The plugin's own 'error' listener holds the upgrade's request and reply for as
+    // long as the socket lives; this one holds only the logger.
+    const log = request.log
+    socket.removeAllListeners('error')
+    socket.on('error', (err) => {
+      log.warn({ err }, 'websocket error')
+      socket.terminate()
+    })
     const token = (request.query as { token?: string }).token
     if (token) client.signInWith(token)
   })

@@ -1,11 +1,13 @@
 import cors from '@fastify/cors'
-import helmet from '@fastify/helmet'
+import helmet from 'helmet'
 import type { FastifyInstance, RouteOptions } from 'fastify'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** The answer carries a credential: `cache-control: no-store`. Set for you when a 2xx schema names one. */
     noStore?: boolean
+    /** false: no security headers (the WebSocket upgrade, whose HTTP reply is never sent). */
+    securityHeaders?: boolean
   }
 }
 
@@ -61,9 +63,15 @@ export function carriesCredential(route: Pick<RouteOptions, 'schema'>): boolean 
  * route cannot forget it. Register before any route.
  */
 export async function registerSecurityHeaders(app: FastifyInstance, opts: { corsOrigins: readonly string[] }): Promise<void> {
-  await app.register(helmet, {
+  // Helmet's middleware, built once: @fastify/helmet builds it again for every
+  // request, and that garbage alone raised a loaded gateway's memory by tens of MB.
+  const setSecurityHeaders = helmet({
     contentSecurityPolicy: { useDefaults: false, directives: CONSOLE_CSP },
     frameguard: { action: 'deny' },
+  })
+  app.addHook('onRequest', (request, reply, done) => {
+    if (request.routeOptions.config?.securityHeaders === false) return done()
+    setSecurityHeaders(request.raw, reply.raw, (err) => done(err as Error | undefined))
   })
 
   if (opts.corsOrigins.length > 0) {
