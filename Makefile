@@ -57,7 +57,9 @@ lint: install
 deps: install
 	npm run depcruise
 
-test: install services typecheck lint deps build-web
+# npm test type-checks and compiles the server's code and tests (build:test) before running them.
+test: install services lint deps build-web
+	npm run typecheck:web
 	npm test
 
 bench-api: build services

@@ -13,7 +13,7 @@ const adapterModules = [
 ]
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'web/dist/**', 'coverage/**', '.tap/**'] },
+  { ignores: ['dist/**', 'dist-test/**', 'node_modules/**', 'web/dist/**', 'coverage/**', '.tap/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
