@@ -40,5 +40,13 @@ t.test('assignments across two gateways', async (t) => {
     const offer = await api(a).assign(operator.token, tn, driver.id)
     const heard = await ws.next(isEvent(`user:${driver.id}`))
     t.match(heard.event, { type: 'package.assigned', trackingNumber: tn, data: { assignmentId: offer.id, driverId: driver.id, assignedBy: operator.id } }, 'in full')
+
+    const next = await a.user('driver')
+    const { version } = await api(a).get(admin.token, tn)
+    const replaced = await api(a).call('POST', `/packages/${tn}/assignment`, { token: admin.token, payload: { driverId: next.id, replace: true }, headers: { 'if-match': String(version) } })
+    t.equal(replaced.statusCode, 201)
+    const ended = await ws.next(isEvent(`user:${driver.id}`))
+    t.match(ended.event, { type: 'package.assignment_cancelled', trackingNumber: tn }, 'the replaced driver hears it ended')
+    t.notMatch(JSON.stringify(ended.event), /Rita|Elm Row/, 'without the package details')
   })
 })

@@ -69,7 +69,11 @@ export class EventRouter {
   }
 
   private async routeToUsers(env: EventEnvelope): Promise<void> {
-    for (const { userId, full } of await this.audience.audience(env.trackingNumber)) {
+    const audience = await this.audience.audience(env.trackingNumber)
+    // A driver whose offer was replaced is no longer in the audience; they still hear that it ended (redacted).
+    const former = env.type === 'package.assignment_cancelled' ? env.data.driverId : undefined
+    if (typeof former === 'string' && !audience.some((a) => a.userId === former)) audience.push({ userId: former, full: false })
+    for (const { userId, full } of audience) {
       const channel = `user:${userId}`
       if (!this.hub.hasSubscribers(channel)) continue
       // Public-view readers get what track:<tn> carries: no live positions, no people.
