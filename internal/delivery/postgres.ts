@@ -2,8 +2,10 @@ import type pg from 'pg'
 import { isUniqueViolation, withTx, type Queryable } from '../platform/db/postgres.js'
 import { notFound } from '../platform/errors.js'
 import { updateLocked } from '../package/postgres.js'
+import type { Package } from '../package/domain.js'
+import type { Change } from '../package/entity.js'
 import type { Written } from '../package/ports.js'
-import { alreadyAssigned, notADriver, type Assignment, type AssignmentState } from './domain.js'
+import { alreadyAssigned, notADriver, type Assignment, type AssignmentState, type Offer } from './domain.js'
 import type { AcceptedPackage, AssignmentRepository, DriverSummary } from './ports.js'
 
 interface AssignmentRow {
@@ -42,7 +44,7 @@ export class PostgresAssignmentRepository implements AssignmentRepository {
     this.origin = opts.origin ?? null
   }
 
-  async offer(...[tn, replace, decide, now]: Parameters<AssignmentRepository['offer']>): Promise<{ assignment: Assignment; written: Written }> {
+  async offer(tn: string, replace: boolean, decide: (pkg: Package) => Offer, now: Date): Promise<{ assignment: Assignment; written: Written }> {
     try {
       return await withTx(this.pool, async (tx) => {
         let assignment: Assignment | undefined
@@ -69,7 +71,7 @@ export class PostgresAssignmentRepository implements AssignmentRepository {
     }
   }
 
-  async respond(...[tn, driverId, decide, now]: Parameters<AssignmentRepository['respond']>): Promise<{ assignment: Assignment; written: Written }> {
+  async respond(tn: string, driverId: string, decide: (pkg: Package, current: Assignment) => { assignment: Assignment; change: Change }, now: Date): Promise<{ assignment: Assignment; written: Written }> {
     return withTx(this.pool, async (tx) => {
       let assignment: Assignment | undefined
       const written = await updateLocked(tx, tn, async (pkg) => {
