@@ -56,6 +56,9 @@ import { MongoLocationRepository } from '../location/mongo.js'
 import { PostgresLastLocationStore, PostgresLocationRepository, PostgresPackageDirectory } from '../location/postgres.js'
 import { LocationService } from '../location/service.js'
 import type { Mongo } from '../platform/mongo/client.js'
+import { deliveryRoutes } from '../delivery/http.js'
+import { PostgresAssignmentRepository } from '../delivery/postgres.js'
+import { AssignmentService } from '../delivery/service.js'
 
 export interface GatewayDeps {
   config: Config
@@ -100,6 +103,7 @@ export interface Gateway {
   events: EventPath
   devices: DeviceService
   locations: LocationService
+  assignments: AssignmentService
   cacheCounters: CacheCounters
   /** What the WebSocket limits did (closed, refused, the deepest message queue). */
   wsCounters: WsCounters
@@ -206,6 +210,11 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
     log: app.log,
   })
   app.addHook('onClose', async () => locations.close())
+  const assignments = new AssignmentService({
+    assignments: new PostgresAssignmentRepository(pool, { origin: instanceId }),
+    committed: (written) => packages.committed(written),
+    ingest: (source, points) => locations.ingestFrom({ packageId: source.packageId, trackingNumber: source.trackingNumber, sourceId: source.assignmentId }, points),
+  })
   const webhooks = new WebhookService({ repo: new PostgresWebhookRepository(pool), guard: DnsAddressGuard.fromList(config.WEBHOOK_ALLOWED_HOSTS) })
   // Bounded: /stats and /metrics answer in time even when PostgreSQL or the broker hangs.
   const stats = boundedStats({
@@ -241,6 +250,7 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
     await api.register(packageRoutes, { packages, trackMaxAgeS: config.TRACK_MAX_AGE_S, trackRateLimit: config.RATE_LIMIT_TRACK_MAX })
     await api.register(deviceRoutes, { devices })
     await api.register(locationRoutes, { locations })
+    await api.register(deliveryRoutes, { assignments })
     await api.register(statsRoutes, { stats })
     await api.register(webhookRoutes, { webhooks })
     await api.register(wsRoutes, {
@@ -261,6 +271,6 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
 
   await app.register(webConsole, { dir: join(root, 'web', 'dist') })
 
-  return { app, auth, packages, realtime, relay, events, devices, locations, cacheCounters: cache.counters, wsCounters }
+  return { app, auth, packages, realtime, relay, events, devices, locations, assignments, cacheCounters: cache.counters, wsCounters }
 }
 

@@ -5,6 +5,9 @@ export const DURABLE_EVENT_TYPES = [
   'package.status_changed',
   'package.deleted',
   'package.assigned',
+  'package.assignment_accepted',
+  'package.assignment_declined',
+  'package.assignment_cancelled',
 ] as const
 export type DurableEventType = (typeof DURABLE_EVENT_TYPES)[number]
 

@@ -7,7 +7,7 @@ const at = (s: number) => new Date(Date.parse('2025-03-01T12:00:00.000Z') + s * 
 
 t.test('location reads', async (t) => {
   const gw = await testGateway(t)
-  const { call, create, patch } = api(gw)
+  const { call, create, patch, assign } = api(gw)
   const admin = await gw.user('admin')
   const operator = await gw.user('operator')
   const customer = await gw.user('customer')
@@ -43,7 +43,7 @@ t.test('location reads', async (t) => {
     await patch(admin.token, tn, { customerId: customer.id })
     t.equal((await read(customer.token)).statusCode, 200, 'owning it: 200')
     t.match((await read(driver.token)).json(), errorBody(404, 'not_found'), 'an unassigned driver: 404')
-    await patch(admin.token, tn, { driverId: driver.id })
+    await assign(admin.token, tn, driver.id)
     t.equal((await read(driver.token)).statusCode, 200, 'assigned: 200')
     t.match((await call('GET', '/packages/NOSUCHPKG123/locations', { token: admin.token })).json(), errorBody(404, 'not_found'))
     t.match((await call('GET', `/packages/${tn}/locations`)).json(), errorBody(401, 'unauthorized'))

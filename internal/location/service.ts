@@ -53,23 +53,32 @@ export class LocationService {
     if (!device.packageId || !device.trackingNumber) {
       throw conflict(`device "${device.name}" is not bound to a package; an admin binds it with PUT /devices/${device.id}/package`)
     }
+    const seen = this.deps.deviceSeen(device).catch((err: unknown) => this.deps.log.warn({ err, deviceId: device.id }, 'could not update lastSeenAt'))
+    const [result] = await Promise.all([this.ingestFrom({ packageId: device.packageId, trackingNumber: device.trackingNumber, sourceId: device.id }, points), seen])
+    return result
+  }
+
+  /**
+   * The same ingest for fixes from another source than a device (a driver's phone
+   * for one accepted package): `sourceId` stands where the device id would, so a
+   * resent point is a duplicate per source and package.
+   */
+  async ingestFrom(source: { packageId: string; trackingNumber: string; sourceId: string }, points: LocationPoint[]): Promise<{ accepted: number; duplicates: number }> {
     checkPoints(points, this.now())
     const latest = newest(points)
-    const batch = { packageId: device.packageId, trackingNumber: device.trackingNumber, deviceId: device.id, points }
-    const seen = this.deps.deviceSeen(device).catch((err: unknown) => this.deps.log.warn({ err, deviceId: device.id }, 'could not update lastSeenAt'))
-    const [result] = await Promise.all([this.deps.locations.record(batch), seen])
+    const result = await this.deps.locations.record({ packageId: source.packageId, trackingNumber: source.trackingNumber, deviceId: source.sourceId, points })
     let advanced = result.advanced
-    if (this.deps.lastLocation) advanced = await this.deps.lastLocation.advance(device.packageId, latest)
-    if (advanced) this.deps.invalidate(device.trackingNumber)
+    if (this.deps.lastLocation) advanced = await this.deps.lastLocation.advance(source.packageId, latest)
+    if (advanced) this.deps.invalidate(source.trackingNumber)
     if (result.accepted > 0) {
       const at = this.now()
       this.throttle.offer({
         id: randomUUID(),
         type: 'package.location',
-        trackingNumber: device.trackingNumber,
+        trackingNumber: source.trackingNumber,
         occurredAt: latest.recordedAt,
         recordedAt: at,
-        data: liveData(latest, device.id),
+        data: liveData(latest, source.sourceId),
       }, latest.recordedAt.getTime())
     }
     return { accepted: result.accepted, duplicates: result.duplicates }

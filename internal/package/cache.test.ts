@@ -149,7 +149,7 @@ t.test('cache-aside reads', async (t) => {
       ['info_received', () => status(admin.token, tn, 'info_received'), (p) => p.status === 'info_received'],
       ['in_transit', () => status(admin.token, tn, 'in_transit'), (p) => p.status === 'in_transit'],
       ['patch', () => call('PATCH', `/packages/${tn}`, { token: admin.token, payload: { description: 'now described' } }), (p) => p.description === 'now described'],
-      ['assign', () => call('PATCH', `/packages/${tn}`, { token: admin.token, payload: { driverId: driver.id } }), (p) => p.driverId === driver.id],
+      ['assign', () => call('POST', `/packages/${tn}/assignment`, { token: admin.token, payload: { driverId: driver.id } }), (p) => p.driverId === driver.id],
       ['checkpoint', () => status(admin.token, tn, 'in_transit'), (p) => p.version === 6],
       ['out_for_delivery', () => status(admin.token, tn, 'out_for_delivery'), (p) => p.status === 'out_for_delivery'],
       ['delivered', () => status(admin.token, tn, 'delivered'), (p) => p.status === 'delivered'],

@@ -77,6 +77,10 @@ export function api(gw: Pick<TestGateway, 'app'>) {
     async events(token: string, tn: string): Promise<EventJson[]> {
       return expect(await call('GET', `/packages/${tn}/events`, { token }), 200, `events of ${tn}`).json().items
     },
+    /** POST /packages/:tn/assignment (the package's driverId follows the offer); fails the test unless 201. */
+    async assign(token: string, tn: string, driverId: string): Promise<{ id: string; driverId: string; state: string }> {
+      return expect(await call('POST', `/packages/${tn}/assignment`, { token, payload: { driverId } }), 201, `assign ${tn}`).json()
+    },
     async patch(token: string, tn: string, payload: Record<string, unknown>): Promise<PackageJson> {
       return expect(await call('PATCH', `/packages/${tn}`, { token, payload }), 200, `patch ${tn}`).json()
     },

@@ -127,7 +127,7 @@ t.test('creating packages', async (t) => {
 
 t.test('details, events and deletion', async (t) => {
   const gw = await testGateway(t)
-  const { call, create, status, patch, events, get } = api(gw)
+  const { call, create, status, patch, events, get, assign } = api(gw)
   const admin = await gw.user('admin')
   const driver = await gw.user('driver')
 
@@ -137,11 +137,12 @@ t.test('details, events and deletion', async (t) => {
     const updated = await patch(admin.token, tn, { description: 'second', weightGrams: 500 })
     t.equal(updated.version, 2)
     t.equal(updated.description, 'second')
-    const assigned = await patch(admin.token, tn, { driverId: driver.id })
-    t.equal(assigned.version, 3)
+    const offer = await assign(admin.token, tn, driver.id)
+    t.equal((await get(admin.token, tn)).version, 3)
     await status(admin.token, tn, { status: 'in_transit', note: 'left the depot', location: { lat: 52.5, lng: 13.4, city: 'Berlin' } })
     await status(admin.token, tn, { status: 'out_for_delivery' })
-    const both = await patch(admin.token, tn, { description: null, driverId: null })
+    t.equal((await call('POST', `/packages/${tn}/assignment/decline`, { token: driver.token })).statusCode, 200)
+    const both = await patch(admin.token, tn, { description: null })
     t.notOk('description' in both, 'description cleared')
     t.notOk('driverId' in both, 'driver unassigned')
     const noop = await patch(admin.token, tn, { weightGrams: 500 })
@@ -155,23 +156,22 @@ t.test('details, events and deletion', async (t) => {
       'package.assigned',
       'package.status_changed',
       'package.status_changed',
+      'package.assignment_declined',
       'package.updated',
-      'package.assigned',
     ])
     for (const e of items) {
       t.same(Object.keys(e).sort(), ['data', 'id', 'occurredAt', 'recordedAt', 'seq', 'trackingNumber', 'type'], `envelope of seq ${e.seq}`)
       t.match(e, { id: /^[0-9a-f-]{36}$/, trackingNumber: tn, occurredAt: ISO, recordedAt: ISO })
     }
     t.equal(new Set(items.map((e) => e.id)).size, items.length, 'event ids are unique')
-    const [created, upd, asg, moved, out, cleared, unassigned] = items as [EventJson, EventJson, EventJson, EventJson, EventJson, EventJson, EventJson]
+    const [created, upd, asg, moved, out, unassigned, cleared] = items as [EventJson, EventJson, EventJson, EventJson, EventJson, EventJson, EventJson]
     t.match(created.data, { status: 'pending', carrier: 'delivertrack' })
     t.same(upd.data, { changes: { description: 'second', weightGrams: 500 } })
-    t.same(asg.data, { driverId: driver.id, previousDriverId: null })
+    t.same(asg.data, { assignmentId: offer.id, driverId: driver.id, assignedBy: admin.id })
     t.same(moved.data, { status: 'in_transit', previousStatus: 'pending', note: 'left the depot', location: { lat: 52.5, lng: 13.4, city: 'Berlin' } })
     t.same(out.data, { status: 'out_for_delivery', previousStatus: 'in_transit' })
     t.same(cleared.data, { changes: { description: null } })
-    t.same(unassigned.data, { driverId: null, previousDriverId: driver.id })
-    t.equal(cleared.occurredAt, unassigned.occurredAt, 'one patch, one moment')
+    t.same(unassigned.data, { assignmentId: offer.id, driverId: driver.id })
   })
 
   t.test('PATCH validates and honours If-Match', async (t) => {

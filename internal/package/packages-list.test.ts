@@ -4,7 +4,7 @@ import { api, errorBody, type PackageJson } from './fixtures.test.js'
 
 t.test('listing packages', async (t) => {
   const gw = await testGateway(t)
-  const { call, create, status, patch } = api(gw)
+  const { call, create, status, patch, assign } = api(gw)
   const admin = await gw.user('admin')
   const operator = await gw.user('operator')
   const list = async (query: string, token = admin.token): Promise<{ items: PackageJson[]; nextCursor: string | null }> => {
@@ -163,7 +163,7 @@ t.test('listing packages', async (t) => {
     t.same([...page1.items, ...page2.items].map((p) => p.trackingNumber).sort(), tracked.map((p) => p.trackingNumber).sort(), 'and pages')
     t.equal(page2.nextCursor, null)
 
-    for (const p of [created[1]!, created[2]!]) await patch(admin.token, p.trackingNumber, { driverId: driver.id })
+    for (const p of [created[1]!, created[2]!]) await assign(admin.token, p.trackingNumber, driver.id)
     t.same((await list('', driver.token)).items.map((p) => p.trackingNumber).sort(), ['LIST000001', 'LIST000002'])
     t.same((await list('?q=list', customer.token)).items.length, 3, 'q cannot widen a customer scope')
   })

@@ -4,7 +4,7 @@ import { api, errorBody, type Method } from './fixtures.test.js'
 
 t.test('package routes by role', async (t) => {
   const gw = await testGateway(t)
-  const { call, create, status, patch, get } = api(gw)
+  const { call, create, status, patch, get, assign } = api(gw)
   const admin = await gw.user('admin')
   const operator = await gw.user('operator')
   const customer = await gw.user('customer')
@@ -146,8 +146,8 @@ t.test('package routes by role', async (t) => {
     for (const p of [assigned, unassigned]) {
       t.equal((await call('GET', `/packages/${p.trackingNumber}`, { token: driver.token })).statusCode, 404, 'not yet assigned')
     }
-    const patched = await patch(admin.token, assigned.trackingNumber, { driverId: driver.id })
-    t.equal(patched.driverId, driver.id)
+    await assign(admin.token, assigned.trackingNumber, driver.id)
+    t.equal((await get(admin.token, assigned.trackingNumber)).driverId, driver.id)
 
     t.equal((await call('GET', `/packages/${assigned.trackingNumber}`, { token: driver.token })).statusCode, 200, 'assigned: readable')
     t.equal((await call('GET', `/packages/${assigned.trackingNumber}/events`, { token: driver.token })).statusCode, 200, 'assigned: events')
@@ -175,14 +175,14 @@ t.test('package routes by role', async (t) => {
     const other = await call('POST', `/packages/${assigned.trackingNumber}/status`, { token: otherDriver.token, payload: { status: 'out_for_delivery' } })
     t.equal(other.statusCode, 404, 'another driver cannot update it')
 
-    await patch(admin.token, assigned.trackingNumber, { driverId: null })
+    t.equal((await call('POST', `/packages/${assigned.trackingNumber}/assignment/decline`, { token: driver.token })).statusCode, 200)
     t.equal((await call('GET', `/packages/${assigned.trackingNumber}`, { token: driver.token })).statusCode, 404, 'unassigned again: 404')
     t.equal((await call('POST', `/packages/${assigned.trackingNumber}/status`, { token: driver.token, payload: { status: 'out_for_delivery' } })).statusCode, 404)
   })
 
   t.test('only drivers can be assigned', async (t) => {
     for (const driverId of [customer.id, operator.id, '00000000-0000-4000-8000-000000000000']) {
-      const res = await call('PATCH', `/packages/${tn}`, { token: admin.token, payload: { driverId } })
+      const res = await call('POST', `/packages/${tn}/assignment`, { token: admin.token, payload: { driverId } })
       t.equal(res.statusCode, 400, `driverId ${driverId}`)
       t.match(res.json(), { code: 'validation_failed', details: [{ path: '/driverId' }] })
     }

@@ -68,7 +68,7 @@ export interface TrackingListRepository {
   trackers(trackingNumber: string): Promise<string[]>
   /**
    * Who hears of the current package with the number on their `user:` channel: its
-   * owner and its trackers, each with whether they see it in full (owner, assigned
+   * owner, its assigned driver and its trackers, each with whether they see it in full (owner, assigned
    * driver, staff by their role now) or the public view.
    */
   audience(trackingNumber: string): Promise<Array<{ userId: string; full: boolean }>>

@@ -83,6 +83,22 @@ async function writeChange(q: Queryable, current: Package, change: Change, now: 
   }
 }
 
+/**
+ * Locks the package row in the caller's transaction, lets `fn` decide once on it and
+ * writes the change with its events. For writes that must share a transaction with
+ * rows of their own (delivery's assignments); `fn` may write on the same transaction.
+ */
+export async function updateLocked(tx: Queryable, trackingNumber: string, fn: (pkg: Package) => Promise<Change> | Change, now: Date, origin: string | null): Promise<Written> {
+  const { rows } = await tx.query<PackageRow>({ name: 'pkg_get_for_update', text: `${GET_BY_NUMBER} FOR UPDATE`, values: [trackingNumber] })
+  if (!rows[0]) throw notFound('package')
+  const current = toPackage(rows[0])
+  const change = await fn(current)
+  if (change.events.length === 0) return { pkg: current, events: [] }
+  const written = await writeChange(tx, current, change, now, origin)
+  if (!written) throw new Error('package row changed while locked')
+  return written
+}
+
 /** A reference to a user that vanished meanwhile: 400 naming the field, as the service's own checks do. */
 function userReference(err: unknown): unknown {
   const e = err as { code?: string; constraint?: string }
@@ -172,16 +188,7 @@ export class PostgresPackageRepository implements PackageRepository {
       remembered = undefined
       if (written) return this.remember(written)
     }
-    return withTx(this.pool, async (tx) => {
-      const { rows } = await tx.query<PackageRow>({ name: 'pkg_get_for_update', text: `${GET_BY_NUMBER} FOR UPDATE`, values: [trackingNumber] })
-      if (!rows[0]) throw notFound('package')
-      const current = toPackage(rows[0])
-      const change = await fn(current)
-      if (change.events.length === 0) return { pkg: current, events: [] }
-      const written = await writeChange(tx, current, change, now, this.origin)
-      if (!written) throw new Error('package row changed while locked')
-      return written
-    }).then((written) => this.remember(written))
+    return withTx(this.pool, (tx) => updateLocked(tx, trackingNumber, fn, now, this.origin)).then((written) => this.remember(written))
   }
 
   private remember(written: Written) {

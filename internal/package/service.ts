@@ -97,13 +97,13 @@ export class PackageService {
   }
 
   async patch(principal: Principal, rawTn: string, patch: PackagePatch, ifMatch?: number): Promise<Package> {
-    if (patch.driverId) await this.assertDriver(patch.driverId)
+    // Drivers are offered packages through assignments (delivery/), which keep driverId.
+    if (patch.driverId !== undefined) throw invalid('/driverId', 'cannot be patched; assign a driver with POST /packages/:tn/assignment')
     if (patch.customerId) await this.assertCustomer(patch.customerId)
     const tn = normalizeTrackingNumber(rawTn)
     return this.update(principal, tn, ifMatch, (pkg) => {
       const now = this.now()
-      const details = patchDetails(pkg, patch, now)
-      return patch.driverId === undefined ? details : combine(details, (next) => assign(next, patch.driverId ?? null, now))
+      return patchDetails(pkg, patch, now)
     })
   }
 
@@ -216,7 +216,8 @@ export class PackageService {
     return this.committed(result)
   }
 
-  private committed(result: Written): Package {
+  /** After a write made outside this service (delivery's assignments): the cache forgets it, the event path carries its events. */
+  committed(result: Written): Package {
     if (result.events.length > 0) {
       this.cache.invalidate(result.pkg.trackingNumber)
       this.deps.events.committed(result.events)

@@ -26,12 +26,13 @@ export const TRACKERS_SQL = `SELECT user_id FROM user_trackings
   WHERE package_id = (SELECT id FROM packages WHERE tracking_number = $1 ORDER BY created_at DESC LIMIT 1)`
 
 /**
- * The owner and trackers of the newest package with the number, each with whether
+ * The owner, assigned driver and trackers of the newest package with the number, each with whether
  * they see it in full (staff roles as SEES_ALL in auth/domain.ts; services have no
  * account). Run for every event on user channels: each table is reached by index.
  */
 export const AUDIENCE_SQL = `WITH p AS (SELECT id, customer_id, driver_id FROM packages WHERE tracking_number = $1 ORDER BY created_at DESC LIMIT 1),
-  a AS (SELECT customer_id AS user_id FROM p WHERE customer_id IS NOT NULL UNION SELECT ut.user_id FROM p JOIN user_trackings ut ON ut.package_id = p.id)
+  a AS (SELECT customer_id AS user_id FROM p WHERE customer_id IS NOT NULL UNION SELECT driver_id FROM p WHERE driver_id IS NOT NULL
+    UNION SELECT ut.user_id FROM p JOIN user_trackings ut ON ut.package_id = p.id)
   SELECT u.id AS user_id, (u.role IN ('admin', 'operator') OR u.id = p.customer_id OR u.id = p.driver_id) AS full
   FROM a JOIN users u ON u.id = a.user_id CROSS JOIN p`
 

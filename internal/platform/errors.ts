@@ -16,6 +16,8 @@ export type ErrorKind =
 export interface ErrorDetail {
   path: string
   message: string
+  /** The current value at `path`, when the client needs it to resolve a conflict (e.g. the active assignment). */
+  value?: unknown
 }
 
 export class AppError extends Error {

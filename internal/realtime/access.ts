@@ -83,6 +83,10 @@ export class AccessGuard {
     if (env.type === 'package.assigned') {
       role = 'driver'
       holder = env.data.driverId
+    } else if (env.type === 'package.assignment_declined' || env.type === 'package.assignment_cancelled') {
+      // The package has no driver now (an offer to another one follows as package.assigned).
+      role = 'driver'
+      holder = null
     } else if (env.type === 'package.updated' && isObject(env.data.changes) && 'customerId' in env.data.changes) {
       role = 'customer'
       holder = env.data.changes.customerId

@@ -6,7 +6,7 @@ import { redact } from './redact.js'
 /** Who hears of a package on their `user:` channel, and in which view. */
 export interface AudienceLookup {
   /**
-   * The owner and the trackers of the package with this number, each with whether
+   * The owner, the assigned driver and the trackers of the package with this number, each with whether
    * they see it in full (owner, assigned driver, staff, by their role now) or only
    * its public view. Read fresh for every event, so a removed tracking, a changed
    * role or a deleted account counts at once.
@@ -24,7 +24,7 @@ export function serializerFor(channel: string): (env: EventEnvelope) => string {
 /**
  * Routes each consumed event to the channels that may see it: `package:<tn>`,
  * `track:<tn>` (redacted; no live locations), `all`, and `user:<id>` of the
- * package's owner and trackers (redacted, without locations, for those who only
+ * package's owner, driver and trackers (redacted, without locations, for those who only
  * see its public view). Each message is serialized once per channel, not per client.
  */
 export class EventRouter {
@@ -69,7 +69,11 @@ export class EventRouter {
   }
 
   private async routeToUsers(env: EventEnvelope): Promise<void> {
-    for (const { userId, full } of await this.audience.audience(env.trackingNumber)) {
+    const audience = await this.audience.audience(env.trackingNumber)
+    // A driver whose offer was replaced is no longer in the audience; they still hear that it ended (redacted).
+    const former = env.type === 'package.assignment_cancelled' ? env.data.driverId : undefined
+    if (typeof former === 'string' && !audience.some((a) => a.userId === former)) audience.push({ userId: former, full: false })
+    for (const { userId, full } of audience) {
       const channel = `user:${userId}`
       if (!this.hub.hasSubscribers(channel)) continue
       // Public-view readers get what track:<tn> carries: no live positions, no people.

@@ -103,7 +103,7 @@ t.test('access on sockets, one gateway', async (t) => {
     const tn = await createPackage(gw, admin.token, { driverId: first.id })
     const ws = await subscribed(t, url, first.token, `package:${tn}`)
     const observer = await subscribed(t, url, admin.token, `package:${tn}`)
-    t.equal((await call(gw, 'PATCH', `/packages/${tn}`, admin.token, { driverId: second.id })).statusCode, 200)
+    t.equal((await call(gw, 'POST', `/packages/${tn}/assignment`, admin.token, { driverId: second.id })).statusCode, 201)
     t.match(await ws.next(isType('unsubscribed')), { channel: `package:${tn}`, code: 'not_found' }, 'told the subscription ended')
     await updateAndSettle(tn, observer, ws, 'after reassignment')
     t.same(eventsOf(ws, `package:${tn}`, tn), [], 'not even the assignment itself')
@@ -158,7 +158,7 @@ t.test('access changes made through another gateway', async (t) => {
     const [first, second] = [await a.user('driver'), await a.user('driver')]
     const tn = await createPackage(a, admin.token, { driverId: first.id })
     const ws = await subscribed(t, urlB, first.token, `package:${tn}`)
-    t.equal((await call(a, 'PATCH', `/packages/${tn}`, admin.token, { driverId: second.id })).statusCode, 200)
+    t.equal((await call(a, 'POST', `/packages/${tn}/assignment`, admin.token, { driverId: second.id })).statusCode, 201)
     t.match(await ws.next(isType('unsubscribed')), { channel: `package:${tn}`, code: 'not_found' })
     t.same(ws.messages.filter(isType('event')), [])
   })

@@ -59,9 +59,11 @@ t.test('authorization', async (t) => {
       method: 'PATCH',
       url: `/api/v1/packages/${tn}`,
       headers: bearer(admin.token),
-      payload: { recipient: { name: 'Rick Recipientname', email: 'rick.new@example.com', address: '3 Newsecret Street' }, driverId: driver.id },
+      payload: { recipient: { name: 'Rick Recipientname', email: 'rick.new@example.com', address: '3 Newsecret Street' } },
     })
     t.equal(patch.statusCode, 200, patch.body)
+    const offer = await gw.app.inject({ method: 'POST', url: `/api/v1/packages/${tn}/assignment`, headers: bearer(admin.token), payload: { driverId: driver.id } })
+    t.equal(offer.statusCode, 201, offer.body)
     const events = await guest.collect(3, isEvent(channel))
     await full.collect(3, isEvent(`package:${tn}`))
     // Replayed history goes through the same redaction.

@@ -8,6 +8,9 @@ export const WEBHOOK_EVENT_TYPES = [
   'package.status_changed',
   'package.deleted',
   'package.assigned',
+  'package.assignment_accepted',
+  'package.assignment_declined',
+  'package.assignment_cancelled',
   'package.location',
   '*',
 ] as const

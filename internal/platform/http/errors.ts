@@ -10,7 +10,7 @@ export const ErrorBody = Type.Object(
     error: Type.String(),
     code: Type.String(),
     message: Type.String(),
-    details: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
+    details: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String(), value: Type.Optional(Type.Unknown()) }))),
   },
   { $id: 'Error', description: 'Every failure has this shape.' },
 )

@@ -76,6 +76,9 @@ export type EventType =
   | 'package.status_changed'
   | 'package.deleted'
   | 'package.assigned'
+  | 'package.assignment_accepted'
+  | 'package.assignment_declined'
+  | 'package.assignment_cancelled'
   | 'package.location'
 
 /** The one event envelope (WebSocket, REST event log). Durable events carry `seq`. */

@@ -16,7 +16,13 @@ function describe(ev: PackageEvent): { title: ComponentChildren; detail?: string
     case 'package.updated':
       return { title: 'Details updated', detail: Object.keys((d.changes as object | undefined) ?? {}).join(', ') || undefined }
     case 'package.assigned':
-      return { title: d.driverId ? 'Assigned to a driver' : 'Driver unassigned' }
+      return { title: d.driverId ? 'Offered to a driver' : 'Driver unassigned' }
+    case 'package.assignment_accepted':
+      return { title: 'Driver accepted' }
+    case 'package.assignment_declined':
+      return { title: 'Driver declined' }
+    case 'package.assignment_cancelled':
+      return { title: 'Assignment cancelled' }
     case 'package.deleted':
       return { title: 'Deleted' }
     default:

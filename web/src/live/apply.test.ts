@@ -132,3 +132,13 @@ t.test('the public view takes redacted status changes', async (t) => {
   applyToPublicView(view, event('package.location', { lat: 1, lng: 1 }))
   t.equal(view.events.length, 2, 'positions never reach the public view')
 })
+
+t.test('a declined or replaced assignment takes the driver off the package', async (t) => {
+  const p = pkg(undefined, { driverId: 'd1' })
+  applyToPackage(p, event('package.assignment_cancelled', { assignmentId: 'a1', driverId: 'd1' }, { recordedAt: T1 }))
+  applyToPackage(p, event('package.assigned', { assignmentId: 'a2', driverId: 'd2' }, { recordedAt: T1 }))
+  t.equal(p.driverId, 'd2', 'the replacement names the new driver')
+  t.equal(p.version, 2, 'one write, one version')
+  applyToPackage(p, event('package.assignment_declined', { assignmentId: 'a2', driverId: 'd2' }, { recordedAt: T2 }))
+  t.notOk('driverId' in p, 'declined: no driver')
+})

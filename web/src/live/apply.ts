@@ -54,6 +54,16 @@ export function applyToPackage(pkg: Package, ev: PackageEvent): void {
       else delete pkg.driverId
       return touch(pkg, ev)
     }
+    case 'package.assignment_accepted':
+      if (!notStale(ev, pkg.updatedAt)) return
+      return touch(pkg, ev)
+    case 'package.assignment_declined':
+    case 'package.assignment_cancelled': {
+      // A replacement's package.assigned follows in the same write and names the new driver.
+      if (!notStale(ev, pkg.updatedAt)) return
+      if (pkg.driverId === data.driverId) delete pkg.driverId
+      return touch(pkg, ev)
+    }
     case 'package.location':
       return moveTo(pkg, data.lat, data.lng, typeof data.recordedAt === 'string' ? data.recordedAt : ev.occurredAt)
     default:
