@@ -56,6 +56,9 @@ import { MongoLocationRepository } from '../location/mongo.js'
 import { PostgresLastLocationStore, PostgresLocationRepository, PostgresPackageDirectory } from '../location/postgres.js'
 import { LocationService } from '../location/service.js'
 import type { Mongo } from '../platform/mongo/client.js'
+import { inboxRoutes } from '../inbox/http.js'
+import { PostgresNotificationRepository } from '../inbox/postgres.js'
+import { InboxService } from '../inbox/service.js'
 
 export interface GatewayDeps {
   config: Config
@@ -206,6 +209,7 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
     log: app.log,
   })
   app.addHook('onClose', async () => locations.close())
+  const inbox = new InboxService({ notifications: new PostgresNotificationRepository(pool) })
   const webhooks = new WebhookService({ repo: new PostgresWebhookRepository(pool), guard: DnsAddressGuard.fromList(config.WEBHOOK_ALLOWED_HOSTS) })
   // Bounded: /stats and /metrics answer in time even when PostgreSQL or the broker hangs.
   const stats = boundedStats({
@@ -243,6 +247,7 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
     await api.register(locationRoutes, { locations })
     await api.register(statsRoutes, { stats })
     await api.register(webhookRoutes, { webhooks })
+    await api.register(inboxRoutes, { inbox })
     await api.register(wsRoutes, {
       realtime,
       // The token is read for its exp only after authenticateToken has accepted it.
