@@ -59,6 +59,9 @@ import type { Mongo } from '../platform/mongo/client.js'
 import { deliveryRoutes } from '../delivery/http.js'
 import { PostgresAssignmentRepository } from '../delivery/postgres.js'
 import { AssignmentService } from '../delivery/service.js'
+import { inboxRoutes } from '../inbox/http.js'
+import { PostgresNotificationRepository } from '../inbox/postgres.js'
+import { InboxService } from '../inbox/service.js'
 
 export interface GatewayDeps {
   config: Config
@@ -215,6 +218,7 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
     committed: (written) => packages.committed(written),
     ingest: (source, points) => locations.ingestFrom({ packageId: source.packageId, trackingNumber: source.trackingNumber, sourceId: source.assignmentId }, points),
   })
+  const inbox = new InboxService({ notifications: new PostgresNotificationRepository(pool) })
   const webhooks = new WebhookService({ repo: new PostgresWebhookRepository(pool), guard: DnsAddressGuard.fromList(config.WEBHOOK_ALLOWED_HOSTS) })
   // Bounded: /stats and /metrics answer in time even when PostgreSQL or the broker hangs.
   const stats = boundedStats({
@@ -253,6 +257,7 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
     await api.register(deliveryRoutes, { assignments })
     await api.register(statsRoutes, { stats })
     await api.register(webhookRoutes, { webhooks })
+    await api.register(inboxRoutes, { inbox })
     await api.register(wsRoutes, {
       realtime,
       // The token is read for its exp only after authenticateToken has accepted it.

@@ -10,6 +10,9 @@ import type { Config } from '../config/config.js'
 import type { Bus, RoleConsumer } from '../events/bus.js'
 import type { RoleHandler, RoleLogger } from '../events/roles.js'
 import type { WorkerRole } from '../events/topology.js'
+import { BusAnnouncer } from '../inbox/announcer-bus.js'
+import { PostgresNotificationRepository } from '../inbox/postgres.js'
+import { InboxRole } from '../inbox/role-service.js'
 import type { Notifier } from '../notify/ports.js'
 import { PostgresReceipts } from '../notify/postgres.js'
 import { NotifyService } from '../notify/service.js'
@@ -38,6 +41,7 @@ export interface Worker {
   archive?: ArchiveService
   notify?: NotifyService
   webhooks?: WebhookDispatcher
+  inbox?: InboxRole
   /** Starts consuming every role's queue (the bus must be connected). */
   start(): Promise<void>
   /** Stops consuming, finishes in-flight work and settles it; the rest stays queued. */
@@ -73,6 +77,9 @@ export function buildWorker(deps: WorkerDeps): Worker {
       sns = 'notifier' in deps ? undefined : SnsNotifier.fromConfig(config)
       worker.notify = new NotifyService({ notifier: 'notifier' in deps ? deps.notifier : sns, receipts: new PostgresReceipts(pool), retentionMs, log: roleLog(role) })
       handlers.push(worker.notify)
+    } else if (role === 'inbox') {
+      worker.inbox = new InboxRole({ notifications: new PostgresNotificationRepository(pool), announcer: new BusAnnouncer(deps.bus), log: roleLog(role) })
+      handlers.push(worker.inbox)
     } else {
       worker.webhooks = new WebhookDispatcher({
         store: new PostgresDeliveryStore(pool),

@@ -4,6 +4,12 @@ import { roleQueues, type RetryPolicy, type RoleQueues } from './topology.js'
 /** The topic exchange every durable and live package event goes through (routing key = event type). */
 export const EXCHANGE = 'delivertrack.events'
 
+/**
+ * What a gateway's hub hears: every package event, and the live notices for
+ * users' channels (`notification.created`), which no role queue is bound to.
+ */
+export const HUB_BINDINGS = ['package.#', 'notification.#'] as const
+
 type Vhost = NonNullable<BrokerConfig['vhosts']>[string]
 
 export interface RabbitTopologyOptions {
@@ -34,7 +40,7 @@ export function rascalConfig(opts: RabbitTopologyOptions): BrokerConfig {
   const subscriptions: NonNullable<Vhost['subscriptions']> = {}
   if (opts.hubQueue) {
     queues[opts.hubQueue] = { options: { exclusive: true, autoDelete: true, durable: false } }
-    bindings.hub = { source: EXCHANGE, destination: opts.hubQueue, destinationType: 'queue', bindingKey: 'package.#' }
+    for (const [i, key] of HUB_BINDINGS.entries()) bindings[`hub.${i}`] = { source: EXCHANGE, destination: opts.hubQueue, destinationType: 'queue', bindingKey: key }
     // No acknowledgements: an exclusive, auto-deleted queue can never redeliver anyway
     // (the process replays the event log after reconnecting instead).
     subscriptions.hub = { queue: opts.hubQueue, contentType: 'application/json', options: { noAck: true } }

@@ -11,8 +11,14 @@ export const DURABLE_EVENT_TYPES = [
 ] as const
 export type DurableEventType = (typeof DURABLE_EVENT_TYPES)[number]
 
-/** Live-only event types: never logged, no `seq`. */
-export type LiveEventType = 'package.location'
+/**
+ * Live-only event types: never logged, no `seq`. `notification.created` is for one
+ * user's channel only (`data.userId`); the notifications table is its record.
+ */
+export type LiveEventType = 'package.location' | 'notification.created'
+
+/** The live notice of a new in-app notification (routing key and type). */
+export const NOTIFICATION_CREATED = 'notification.created'
 
 export type EventType = DurableEventType | LiveEventType
 

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { loadConfig } from '../config/config.js'
 import { rascalConfig, recoveryChain } from './bus-rabbitmq-topology.js'
-import { afterFailure, parseRoles, ROLE_BINDINGS, roleQueues, topicMatches } from './topology.js'
+import { afterFailure, parseRoles, ROLE_BINDINGS, roleQueues, topicMatches, WORKER_ROLES } from './topology.js'
 
 t.test('the n-th failure waits the n-th delay, the last delay repeats, then the dead letters', async (t) => {
   t.same(roleQueues('archive', [100, 200]), { role: 'archive', work: 'delivertrack.archive', delays: ['delivertrack.archive.retry.100ms', 'delivertrack.archive.retry.200ms'], dead: 'delivertrack.archive.dead' })
@@ -36,6 +36,16 @@ t.test('every process declares the work, delay and dead-letter queues; a gateway
   t.same(bindings.filter((b) => b.destination === 'delivertrack.notify').map((b) => b.bindingKey), ['package.status_changed'])
   const worker = rascalConfig({ url: 'amqp://x', queues: [], retry: { delaysMs: [1000], maxAttempts: 3 } }).vhosts!['/']!
   t.same(Object.keys(worker.queues as object), [], 'no hub, no roles: nothing but the exchange')
+})
+
+t.test('live notification notices reach every hub and no role queue', async (t) => {
+  const vhost = rascalConfig({ url: 'amqp://x', hubQueue: 'gateway.a', queues: WORKER_ROLES.map((role) => ({ role, bindings: ROLE_BINDINGS[role] })), retry: { delaysMs: [1000], maxAttempts: 3 } }).vhosts!['/']!
+  const bindings = Object.values(vhost.bindings as Record<string, { destination: string; bindingKey: string }>)
+  const hears = (queue: string, key: string) => bindings.some((b) => b.destination === queue && topicMatches(b.bindingKey, key))
+  t.ok(hears('gateway.a', 'notification.created'), 'the hub')
+  t.ok(hears('gateway.a', 'package.location'), 'the hub still hears package events')
+  for (const role of WORKER_ROLES) t.notOk(hears(`delivertrack.${role}`, 'notification.created'), `not the ${role} queue`)
+  t.notOk(hears('delivertrack.inbox', 'package.location'), 'the inbox takes no live locations')
 })
 
 t.test('topic patterns and role lists', async (t) => {

@@ -1,17 +1,20 @@
 import { DURABLE_EVENT_TYPES } from './envelope.js'
 
-export const WORKER_ROLES = ['archive', 'notify', 'webhooks'] as const
+export const WORKER_ROLES = ['archive', 'notify', 'webhooks', 'inbox'] as const
 export type WorkerRole = (typeof WORKER_ROLES)[number]
 
 /**
  * What each role's queue receives (topic patterns: `*` one word, `#` any). The
  * archive and notifications take durable events only (live locations have their
- * own history store); webhooks take everything and filter per endpoint.
+ * own history store); webhooks take everything and filter per endpoint. The
+ * inbox names its event types one by one: `package.#` would also bring it the
+ * live locations, none of which makes a notification.
  */
 export const ROLE_BINDINGS: Record<WorkerRole, readonly string[]> = {
   archive: DURABLE_EVENT_TYPES,
   notify: ['package.status_changed'],
   webhooks: ['package.#'],
+  inbox: ['package.status_changed', 'package.assigned', 'package.assignment_cancelled'],
 }
 
 export interface RoleQueues {

@@ -1,6 +1,6 @@
 import type { Hub } from '../platform/hub/hub.js'
 import type { ChannelMessage } from './connection.js'
-import type { EventEnvelope } from '../events/envelope.js'
+import { NOTIFICATION_CREATED, type EventEnvelope } from '../events/envelope.js'
 import { redact } from './redact.js'
 
 /** Who hears of a package on their `user:` channel, and in which view. */
@@ -25,7 +25,8 @@ export function serializerFor(channel: string): (env: EventEnvelope) => string {
  * Routes each consumed event to the channels that may see it: `package:<tn>`,
  * `track:<tn>` (redacted; no live locations), `all`, and `user:<id>` of the
  * package's owner, driver and trackers (redacted, without locations, for those who only
- * see its public view). Each message is serialized once per channel, not per client.
+ * see its public view); a `notification.created` to its user's channel alone.
+ * Each message is serialized once per channel, not per client.
  */
 export class EventRouter {
   private userChain: Promise<void> = Promise.resolve()
@@ -41,6 +42,7 @@ export class EventRouter {
 
   route(env: EventEnvelope): void {
     this.routed++
+    if (env.type === NOTIFICATION_CREATED) return this.routeNotification(env)
     const tn = env.trackingNumber
     const base = { trackingNumber: tn, seq: env.seq }
     const pkg = `package:${tn}`
@@ -52,6 +54,14 @@ export class EventRouter {
       // One chain keeps a package's events in order on user channels despite the lookup.
       this.userChain = this.userChain.then(() => this.routeToUsers(env)).catch((err: unknown) => this.log.warn({ err }, 'could not route an event to user channels'))
     }
+  }
+
+  /** A notification is private to its user: their `user:` channel alone, never `all` or the package's channels. */
+  private routeNotification(env: EventEnvelope): void {
+    const userId = env.data.userId
+    if (typeof userId !== 'string') return this.log.warn({ id: env.id }, 'a notification event without data.userId')
+    const channel = `user:${userId}`
+    if (this.hub.hasSubscribers(channel)) this.hub.publish(channel, { trackingNumber: env.trackingNumber, json: eventJson(channel, env) })
   }
 
   /**

@@ -64,3 +64,14 @@ t.test('a refused subscription leaves nothing registered', async (t) => {
   t.same(conn.channelNames, [])
 })
 
+
+t.test('a notification notice goes to its user’s channel only: not all, not the package’s channels', async (t) => {
+  const { realtime, conn, outlet } = service()
+  for (const channel of ['all', `package:${TN}`, `track:${TN}`, `user:${admin.id}`]) await realtime.subscribe(conn, admin, channel, undefined, () => undefined)
+  const other = { ...admin, id: '00000000-0000-0000-0000-000000000002' }
+  const notice = (userId: string): EventEnvelope => ({ id: userId, type: 'notification.created', trackingNumber: TN, occurredAt: '', recordedAt: '', data: { userId, notification: {} } })
+  realtime.receive(notice(admin.id))
+  realtime.receive(notice(other.id))
+  const got = outlet.frames.map((f) => JSON.parse(f) as { type: string; channel: string; event: EventEnvelope }).filter((m) => m.type === 'event')
+  t.same(got.map((m) => [m.channel, m.event.data.userId]), [[`user:${admin.id}`, admin.id]])
+})
