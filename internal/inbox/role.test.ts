@@ -71,23 +71,21 @@ t.test('a driver hears of an offer and of its cancellation; other events make no
   const { handle, role } = inboxOn()
   const driver = await gw.user('driver', 'Dana')
   const pkg = await gw.packages.create({ sender: { name: 'Shop' }, recipient: { name: 'Ann' } })
-  await gw.packages.patch(admin, pkg.trackingNumber, { driverId: driver.id })
+  await gw.assignments.assign(admin, pkg.trackingNumber, { driverId: driver.id })
   const offered = await logged(pkg.trackingNumber, 'package.assigned')
   await handle(offered)
   t.match(await rowsOf(offered.id), [{ user_id: driver.id, type: 'package.assigned', title: `New delivery offered: ${pkg.trackingNumber}` }])
 
-  // The assignments work adds this type; the role knows it by name already.
   const cancelled = { ...offered, id: randomUUID(), type: 'package.assignment_cancelled', data: { driverId: driver.id } } as unknown as EventEnvelope
   await handle(cancelled)
   t.match(await rowsOf(cancelled.id), [{ user_id: driver.id, type: 'package.assignment_cancelled', title: `Delivery withdrawn: ${pkg.trackingNumber}` }])
 
-  await gw.packages.patch(admin, pkg.trackingNumber, { driverId: null })
-  const unassigned = await logged(pkg.trackingNumber, 'package.assigned')
-  await handle(unassigned)
+  await gw.assignments.respond({ id: driver.id, role: 'driver', kind: 'user' }, pkg.trackingNumber, 'decline')
+  await handle(await logged(pkg.trackingNumber, 'package.assignment_declined'))
   await handle({ ...offered, id: randomUUID(), data: { driverId: randomUUID() } })
   await handle(await logged(pkg.trackingNumber, 'package.created'))
   const { rows } = await gw.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM notifications WHERE tracking_number = $1', [pkg.trackingNumber])
-  t.equal(rows[0]!.n, 2, 'no driver, an unknown account or a creation: no notification')
+  t.equal(rows[0]!.n, 2, 'a decline, an unknown account or a creation: no notification')
   await t.rejects(handle({ ...offered, id: 'not-a-uuid' }), { name: 'PermanentError' }, 'a malformed event is dead-lettered, not retried')
   t.equal(role.counters.created, 2)
 })
