@@ -5,6 +5,7 @@ export const DURABLE_EVENT_TYPES = [
   'package.status_changed',
   'package.deleted',
   'package.assigned',
+  'package.proof_added',
 ] as const
 export type DurableEventType = (typeof DURABLE_EVENT_TYPES)[number]
 
