@@ -8,7 +8,7 @@
 // Folder cycles: the tool finds cycles between files here, and between folders only over
 // the shipped code (.dependency-cruiser-folders.js, the second pass). The allow-lists rule
 // them out for the top folders in any case, as long as they stay layered with no way back
-// up: config < platform < events < auth < package < device < location; realtime, archive,
+// up: config < platform < events < auth < package < device < location, proof; realtime, archive,
 // notify, webhook and ops use only layers below them; app < cmd. A new entry must keep it so.
 
 export const test = ['\\.test\\.ts$', '/testing/']
@@ -68,6 +68,11 @@ export default {
       '^internal/auth/(domain|authenticate)\\.ts$',
       '^internal/device/(domain|api-key)\\.ts$',
     ], 'package: the domain, its route schemas and the SQL form of the forward-only rule; auth and device: the principal and the two request hooks'),
+    mayImport('proof', [
+      ...base,
+      '^internal/package/domain\\.ts$',
+      '^internal/auth/(domain|authenticate)\\.ts$',
+    ], 'package: the Package type (access comes through a port); auth: the principal and the bearer hook for http.ts'),
     mayImport('realtime', [...base, '^internal/auth/domain\\.ts$'], 'auth: the principal'),
     mayImport('archive', base, 'a worker role: events and platform only'),
     mayImport('notify', base, 'a worker role: events and platform only'),

@@ -56,6 +56,10 @@ import { MongoLocationRepository } from '../location/mongo.js'
 import { PostgresLastLocationStore, PostgresLocationRepository, PostgresPackageDirectory } from '../location/postgres.js'
 import { LocationService } from '../location/service.js'
 import type { Mongo } from '../platform/mongo/client.js'
+import { proofRoutes } from '../proof/http.js'
+import { PostgresProofRepository } from '../proof/postgres.js'
+import { S3ProofStore } from '../proof/s3.js'
+import { ProofService } from '../proof/service.js'
 
 export interface GatewayDeps {
   config: Config
@@ -100,6 +104,7 @@ export interface Gateway {
   events: EventPath
   devices: DeviceService
   locations: LocationService
+  proofs: ProofService
   cacheCounters: CacheCounters
   /** What the WebSocket limits did (closed, refused, the deepest message queue). */
   wsCounters: WsCounters
@@ -190,8 +195,43 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
 
   const cache = stores.cache
   const packageRepository = new PostgresPackageRepository(pool, { origin: instanceId })
-  const packages: PackageService = new PackageService({ packages: packageRepository, trackings, cache, log: app.log, events })
+  const proofRepository = new PostgresProofRepository(pool, { origin: instanceId })
+  const packages: PackageService = new PackageService({
+    packages: packageRepository,
+    trackings,
+    cache,
+    log: app.log,
+    events,
+    deliveryProofs: config.PROOF_REQUIRED_FOR_DELIVERED ? { has: (id) => proofRepository.hasProof(id) } : undefined,
+  })
   app.addHook('onClose', async () => packages.cache.close())
+  // Object storage: the services' S3 (AWS unless S3_ENDPOINT), or whatever S3_ENDPOINT names. The embedded
+  // mode without it (and a gateway built without a mode) has none: proofs answer 503.
+  const proofStore = mode === 'services' || config.S3_ENDPOINT ? S3ProofStore.fromConfig(config) : undefined
+  if (proofStore) {
+    app.addHook('onReady', async () => {
+      const state = await proofStore.ensureBucket().catch((err: unknown) => {
+        app.log.warn({ err, bucket: proofStore.bucket }, 'proof bucket not reachable at start')
+        return 'unknown'
+      })
+      app.log.info({ bucket: proofStore.bucket, state }, 'proof bucket')
+    })
+    app.addHook('onClose', async () => proofStore.close())
+  } else if (config.PROOF_REQUIRED_FOR_DELIVERED) {
+    app.log.warn('PROOF_REQUIRED_FOR_DELIVERED is set but S3 is not: drivers cannot attach proofs, so they cannot deliver')
+  }
+  const proofs = new ProofService({
+    store: proofStore,
+    proofs: proofRepository,
+    packages: {
+      readable: (principal, tn) => packages.getFull(principal, tn),
+      committed: (tn, written) => {
+        packages.cache.invalidate(tn)
+        events.committed(written)
+      },
+    },
+    maxBytes: config.PROOF_MAX_BYTES,
+  })
 
   const devices = new DeviceService({ devices: new PostgresDeviceRepository(pool), packages: new PostgresPackageLookup(pool) })
   const locations = new LocationService({
@@ -240,6 +280,7 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
     await api.register(userAdminRoutes, { users: userAdmin })
     await api.register(packageRoutes, { packages, trackMaxAgeS: config.TRACK_MAX_AGE_S, trackRateLimit: config.RATE_LIMIT_TRACK_MAX })
     await api.register(deviceRoutes, { devices })
+    await api.register(proofRoutes, { proofs })
     await api.register(locationRoutes, { locations })
     await api.register(statsRoutes, { stats })
     await api.register(webhookRoutes, { webhooks })
@@ -261,6 +302,6 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
 
   await app.register(webConsole, { dir: join(root, 'web', 'dist') })
 
-  return { app, auth, packages, realtime, relay, events, devices, locations, cacheCounters: cache.counters, wsCounters }
+  return { app, auth, packages, realtime, relay, events, devices, locations, proofs, cacheCounters: cache.counters, wsCounters }
 }
 
