@@ -8,7 +8,7 @@ export const PROOF_KINDS = ['photo', 'signature'] as const
 export type ProofKind = (typeof PROOF_KINDS)[number]
 
 /** How long a presigned POST may be used. */
-export const UPLOAD_TTL_MS = 10 * 60_000
+export const UPLOAD_TTL_S = 10 * 60
 /** An upload id stays attachable this long after its POST expired: an upload begun just in time may still finish. */
 export const ATTACH_GRACE_MS = 10 * 60_000
 /** How long a presigned GET of a proof works. */

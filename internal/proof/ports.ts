@@ -3,16 +3,18 @@ import type { PackageEvent } from '../events/envelope.js'
 import type { Package } from '../package/domain.js'
 import type { Proof, ProofContentType, ProofUpload, StoredObject } from './domain.js'
 
-/** A presigned POST: the form's action and the fields to send before the file. */
+/** A presigned POST: the form's action, the fields to send before the file, and when its policy expires. */
 export interface PresignedPost {
   url: string
   fields: Record<string, string>
+  /** As signed in the policy (whole seconds). */
+  expiresAt: Date
 }
 
 /** The bucket proofs live in. Clients upload and read through presigned URLs; the gateway only checks and deletes. */
 export interface ProofStore {
-  /** A POST whose policy pins the key, the content type and 1..maxBytes bytes, valid until `expiresAt`. */
-  presignPost(input: { key: string; contentType: ProofContentType; maxBytes: number; expiresAt: Date; now: Date }): Promise<PresignedPost>
+  /** A POST whose policy pins the key, the content type and 1..maxBytes bytes, valid for `expiresInS` seconds. */
+  presignPost(input: { key: string; contentType: ProofContentType; maxBytes: number; expiresInS: number }): Promise<PresignedPost>
   /** What the bucket holds under the key; null when nothing (yet). */
   head(key: string): Promise<StoredObject | null>
   /** Deletes the object; deleting a missing one is not an error. */

@@ -18,15 +18,18 @@ export class S3ProofStore implements ProofStore {
     return new S3ProofStore(s3, config.PROOF_BUCKET)
   }
 
-  async presignPost(input: { key: string; contentType: ProofContentType; maxBytes: number; expiresAt: Date; now: Date }): Promise<PresignedPost> {
+  async presignPost(input: { key: string; contentType: ProofContentType; maxBytes: number; expiresInS: number }): Promise<PresignedPost> {
     // Fields become exact-match conditions too: the key and Content-Type cannot be changed by the client.
-    return createPresignedPost(this.s3, {
+    const post = await createPresignedPost(this.s3, {
       Bucket: this.bucket,
       Key: input.key,
       Fields: { 'Content-Type': input.contentType },
       Conditions: [['content-length-range', 1, input.maxBytes]],
-      Expires: Math.max(1, Math.round((input.expiresAt.getTime() - input.now.getTime()) / 1000)),
+      Expires: input.expiresInS,
     })
+    // The SDK dates the policy by its own clock: the expiry clients are told is the one it signed.
+    const policy = JSON.parse(Buffer.from(post.fields.Policy ?? '', 'base64').toString('utf8')) as { expiration: string }
+    return { ...post, expiresAt: new Date(policy.expiration) }
   }
 
   async head(key: string): Promise<StoredObject | null> {

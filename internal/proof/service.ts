@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { Principal } from '../auth/domain.js'
 import { notFound, unavailable } from '../platform/errors.js'
 import type { Package } from '../package/domain.js'
-import { checkAttachable, checkDeclaredSize, mismatch, objectKey, READ_URL_TTL_S, uploadMissing, uploadRefused, UPLOAD_TTL_MS, type Proof, type ProofContentType, type ProofKind } from './domain.js'
+import { checkAttachable, checkDeclaredSize, mismatch, objectKey, READ_URL_TTL_S, uploadMissing, uploadRefused, UPLOAD_TTL_S, type Proof, type ProofContentType, type ProofKind } from './domain.js'
 import type { PackageAccess, PresignedPost, ProofRepository, ProofStore } from './ports.js'
 
 export interface ProofServiceDeps {
@@ -17,7 +17,6 @@ export interface ProofServiceDeps {
 
 export interface UploadGrant extends PresignedPost {
   uploadId: string
-  expiresAt: Date
   maxBytes: number
 }
 
@@ -46,12 +45,11 @@ export class ProofService {
     const store = this.store()
     checkDeclaredSize(input.sizeBytes, this.deps.maxBytes)
     const pkg = await this.writable(principal, tn)
-    const now = this.now()
     const id = randomUUID()
-    const upload = { id, packageId: pkg.id, key: objectKey(pkg.id, id, input.contentType), contentType: input.contentType, sizeBytes: input.sizeBytes, createdBy: principal.id, expiresAt: new Date(now.getTime() + UPLOAD_TTL_MS), used: false }
-    const post = await store.presignPost({ key: upload.key, contentType: upload.contentType, maxBytes: upload.sizeBytes, expiresAt: upload.expiresAt, now })
-    await this.deps.proofs.createUpload(upload)
-    return { uploadId: id, ...post, expiresAt: upload.expiresAt, maxBytes: upload.sizeBytes }
+    const key = objectKey(pkg.id, id, input.contentType)
+    const { url, fields, expiresAt } = await store.presignPost({ key, contentType: input.contentType, maxBytes: input.sizeBytes, expiresInS: UPLOAD_TTL_S })
+    await this.deps.proofs.createUpload({ id, packageId: pkg.id, key, contentType: input.contentType, sizeBytes: input.sizeBytes, createdBy: principal.id, expiresAt, used: false })
+    return { uploadId: id, url, fields, expiresAt, maxBytes: input.sizeBytes }
   }
 
   /**
