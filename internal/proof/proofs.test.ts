@@ -3,6 +3,7 @@ import t from 'tap'
 import { testGateway, type TestGateway, type TestLike } from '../app/testing/gateway.js'
 import { api, errorBody } from '../package/fixtures.test.js'
 import { startS3, type TestS3 } from '../platform/testing/s3.js'
+import { connect, isEvent, listen } from '../realtime/testing/ws-client.js'
 import { png, postForm, proofApi, type Grant } from './fixtures.test.js'
 
 // Proofs against s3rver and the real PostgreSQL, through the whole gateway.
@@ -38,8 +39,11 @@ t.test('proofs with the default rules', async (t) => {
   t.teardown(() => shared.objects.destroy())
 
   t.test('a driver uploads a PNG straight to storage, attaches it, and the owner reads it back', async (t) => {
-    const { driver, owner, admin, newPackage, proofs, pkgs } = shared
+    const { driver, owner, admin, newPackage, proofs, pkgs, gw } = shared
     const pkg = await newPackage()
+    const ws = await connect(t, `${await listen(t, gw)}?token=${owner.token}`)
+    ws.send({ op: 'subscribe', channel: `package:${pkg.trackingNumber}`, id: 'p' })
+    await ws.next((m) => m.type === 'subscribed')
     const file = png(3, 3)
     const res = await proofs.requestUpload(driver.token, pkg.trackingNumber, { contentType: 'image/png', sizeBytes: file.length })
     t.equal(res.statusCode, 201, res.body)
@@ -64,6 +68,8 @@ t.test('proofs with the default rules', async (t) => {
     t.equal(attached.statusCode, 201, attached.body)
     const proof = attached.json<{ id: string; kind: string; contentType: string; sizeBytes: number; uploadedBy: string; note: string; url: string }>()
     t.match(proof, { kind: 'photo', contentType: 'image/png', sizeBytes: file.length, uploadedBy: driver.id, note: 'left at the door' })
+    const live = await ws.next(isEvent(`package:${pkg.trackingNumber}`))
+    t.match(live.event, { type: 'package.proof_added', seq: 2, data: { proofId: proof.id, kind: 'photo' } }, 'the owner hears of it live')
 
     for (const reader of [owner, driver, admin]) {
       const list = await proofs.list(reader.token, pkg.trackingNumber)
