@@ -8,6 +8,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'package.status_changed',
   'package.deleted',
   'package.assigned',
+  'package.proof_added',
   'package.location',
   '*',
 ] as const
