@@ -42,6 +42,7 @@ import { trackBudget } from '../realtime/track-budget.js'
 import { tokenExpiry } from '../realtime/token-expiry.js'
 import { newWsCounters, wsRoutes, type WsCounters } from '../realtime/ws.js'
 import type { Timers } from '../platform/timers.js'
+import { proofStoreOf } from './proofs.js'
 import { webConsole } from './web-console.js'
 import { DnsAddressGuard } from '../webhook/address-guard.js'
 import { webhookRoutes } from '../webhook/http.js'
@@ -58,7 +59,6 @@ import { LocationService } from '../location/service.js'
 import type { Mongo } from '../platform/mongo/client.js'
 import { proofRoutes } from '../proof/http.js'
 import { PostgresProofRepository } from '../proof/postgres.js'
-import { S3ProofStore } from '../proof/s3.js'
 import { ProofService } from '../proof/service.js'
 
 export interface GatewayDeps {
@@ -205,23 +205,8 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
     deliveryProofs: config.PROOF_REQUIRED_FOR_DELIVERED ? { has: (id) => proofRepository.hasProof(id) } : undefined,
   })
   app.addHook('onClose', async () => packages.cache.close())
-  // Object storage: the services' S3 (AWS unless S3_ENDPOINT), or whatever S3_ENDPOINT names. The embedded
-  // mode without it (and a gateway built without a mode) has none: proofs answer 503.
-  const proofStore = mode === 'services' || config.S3_ENDPOINT ? S3ProofStore.fromConfig(config) : undefined
-  if (proofStore) {
-    app.addHook('onReady', async () => {
-      const state = await proofStore.ensureBucket().catch((err: unknown) => {
-        app.log.warn({ err, bucket: proofStore.bucket }, 'proof bucket not reachable at start')
-        return 'unknown'
-      })
-      app.log.info({ bucket: proofStore.bucket, state }, 'proof bucket')
-    })
-    app.addHook('onClose', async () => proofStore.close())
-  } else if (config.PROOF_REQUIRED_FOR_DELIVERED) {
-    app.log.warn('PROOF_REQUIRED_FOR_DELIVERED is set but S3 is not: drivers cannot attach proofs, so they cannot deliver')
-  }
   const proofs = new ProofService({
-    store: proofStore,
+    store: proofStoreOf(app, config, mode),
     proofs: proofRepository,
     packages: {
       readable: (principal, tn) => packages.getFull(principal, tn),
