@@ -136,6 +136,20 @@ t.test('proofs with the default rules', async (t) => {
     t.match((await proofs.attach(driver.token, pkg.trackingNumber, { uploadId: grant.uploadId, kind: 'photo' })).json(), errorBody(400, 'upload_expired'))
   })
 
+  t.test('storage down: 503, nothing written, and the upload still works once it is back', async (t) => {
+    const { s3, driver, admin, newPackage, proofs, pkgs } = shared
+    const pkg = await newPackage()
+    const file = png()
+    const grant = (await proofs.requestUpload(driver.token, pkg.trackingNumber, { contentType: 'image/png', sizeBytes: file.length })).json<Grant>()
+    t.ok((await postForm(grant, file, 'image/png')).ok)
+    await s3.stop()
+    const down = await proofs.attach(driver.token, pkg.trackingNumber, { uploadId: grant.uploadId, kind: 'photo' })
+    await s3.start()
+    t.match(down.json(), errorBody(503, 'unavailable'))
+    t.equal((await pkgs.events(admin.token, pkg.trackingNumber)).length, 1, 'no event')
+    t.equal((await proofs.attach(driver.token, pkg.trackingNumber, { uploadId: grant.uploadId, kind: 'photo' })).statusCode, 201)
+  })
+
   t.test('who reads proofs: staff, the owner and the assigned driver; trackers and guests get 404', async (t) => {
     const { gw, driver, owner, admin, newPackage, proofs } = shared
     const pkg = await newPackage()
