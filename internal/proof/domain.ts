@@ -38,7 +38,8 @@ export interface Proof {
   sizeBytes: number
   key: string
   note?: string
-  uploadedBy: string
+  /** Null once the account is deleted (the proof stays). */
+  uploadedBy: string | null
   uploadedAt: Date
 }
 

@@ -26,7 +26,7 @@ interface ProofRow {
   size_bytes: string
   object_key: string
   note: string | null
-  uploaded_by: string
+  uploaded_by: string | null
   uploaded_at: Date
 }
 

@@ -150,6 +150,20 @@ t.test('proofs with the default rules', async (t) => {
     t.equal((await proofs.attach(driver.token, pkg.trackingNumber, { uploadId: grant.uploadId, kind: 'photo' })).statusCode, 201)
   })
 
+  t.test('a proof outlives the account that attached it', async (t) => {
+    const { gw, admin, owner, proofs, pkgs } = shared
+    const leaving = await gw.user('driver')
+    const pkg = await pkgs.create(admin.token, { driverId: leaving.id, customerId: owner.id })
+    const file = png()
+    const grant = (await proofs.requestUpload(leaving.token, pkg.trackingNumber, { contentType: 'image/png', sizeBytes: file.length })).json<Grant>()
+    t.ok((await postForm(grant, file, 'image/png')).ok)
+    t.equal((await proofs.attach(leaving.token, pkg.trackingNumber, { uploadId: grant.uploadId, kind: 'signature' })).statusCode, 201)
+    await gw.pool.query('DELETE FROM users WHERE id = $1', [leaving.id])
+    const list = await proofs.list(owner.token, pkg.trackingNumber)
+    t.equal(list.statusCode, 200, list.body)
+    t.match(list.json(), { items: [{ kind: 'signature', uploadedBy: null }] })
+  })
+
   t.test('who reads proofs: staff, the owner and the assigned driver; trackers and guests get 404', async (t) => {
     const { gw, driver, owner, admin, newPackage, proofs } = shared
     const pkg = await newPackage()

@@ -39,7 +39,7 @@ export const ProofSchema = Type.Object(
     contentType: ContentType,
     sizeBytes: Type.Integer(),
     note: Type.Optional(Type.String()),
-    uploadedBy: Type.String({ description: 'The user who attached it.' }),
+    uploadedBy: Type.Union([Type.String(), Type.Null()], { description: 'The user who attached it; null once that account is deleted.' }),
     uploadedAt: DateTimeOut,
     url: Type.String({ description: 'A presigned GET of the file, valid 15 minutes.' }),
   },

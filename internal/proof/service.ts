@@ -27,7 +27,7 @@ export interface ProofRead {
   contentType: ProofContentType
   sizeBytes: number
   note?: string
-  uploadedBy: string
+  uploadedBy: string | null
   uploadedAt: Date
   url: string
 }
