@@ -8,8 +8,8 @@
 // Folder cycles: the tool finds cycles between files here, and between folders only over
 // the shipped code (.dependency-cruiser-folders.js, the second pass). The allow-lists rule
 // them out for the top folders in any case, as long as they stay layered with no way back
-// up: config < platform < events < auth < package < device < location < delivery; realtime, archive,
-// notify, webhook, inbox and ops use only layers below them; app < cmd. A new entry must keep it so.
+// up: config < platform < events < auth < package < device < location < delivery, proof; realtime,
+// archive, notify, webhook, inbox and ops use only layers below them; app < cmd. A new entry must keep it so.
 
 export const test = ['\\.test\\.ts$', '/testing/']
 const own = (folder) => `^internal/${folder}/`
@@ -74,6 +74,11 @@ export default {
       '^internal/auth/(domain|authenticate)\\.ts$',
       '^internal/location/schemas\\.ts$',
     ], 'package: the entity it changes, its row lock (postgres.ts updateLocked) and route schemas; auth: the principal and the bearer hook; location: the ingest body'),
+    mayImport('proof', [
+      ...base,
+      '^internal/package/domain\\.ts$',
+      '^internal/auth/(domain|authenticate)\\.ts$',
+    ], 'package: the Package type (access comes through a port); auth: the principal and the bearer hook for http.ts'),
     mayImport('realtime', [...base, '^internal/auth/domain\\.ts$'], 'auth: the principal'),
     mayImport('archive', base, 'a worker role: events and platform only'),
     mayImport('notify', base, 'a worker role: events and platform only'),

@@ -42,6 +42,7 @@ import { trackBudget } from '../realtime/track-budget.js'
 import { tokenExpiry } from '../realtime/token-expiry.js'
 import { newWsCounters, wsRoutes, type WsCounters } from '../realtime/ws.js'
 import type { Timers } from '../platform/timers.js'
+import { proofStoreOf } from './proofs.js'
 import { webConsole } from './web-console.js'
 import { DnsAddressGuard } from '../webhook/address-guard.js'
 import { webhookRoutes } from '../webhook/http.js'
@@ -62,6 +63,9 @@ import { AssignmentService } from '../delivery/service.js'
 import { inboxRoutes } from '../inbox/http.js'
 import { PostgresNotificationRepository } from '../inbox/postgres.js'
 import { InboxService } from '../inbox/service.js'
+import { proofRoutes } from '../proof/http.js'
+import { PostgresProofRepository } from '../proof/postgres.js'
+import { ProofService } from '../proof/service.js'
 
 export interface GatewayDeps {
   config: Config
@@ -107,6 +111,7 @@ export interface Gateway {
   devices: DeviceService
   locations: LocationService
   assignments: AssignmentService
+  proofs: ProofService
   cacheCounters: CacheCounters
   /** What the WebSocket limits did (closed, refused, the deepest message queue). */
   wsCounters: WsCounters
@@ -197,8 +202,28 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
 
   const cache = stores.cache
   const packageRepository = new PostgresPackageRepository(pool, { origin: instanceId })
-  const packages: PackageService = new PackageService({ packages: packageRepository, trackings, cache, log: app.log, events })
+  const proofRepository = new PostgresProofRepository(pool, { origin: instanceId })
+  const packages: PackageService = new PackageService({
+    packages: packageRepository,
+    trackings,
+    cache,
+    log: app.log,
+    events,
+    deliveryProofs: config.PROOF_REQUIRED_FOR_DELIVERED ? { has: (id) => proofRepository.hasProof(id) } : undefined,
+  })
   app.addHook('onClose', async () => packages.cache.close())
+  const proofs = new ProofService({
+    store: proofStoreOf(app, config, mode),
+    proofs: proofRepository,
+    packages: {
+      readable: (principal, tn) => packages.getFull(principal, tn),
+      committed: (tn, written) => {
+        packages.cache.invalidate(tn)
+        events.committed(written)
+      },
+    },
+    maxBytes: config.PROOF_MAX_BYTES,
+  })
 
   const devices = new DeviceService({ devices: new PostgresDeviceRepository(pool), packages: new PostgresPackageLookup(pool) })
   const locations = new LocationService({
@@ -253,6 +278,7 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
     await api.register(userAdminRoutes, { users: userAdmin })
     await api.register(packageRoutes, { packages, trackMaxAgeS: config.TRACK_MAX_AGE_S, trackRateLimit: config.RATE_LIMIT_TRACK_MAX })
     await api.register(deviceRoutes, { devices })
+    await api.register(proofRoutes, { proofs })
     await api.register(locationRoutes, { locations })
     await api.register(deliveryRoutes, { assignments })
     await api.register(statsRoutes, { stats })
@@ -276,6 +302,6 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
 
   await app.register(webConsole, { dir: join(root, 'web', 'dist') })
 
-  return { app, auth, packages, realtime, relay, events, devices, locations, assignments, cacheCounters: cache.counters, wsCounters }
+  return { app, auth, packages, realtime, relay, events, devices, locations, assignments, proofs, cacheCounters: cache.counters, wsCounters }
 }
 

@@ -8,6 +8,7 @@ export const DURABLE_EVENT_TYPES = [
   'package.assignment_accepted',
   'package.assignment_declined',
   'package.assignment_cancelled',
+  'package.proof_added',
 ] as const
 export type DurableEventType = (typeof DURABLE_EVENT_TYPES)[number]
 

@@ -126,6 +126,11 @@ export interface CommittedEvents {
   committed(events: readonly PackageEvent[]): void
 }
 
+/** Whether a package has a proof of delivery; set only when PROOF_REQUIRED_FOR_DELIVERED holds drivers to it. */
+export interface DeliveryProofs {
+  has(packageId: string): Promise<boolean>
+}
+
 export interface Logger {
   warn(obj: object, msg: string): void
   error(obj: object, msg: string): void

@@ -4,7 +4,7 @@ import { AppError, forbidden, invalid, notFound } from '../platform/errors.js'
 import type { PackageEvent } from '../events/envelope.js'
 import { generateTrackingNumber, normalizeTrackingNumber, versionMismatch, type NewPackage, type Package, type PackagePatch, type PackageStatus, type StatusChange } from './domain.js'
 import { assign, changeStatus, combine, createExternalTracking, createPackage, deletePackage, externalTrackingConflict, mergeExternal, patchDetails, type Change } from './entity.js'
-import type { CommittedEvents, ListFilter, Logger, Page, PackageCache, PackageRead, PackageRepository, PublicView, PublicViewEntry, TrackingEntry, TrackingListRepository, TrackingRead, Written } from './ports.js'
+import type { CommittedEvents, DeliveryProofs, ListFilter, Logger, Page, PackageCache, PackageRead, PackageRepository, PublicView, PublicViewEntry, TrackingEntry, TrackingListRepository, TrackingRead, Written } from './ports.js'
 import { PackageReadCache } from './read-cache.js'
 
 export interface PackageServiceDeps {
@@ -15,6 +15,8 @@ export interface PackageServiceDeps {
   clock?: () => Date
   /** Hears of every committed change's events (the event path: this gateway's hub, then the relay). */
   events: CommittedEvents
+  /** When set, a driver's `delivered` needs a proof of delivery first (409 proof_required). */
+  deliveryProofs?: DeliveryProofs
 }
 
 export type CreateInput = Omit<NewPackage, 'trackingNumber' | 'carrier' | 'external'> & { trackingNumber?: string; carrier?: string }
@@ -113,10 +115,13 @@ export class PackageService {
 
   async changeStatus(principal: Principal, rawTn: string, change: StatusChange, ifMatch?: number): Promise<Package> {
     if (change.force && principal.role !== 'admin') throw forbidden('only admins may force a status change')
-    return this.update(principal, normalizeTrackingNumber(rawTn), ifMatch, (pkg) => {
+    const proofs = change.status === 'delivered' && principal.role === 'driver' ? this.deps.deliveryProofs : undefined
+    return this.update(principal, normalizeTrackingNumber(rawTn), ifMatch, async (pkg) => {
       // An integration's updates are for its own packages, never for a number a customer follows at a carrier.
       if (pkg.external && principal.kind === 'service') throw externalTrackingConflict(pkg)
-      return changeStatus(pkg, change, this.now())
+      const decided = changeStatus(pkg, change, this.now())
+      if (proofs && !(await proofs.has(pkg.id))) throw new AppError('conflict', 'proof_required', 'a proof of delivery is required first: attach one with POST /packages/:tn/proofs')
+      return decided
     })
   }
 
@@ -206,7 +211,7 @@ export class PackageService {
     return JSON.parse((await this.publicView(tn)).body) as PublicView
   }
 
-  private async update(principal: Principal, tn: string, ifMatch: number | undefined, decide: (pkg: Package) => Change): Promise<Package> {
+  private async update(principal: Principal, tn: string, ifMatch: number | undefined, decide: (pkg: Package) => Change | Promise<Change>): Promise<Package> {
     const result = await this.deps.packages.update(tn, async (pkg) => {
       // A driver sees (and may update) only assigned packages; to anyone else it does not exist.
       if (principal.role === 'driver' && pkg.driverId !== principal.id) throw notFound('package')

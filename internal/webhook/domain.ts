@@ -11,6 +11,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'package.assignment_accepted',
   'package.assignment_declined',
   'package.assignment_cancelled',
+  'package.proof_added',
   'package.location',
   '*',
 ] as const

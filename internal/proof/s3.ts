@@ -1,0 +1,73 @@
+import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { createPresignedPost } from '@aws-sdk/s3-presigned-post'
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
+import type { Config } from '../config/config.js'
+import { awsClientConfig } from '../platform/aws.js'
+import type { ProofContentType, StoredObject } from './domain.js'
+import type { PresignedPost, ProofStore } from './ports.js'
+
+/** The proofs bucket through the AWS SDK: AWS S3 or anything that speaks its API (MinIO, s3rver). */
+export class S3ProofStore implements ProofStore {
+  constructor(
+    private readonly s3: S3Client,
+    readonly bucket: string,
+  ) {}
+
+  static fromConfig(config: Config): S3ProofStore {
+    const s3 = new S3Client({ ...awsClientConfig(config, config.S3_ENDPOINT), forcePathStyle: config.S3_FORCE_PATH_STYLE })
+    return new S3ProofStore(s3, config.PROOF_BUCKET)
+  }
+
+  async presignPost(input: { key: string; contentType: ProofContentType; maxBytes: number; expiresInS: number }): Promise<PresignedPost> {
+    // Fields become exact-match conditions too: the key and Content-Type cannot be changed by the client.
+    const post = await createPresignedPost(this.s3, {
+      Bucket: this.bucket,
+      Key: input.key,
+      Fields: { 'Content-Type': input.contentType },
+      Conditions: [['content-length-range', 1, input.maxBytes]],
+      Expires: input.expiresInS,
+    })
+    // The SDK dates the policy by its own clock: the expiry clients are told is the one it signed.
+    const policy = JSON.parse(Buffer.from(post.fields.Policy ?? '', 'base64').toString('utf8')) as { expiration: string }
+    return { ...post, expiresAt: new Date(policy.expiration) }
+  }
+
+  async head(key: string): Promise<StoredObject | null> {
+    try {
+      const out = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }))
+      return { contentType: out.ContentType, sizeBytes: out.ContentLength ?? 0 }
+    } catch (err) {
+      if (isNotFound(err)) return null
+      throw err
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }))
+  }
+
+  presignGet(key: string, expiresInS: number): Promise<string> {
+    return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: expiresInS })
+  }
+
+  /** Creates the bucket when it does not exist (development: MinIO, s3rver); other answers are left to the first upload. */
+  async ensureBucket(): Promise<'exists' | 'created' | 'unknown'> {
+    try {
+      await this.s3.send(new HeadBucketCommand({ Bucket: this.bucket }))
+      return 'exists'
+    } catch (err) {
+      if (!isNotFound(err)) return 'unknown'
+      await this.s3.send(new CreateBucketCommand({ Bucket: this.bucket }))
+      return 'created'
+    }
+  }
+
+  close(): void {
+    this.s3.destroy()
+  }
+}
+
+function isNotFound(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } }
+  return e.name === 'NotFound' || e.name === 'NoSuchKey' || e.name === 'NoSuchBucket' || e.$metadata?.httpStatusCode === 404
+}
