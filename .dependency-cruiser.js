@@ -9,7 +9,7 @@
 // the shipped code (.dependency-cruiser-folders.js, the second pass). The allow-lists rule
 // them out for the top folders in any case, as long as they stay layered with no way back
 // up: config < platform < events < auth < package < device < location; realtime, archive,
-// notify, webhook and ops use only layers below them; app < cmd. A new entry must keep it so.
+// notify, webhook, charts and ops use only layers below them; app < cmd. A new entry must keep it so.
 
 export const test = ['\\.test\\.ts$', '/testing/']
 const own = (folder) => `^internal/${folder}/`
@@ -72,6 +72,7 @@ export default {
     mayImport('archive', base, 'a worker role: events and platform only'),
     mayImport('notify', base, 'a worker role: events and platform only'),
     mayImport('webhook', base, 'a worker role and its admin routes: events and platform only'),
+    mayImport('charts', base, 'a worker role and its chart routes: events and platform only'),
     mayImport('ops', base, 'the stats arrive through a port the composition root fills'),
     mayImport('app', ['^internal/'], 'the composition roots: everything under internal/, never cmd'),
     {

@@ -6,6 +6,8 @@ import { ParquetCodec } from '../archive/parquet.js'
 import type { ManagedObjectStore, ObjectStore } from '../archive/ports.js'
 import { S3ObjectStore } from '../archive/s3.js'
 import { ArchiveService } from '../archive/service.js'
+import { PostgresMetricsStore } from '../charts/postgres.js'
+import { MetricsRole } from '../charts/role.js'
 import type { Config } from '../config/config.js'
 import type { Bus, RoleConsumer } from '../events/bus.js'
 import type { RoleHandler, RoleLogger } from '../events/roles.js'
@@ -38,6 +40,7 @@ export interface Worker {
   archive?: ArchiveService
   notify?: NotifyService
   webhooks?: WebhookDispatcher
+  metrics?: MetricsRole
   /** Starts consuming every role's queue (the bus must be connected). */
   start(): Promise<void>
   /** Stops consuming, finishes in-flight work and settles it; the rest stays queued. */
@@ -73,6 +76,9 @@ export function buildWorker(deps: WorkerDeps): Worker {
       sns = 'notifier' in deps ? undefined : SnsNotifier.fromConfig(config)
       worker.notify = new NotifyService({ notifier: 'notifier' in deps ? deps.notifier : sns, receipts: new PostgresReceipts(pool), retentionMs, log: roleLog(role) })
       handlers.push(worker.notify)
+    } else if (role === 'metrics') {
+      worker.metrics = new MetricsRole({ store: new PostgresMetricsStore(pool), log: roleLog(role) })
+      handlers.push(worker.metrics)
     } else {
       worker.webhooks = new WebhookDispatcher({
         store: new PostgresDeliveryStore(pool),

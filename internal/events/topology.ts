@@ -1,17 +1,19 @@
 import { DURABLE_EVENT_TYPES } from './envelope.js'
 
-export const WORKER_ROLES = ['archive', 'notify', 'webhooks'] as const
+export const WORKER_ROLES = ['archive', 'notify', 'webhooks', 'metrics'] as const
 export type WorkerRole = (typeof WORKER_ROLES)[number]
 
 /**
  * What each role's queue receives (topic patterns: `*` one word, `#` any). The
  * archive and notifications take durable events only (live locations have their
- * own history store); webhooks take everything and filter per endpoint.
+ * own history store); webhooks take everything and filter per endpoint. Metrics
+ * take the durable events and the assignment events that move its charts.
  */
 export const ROLE_BINDINGS: Record<WorkerRole, readonly string[]> = {
   archive: DURABLE_EVENT_TYPES,
   notify: ['package.status_changed'],
   webhooks: ['package.#'],
+  metrics: [...new Set([...DURABLE_EVENT_TYPES, 'package.assignment_accepted', 'package.assignment_declined', 'package.assignment_cancelled'])],
 }
 
 export interface RoleQueues {
