@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import t from 'tap'
 import { eventLog, type LoggedEvent } from '../app/testing/events.js'
 import { startWorker, workerGateway } from '../app/testing/worker.js'
+import { rebuildMetrics } from '../app/metrics-rebuild.js'
 import { eventually, publishRaw, testVhost } from '../platform/testing/broker.js'
 import { api, errorBody } from '../package/fixtures.test.js'
 import { foldEvents } from './domain.js'
@@ -122,7 +123,7 @@ t.test('charts from the metrics role', async (t) => {
   t.test('rebuilt from the event log, the aggregates equal the live ones', async (t) => {
     const live = await aggregates(gw.pool)
     t.ok(live.days.length > 0 && live.drivers.length > 0)
-    const result = await new PostgresMetricsStore(gw.pool).rebuild(foldEvents)
+    const result = await rebuildMetrics(gw.pool)
     t.same(result, { packages: 3, events: (await eventLog(gw)).length })
     t.same(await aggregates(gw.pool), live)
   })
