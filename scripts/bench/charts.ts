@@ -121,7 +121,7 @@ async function main(): Promise<void> {
     const floor = await timed(REQUESTS, () => pool.query('SELECT 1'))
     const sql = await timed(REQUESTS, () => pool.query(ORDERS_BY_DAY_SQL, [FROM, TO]))
     const http = await timed(REQUESTS, () => route(`/api/v1/metrics/orders-by-day?from=${FROM}&to=${TO}`))
-    const drivers = await timed(Math.max(20, Math.round(REQUESTS / 20)), () => route(`/api/v1/metrics/drivers?from=${FROM}&to=${TO}`))
+    const drivers = await timed(Math.max(20, Math.round(REQUESTS / 40)), () => route(`/api/v1/metrics/drivers?from=${FROM}&to=${TO}`))
     await app.close()
 
     const p99 = percentile(http, 99)
