@@ -12,7 +12,7 @@
  * the reads never touch them.
  *
  * Measured one request at a time, BENCH_CHARTS_REQUESTS (2,000) each after a
- * warm-up: the route (Fastify inject: schema validation, ChartsService,
+ * warm-up: the route on the gateway's bare server (inject: validation, ChartsService,
  * PostgresMetricsReader, serialization), its SQL alone on the same pool, and the
  * same pool's `SELECT 1` round trip, the floor the others are compared with.
  * GET /metrics/drivers over the same year is informative. Prints the EXPLAIN
@@ -20,13 +20,13 @@
  * docs/benchmarks.md (not with BENCH_NO_DOCS=1).
  */
 import { randomBytes } from 'node:crypto'
-import Fastify from 'fastify'
 import pg from 'pg'
 import { chartRoutes } from '../../internal/charts/http.js'
 import { ORDERS_BY_DAY_SQL, PostgresMetricsReader } from '../../internal/charts/postgres-reads.js'
 import { ChartsService } from '../../internal/charts/service.js'
 import { migrate } from '../../internal/platform/db/migrate.js'
 import { createPool } from '../../internal/platform/db/postgres.js'
+import { createServer } from '../../internal/platform/http/server.js'
 import { assertLocal, percentile, waitQuiet, writeResults } from './support.js'
 
 const num = (name: string, def: number) => Number(process.env[name] || def)
@@ -107,7 +107,8 @@ async function main(): Promise<void> {
     const access = plan.map((l) => l.trim().replace(/^->\s*/, '').replace(/\s*\(actual .*$/, '')).find((l) => /Scan .*on metrics_orders_by_day\b/.test(l)) ?? 'no scan of metrics_orders_by_day found'
     const byIndex = /Index (Only )?Scan/.test(access)
 
-    const app = Fastify({ logger: false })
+    // The gateway's own bare server (error schema, headers, validators), without authentication.
+    const app = await createServer({ logLevel: 'silent', bodyLimit: 1_048_576, version: 'bench' })
     await app.register(chartRoutes, { charts: new ChartsService({ reader: new PostgresMetricsReader(pool) }), prefix: '/api/v1' })
     await app.ready()
     const route = async (url: string) => {
