@@ -10,7 +10,7 @@ import { migrate } from '../../internal/platform/db/migrate.js'
 import { connectPostgres } from '../../internal/platform/startup.js'
 
 // Wiring only: config -> clients -> migrations -> worker roles -> consume, and a graceful exit.
-// `npm run start:worker -- --only archive,notify` runs some roles (default: all).
+// `npm run start:worker -- --only archive,notify,metrics` runs some roles (default: all).
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { only: { type: 'string' } } })
   const roles = values.only !== undefined ? parseRoles(values.only) : [...WORKER_ROLES]

@@ -23,7 +23,7 @@ export function archivePrefetch(batchSize: number): number {
 
 /** Unacknowledged messages per role. */
 export function rolePrefetch(config: Config): Record<WorkerRole, number> {
-  return { archive: archivePrefetch(config.ARCHIVE_BATCH_SIZE), notify: config.WORKER_PREFETCH, webhooks: config.WORKER_PREFETCH, inbox: config.WORKER_PREFETCH }
+  return { archive: archivePrefetch(config.ARCHIVE_BATCH_SIZE), notify: config.WORKER_PREFETCH, webhooks: config.WORKER_PREFETCH, inbox: config.WORKER_PREFETCH, metrics: config.WORKER_PREFETCH }
 }
 
 export interface BusChoice {

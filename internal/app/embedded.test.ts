@@ -32,6 +32,7 @@ t.test('embedded mode in a network namespace: nothing installed, nothing reached
   t.equal(r.created, 201)
   t.equal(r.statusChange, 200)
   t.match(r.wsEvent, { type: 'event', event: { type: 'package.status_changed', seq: 2, data: { status: 'in_transit', note: 'left the depot' } } }, 'the status change reached the WebSocket subscriber')
+  t.match(r.chart, { created: 1, delivered: 0 }, 'the metrics role counted the order in process')
   t.equal(r.firstExit, 0, 'SIGTERM: a clean exit')
   t.match(r.afterRestart, { status: 'in_transit', version: 2 }, 'after a restart the package is still there')
   t.same(r.eventsAfterRestart, [[1, 'package.created'], [2, 'package.status_changed']], 'and so is its event log')

@@ -36,6 +36,9 @@ import { PostgresOutbox } from '../events/outbox-postgres.js'
 import { EventPath } from '../events/path.js'
 import { OutboxRelay } from '../events/relay.js'
 import { metricsRoutes, statsRoutes } from '../ops/http.js'
+import { chartRoutes } from '../charts/http.js'
+import { PostgresMetricsReader } from '../charts/postgres-reads.js'
+import { ChartsService } from '../charts/service.js'
 import { boundedStats } from '../ops/stats.js'
 import { RealtimeService } from '../realtime/service.js'
 import { trackBudget } from '../realtime/track-budget.js'
@@ -282,6 +285,7 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
     await api.register(locationRoutes, { locations })
     await api.register(deliveryRoutes, { assignments })
     await api.register(statsRoutes, { stats })
+    await api.register(chartRoutes, { charts: new ChartsService({ reader: new PostgresMetricsReader(pool) }) })
     await api.register(webhookRoutes, { webhooks })
     await api.register(inboxRoutes, { inbox })
     await api.register(wsRoutes, {

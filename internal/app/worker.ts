@@ -6,6 +6,8 @@ import { ParquetCodec } from '../archive/parquet.js'
 import type { ManagedObjectStore, ObjectStore } from '../archive/ports.js'
 import { S3ObjectStore } from '../archive/s3.js'
 import { ArchiveService } from '../archive/service.js'
+import { PostgresMetricsStore } from '../charts/postgres.js'
+import { MetricsRole } from '../charts/role.js'
 import type { Config } from '../config/config.js'
 import type { Bus, RoleConsumer } from '../events/bus.js'
 import type { RoleHandler, RoleLogger } from '../events/roles.js'
@@ -42,6 +44,7 @@ export interface Worker {
   notify?: NotifyService
   webhooks?: WebhookDispatcher
   inbox?: InboxRole
+  metrics?: MetricsRole
   /** Starts consuming every role's queue (the bus must be connected). */
   start(): Promise<void>
   /** Stops consuming, finishes in-flight work and settles it; the rest stays queued. */
@@ -80,6 +83,9 @@ export function buildWorker(deps: WorkerDeps): Worker {
     } else if (role === 'inbox') {
       worker.inbox = new InboxRole({ notifications: new PostgresNotificationRepository(pool), announcer: new BusAnnouncer(deps.bus), log: roleLog(role) })
       handlers.push(worker.inbox)
+    } else if (role === 'metrics') {
+      worker.metrics = new MetricsRole({ store: new PostgresMetricsStore(pool), log: roleLog(role) })
+      handlers.push(worker.metrics)
     } else {
       worker.webhooks = new WebhookDispatcher({
         store: new PostgresDeliveryStore(pool),

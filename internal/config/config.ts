@@ -62,7 +62,7 @@ export const ConfigSchema = Type.Object({
   // Workers (cmd/worker). Unset AWS keys: the AWS SDK's own credential chain.
   AWS_ACCESS_KEY_ID: Type.Optional(Type.String({ minLength: 1 })),
   AWS_SECRET_ACCESS_KEY: Type.Optional(Type.String({ minLength: 1 })),
-  WORKER_QUEUES: Type.String({ pattern: '^(none|(archive|notify|webhooks|inbox)(,(archive|notify|webhooks|inbox))*)$', default: 'archive,notify,webhooks,inbox', description: 'Roles whose durable queues the gateway and workers declare, so events wait for a worker; none for a gateway that runs without workers.' }),
+  WORKER_QUEUES: Type.String({ pattern: '^(none|(archive|notify|webhooks|inbox|metrics)(,(archive|notify|webhooks|inbox|metrics))*)$', default: 'archive,notify,webhooks,inbox,metrics', description: 'Roles whose durable queues the gateway and workers declare, so events wait for a worker; none for a gateway that runs without workers.' }),
   WORKER_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
   WORKER_RETRY_DELAYS_MS: Type.String({ pattern: '^[0-9]{1,9}(,[0-9]{1,9}){0,19}$', default: '1000,5000,30000,120000,600000' }),
   WORKER_PREFETCH: Type.Integer({ minimum: 1, maximum: 10_000, default: 32 }),

@@ -1,6 +1,6 @@
 import { DURABLE_EVENT_TYPES } from './envelope.js'
 
-export const WORKER_ROLES = ['archive', 'notify', 'webhooks', 'inbox'] as const
+export const WORKER_ROLES = ['archive', 'notify', 'webhooks', 'inbox', 'metrics'] as const
 export type WorkerRole = (typeof WORKER_ROLES)[number]
 
 /**
@@ -8,13 +8,15 @@ export type WorkerRole = (typeof WORKER_ROLES)[number]
  * archive and notifications take durable events only (live locations have their
  * own history store); webhooks take everything and filter per endpoint. The
  * inbox names its event types one by one: `package.#` would also bring it the
- * live locations, none of which makes a notification.
+ * live locations, none of which makes a notification. Metrics take the durable
+ * events (the assignment events among them) that move its charts.
  */
 export const ROLE_BINDINGS: Record<WorkerRole, readonly string[]> = {
   archive: DURABLE_EVENT_TYPES,
   notify: ['package.status_changed'],
   webhooks: ['package.#'],
   inbox: ['package.status_changed', 'package.assigned', 'package.assignment_cancelled'],
+  metrics: DURABLE_EVENT_TYPES,
 }
 
 export interface RoleQueues {

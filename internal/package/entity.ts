@@ -49,6 +49,8 @@ export function createPackage(input: NewPackage, now: Date): Change {
   }
   const data: Record<string, unknown> = { status: next.status, carrier: next.carrier }
   if (next.customerId) data.customerId = next.customerId
+  // The charts' on-time rate needs the due day from the log itself.
+  if (next.estimatedDelivery) data.estimatedDelivery = next.estimatedDelivery.toISOString()
   return { next, events: [{ type: 'package.created', occurredAt: now, data }] }
 }
 
@@ -59,7 +61,8 @@ export function createPackage(input: NewPackage, now: Date): Change {
  */
 export function createExternalTracking(trackingNumber: string, carrier: string, now: Date): Change {
   const { next, events } = createPackage({ trackingNumber, carrier, sender: { name: 'Unknown sender' }, recipient: { name: 'Unknown recipient' } }, now)
-  return { next: { ...next, external: true }, events }
+  // Marked in the log too, so that the charts do not count it as an order.
+  return { next: { ...next, external: true }, events: events.map((e) => ({ ...e, data: { ...e.data, external: true } })) }
 }
 
 /** A package with this number is an external tracking: a new package may not silently take it over. */

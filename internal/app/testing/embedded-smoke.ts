@@ -92,6 +92,13 @@ async function main(): Promise<void> {
     for (let i = 0; i < 100 && !frames.some((f) => f.type === 'event'); i++) await new Promise((r) => setTimeout(r, 50))
     result.wsEvent = frames.find((f) => f.type === 'event') ?? null
     ws.close()
+    // The metrics role runs in this process too: the order shows on today's chart.
+    const today = new Date().toISOString().slice(0, 10)
+    for (let i = 0; i < 100; i++) {
+      result.chart = ((await api('GET', `/metrics/orders-by-day?from=${today}&to=${today}`, token)).body.items as unknown[] | undefined)?.[0] ?? null
+      if ((result.chart as { created?: number } | null)?.created === 1) break
+      await new Promise((r) => setTimeout(r, 50))
+    }
 
     result.firstExit = await stop(gw)
     gw = start(dataDir)
