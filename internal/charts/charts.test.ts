@@ -29,7 +29,7 @@ async function aggregates(pool: pg.Pool) {
   }
 }
 
-/** An accepted offer written to the log as the assignments feature records it (its API is built elsewhere). */
+/** The driver's acceptance, written to the log at a chosen time in the past (the API would stamp it now). */
 async function logAccepted(gw: TestGateway, tn: string, driverId: string, occurredAt: string): Promise<void> {
   await gw.pool.query(
     `WITH p AS (UPDATE packages SET last_seq = last_seq + 1, version = version + 1 WHERE tracking_number = $1 AND deleted_at IS NULL RETURNING id, last_seq)
@@ -43,7 +43,7 @@ async function logAccepted(gw: TestGateway, tn: string, driverId: string, occurr
 t.test('charts from the metrics role', async (t) => {
   const gw = await workerGateway(t, amqpUrl)
   const w = await startWorker(t, { iso: gw, amqpUrl, roles: ['metrics'] })
-  const { call, create, status, patch } = api(gw)
+  const { call, create, status, assign } = api(gw)
   const admin = await gw.user('admin')
   const operator = await gw.user('operator')
   const customer = await gw.user('customer')
@@ -59,7 +59,7 @@ t.test('charts from the metrics role', async (t) => {
   const early = await create(admin.token, { estimatedDelivery: due })
   const late = await create(admin.token, { estimatedDelivery: due })
   const plain = await create(admin.token)
-  for (const p of [early, late, plain]) await patch(admin.token, p.trackingNumber, { driverId: dana.id })
+  for (const p of [early, late, plain]) await assign(admin.token, p.trackingNumber, dana.id)
   await logAccepted(gw, early.trackingNumber, dana.id, new Date(Date.parse(noonOf(2)) - 600_000).toISOString())
   await logAccepted(gw, late.trackingNumber, dana.id, new Date(Date.parse(noonOf(0)) - 1_800_000).toISOString())
   for (const p of [early, late, plain]) await status(admin.token, p.trackingNumber, { status: 'in_transit', occurredAt: noonOf(3) })
