@@ -59,7 +59,7 @@ export function packageRepositoryContract(t: Test, factory: PackageRepositoryFac
     const { pkg, events } = result
     t.match(pkg, { ...input, status: 'pending', version: 1, seq: 1, createdAt: at(1), updatedAt: at(1) })
     t.same(events.map((e) => [e.type, e.seq, e.trackingNumber, e.occurredAt.getTime(), e.recordedAt.getTime(), e.data]), [
-      ['package.created', 1, input.trackingNumber, at(1).getTime(), at(1).getTime(), { status: 'pending', carrier: 'test' }],
+      ['package.created', 1, input.trackingNumber, at(1).getTime(), at(1).getTime(), { status: 'pending', carrier: 'test', estimatedDelivery: at(86_400).toISOString() }],
     ])
     t.same(await fx.repo.get(input.trackingNumber), pkg, 'get returns what create returned')
     t.same(await fx.repo.events(pkg.id), events, 'the event log holds the created event')
