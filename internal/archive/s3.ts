@@ -1,6 +1,6 @@
-import { CreateBucketCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import type { Config } from '../config/config.js'
-import { awsClientConfig } from '../platform/aws.js'
+import { awsClientConfig, ensureBucket, isS3NotFound } from '../platform/aws.js'
 import { PARQUET_CONTENT_TYPE } from './parquet.js'
 import { checkObjectKey, ObjectNotFound, type ManagedObjectStore } from './ports.js'
 
@@ -31,7 +31,7 @@ export class S3ObjectStore implements ManagedObjectStore {
       await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }))
       return true
     } catch (err) {
-      if (isNotFound(err)) return false
+      if (isS3NotFound(err)) return false
       throw err
     }
   }
@@ -57,24 +57,12 @@ export class S3ObjectStore implements ManagedObjectStore {
     return keys.sort()
   }
 
-  /** Creates the bucket when it does not exist (development: MinIO, s3rver); other errors are left to the first upload. */
-  async ensureBucket(): Promise<'exists' | 'created' | 'unknown'> {
-    try {
-      await this.s3.send(new HeadBucketCommand({ Bucket: this.bucket }))
-      return 'exists'
-    } catch (err) {
-      if (!isNotFound(err)) return 'unknown'
-      await this.s3.send(new CreateBucketCommand({ Bucket: this.bucket }))
-      return 'created'
-    }
+  /** Creates the bucket when it does not exist (platform/aws.ts). */
+  ensureBucket(): Promise<'exists' | 'created' | 'unknown'> {
+    return ensureBucket(this.s3, this.bucket)
   }
 
   close(): void {
     this.s3.destroy()
   }
-}
-
-function isNotFound(err: unknown): boolean {
-  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } }
-  return e.name === 'NotFound' || e.name === 'NoSuchKey' || e.name === 'NoSuchBucket' || e.$metadata?.httpStatusCode === 404
 }

@@ -1,4 +1,4 @@
-import type { Deltas, LoggedEvent, PackageState } from './domain.js'
+import type { DayCounts, Deltas, LoggedEvent, PackageState } from './domain.js'
 
 /** Counts a package's events into `deltas`; returns the package's state after them. */
 export type Fold = (state: PackageState, events: readonly LoggedEvent[], deltas: Deltas) => PackageState
@@ -19,14 +19,8 @@ export interface MetricsStore {
   rebuild(fold: Fold): Promise<{ packages: number; events: number }>
 }
 
-export interface DayRow {
+export interface DayRow extends DayCounts {
   day: string
-  created: number
-  delivered: number
-  failedAttempts: number
-  exceptions: number
-  deliveredEstimated: number
-  deliveredOnTime: number
 }
 
 export interface DriverRow {

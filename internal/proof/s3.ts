@@ -1,8 +1,8 @@
-import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import type { Config } from '../config/config.js'
-import { awsClientConfig } from '../platform/aws.js'
+import { awsClientConfig, ensureBucket, isS3NotFound } from '../platform/aws.js'
 import type { ProofContentType, StoredObject } from './domain.js'
 import type { PresignedPost, ProofStore } from './ports.js'
 
@@ -37,7 +37,7 @@ export class S3ProofStore implements ProofStore {
       const out = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }))
       return { contentType: out.ContentType, sizeBytes: out.ContentLength ?? 0 }
     } catch (err) {
-      if (isNotFound(err)) return null
+      if (isS3NotFound(err)) return null
       throw err
     }
   }
@@ -50,24 +50,12 @@ export class S3ProofStore implements ProofStore {
     return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: expiresInS })
   }
 
-  /** Creates the bucket when it does not exist (development: MinIO, s3rver); other answers are left to the first upload. */
-  async ensureBucket(): Promise<'exists' | 'created' | 'unknown'> {
-    try {
-      await this.s3.send(new HeadBucketCommand({ Bucket: this.bucket }))
-      return 'exists'
-    } catch (err) {
-      if (!isNotFound(err)) return 'unknown'
-      await this.s3.send(new CreateBucketCommand({ Bucket: this.bucket }))
-      return 'created'
-    }
+  /** Creates the bucket when it does not exist (platform/aws.ts). */
+  ensureBucket(): Promise<'exists' | 'created' | 'unknown'> {
+    return ensureBucket(this.s3, this.bucket)
   }
 
   close(): void {
     this.s3.destroy()
   }
-}
-
-function isNotFound(err: unknown): boolean {
-  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } }
-  return e.name === 'NotFound' || e.name === 'NoSuchKey' || e.name === 'NoSuchBucket' || e.$metadata?.httpStatusCode === 404
 }
