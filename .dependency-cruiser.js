@@ -72,8 +72,8 @@ export default {
       ...base,
       '^internal/package/(domain|entity|ports|schemas|postgres)\\.ts$',
       '^internal/auth/(domain|authenticate)\\.ts$',
-      '^internal/location/schemas\\.ts$',
-    ], 'package: the entity it changes, its row lock (postgres.ts updateLocked) and route schemas; auth: the principal and the bearer hook; location: the ingest body'),
+      '^internal/location/(schemas|domain)\\.ts$',
+    ], 'package: the entity it changes, its row lock (postgres.ts updateLocked) and route schemas; auth: the principal and the bearer hook; location: the ingest body and the point it stores'),
     mayImport('proof', [
       ...base,
       '^internal/package/domain\\.ts$',

@@ -1,3 +1,4 @@
+import type { LocationPoint } from '../location/domain.js'
 import type { Package } from '../package/domain.js'
 import type { Change } from '../package/entity.js'
 import type { Written } from '../package/ports.js'
@@ -55,14 +56,8 @@ export interface AssignmentRepository {
 /** What follows a committed package change: the read cache forgets it, the event path carries its events. Must not throw. */
 export type PackageCommitted = (written: Written) => void
 
-export interface LocationFix {
-  lat: number
-  lng: number
-  recordedAt: Date
-  accuracyM?: number
-  speedMps?: number
-  headingDeg?: number
-}
+/** A driver's fix is a device's point: the same ingest stores both. */
+export type LocationFix = LocationPoint
 
 /** The location ingest devices use (location/), fed a driver's fixes for one accepted package. */
 export type LocationIngest = (source: AcceptedPackage, points: LocationFix[]) => Promise<{ accepted: number; duplicates: number }>
