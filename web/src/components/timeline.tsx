@@ -25,9 +25,20 @@ function describe(ev: PackageEvent): { title: ComponentChildren; detail?: string
       return { title: 'Assignment cancelled' }
     case 'package.deleted':
       return { title: 'Deleted' }
+    case 'package.proof_added':
+      return { title: d.kind === 'signature' ? 'Signature added' : 'Proof photo added' }
     default:
       return { title: ev.type }
   }
+}
+
+/** "by Dana (driver)", "by an operator", "by the system"; nothing when the event does not say. */
+export function byActor(actor: PackageEvent['actor']): string | undefined {
+  if (!actor) return undefined
+  const kind = actor.role ?? actor.type
+  if (actor.name) return `by ${actor.name} (${kind})`
+  if (actor.type === 'system') return 'by the system'
+  return `by ${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind}`
 }
 
 /** The package's event log, newest first. */
@@ -38,11 +49,15 @@ export function Timeline({ events }: { events: PackageEvent[] }) {
     <ol class="timeline" aria-label="Status history">
       {newestFirst.map((ev) => {
         const { title, detail } = describe(ev)
+        const by = byActor(ev.actor)
         return (
           <li key={ev.id} class="timeline-item" data-type={ev.type}>
             <span class="timeline-dot" aria-hidden="true" />
             <div class="timeline-body">
-              <div class="timeline-title">{title}</div>
+              <div class="timeline-title">
+                {ev.type === 'package.status_changed' && by ? <>moved to {title}</> : title}
+                {by && <span class="timeline-actor"> {by}</span>}
+              </div>
               {detail && <div class="timeline-detail">{detail}</div>}
               <time class="timeline-time" dateTime={ev.occurredAt}>
                 {formatDateTime(ev.occurredAt)}
