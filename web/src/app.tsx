@@ -4,6 +4,7 @@ import type { ComponentChildren } from 'preact'
 import type { Role } from './api/types.js'
 import { Loading } from './components/bits.js'
 import { LiveIndicator } from './components/live-indicator.js'
+import { NotificationBell } from './components/notification-bell.js'
 import { useAppDispatch, useSession } from './hooks.js'
 import { match, navigate, useLocation } from './lib/router.js'
 import { Home, NotFound } from './pages/home.js'
@@ -119,6 +120,7 @@ function Header({ path, role }: { path: string; role: Role | undefined }) {
         <LiveIndicator />
         {user ? (
           <>
+            <NotificationBell />
             <span class="who" title={user.email}>
               {user.name} <span class="role">{user.role}</span>
             </span>
