@@ -1,7 +1,9 @@
 import { useState } from 'preact/hooks'
 import type { ApiError } from '../api/base-query.js'
+import { packagesApi } from '../api/packages.js'
 import { useAssignDriverMutation, useGetDriversQuery, type Assignment } from '../api/staff.js'
 import type { Package } from '../api/types.js'
+import { useAppDispatch } from '../hooks.js'
 import { formatDistance, rankDrivers } from '../lib/driver-choice.js'
 import { ErrorNote, Loading, When } from './bits.js'
 import { Modal } from './modal.js'
@@ -27,19 +29,23 @@ export function AssignDriverDialog({ pkg, onClose, driverName }: { pkg: Package;
   const drivers = useGetDriversQuery(undefined, { refetchOnMountOrArgChange: true })
   const [assign, { isLoading }] = useAssignDriverMutation()
   const [error, setError] = useState<string>()
-  const [conflict, setConflict] = useState<{ driverId: string; current?: Assignment }>()
+  const [conflict, setConflict] = useState<{ driverId: string; current?: Assignment; version: number }>()
+  const dispatch = useAppDispatch()
   // The package's last position if it has one, else where it starts.
   const from = pkg.lastLocation ?? pkg.origin
 
-  const send = async (driverId: string, replace: boolean) => {
+  const send = async (driverId: string, replaceVersion?: number) => {
     setError(undefined)
     try {
-      await assign({ trackingNumber: pkg.trackingNumber, driverId, ...(replace ? { replaceVersion: pkg.version } : {}) }).unwrap()
+      await assign({ trackingNumber: pkg.trackingNumber, driverId, ...(replaceVersion === undefined ? {} : { replaceVersion }) }).unwrap()
       onClose()
     } catch (err) {
       const e = err as ApiError
-      if (e.code === 'already_assigned' && !replace) setConflict({ driverId, current: e.details?.[0]?.value as Assignment | undefined })
-      else setError(explain(e))
+      if (e.code !== 'already_assigned' || replaceVersion !== undefined) return setError(explain(e))
+      // Replace exactly the state shown now: the package as it is at this answer.
+      const fresh = await dispatch(packagesApi.endpoints.getPackage.initiate(pkg.trackingNumber, { subscribe: false, forceRefetch: true }))
+      const version = fresh.data && fresh.data.view !== 'public' ? fresh.data.version : pkg.version
+      setConflict({ driverId, current: e.details?.[0]?.value as Assignment | undefined, version })
     }
   }
 
@@ -72,7 +78,7 @@ export function AssignDriverDialog({ pkg, onClose, driverName }: { pkg: Package;
                   )}
                 </span>
               </div>
-              <button type="button" class="button small" disabled={isLoading || driver.id === pkg.driverId} onClick={() => void send(driver.id, false)} aria-label={`Assign to ${driver.name}`}>
+              <button type="button" class="button small" disabled={isLoading || driver.id === pkg.driverId} onClick={() => void send(driver.id)} aria-label={`Assign to ${driver.name}`}>
                 {driver.id === pkg.driverId ? 'Assigned' : 'Assign'}
               </button>
             </li>
@@ -85,7 +91,7 @@ export function AssignDriverDialog({ pkg, onClose, driverName }: { pkg: Package;
             {conflict.current ? `${driverName(conflict.current.driverId)} already has this package (${conflict.current.state}).` : 'Another driver already has this package.'} Replace them with{' '}
             {driverName(conflict.driverId)}? The current assignment is cancelled.
           </p>
-          <button type="button" class="button small" disabled={isLoading} onClick={() => void send(conflict.driverId, true)}>
+          <button type="button" class="button small" disabled={isLoading} onClick={() => void send(conflict.driverId, conflict.version)}>
             Replace
           </button>{' '}
           <button type="button" class="button small secondary" onClick={() => setConflict(undefined)}>
