@@ -1,5 +1,6 @@
 import type { ComponentChildren } from 'preact'
 import type { PackageEvent } from '../api/types.js'
+import { byActor } from '../lib/actor.js'
 import { formatDateTime } from '../lib/format.js'
 import { StatusBadge } from './bits.js'
 
@@ -30,15 +31,6 @@ function describe(ev: PackageEvent): { title: ComponentChildren; detail?: string
     default:
       return { title: ev.type }
   }
-}
-
-/** "by Dana (driver)", "by an operator", "by the system"; nothing when the event does not say. */
-export function byActor(actor: PackageEvent['actor']): string | undefined {
-  if (!actor) return undefined
-  const kind = actor.role ?? actor.type
-  if (actor.name) return `by ${actor.name} (${kind})`
-  if (actor.type === 'system') return 'by the system'
-  return `by ${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind}`
 }
 
 /** The package's event log, newest first. */
