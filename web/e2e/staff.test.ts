@@ -142,6 +142,21 @@ async function run(t: Test) {
     t.pass('Ed has the offer; Dana’s assignment was cancelled')
   })
 
+  await t.test('the packages table names each driver and offers the picker', async (t) => {
+    await adminPage.getByRole('link', { name: 'Packages', exact: true }).click()
+    const row = adminPage.locator(`tr[data-tn="${tn}"]`)
+    await row.locator('td[data-label="Driver"]', { hasText: 'Ed Idle' }).waitFor(WAIT)
+    t.match(await adminPage.locator(`tr[data-tn="${first.trackingNumber}"] td[data-label="Driver"]`).textContent(), 'Dana Driver')
+    await row.getByRole('button', { name: `Assign a driver to ${tn}` }).click()
+    const dialog = adminPage.getByRole('dialog', { name: `Assign ${tn}` })
+    const edButton = dialog.locator('[data-driver="Ed Idle"]').getByRole('button')
+    await edButton.waitFor(WAIT)
+    t.equal(await edButton.textContent(), 'Assigned', 'the current driver is marked in the picker')
+    t.ok(await edButton.isDisabled(), 'and cannot be offered it again')
+    await adminPage.keyboard.press('Escape')
+    await dialog.waitFor({ state: 'detached', ...WAIT })
+  })
+
   await t.test("the owner's bell counts status changes live and empties when read", async (t) => {
     const customer = await signedIn('customer', owner)
     const bell = customer.locator('.bell-button')
