@@ -4,7 +4,7 @@
  * that the storm left every package consistent.
  *
  * BENCH_ASSIGN_PACKAGES packages (100) and BENCH_ASSIGN_DRIVERS drivers (10). Each of
- * BENCH_ASSIGN_ROUNDS rounds (10) reads every package's version, then sends
+ * BENCH_ASSIGN_ROUNDS rounds (5) reads every package's version, then sends
  * BENCH_ASSIGN_PER_PACKAGE (20) concurrent POST /packages/:tn/assignment per package,
  * alternating between the gateways: BENCH_ASSIGN_REPLACE (5) of them with
  * `replace: true` and If-Match of the version read, the rest plain offers. Per
@@ -37,7 +37,7 @@ const num = (name: string, def: number) => Number(process.env[name] || def)
 const S = {
   packages: num('BENCH_ASSIGN_PACKAGES', 100),
   drivers: num('BENCH_ASSIGN_DRIVERS', 10),
-  rounds: num('BENCH_ASSIGN_ROUNDS', 10),
+  rounds: num('BENCH_ASSIGN_ROUNDS', 5),
   perPackage: num('BENCH_ASSIGN_PER_PACKAGE', 20),
   replace: num('BENCH_ASSIGN_REPLACE', 5),
   connections: num('BENCH_ASSIGN_CONNECTIONS', 32),

@@ -219,7 +219,7 @@ function report(runs: { big: Run[]; small: Run[] }, rawMs: number, stored: numbe
   const rawRate = perS(S.trackers, rawMs)
   const allLive = runs.big.every((r) => r.live === S.live) && runs.small.every((r) => r.live >= 1)
   const allRows = stored === S.trackers * S.repeats + S.trackers && runs.big.every((r) => Number.isFinite(r.rowsMs))
-  const spread = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(', ')
+  const spread = (xs: number[]) => xs.map((x) => n(x)).join(', ')
   const lines = [
     `${S.trackers.toLocaleString('en-US')} trackers, one status change (median of ${S.repeats}): all rows in ${rowsMs.toFixed(0)} ms (runs ${spread(runs.big.map((r) => r.rowsMs))}): ${n(rate)} notifications/s`,
     `  ${S.live.toLocaleString('en-US')} connected trackers all heard it ${liveMs.toFixed(0)} ms after the 2xx (runs ${spread(runs.big.map((r) => r.liveMs))}): ${n(perS(S.live, liveMs))} live notices/s delivered, ${n(perS(S.trackers, liveMs))} announced/s; received ${runs.big.map((r) => r.live).join(', ')}`,
@@ -230,17 +230,17 @@ function report(runs: { big: Run[]; small: Run[] }, rawMs: number, stored: numbe
   console.log(lines.join('\n'))
   if (process.env.BENCH_NO_DOCS === '1') return void log('docs/benchmarks.md left alone (BENCH_NO_DOCS=1)')
   writeResults('npm run bench:fanout', [
-    { figure: `baseline: one status change with ${S.small} trackers, status 2xx -> all notification rows committed (median of ${S.repeats})`, value: `${smallRowsMs.toFixed(0)} ms, ${n(smallRate)} notifications/s; ${Math.max(1, Math.round((S.small * S.live) / S.trackers))} connected heard it in ${smallLiveMs.toFixed(0)} ms`, baseline: 'baseline' },
-    { figure: `baseline: the ${S.trackers.toLocaleString('en-US')} rows inserted one statement each (autocommit, one connection)`, value: `${rawMs.toFixed(0)} ms, ${n(rawRate)} rows/s`, baseline: 'baseline' },
+    { figure: `baseline: one status change with ${S.small} trackers, status 2xx -> all notification rows committed (median of ${S.repeats})`, value: `${n(smallRowsMs)} ms, ${n(smallRate)} notifications/s; ${Math.max(1, Math.round((S.small * S.live) / S.trackers))} connected heard it in ${smallLiveMs.toFixed(0)} ms`, baseline: 'baseline' },
+    { figure: `baseline: the ${S.trackers.toLocaleString('en-US')} rows inserted one statement each (autocommit, one connection)`, value: `${n(rawMs)} ms, ${n(rawRate)} rows/s`, baseline: 'baseline' },
     {
       figure: `one status change with ${S.trackers.toLocaleString('en-US')} trackers, status 2xx -> all notification rows committed (inbox worker, median of ${S.repeats})`,
-      value: `${rowsMs.toFixed(0)} ms, ${n(rate)} notifications/s (runs ${spread(runs.big.map((r) => r.rowsMs))} ms)`,
+      value: `${n(rowsMs)} ms, ${n(rate)} notifications/s (runs ${spread(runs.big.map((r) => r.rowsMs))} ms)`,
       baseline: `${(rate / smallRate).toFixed(1)}x the ${S.small}-tracker event's, ${(rate / rawRate).toFixed(1)}x row by row`,
       target: `every row, once: ${allRows ? 'PASS' : 'FAIL'}`,
     },
     {
-      figure: `the same, until ${S.live.toLocaleString('en-US')} of the trackers connected on user:<id> received notification.created`,
-      value: `${liveMs.toFixed(0)} ms: ${n(perS(S.live, liveMs))} live notices/s delivered of ${n(perS(S.trackers, liveMs))} announced/s (runs ${spread(runs.big.map((r) => r.liveMs))} ms)`,
+      figure: `the same, until ${S.live.toLocaleString('en-US')} of the trackers, connected over WebSocket, received their \`notification.created\` on \`user:<id>\``,
+      value: `${n(liveMs)} ms: ${n(perS(S.live, liveMs))} live notices/s delivered of ${n(perS(S.trackers, liveMs))} announced/s (runs ${spread(runs.big.map((r) => r.liveMs))} ms)`,
       baseline: `${(liveMs / smallLiveMs).toFixed(1)}x the ${S.small}-tracker event's time`,
       target: `all received: ${allLive ? 'PASS' : 'FAIL'}`,
     },
