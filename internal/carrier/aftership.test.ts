@@ -104,6 +104,7 @@ t.test('rate limits and refusals do not open the breaker', async (t) => {
   t.equal(p.breakerState(), 'closed')
   await t.rejects(provider({ apiKey: 'wrong-key' }).track('ups', 'SBXINTRANSIT06'), { name: 'BadRequest', statusCode: 401 })
   await t.rejects(p.track('ups', 'X!'), BadRequest, 'a number the provider refuses')
+  await t.rejects(provider({ baseUrl: `${sandbox.url}/__sandbox` }).track('ups', 'SBXINTRANSIT06'), { name: 'BadRequest', statusCode: 404 }, 'a wrong CARRIER_API_URL is not "not found at carrier"')
 })
 
 /** A receiver for the sandbox's pushes. */

@@ -1,6 +1,6 @@
 import { checkpoint, snapshot, statusFromAfterShip, type CarrierSnapshot } from './domain.js'
 import { ProviderPolicy, type PolicyOptions } from './policy.js'
-import { BadRequest, NotFoundAtCarrier, type BreakerState, type CarrierProvider, type WebhookUpdate } from './ports.js'
+import { BadRequest, type BreakerState, type CarrierProvider, type WebhookUpdate } from './ports.js'
 import { header, hmac, requestJson, safeEqual, type JsonAnswer } from './provider-http.js'
 
 /**
@@ -69,8 +69,11 @@ interface Envelope {
   data?: { tracking?: AfterShipTracking }
 }
 
-/** AfterShip's meta code for "Tracking already exists" (a create that lost a race). */
+const metaCode = (answer: JsonAnswer) => (answer.body as Envelope | undefined)?.meta?.code
+
+/** AfterShip's meta codes for "Tracking already exists" (a create that lost a race) and "Tracking does not exist". */
 const ALREADY_EXISTS = 4003
+const DOES_NOT_EXIST = 4004
 
 export class AfterShipProvider implements CarrierProvider {
   readonly name: string
@@ -87,12 +90,11 @@ export class AfterShipProvider implements CarrierProvider {
   async track(carrier: string, trackingNumber: string, signal?: AbortSignal): Promise<CarrierSnapshot> {
     const slug = carrier.toLowerCase()
     const got = await this.call('GET', `/trackings/${encodeURIComponent(slug)}/${encodeURIComponent(trackingNumber)}`, undefined, signal)
-    if (got.status !== 404) return this.tracking(got)
+    if (got.status !== 404 || metaCode(got) !== DOES_NOT_EXIST) return this.tracking(got)
     const created = await this.call('POST', '/trackings', { tracking: { slug, tracking_number: trackingNumber } }, signal)
-    if (created.status === 400 && (created.body as Envelope | undefined)?.meta?.code === ALREADY_EXISTS) {
+    if (created.status === 400 && metaCode(created) === ALREADY_EXISTS) {
       return this.tracking(await this.call('GET', `/trackings/${encodeURIComponent(slug)}/${encodeURIComponent(trackingNumber)}`, undefined, signal))
     }
-    if (created.status === 404) throw new NotFoundAtCarrier(this.refusal(created), 404)
     return this.tracking(created)
   }
 
@@ -124,7 +126,7 @@ export class AfterShipProvider implements CarrierProvider {
   private tracking(answer: JsonAnswer): CarrierSnapshot {
     const tracking = (answer.body as Envelope | undefined)?.data?.tracking
     if (answer.status >= 200 && answer.status < 300 && tracking) return afterShipSnapshot(tracking)
-    if (answer.status === 404) throw new NotFoundAtCarrier(this.refusal(answer), 404)
+    // A 404 here is not an unknown number (those are created); it is a wrong CARRIER_API_URL.
     throw new BadRequest(this.refusal(answer), answer.status)
   }
 

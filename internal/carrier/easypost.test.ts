@@ -37,7 +37,7 @@ const server = createServer((req, res) => {
   req.on('end', () => {
     const body = JSON.parse(Buffer.concat(chunks).toString() || '{}') as (typeof received)[number]['body']
     received.push({ authorization: req.headers.authorization, body })
-    if (req.method !== 'POST' || req.url !== '/v2/trackers') return json(res, 404, { error: { code: 'NOT_FOUND', message: 'no route' } })
+    if (req.method !== 'POST' || req.url !== '/v2/trackers') return void res.writeHead(404, { 'content-type': 'text/plain' }).end('Not Found')
     if (req.headers.authorization !== `Basic ${Buffer.from('ep-test-key:').toString('base64')}`) return json(res, 401, { error: { code: 'APIKEY.INACTIVE', message: 'bad key' } })
     const code = body.tracker?.tracking_code ?? ''
     if (code === 'RATELIMITED1') return json(res, 429, { error: { code: 'RATE_LIMITED', message: 'slow down' } }, { 'retry-after': '12' })
@@ -86,6 +86,7 @@ t.test('provider answers become typed errors', async (t) => {
   await t.rejects(provider().track('usps', 'NOSUCHCODE1'), NotFoundAtCarrier)
   await t.rejects(provider().track('usps', 'MALFORMED1'), { name: 'BadRequest', statusCode: 422, message: /TRACKER.CREATE.ERROR/ })
   await t.rejects(provider({ apiKey: 'wrong' }).track('usps', 'EZ4000000004'), { name: 'BadRequest', statusCode: 401 })
+  await t.rejects(provider({ baseUrl: `${base}/oops` }).track('usps', 'EZ4000000004'), { name: 'BadRequest', statusCode: 404 }, 'a wrong CARRIER_API_URL is not an unknown number')
   await t.rejects(provider({ baseUrl: 'http://127.0.0.1:1/v2' }).track('usps', 'EZ4000000004'), { name: 'ProviderUnavailable', reason: 'network' })
 })
 

@@ -99,7 +99,8 @@ export class EasyPostProvider implements CarrierProvider {
     if (answer.status >= 200 && answer.status < 300 && tracker?.tracking_code) return easyPostSnapshot(tracker)
     const err = (answer.body as ErrorBody | undefined)?.error
     const message = `easypost answered ${answer.status}${err?.code ? ` (${err.code}: ${err.message ?? ''})` : ''}`
-    if (answer.status === 404) throw new NotFoundAtCarrier(message, 404)
+    // Only EasyPost's own error body makes a 404 an unknown number; any other 404 is a wrong CARRIER_API_URL.
+    if (answer.status === 404 && err?.code) throw new NotFoundAtCarrier(message, 404)
     throw new BadRequest(message, answer.status)
   }
 
