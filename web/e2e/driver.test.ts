@@ -85,7 +85,8 @@ async function run(t: Test) {
     const offer = await gw.app.inject({ method: 'POST', url: `/api/v1/packages/${tn}/assignment`, headers: as(admin.token), payload: { driverId: driver.id } })
     t.equal(offer.statusCode, 201, 'an admin offers the package to the driver')
     const offered = page.locator(`[data-offer="${tn}"]`)
-    await offered.waitFor(WAIT)
+    // The card loads its package a moment after the offer appears.
+    await offered.getByText('Berlin depot').waitFor(WAIT)
     t.match(await offered.textContent(), /Espresso machine.*Berlin depot.*Marienplatz/, 'the offer says what and where')
     await noSideways(t, 'offer')
     await shot('driver-offer.png')
@@ -125,6 +126,12 @@ async function run(t: Test) {
     await shot('driver-location.png')
   })
 
+  await t.test('a file that is not a photo is refused before any upload', async (t) => {
+    await card.getByLabel('Take proof photo').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a photo') })
+    await card.getByText(/not a photo the app accepts \(text\/plain\)/).waitFor(WAIT)
+    t.equal((await apiGet<{ items: unknown[] }>(`/packages/${tn}/proofs`)).items.length, 0, 'no proof recorded')
+  })
+
   await t.test('a proof photo goes straight to storage with a progress bar', async (t) => {
     await card.getByLabel('Take proof photo').setInputFiles({ name: 'doorstep.png', mimeType: 'image/png', buffer: PNG })
     await card.locator('[data-proof-state="done"]').waitFor(WAIT)
@@ -138,6 +145,7 @@ async function run(t: Test) {
     await card.getByRole('img', { name: /Proof photo/ }).waitFor(WAIT)
     await page.waitForFunction(() => Array.from(document.querySelectorAll<HTMLImageElement>('.driver-proofs img')).every((i) => i.complete && i.naturalWidth > 0), undefined, WAIT)
     t.pass('its thumbnail loads from the bucket')
+    t.equal(await card.getByText(/proof photo is needed/).count(), 0, 'the earlier refusal is cleared')
     await noSideways(t, 'proof')
     await shot('driver-proof.png')
   })
@@ -151,6 +159,35 @@ async function run(t: Test) {
     t.pass('sharing pauses without deliveries')
     await noSideways(t, 'done')
     await shot('driver-delivered.png')
+  })
+
+  await t.test('a declined offer goes away, and so does one dispatch withdraws', async (t) => {
+    const other = await gw.user('driver', 'Otto Other')
+    const offer = async (what: string) => {
+      const p = await gw.packages.create({ description: what, sender: { name: 'Shop' }, recipient: { name: 'Rex', address: 'Lyon' } })
+      const res = await gw.app.inject({ method: 'POST', url: `/api/v1/packages/${p.trackingNumber}/assignment`, headers: as(admin.token), payload: { driverId: driver.id } })
+      t.equal(res.statusCode, 201)
+      await page.locator(`[data-offer="${p.trackingNumber}"]`).waitFor(WAIT)
+      return p
+    }
+    const declined = await offer('Bookshelf')
+    await page.getByRole('button', { name: `Decline ${declined.trackingNumber}` }).click()
+    await page.locator(`[data-offer="${declined.trackingNumber}"]`).waitFor({ state: 'detached', ...WAIT })
+    const history = await apiGet<{ items: Array<{ state: string }> }>(`/packages/${declined.trackingNumber}/assignments`)
+    t.same(history.items.map((a) => a.state), ['declined'], 'declined on the server')
+
+    const withdrawn = await offer('Lamp')
+    const current = await apiGet<{ version: number }>(`/packages/${withdrawn.trackingNumber}`)
+    const res = await gw.app.inject({
+      method: 'POST',
+      url: `/api/v1/packages/${withdrawn.trackingNumber}/assignment`,
+      headers: { ...as(admin.token), 'if-match': String(current.version) },
+      payload: { driverId: other.id, replace: true },
+    })
+    t.equal(res.statusCode, 201, 'dispatch gives the lamp to another driver')
+    await page.locator(`[data-offer="${withdrawn.trackingNumber}"]`).waitFor({ state: 'detached', ...WAIT })
+    t.pass('the withdrawn offer disappears live')
+    await noSideways(t, 'offers answered')
   })
 
   await t.test('no console errors or CSP violations', async (t) => {

@@ -119,7 +119,7 @@ export function DeliveryCard({ assignment, onChanged }: { assignment: Assignment
             ))}
           </div>
           {problem && <ErrorNote>{problem}</ErrorNote>}
-          <ProofPhoto tn={tn} />
+          <ProofPhoto tn={tn} onSaved={() => setProblem(undefined)} />
         </>
       )}
     </li>

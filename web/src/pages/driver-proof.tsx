@@ -13,7 +13,7 @@ const STEP_TEXT: Record<Step['kind'], string> = { idle: '', uploading: 'Uploadin
  * "Take proof photo": the phone's camera (capture), the file straight to storage
  * through a presigned POST with a progress bar, then the proof recorded.
  */
-export function ProofPhoto({ tn }: { tn: string }) {
+export function ProofPhoto({ tn, onSaved }: { tn: string; onSaved?: () => void }) {
   const proofs = useGetProofsQuery(tn)
   const [createUpload] = useCreateProofUploadMutation()
   const [attach] = useAttachProofMutation()
@@ -35,6 +35,7 @@ export function ProofPhoto({ tn }: { tn: string }) {
       setStep({ kind: 'attaching' })
       await attach({ trackingNumber: tn, uploadId: grant.uploadId, kind: 'photo' }).unwrap()
       setStep({ kind: 'done' })
+      onSaved?.()
     } catch (err) {
       setStep({ kind: 'failed', message: err instanceof StorageUploadError ? err.message : proofErrorText(err as ApiError) })
     }
