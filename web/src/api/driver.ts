@@ -116,7 +116,8 @@ export const driverApi = tagged.injectEndpoints({
       query: (points) => ({ url: '/me/locations', method: 'POST', body: { points } }),
     }),
 
-    getProofs: build.query<{ items: Proof[] }, string>({
+    // Named apart from the staff pages' getProofs: an area owns its endpoint names.
+    getDriverProofs: build.query<{ items: Proof[] }, string>({
       query: (tn) => `/packages/${enc(tn)}/proofs`,
       providesTags: (_r, _e, tn) => [{ type: 'Proof', id: tn }],
     }),
@@ -132,4 +133,4 @@ export const driverApi = tagged.injectEndpoints({
   }),
 })
 
-export const { useGetDriverBoardQuery, useAnswerOfferMutation, usePostMyLocationsMutation, useGetProofsQuery, useCreateProofUploadMutation, useAttachProofMutation } = driverApi
+export const { useGetDriverBoardQuery, useAnswerOfferMutation, usePostMyLocationsMutation, useGetDriverProofsQuery, useCreateProofUploadMutation, useAttachProofMutation } = driverApi
