@@ -9,7 +9,7 @@
 // the shipped code (.dependency-cruiser-folders.js, the second pass). The allow-lists rule
 // them out for the top folders in any case, as long as they stay layered with no way back
 // up: config < platform < events < auth < package < device < location < delivery, proof; realtime,
-// archive, notify, webhook, inbox, charts and ops use only layers below them; app < cmd. A new entry must keep it so.
+// archive, notify, webhook, inbox, charts, ops and carrier use only layers below them; app < cmd. A new entry must keep it so.
 
 export const test = ['\\.test\\.ts$', '/testing/']
 const own = (folder) => `^internal/${folder}/`
@@ -86,6 +86,7 @@ export default {
     mayImport('inbox', [...base, '^internal/auth/authenticate\\.ts$'], 'a worker role and its /me routes: events and platform; auth: the bearer hook for http.ts'),
     mayImport('charts', base, 'a worker role and its chart routes: events and platform only'),
     mayImport('ops', base, 'the stats arrive through a port the composition root fills'),
+    mayImport('carrier', [...base, '^internal/package/domain\\.ts$'], 'carrier tracking providers: package for the status names only'),
     mayImport('app', ['^internal/'], 'the composition roots: everything under internal/, never cmd'),
     {
       name: 'cmd-may-import',
@@ -99,6 +100,7 @@ export default {
           '^internal/(app|config|platform)/',
           '^internal/events/topology\\.ts$',
           '^internal/archive/(ports|reader|fs|s3|parquet)\\.ts$',
+          '^internal/carrier/sandbox/server\\.ts$',
         ],
       },
     },

@@ -21,6 +21,8 @@ export function proofStoreOf(app: FastifyInstance, config: Config, mode: 'servic
       app.log.warn({ err, bucket: store.bucket }, 'proof bucket not reachable at start')
       return 'unknown'
     })
+    // A bucket we made gets the CORS rule browsers need to upload; an existing one is the operator's (docs/security.md).
+    if (state === 'created') await store.allowBrowserUploads().catch((err: unknown) => app.log.warn({ err, bucket: store.bucket }, 'could not set the proof bucket\'s CORS rule'))
     app.log.info({ bucket: store.bucket, state }, 'proof bucket')
   })
   app.addHook('onClose', async () => store.close())
