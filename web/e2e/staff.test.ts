@@ -181,8 +181,11 @@ async function run(t: Test) {
     await move('failed_attempt')
     await unread(2)
     await bell.click()
+    // The count drops at once (optimistic); the server's answer follows.
+    const answered = customer.waitForResponse((r) => r.url().endsWith('/me/notifications/read-all'), WAIT)
     await customer.getByRole('button', { name: 'Mark all read' }).click()
     await unread(0)
+    t.equal((await answered).status(), 204)
     t.equal((await call('GET', '/me/notifications', owner.token)).body.unread, 0, 'read on the server too')
   })
 
