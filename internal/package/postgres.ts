@@ -255,7 +255,7 @@ export class PostgresPackageRepository implements PackageRepository {
 const INSERT_PACKAGE = `WITH u AS (
     INSERT INTO packages (id, tracking_number, status, carrier, description, weight_grams, sender, recipient, origin,
       destination, estimated_delivery, driver_id, customer_id, external, last_seq, version, created_at, updated_at)
-    VALUES ($9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, 1, $24, $24) RETURNING ${PACKAGE_COLUMNS}
+    VALUES ($10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, 1, $25, $25) RETURNING ${PACKAGE_COLUMNS}
   ), e AS (${insertEvents('u', 1)})
   SELECT * FROM u`
 
