@@ -244,7 +244,7 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
   const assignments = new AssignmentService({
     assignments: new PostgresAssignmentRepository(pool, { origin: instanceId }),
     committed: (written) => packages.committed(written),
-    ingest: (source, points) => locations.ingestFrom({ packageId: source.packageId, trackingNumber: source.trackingNumber, sourceId: source.assignmentId }, points),
+    ingest: (source, points, actor) => locations.ingestFrom({ packageId: source.packageId, trackingNumber: source.trackingNumber, sourceId: source.assignmentId, actor }, points),
   })
   const inbox = new InboxService({ notifications: new PostgresNotificationRepository(pool) })
   const webhooks = new WebhookService({ repo: new PostgresWebhookRepository(pool), guard: DnsAddressGuard.fromList(config.WEBHOOK_ALLOWED_HOSTS) })
