@@ -5,7 +5,7 @@ import { seesActor, SYSTEM_ACTOR } from '../events/actor.js'
 import type { Actor, PackageEvent } from '../events/envelope.js'
 import { generateTrackingNumber, normalizeTrackingNumber, versionMismatch, type NewPackage, type Package, type PackagePatch, type PackageStatus, type StatusChange } from './domain.js'
 import { assign, attribute, changeStatus, combine, createExternalTracking, createPackage, deletePackage, externalTrackingConflict, mergeExternal, patchDetails, type Change } from './entity.js'
-import type { CommittedEvents, DeliveryProofs, ListFilter, Logger, Page, PackageCache, PackageRead, PackageRepository, PublicView, PublicViewEntry, TrackingEntry, TrackingListRepository, TrackingRead, Written } from './ports.js'
+import type { CommittedEvents, CreateOffered, DeliveryProofs, ListFilter, Logger, Page, PackageCache, PackageRead, PackageRepository, PublicView, PublicViewEntry, TrackingEntry, TrackingListRepository, TrackingRead, Written } from './ports.js'
 import { PackageReadCache } from './read-cache.js'
 
 export interface PackageServiceDeps {
@@ -18,6 +18,8 @@ export interface PackageServiceDeps {
   events: CommittedEvents
   /** When set, a driver's `delivered` needs a proof of delivery first (409 proof_required). */
   deliveryProofs?: DeliveryProofs
+  /** Creates a package with `driverId` as an offer to that driver (an assignment); without it the field is only stored. */
+  createOffered?: CreateOffered
 }
 
 export type CreateInput = Omit<NewPackage, 'trackingNumber' | 'carrier' | 'external'> & { trackingNumber?: string; carrier?: string }
@@ -46,7 +48,7 @@ export class PackageService {
     if (input.trackingNumber) {
       const tn = normalizeTrackingNumber(input.trackingNumber)
       try {
-        return this.committed(await this.deps.packages.create(attribute(createPackage({ ...base, trackingNumber: tn }, this.now()), actor)))
+        return this.committed(await this.insert(attribute(createPackage({ ...base, trackingNumber: tn }, this.now()), actor), actor))
       } catch (err) {
         if (!(err instanceof AppError && err.kind === 'conflict')) throw err
         const existing = await this.deps.packages.get(tn)
@@ -65,11 +67,20 @@ export class PackageService {
     // A generated number colliding is astronomically rare; retry rather than fail.
     for (let attempt = 0; ; attempt++) {
       try {
-        return this.committed(await this.deps.packages.create(attribute(createPackage({ ...base, trackingNumber: generateTrackingNumber() }, this.now()), actor)))
+        return this.committed(await this.insert(attribute(createPackage({ ...base, trackingNumber: generateTrackingNumber() }, this.now()), actor), actor))
       } catch (err) {
         if (!(err instanceof AppError && err.kind === 'conflict') || attempt >= 3) throw err
       }
     }
+  }
+
+  /** Inserts a new package; one naming a driver is offered to them (an assignment, as POST /assignment makes). */
+  private async insert(change: Change, actor: Actor): Promise<Written> {
+    const driverId = change.next.driverId
+    if (!driverId || !this.deps.createOffered) return this.deps.packages.create(change)
+    const next = { ...change.next }
+    delete next.driverId
+    return this.deps.createOffered({ ...change, next }, driverId, actor.id ?? actor.type)
   }
 
   /**
