@@ -90,6 +90,8 @@ export interface PackageEvent {
   occurredAt: string
   recordedAt: string
   data: Record<string, unknown>
+  /** Who caused it; only admins, operators and service clients get it (older events have none). */
+  actor?: { type: 'user' | 'service' | 'device' | 'carrier' | 'system'; id?: string; role?: string; name?: string }
 }
 
 /** What a tracker who neither owns nor delivers a package sees of it: the /track shape. */
