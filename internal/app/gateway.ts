@@ -206,7 +206,9 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
   const cache = stores.cache
   const packageRepository = new PostgresPackageRepository(pool, { origin: instanceId })
   const proofRepository = new PostgresProofRepository(pool, { origin: instanceId })
+  const assignmentRepository = new PostgresAssignmentRepository(pool, { origin: instanceId })
   const packages: PackageService = new PackageService({
+    createOffered: (change, driverId, assignedBy) => assignmentRepository.createOffered(change, driverId, assignedBy),
     packages: packageRepository,
     trackings,
     cache,
@@ -242,9 +244,9 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
   })
   app.addHook('onClose', async () => locations.close())
   const assignments = new AssignmentService({
-    assignments: new PostgresAssignmentRepository(pool, { origin: instanceId }),
+    assignments: assignmentRepository,
     committed: (written) => packages.committed(written),
-    ingest: (source, points) => locations.ingestFrom({ packageId: source.packageId, trackingNumber: source.trackingNumber, sourceId: source.assignmentId }, points),
+    ingest: (source, points, actor) => locations.ingestFrom({ packageId: source.packageId, trackingNumber: source.trackingNumber, sourceId: source.assignmentId, actor }, points),
   })
   const inbox = new InboxService({ notifications: new PostgresNotificationRepository(pool) })
   const webhooks = new WebhookService({ repo: new PostgresWebhookRepository(pool), guard: DnsAddressGuard.fromList(config.WEBHOOK_ALLOWED_HOSTS) })

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { NewEvent } from '../events/envelope.js'
+import type { Actor, NewEvent } from '../events/envelope.js'
 import { AppError, invalid } from '../platform/errors.js'
 import { checkTransition, type NewPackage, type Package, type PackagePatch, type StatusChange } from './domain.js'
 
@@ -129,6 +129,12 @@ export function patchDetails(pkg: Package, patch: Omit<PackagePatch, 'driverId'>
 export function combine(first: Change, then: (pkg: Package) => Change): Change {
   const second = then(first.next)
   return { next: second.next, events: [...first.events, ...second.events], deleted: first.deleted || second.deleted }
+}
+
+/** The change with each event recorded as caused by `actor` (events that already name one keep it). */
+export function attribute(change: Change, actor: Actor): Change {
+  if (change.events.length === 0) return change
+  return { ...change, events: change.events.map((e) => (e.actor ? e : { ...e, actor })) }
 }
 
 export function deletePackage(pkg: Package, now: Date): Change {

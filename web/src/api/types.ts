@@ -92,7 +92,7 @@ export interface PackageEvent {
   occurredAt: string
   recordedAt: string
   data: Record<string, unknown>
-  /** Who caused it (staff see it). */
+  /** Who caused it; only admins, operators and service clients get it (older events have none). */
   actor?: EventActor
 }
 
