@@ -176,6 +176,12 @@ async function run(t: Test) {
     await item.getByRole('link').click()
     await unread(0)
     t.equal(new URL(customer.url()).pathname, `/packages/${tn}`, 'opening a notice leads to its package and marks it read')
+    const moved = (page: typeof customer) => page.locator('.timeline-item[data-type="package.status_changed"]').first()
+    await moved(customer).waitFor(WAIT)
+    t.equal(await customer.locator('.timeline-actor').count(), 0, 'the customer never sees who made a change')
+    await adminPage.goto(`/packages/${tn}`)
+    await moved(adminPage).locator('.timeline-actor').waitFor(WAIT)
+    t.match(await moved(adminPage).textContent(), /moved to In transit by Ada Admin \(admin\)/i, 'staff see who moved it')
 
     await move('out_for_delivery')
     await move('failed_attempt')
