@@ -4,7 +4,7 @@ import { AppError, forbidden, invalid, notFound } from '../platform/errors.js'
 import { seesActor, SYSTEM_ACTOR } from '../events/actor.js'
 import type { Actor, PackageEvent } from '../events/envelope.js'
 import { generateTrackingNumber, normalizeTrackingNumber, versionMismatch, type NewPackage, type Package, type PackagePatch, type PackageStatus, type StatusChange } from './domain.js'
-import { assign, attribute, changeStatus, combine, createExternalTracking, createPackage, deletePackage, externalTrackingConflict, mergeExternal, patchDetails, type Change } from './entity.js'
+import { attribute, changeStatus, createExternalTracking, createPackage, deletePackage, externalTrackingConflict, mergeExternal, patchDetails, type Change } from './entity.js'
 import type { CommittedEvents, CreateOffered, DeliveryProofs, ListFilter, Logger, Page, PackageCache, PackageRead, PackageRepository, PublicView, PublicViewEntry, TrackingEntry, TrackingListRepository, TrackingRead, Written } from './ports.js'
 import { PackageReadCache } from './read-cache.js'
 
@@ -54,14 +54,12 @@ export class PackageService {
         const existing = await this.deps.packages.get(tn)
         if (!existing?.external) throw err
         if (!opts.mergeExternal) throw externalTrackingConflict(existing)
+        // A driver comes through an assignment (its own row and event), which a merge does not write.
+        if (input.driverId) throw invalid('/driverId', 'cannot be set while merging an external tracking; assign a driver with POST /packages/:tn/assignment')
         // The tracking keeps its carrier unless the package names one.
-        const { driverId, trackingNumber: _tn, carrier, ...rest } = input
+        const { driverId: _driver, trackingNumber: _tn, carrier, ...rest } = input
         const details = carrier?.trim() ? { ...rest, carrier: carrier.trim() } : rest
-        return this.committed(await this.deps.packages.update(tn, (pkg) => {
-          const now = this.now()
-          const merged = mergeExternal(pkg, details, now)
-          return attribute(driverId === undefined ? merged : combine(merged, (next) => assign(next, driverId, now)), actor)
-        }, this.now()))
+        return this.committed(await this.deps.packages.update(tn, (pkg) => attribute(mergeExternal(pkg, details, this.now()), actor), this.now()))
       }
     }
     // A generated number colliding is astronomically rare; retry rather than fail.
