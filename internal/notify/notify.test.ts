@@ -56,7 +56,7 @@ t.test('each status change is published to the SNS topic once, with the envelope
     const e = changes[i]!
     t.equal(p.action, 'Publish')
     t.equal(p.topicArn, TOPIC)
-    t.same(p.message, { id: e.id, type: e.type, trackingNumber: pkg.trackingNumber, seq: e.seq, occurredAt: e.occurred_at.toISOString(), recordedAt: e.recorded_at.toISOString(), data: e.data }, 'the message is the event envelope')
+    t.same(p.message, { id: e.id, type: e.type, trackingNumber: pkg.trackingNumber, seq: e.seq, occurredAt: e.occurred_at.toISOString(), recordedAt: e.recorded_at.toISOString(), data: e.data, actor: e.actor }, 'the message is the event envelope, with who caused it (an operator\'s integration)')
     t.same(p.attributes, {
       type: { type: 'String', value: 'package.status_changed' },
       status: { type: 'String', value: e.data.status },
