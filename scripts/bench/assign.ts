@@ -24,13 +24,11 @@
  * Replaces the rows of bench:assign in docs/benchmarks.md (not with BENCH_NO_DOCS=1).
  * BENCH_SKIP_BUILD=1: use the existing dist/.
  */
-import { spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import http from 'node:http'
-import { dirname, join, resolve } from 'node:path'
+import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
-import { HOST, recreateDatabase, recreateVhost, startNode, stopNode, waitQuiet, writeResults, type Child } from './support.js'
+import { HOST, prepareRun, recreateDatabase, startNode, stopNode, waitQuiet, writeResults, type Child } from './support.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const num = (name: string, def: number) => Number(process.env[name] || def)
@@ -114,14 +112,7 @@ async function verify(pool: pg.Pool) {
 }
 
 async function main(): Promise<void> {
-  if (process.env.BENCH_SKIP_BUILD !== '1') {
-    log('npm run build')
-    if (spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' }).status !== 0) throw new Error('npm run build failed')
-  } else if (!existsSync(join(ROOT, 'dist/cmd/gateway/main.js'))) throw new Error('BENCH_SKIP_BUILD=1 but dist/ is missing')
-  await recreateDatabase(S.pgAdmin, S.db)
-  const amqp = recreateVhost(S.vhost)
-  if (amqp) process.on('exit', () => recreateVhost(S.vhost, false))
-  else log(`WARNING: could not create the RabbitMQ vhost ${S.vhost}; events go to the default vhost`)
+  const amqp = await prepareRun(ROOT, S, log)
 
   // One after the other: the first runs the migrations.
   const a = await startGateway(amqp)

@@ -20,15 +20,14 @@
  * Replaces the rows of bench:fanout in docs/benchmarks.md (not with BENCH_NO_DOCS=1).
  * BENCH_SKIP_BUILD=1: use the existing dist/.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { existsSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
+import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import WebSocket from 'ws'
 import { HmacAccessTokenSigner } from '../../internal/auth/jwt.js'
-import { percentile, recreateDatabase, recreateVhost, sleep, startNode, stopNode, waitQuiet, writeResults } from './support.js'
+import { percentile, prepareRun, recreateDatabase, sleep, startNode, stopNode, waitQuiet, writeResults } from './support.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const num = (name: string, def: number) => Number(process.env[name] || def)
@@ -141,14 +140,7 @@ async function rowByRow(client: pg.Client, users: string[], tn: string): Promise
 const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50)
 
 async function main(): Promise<void> {
-  if (process.env.BENCH_SKIP_BUILD !== '1') {
-    log('npm run build')
-    if (spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' }).status !== 0) throw new Error('npm run build failed')
-  } else if (!existsSync(join(ROOT, 'dist/cmd/gateway/main.js'))) throw new Error('BENCH_SKIP_BUILD=1 but dist/ is missing')
-  await recreateDatabase(S.pgAdmin, S.db)
-  const amqp = recreateVhost(S.vhost)
-  if (amqp) process.on('exit', () => recreateVhost(S.vhost, false))
-  else log(`WARNING: could not create the RabbitMQ vhost ${S.vhost}; using the default vhost`)
+  const amqp = await prepareRun(ROOT, S, log)
 
   const gateway = await startNode(ROOT, 'dist/cmd/gateway/main.js', env(amqp), '/health/ready')
   const worker = startWorker(amqp)

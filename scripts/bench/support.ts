@@ -3,7 +3,7 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import os from 'node:os'
-import { dirname } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 
@@ -100,6 +100,23 @@ export function recreateVhost(vhost: string, create = true): string | undefined 
   if (!create) return undefined
   if (!ctl(['add_vhost', vhost]) || !ctl(['set_permissions', '-p', vhost, 'guest', '.*', '.*', '.*'])) return undefined
   return `amqp://guest:guest@127.0.0.1:5672/${encodeURIComponent(vhost)}`
+}
+
+/**
+ * The start of a benchmark against the production build: `npm run build` (unless
+ * BENCH_SKIP_BUILD=1, when dist/ must be there), a fresh database `db` and a vhost
+ * of its own, deleted at exit. Returns the vhost's URL; undefined means the default vhost.
+ */
+export async function prepareRun(root: string, s: { pgAdmin: string; db: string; vhost: string }, log: (m: string) => void): Promise<string | undefined> {
+  if (process.env.BENCH_SKIP_BUILD !== '1') {
+    log('npm run build')
+    if (spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' }).status !== 0) throw new Error('npm run build failed')
+  } else if (!existsSync(join(root, 'dist/cmd/gateway/main.js'))) throw new Error('BENCH_SKIP_BUILD=1 but dist/ is missing')
+  await recreateDatabase(s.pgAdmin, s.db)
+  const amqp = recreateVhost(s.vhost)
+  if (amqp) process.on('exit', () => recreateVhost(s.vhost, false))
+  else log(`WARNING: could not create the RabbitMQ vhost ${s.vhost}; events go to the default vhost`)
+  return amqp
 }
 
 /** Sets a RabbitMQ policy (a JSON definition, e.g. '{"queue-version":2}') on the queues of `vhost` matching `pattern`. */

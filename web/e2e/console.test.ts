@@ -1,41 +1,12 @@
 // End-to-end: the built web console in Debian's Chromium, driven by playwright-core,
 // against a real gateway (PostgreSQL, Redis, RabbitMQ) on an ephemeral port.
 // Screenshots of the main pages go to test-artifacts/.
-import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync } from 'node:fs'
-import { join } from 'node:path'
-import t, { type Test } from 'tap'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { projectRoot } from '../../internal/platform/paths.js'
+import type { Test } from 'tap'
 import { testGateway } from '../../internal/app/testing/gateway.js'
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync']
-const root = projectRoot()
-const shots = join(root, 'test-artifacts')
-const WAIT = { timeout: 20_000 }
-
-/** Console errors and uncaught exceptions of a page (expected 4xx network lines aside). */
-function watch(page: Page, name: string, problems: string[]): Page {
-  page.on('pageerror', (err) => problems.push(`${name}: uncaught ${err.message}`))
-  page.on('console', (msg) => {
-    if (msg.type() !== 'error') return
-    if (/Failed to load resource: the server responded with a status of 4\d\d/.test(msg.text())) return
-    problems.push(`${name}: console error ${msg.text()}`)
-  })
-  return page
-}
-
-const shot = (page: Page, file: string) => page.screenshot({ path: join(shots, file), fullPage: true })
+import { WAIT, browserTest, launchChromium, prepareConsole, shot, until } from './harness.js'
 
 async function run(t: Test) {
-  if (!existsSync(join(root, 'web', 'dist', 'index.html'))) {
-    t.comment('web/dist is missing: building the console first')
-    const built = spawnSync('npm', ['run', 'build:web'], { cwd: root, stdio: 'inherit' })
-    if (built.status !== 0) throw new Error('npm run build:web failed')
-  }
-  mkdirSync(shots, { recursive: true })
-  const { chromium } = await import('playwright-core')
+  prepareConsole(t)
 
   const gw = await testGateway(t, {}, { bus: true })
   const base = (await gw.app.listen({ host: '127.0.0.1', port: 0 })).replace('localhost', '127.0.0.1')
@@ -51,19 +22,9 @@ async function run(t: Test) {
   })
   const tn = pkg.trackingNumber
 
-  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS })
-  t.teardown(() => browser.close())
-  const problems: string[] = []
-  const contexts: BrowserContext[] = []
-  const newPage = async (name: string, viewport = { width: 1280, height: 860 }) => {
-    const context = await browser.newContext({ viewport, baseURL: base })
-    // Anything the Content-Security-Policy blocks is a problem, also where Chromium would only warn.
-    await context.addInitScript(() => {
-      document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline code'}`))
-    })
-    contexts.push(context)
-    return watch(await context.newPage(), name, problems)
-  }
+  const chromium = await launchChromium(t)
+  const newPage = async (name: string, viewport = { width: 1280, height: 860 }) =>
+    chromium.newPage(await chromium.newContext({ viewport, baseURL: base }), name)
   const email = `cora-${Date.now()}@example.com`
   const customer = await newPage('customer')
 
@@ -301,20 +262,7 @@ async function run(t: Test) {
     await shot(docs, 'api-docs.png')
   })
 
-  await t.test('no console errors on any page', async (t) => {
-    for (const c of contexts) await c.close()
-    t.same(problems, [])
-  })
+  await t.test('no console errors on any page', (t) => chromium.assertNoProblems(t))
 }
 
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 40))
-  if (!check()) throw new Error(`timed out waiting for ${what}`)
-}
-
-if (!existsSync(CHROMIUM)) {
-  t.plan(0, `no Chromium at ${CHROMIUM}: install it with \`apt-get install -y chromium\` to run the browser tests`)
-} else {
-  // One parent test: the pages and the gateway live until every step has run.
-  await t.test('the web console in Chromium against a real gateway', run)
-}
+await browserTest('the web console in Chromium against a real gateway', run)

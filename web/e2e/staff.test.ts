@@ -2,33 +2,17 @@
 // and assignment history, proof photos from object storage, the notifications bell
 // and the delivery charts, against one real gateway with the inbox and metrics
 // workers and an S3 server. Screenshots go to test-artifacts/.
-import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync } from 'node:fs'
-import { join } from 'node:path'
-import t, { type Test } from 'tap'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { projectRoot } from '../../internal/platform/paths.js'
+import type { Test } from 'tap'
 import { bearer } from '../../internal/app/testing/gateway.js'
 import { startWorker, workerGateway } from '../../internal/app/testing/worker.js'
 import { testVhost } from '../../internal/platform/testing/broker.js'
 import { startS3 } from '../../internal/platform/testing/s3.js'
+import { WAIT, browserTest, launchChromium, prepareConsole, shot, until } from './harness.js'
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync']
-const root = projectRoot()
-const shots = join(root, 'test-artifacts')
-const WAIT = { timeout: 20_000 }
 const BERLIN = { lat: 52.52, lng: 13.405, address: 'Berlin' }
 
-const shot = (page: Page, file: string) => page.screenshot({ path: join(shots, file), fullPage: true })
-
 async function run(t: Test) {
-  if (!existsSync(join(root, 'web', 'dist', 'index.html'))) {
-    const built = spawnSync('npm', ['run', 'build:web'], { cwd: root, stdio: 'inherit' })
-    if (built.status !== 0) throw new Error('npm run build:web failed')
-  }
-  mkdirSync(shots, { recursive: true })
-  const { chromium } = await import('playwright-core')
+  prepareConsole(t)
 
   const amqpUrl = await testVhost(t)
   const s3 = await startS3(t, 'delivertrack-proofs-e2e')
@@ -53,23 +37,9 @@ async function run(t: Test) {
   const pkg = await gw.packages.create({ description: 'Standing desk', sender: { name: 'Acme' }, recipient: { name: 'Cora Customer' }, origin: BERLIN, customerId: owner.id })
   const tn = pkg.trackingNumber
 
-  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS })
-  t.teardown(() => browser.close())
-  const problems: string[] = []
-  const contexts: BrowserContext[] = []
+  const chromium = await launchChromium(t)
   const signedIn = async (name: string, user: { email: string; password: string }) => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, baseURL: base })
-    await context.addInitScript(() => {
-      document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline code'}`))
-    })
-    contexts.push(context)
-    const page = await context.newPage()
-    page.on('pageerror', (err) => problems.push(`${name}: uncaught ${err.message}`))
-    page.on('console', (msg) => {
-      if (msg.type() !== 'error') return
-      if (/Failed to load resource: the server responded with a status of 4\d\d/.test(msg.text())) return
-      problems.push(`${name}: console error ${msg.text()}`)
-    })
+    const page = await chromium.newPage(await chromium.newContext({ viewport: { width: 1280, height: 900 }, baseURL: base }), name)
     await page.goto('/signin')
     await page.getByLabel('Email').fill(user.email)
     await page.getByLabel('Password').fill(user.password)
@@ -210,19 +180,7 @@ async function run(t: Test) {
     await shot(adminPage, 'staff-dashboard.png')
   })
 
-  await t.test('no console errors or policy violations on any page', async (t) => {
-    for (const c of contexts) await c.close()
-    t.same(problems, [])
-  })
+  await t.test('no console errors or policy violations on any page', (t) => chromium.assertNoProblems(t))
 }
 
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 40))
-  if (!check()) throw new Error(`timed out waiting for ${what}`)
-}
-
-if (!existsSync(CHROMIUM)) {
-  t.plan(0, `no Chromium at ${CHROMIUM}: install it with \`apt-get install -y chromium\` to run the browser tests`)
-} else {
-  await t.test('the staff console in Chromium against a real gateway with workers and S3', run)
-}
+await browserTest('the staff console in Chromium against a real gateway with workers and S3', run)

@@ -5,24 +5,9 @@ import type { ApiError } from './base-query.js'
 import type { ClientEnv } from './client-env.js'
 import { packagesApi } from './packages.js'
 import { isStatus, isTerminal } from './statuses.js'
-import type { PackageEvent } from './types.js'
+import type { Assignment, DriverPoint, PackageEvent, Proof, ProofContentType } from './types.js'
 
 // The driver's side of the contract ("Drivers and assignments", "Proof of delivery").
-
-export type AssignmentState = 'offered' | 'accepted' | 'declined' | 'completed' | 'cancelled'
-
-export interface Assignment {
-  id: string
-  trackingNumber: string
-  driverId: string
-  state: AssignmentState
-  assignedBy: string
-  assignedAt: string
-  acceptedAt?: string
-  declinedAt?: string
-  completedAt?: string
-  cancelledAt?: string
-}
 
 /** What the driver view shows: offers waiting for an answer and deliveries under way. */
 export interface DriverBoard {
@@ -30,34 +15,12 @@ export interface DriverBoard {
   accepted: Assignment[]
 }
 
-export interface DriverPoint {
-  lat: number
-  lng: number
-  recordedAt: string
-  accuracyM?: number
-  speedMps?: number
-  headingDeg?: number
-}
-
-export type ProofContentType = 'image/jpeg' | 'image/png' | 'image/webp'
-
 export interface UploadGrant {
   uploadId: string
   url: string
   fields: Record<string, string>
   expiresAt: string
   maxBytes: number
-}
-
-export interface Proof {
-  id: string
-  kind: 'photo' | 'signature'
-  contentType: ProofContentType
-  sizeBytes: number
-  note?: string
-  uploadedBy: string | null
-  uploadedAt: string
-  url: string
 }
 
 const enc = encodeURIComponent
@@ -71,11 +34,11 @@ function changesBoard(ev: PackageEvent): boolean {
   return type === 'package.status_changed' && isStatus(ev.data.status) && isTerminal(ev.data.status)
 }
 
-/** Offers, accepted deliveries, proofs and the driver's own positions; the user channel keeps them current. */
-// Tag types of their own, added here rather than in api.ts: only this area uses them.
-const tagged = api.enhanceEndpoints({ addTagTypes: ['Assignment', 'Proof'] })
-
-export const driverApi = tagged.injectEndpoints({
+/**
+ * Offers, accepted deliveries, proof uploads and the driver's own positions; the user
+ * channel keeps them current. The proofs list is staff.ts' getProofs, shared with the staff pages.
+ */
+export const driverApi = api.injectEndpoints({
   endpoints: (build) => ({
     getDriverBoard: build.query<DriverBoard, void>({
       // One entry for both lists, so the user channel is applied to the cache once.
@@ -89,7 +52,7 @@ export const driverApi = tagged.injectEndpoints({
       async onCacheEntryAdded(_arg, { dispatch, getState, extra, cacheDataLoaded, cacheEntryRemoved }) {
         const userId = (getState() as unknown as { session: SessionState }).session.user?.id
         if (!userId) return
-        const refetch = () => dispatch(tagged.util.invalidateTags([BOARD]))
+        const refetch = () => dispatch(api.util.invalidateTags([BOARD]))
         const apply = bufferUntilLoaded((ev) => {
           applyEverywhere(packagesApi, dispatch, getState() as unknown as CacheState, ev)
           if (changesBoard(ev)) refetch()
@@ -116,12 +79,6 @@ export const driverApi = tagged.injectEndpoints({
       query: (points) => ({ url: '/me/locations', method: 'POST', body: { points } }),
     }),
 
-    // Named apart from the staff pages' getProofs: an area owns its endpoint names.
-    getDriverProofs: build.query<{ items: Proof[] }, string>({
-      query: (tn) => `/packages/${enc(tn)}/proofs`,
-      providesTags: (_r, _e, tn) => [{ type: 'Proof', id: tn }],
-    }),
-
     createProofUpload: build.mutation<UploadGrant, { trackingNumber: string; contentType: ProofContentType; sizeBytes: number }>({
       query: ({ trackingNumber, ...body }) => ({ url: `/packages/${enc(trackingNumber)}/proofs/uploads`, method: 'POST', body }),
     }),
@@ -133,4 +90,4 @@ export const driverApi = tagged.injectEndpoints({
   }),
 })
 
-export const { useGetDriverBoardQuery, useAnswerOfferMutation, usePostMyLocationsMutation, useGetDriverProofsQuery, useCreateProofUploadMutation, useAttachProofMutation } = driverApi
+export const { useGetDriverBoardQuery, useAnswerOfferMutation, usePostMyLocationsMutation, useCreateProofUploadMutation, useAttachProofMutation } = driverApi

@@ -1,21 +1,7 @@
 import { api } from './api.js'
-import type { LastLocation } from './types.js'
+import type { Assignment, LastLocation, Proof } from './types.js'
 
 const enc = encodeURIComponent
-
-export type AssignmentState = 'offered' | 'accepted' | 'declined' | 'completed' | 'cancelled'
-
-export interface Assignment {
-  id: string
-  trackingNumber: string
-  driverId: string
-  state: AssignmentState
-  assignedBy: string
-  assignedAt: string
-  acceptedAt?: string
-  declinedAt?: string
-  completedAt?: string
-}
 
 export interface Driver {
   id: string
@@ -24,18 +10,6 @@ export interface Driver {
   activeAssignments: number
   lastLocation?: LastLocation
   lastSeenAt?: string
-}
-
-export interface Proof {
-  id: string
-  kind: 'photo' | 'signature'
-  contentType: string
-  sizeBytes: number
-  uploadedBy: string | null
-  uploadedAt: string
-  note?: string
-  /** A presigned GET, valid 15 minutes. */
-  url: string
 }
 
 export interface OrdersDay {
@@ -86,6 +60,7 @@ export const staffApi = api.injectEndpoints({
         { type: 'Driver', id: 'LIST' },
       ],
     }),
+    // The driver's proof step reads this list too; its attachProof invalidates the same tag.
     getProofs: build.query<{ items: Proof[] }, string>({
       query: (tn) => `/packages/${enc(tn)}/proofs`,
       providesTags: (_r, _e, tn) => [{ type: 'Proof', id: tn }],

@@ -128,6 +128,9 @@ export interface LocationPoint {
   deviceId?: string
 }
 
+/** A fix as a driver's phone sends it (POST /me/locations): the token names the driver, no device. */
+export type DriverPoint = Omit<LocationPoint, 'deviceId'>
+
 export interface PublicEvent {
   status: PackageStatus
   occurredAt: string
@@ -215,4 +218,34 @@ export interface PackageQuery {
   q?: string
   cursor?: string
   limit?: number
+}
+
+export type AssignmentState = 'offered' | 'accepted' | 'declined' | 'completed' | 'cancelled'
+
+/** An offer of a package to a driver and what became of it. */
+export interface Assignment {
+  id: string
+  trackingNumber: string
+  driverId: string
+  state: AssignmentState
+  assignedBy: string
+  assignedAt: string
+  acceptedAt?: string
+  declinedAt?: string
+  completedAt?: string
+  cancelledAt?: string
+}
+
+export type ProofContentType = 'image/jpeg' | 'image/png' | 'image/webp'
+
+export interface Proof {
+  id: string
+  kind: 'photo' | 'signature'
+  contentType: ProofContentType
+  sizeBytes: number
+  note?: string
+  uploadedBy: string | null
+  uploadedAt: string
+  /** A presigned GET, valid 15 minutes. */
+  url: string
 }

@@ -1,4 +1,4 @@
-import type { Assignment } from '../api/staff.js'
+import type { Assignment } from '../api/types.js'
 import { formatDateTime } from '../lib/format.js'
 
 const STATE_TONES: Record<Assignment['state'], string> = { offered: 'progress', accepted: 'good', declined: 'warn', completed: 'good', cancelled: 'neutral' }

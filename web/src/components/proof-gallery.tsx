@@ -1,4 +1,4 @@
-import type { Proof } from '../api/staff.js'
+import type { Proof } from '../api/types.js'
 import { formatDateTime } from '../lib/format.js'
 
 /** Proofs of delivery as thumbnails; each opens full size (a presigned link, valid a few minutes). */

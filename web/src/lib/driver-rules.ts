@@ -2,7 +2,7 @@
 // files make a proof, what an error means to a driver, which fixes to send.
 
 import type { ApiError } from '../api/base-query.js'
-import type { DriverPoint, ProofContentType } from '../api/driver.js'
+import type { DriverPoint, ProofContentType } from '../api/types.js'
 
 export const PROOF_TYPES: readonly ProofContentType[] = ['image/jpeg', 'image/png', 'image/webp']
 /** The gateway's default PROOF_MAX_BYTES; the answer to the upload request has the real one. */

@@ -1,6 +1,7 @@
 import { useRef, useState } from 'preact/hooks'
 import type { ApiError } from '../api/base-query.js'
-import { useAttachProofMutation, useCreateProofUploadMutation, useGetDriverProofsQuery } from '../api/driver.js'
+import { useAttachProofMutation, useCreateProofUploadMutation } from '../api/driver.js'
+import { useGetProofsQuery } from '../api/staff.js'
 import { ErrorNote, When } from '../components/bits.js'
 import { PROOF_TYPES, isProofType, proofErrorText, proofFileProblem } from '../lib/driver-rules.js'
 import { StorageUploadError, uploadToStorage } from '../lib/storage-upload.js'
@@ -14,7 +15,7 @@ const STEP_TEXT: Record<Step['kind'], string> = { idle: '', uploading: 'Uploadin
  * through a presigned POST with a progress bar, then the proof recorded.
  */
 export function ProofPhoto({ tn, onSaved }: { tn: string; onSaved?: () => void }) {
-  const proofs = useGetDriverProofsQuery(tn)
+  const proofs = useGetProofsQuery(tn)
   const [createUpload] = useCreateProofUploadMutation()
   const [attach] = useAttachProofMutation()
   const [step, setStep] = useState<Step>({ kind: 'idle' })
