@@ -109,6 +109,7 @@ async function run(t: Test) {
     await dialog.waitFor({ state: 'detached', ...WAIT })
     await history.locator('tr', { hasText: 'Ed Idle' }).locator('[data-state="offered"]').waitFor(WAIT)
     await history.locator('tr', { hasText: 'Dana Driver' }).locator('[data-state="cancelled"]').waitFor(WAIT)
+    t.equal(await history.locator('tr[data-assignment="cancelled"] td').nth(3).locator('time').count(), 1, 'the cancellation has its time')
     t.pass('Ed has the offer; Dana’s assignment was cancelled')
   })
 

@@ -7,7 +7,8 @@ const STATE_TONES: Record<Assignment['state'], string> = { offered: 'progress', 
 function stateTime(a: Assignment): string | undefined {
   if (a.state === 'accepted') return a.acceptedAt
   if (a.state === 'declined') return a.declinedAt
-  if (a.state === 'completed' || a.state === 'cancelled') return a.completedAt
+  if (a.state === 'completed') return a.completedAt
+  if (a.state === 'cancelled') return a.cancelledAt
   return undefined
 }
 
