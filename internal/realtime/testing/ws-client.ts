@@ -25,6 +25,8 @@ export interface WsClient {
   /** Resolves once `n` messages matching the predicate have arrived. */
   collect(n: number, pred: (m: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Array<Record<string, unknown>>>
   closed: Promise<{ code: number; reason: string }>
+  /** Protocol pings received since the socket was made (counted before 'open' resolves, so none is missed). */
+  pings(): number
   close(): void
 }
 
@@ -41,6 +43,8 @@ export async function connect(t: TestLike, url: string, options?: ClientOptions)
   const messages: Array<Record<string, unknown>> = []
   const frames: string[] = []
   const waiters: Array<() => void> = []
+  let pings = 0
+  socket.on('ping', () => pings++)
   socket.on('message', (data) => {
     const text = data.toString()
     frames.push(text)
@@ -97,6 +101,7 @@ export async function connect(t: TestLike, url: string, options?: ClientOptions)
       await wait(() => messages.filter(pred).length >= n, timeoutMs, `${n} messages`)
       return messages.filter(pred)
     },
+    pings: () => pings,
     close: () => socket.close(),
   }
 }
