@@ -4,7 +4,7 @@ import { AppError, forbidden, invalid, notFound } from '../platform/errors.js'
 import type { PackageEvent } from '../events/envelope.js'
 import { generateTrackingNumber, normalizeTrackingNumber, versionMismatch, type NewPackage, type Package, type PackagePatch, type PackageStatus, type StatusChange } from './domain.js'
 import { assign, changeStatus, combine, createExternalTracking, createPackage, deletePackage, externalTrackingConflict, mergeExternal, patchDetails, type Change } from './entity.js'
-import type { CommittedEvents, DeliveryProofs, ListFilter, Logger, Page, PackageCache, PackageRead, PackageRepository, PublicView, PublicViewEntry, TrackingEntry, TrackingListRepository, TrackingRead, Written } from './ports.js'
+import type { CarrierSyncReader, CarrierSyncState, CommittedEvents, DeliveryProofs, ListFilter, Logger, Page, PackageCache, PackageRead, PackageRepository, PublicView, PublicViewEntry, TrackingEntry, TrackingListRepository, TrackingRead, Written } from './ports.js'
 import { PackageReadCache } from './read-cache.js'
 
 export interface PackageServiceDeps {
@@ -17,6 +17,8 @@ export interface PackageServiceDeps {
   events: CommittedEvents
   /** When set, a driver's `delivered` needs a proof of delivery first (409 proof_required). */
   deliveryProofs?: DeliveryProofs
+  /** Carrier trackings' sync state (lastCheckedAt, staff's `sync`); none: reads show none. */
+  carrierSync?: CarrierSyncReader
 }
 
 export type CreateInput = Omit<NewPackage, 'trackingNumber' | 'carrier' | 'external'> & { trackingNumber?: string; carrier?: string }
@@ -78,6 +80,11 @@ export class PackageService {
     const pkg = await this.cache.package(normalizeTrackingNumber(rawTn), (tn) => this.deps.packages.get(tn))
     const read = pkg && (await this.read(principal, pkg))
     if (!read) throw notFound('package')
+    // Staff see how a carrier tracking is kept current.
+    if (read.view === 'full' && pkg.external && SEES_ALL.has(principal.role)) {
+      const sync = (await this.syncStates([pkg.id])).get(pkg.id)
+      if (sync) return { ...read, sync }
+    }
     return read
   }
 
@@ -138,7 +145,8 @@ export class PackageService {
     const entry = await this.cache.publicView(tn, async () => {
       const pkg = await this.deps.packages.get(tn)
       if (!pkg) return null
-      const body = JSON.stringify(toPublicView(pkg, await this.deps.packages.events(pkg.id)))
+      const lastCheckedAt = pkg.external ? ((await this.syncStates([pkg.id])).get(pkg.id)?.lastCheckedAt ?? null) : undefined
+      const body = JSON.stringify(toPublicView(pkg, await this.deps.packages.events(pkg.id), lastCheckedAt))
       return { body, etag: `"${createHash('sha1').update(body).digest('base64url')}"` }
     })
     if (!entry) throw notFound('package')
@@ -154,13 +162,13 @@ export class PackageService {
       const { added } = await this.deps.trackings.add(userId, pkg.id, label)
       const entry = await this.deps.trackings.entry(userId, pkg.id)
       if (!entry) throw notFound('package')
-      return { entry: await this.entryRead(principal, entry), added }
+      return { entry: await this.entryRead(principal, entry, await this.syncStates(pkg.external ? [pkg.id] : [])), added }
     }
     const carrier = input.carrier?.trim()
     if (!carrier) throw notFound('package')
     try {
       const result = this.committed(await this.deps.trackings.createExternal(userId, createExternalTracking(tn, carrier, this.now()), label))
-      return { entry: await this.entryRead(principal, { trackingNumber: tn, label, addedAt: result.createdAt, package: result }), added: true }
+      return { entry: await this.entryRead(principal, { trackingNumber: tn, label, addedAt: result.createdAt, package: result }, await this.syncStates([result.id])), added: true }
     } catch (err) {
       // Someone created it a moment ago: track the existing one.
       if (err instanceof AppError && err.kind === 'conflict') return this.addTracking(principal, { ...input, carrier: undefined })
@@ -170,7 +178,8 @@ export class PackageService {
 
   async listTrackings(principal: Principal): Promise<TrackingRead[]> {
     const entries = await this.deps.trackings.list(userIdOf(principal))
-    return Promise.all(entries.map((e) => this.entryRead(principal, e)))
+    const states = await this.syncStates(entries.filter((e) => e.package.external).map((e) => e.package.id))
+    return Promise.all(entries.map((e) => this.entryRead(principal, e, states)))
   }
 
   async removeTracking(principal: Principal, rawTn: string): Promise<void> {
@@ -201,10 +210,22 @@ export class PackageService {
     return { view: 'public', ...(await this.publicViewOf(pkg.trackingNumber)) }
   }
 
-  private async entryRead(principal: Principal, entry: TrackingEntry): Promise<TrackingRead> {
+  private async entryRead(principal: Principal, entry: TrackingEntry, states: ReadonlyMap<string, CarrierSyncState>): Promise<TrackingRead> {
     const pkg = entry.package
     const view: PackageRead = canReadFull(principal, pkg) ? { view: 'full', ...pkg } : { view: 'public', ...(await this.publicViewOf(pkg.trackingNumber)) }
-    return { ...entry, package: view }
+    const state = pkg.external ? states.get(pkg.id) : undefined
+    return state ? { ...entry, package: view, lastCheckedAt: state.lastCheckedAt } : { ...entry, package: view }
+  }
+
+  /** Carrier sync states by package id; a reader that fails leaves them out rather than failing the read. */
+  private async syncStates(packageIds: string[]): Promise<Map<string, CarrierSyncState>> {
+    if (!this.deps.carrierSync || packageIds.length === 0) return new Map()
+    try {
+      return await this.deps.carrierSync.read(packageIds, this.now())
+    } catch (err) {
+      this.deps.log.warn({ err }, 'carrier sync state unavailable')
+      return new Map()
+    }
   }
 
   private async publicViewOf(tn: string): Promise<PublicView> {
@@ -249,7 +270,8 @@ function userIdOf(principal: Principal): string {
   return principal.id
 }
 
-export function toPublicView(pkg: Package, events: PackageEvent[]): PublicView {
+/** `lastCheckedAt`: carrier trackings only (null: not asked yet); undefined leaves it out. */
+export function toPublicView(pkg: Package, events: PackageEvent[], lastCheckedAt?: Date | null): PublicView {
   const history: PublicView['events'] = []
   for (const e of events) {
     if (e.type !== 'package.created' && e.type !== 'package.status_changed') continue
@@ -259,7 +281,7 @@ export function toPublicView(pkg: Package, events: PackageEvent[]): PublicView {
     if (typeof city === 'string') item.city = city
     history.push(item)
   }
-  return {
+  const view: PublicView = {
     trackingNumber: pkg.trackingNumber,
     status: pkg.status,
     carrier: pkg.carrier,
@@ -267,4 +289,5 @@ export function toPublicView(pkg: Package, events: PackageEvent[]): PublicView {
     lastUpdatedAt: pkg.updatedAt.toISOString(),
     events: history,
   }
+  return lastCheckedAt === undefined ? view : { ...view, lastCheckedAt: lastCheckedAt?.toISOString() ?? null }
 }
