@@ -26,7 +26,7 @@ async function main(): Promise<void> {
     await worker.start()
     worker.startPollers()
   }
-  if (mode === 'embedded') app.log.info({ dataDir: config.DATA_DIR, workerRoles: infra.inProcessWorker?.roles }, 'embedded mode: none of DATABASE_URL, REDIS_URL, AMQP_URL is set, so everything runs in this process')
+  if (mode === 'embedded') app.log.info({ dataDir: config.DATA_DIR, workerRoles: [...(infra.inProcessWorker?.roles ?? []), ...pollers] }, 'embedded mode: none of DATABASE_URL, REDIS_URL, AMQP_URL is set, so everything runs in this process')
   if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
     const outcome = await auth.ensureAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD)
     app.log.info({ email: config.ADMIN_EMAIL, outcome }, 'first admin account')

@@ -143,7 +143,7 @@ export function buildWorker(deps: WorkerDeps): Worker {
       // The archive settles thousands of events at once, when a batch is written: acknowledged a burst at a time.
       worker.consumers.push(await deps.bus.consume(handler, { prefetch: prefetch[role], batched: role === 'archive' }))
     }
-    log.info({ roles: deps.roles }, 'worker consuming')
+    log.info({ roles: deps.roles, pollers: deps.pollers ?? [] }, 'worker consuming')
   }
 
   async function stop(): Promise<void> {
