@@ -186,4 +186,6 @@ t.test('carrier trackings: the contract defaults, and a real provider needs its 
   t.match(errorOf(t, { CARRIER_PROVIDER: 'aftership' }).message, /CARRIER_API_KEY: required with CARRIER_PROVIDER=aftership/)
   t.match(errorOf(t, { CARRIER_PROVIDER: 'fedex-direct', CARRIER_API_KEY: 'k' }).message, /CARRIER_PROVIDER.*must be one of aftership, easypost, sandbox/)
   t.match(errorOf(t, { TRACKING_RATE_BUFFER: '120' }).message, /TRACKING_RATE_BUFFER/)
+  t.match(errorOf(t, { TRACKING_API_TIMEOUT: '30000' }).message, /TRACKING_LEASE_S.*must be at least 900 s/, 'a lease shorter than a pass would let two workers ask about one tracking')
+  t.equal(loadConfig({ TRACKING_API_TIMEOUT: '30000', TRACKING_LEASE_S: '900' }).TRACKING_LEASE_S, 900)
 })

@@ -138,6 +138,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if ((config.CARRIER_PROVIDER === 'aftership' || config.CARRIER_PROVIDER === 'easypost') && !config.CARRIER_API_KEY) {
     fail('CARRIER_API_KEY', undefined, `required with CARRIER_PROVIDER=${config.CARRIER_PROVIDER}`)
   }
+  // A claim must outlast its worker's slowest pass (a check may take three requests:
+  // AfterShip's look-up, create and look-up again), or a second worker would ask again.
+  const passMs = Math.ceil(config.TRACKING_JOB_BATCH_SIZE / config.TRACKING_MAX_CONCURRENT) * 3 * config.TRACKING_API_TIMEOUT
+  if (config.TRACKING_LEASE_S * 1000 < passMs) {
+    fail('TRACKING_LEASE_S', raw.TRACKING_LEASE_S, `must be at least ${Math.ceil(passMs / 1000)} s: a pass of TRACKING_JOB_BATCH_SIZE checks, TRACKING_MAX_CONCURRENT at a time, 3 requests of up to TRACKING_API_TIMEOUT each`)
+  }
   // scrypt only takes powers of two; anything else would fail every sign-in with a 500.
   const cost = config.PASSWORD_SCRYPT_COST
   if ((cost & (cost - 1)) !== 0) fail('PASSWORD_SCRYPT_COST', raw.PASSWORD_SCRYPT_COST, 'must be a power of two (e.g. 16384, 32768)')
