@@ -12,8 +12,8 @@ export interface CarrierRoleOptions {
  * The `carriers` worker role: a poller, not a queue consumer. It runs passes back
  * to back while they call the provider, and sleeps pollIntervalMs after a pass
  * that called nothing (nothing due, or the budget spent: then only manual
- * refreshes are claimed until the next UTC day). stop() lets the pass in flight finish: its
- * claims are settled, and claims never started come back when their lease passes.
+ * refreshes are claimed until the next UTC day). stop() lets the calls in flight
+ * finish and be saved, and gives the pass's other claims back at once.
  */
 export class CarrierRole {
   readonly role = 'carriers'
@@ -34,6 +34,7 @@ export class CarrierRole {
   /** Stops after the pass in flight (SIGTERM): no claim is left half done. */
   async stop(): Promise<void> {
     this.running = false
+    this.opts.sync.stop()
     this.wake?.()
     await this.loop
   }

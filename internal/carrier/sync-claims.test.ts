@@ -87,6 +87,20 @@ t.test('an overdue read queues one refresh, however many read it', async (t) => 
   t.match((await fx.log(tn)).at(-1), { type: 'scheduled', triggered_by: 'read' })
 })
 
+t.test('stopping mid-pass finishes the call in flight and gives the rest back at once', async (t) => {
+  const fx = await syncFixture(t, { TRACKING_MAX_CONCURRENT: 1 })
+  for (let i = 0; i < 6; i++) await fx.add(`SBXPRETRANSIT${String(i).padStart(4, '0')}`)
+  fx.sandbox.state.addFault({ mode: 'slow', delayMs: 40 }, 0)
+  const pass = fx.sync.runOnce()
+  while (fx.sandbox.state.counts.total === 0) await new Promise((r) => setTimeout(r, 5))
+  fx.sync.stop()
+  const result = await pass
+  t.match(result, { claimed: 6, called: 1, deferred: 5 }, 'the one in flight was finished')
+  t.match(await fx.log('SBXPRETRANSIT0000'), [{ success: true }], 'and saved')
+  const { rows } = await fx.gw.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM carrier_trackings WHERE claim_token IS NULL AND next_update_due <= $1', [fx.clock.now()])
+  t.equal(rows[0]!.n, 5, 'the others are due again now, not after the lease')
+})
+
 t.test('the role polls until stopped, and stops after its pass', async (t) => {
   const fx = await syncFixture(t, { TRACKING_POLL_INTERVAL_MS: 20 })
   fx.worker.startPollers()

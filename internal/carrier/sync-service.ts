@@ -39,7 +39,7 @@ export interface CarrierSyncDeps {
 export interface PassResult {
   claimed: number
   called: number
-  /** Claims given back because the day's budget was spent. */
+  /** Claims given back unused: the day's budget was spent, or the worker is stopping. */
   deferred: number
 }
 
@@ -51,6 +51,7 @@ export interface PassResult {
 export class CarrierSync {
   private readonly now: () => Date
   private readonly random: () => number
+  private stopping = false
 
   constructor(private readonly deps: CarrierSyncDeps) {
     this.now = deps.clock ?? (() => new Date())
@@ -63,10 +64,16 @@ export class CarrierSync {
     return Math.floor((s.dailyBudget * (100 - s.reservePct)) / 100)
   }
 
+  /** Stops starting checks (SIGTERM): the pass in flight finishes the calls it began and gives back the rest, due as before. */
+  stop(): void {
+    this.stopping = true
+  }
+
   /** One claim-and-call pass over at most batchSize due trackings. */
   async runOnce(): Promise<PassResult> {
     const s = this.deps.settings
     const now = this.now()
+    if (this.stopping) return { claimed: 0, called: 0, deferred: 0 }
     // With the scheduled share spent, only manual refreshes are claimed until the next UTC day.
     const scheduledOpen = (await this.deps.store.used(utcDay(now))) < this.scheduledLimit
     const claims = await this.deps.store.claim({ limit: s.batchSize, now, leaseS: s.leaseS, maxPriority: scheduledOpen ? PRIORITY.scheduled : PRIORITY.manual })
@@ -75,7 +82,10 @@ export class CarrierSync {
     const lane = async () => {
       while (next < claims.length) {
         const claim = claims[next++]!
-        if (await this.check(claim)) result.called += 1
+        if (this.stopping) {
+          await this.deps.store.release(claim)
+          result.deferred += 1
+        } else if (await this.check(claim)) result.called += 1
         else result.deferred += 1
       }
     }
