@@ -46,7 +46,7 @@ import { trackBudget } from '../realtime/track-budget.js'
 import { tokenExpiry } from '../realtime/token-expiry.js'
 import { newWsCounters, wsRoutes, type WsCounters } from '../realtime/ws.js'
 import type { Timers } from '../platform/timers.js'
-import { proofStoreOf } from './proofs.js'
+import { proofStorageOrigins, proofStoreOf } from './proofs.js'
 import { webConsole } from './web-console.js'
 import { DnsAddressGuard } from '../webhook/address-guard.js'
 import { webhookRoutes } from '../webhook/http.js'
@@ -141,7 +141,7 @@ export function checkGatewayConfig(config: Config): void {
 export async function buildGateway({ config, instanceId, pool, stores, bus, outboxListen = true, checks, mode, mongo, logger, wsClock }: GatewayDeps): Promise<Gateway> {
   const root = projectRoot()
   const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version
-  const app = await createServer({ logLevel: config.LOG_LEVEL, bodyLimit: config.BODY_LIMIT_BYTES, version, logger, trustProxy: trustProxyOf(config.TRUST_PROXY), corsOrigins: corsOriginsOf(config.CORS_ORIGINS) })
+  const app = await createServer({ logLevel: config.LOG_LEVEL, bodyLimit: config.BODY_LIMIT_BYTES, version, logger, trustProxy: trustProxyOf(config.TRUST_PROXY), corsOrigins: corsOriginsOf(config.CORS_ORIGINS), storageOrigins: proofStorageOrigins(config, mode) })
 
   const secret = config.JWT_SECRET ?? DEV_JWT_SECRET
   if (!config.JWT_SECRET) app.log.warn('JWT_SECRET is not set: using the development secret (never do this in production)')
@@ -207,7 +207,9 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
   const cache = stores.cache
   const packageRepository = new PostgresPackageRepository(pool, { origin: instanceId })
   const proofRepository = new PostgresProofRepository(pool, { origin: instanceId })
+  const assignmentRepository = new PostgresAssignmentRepository(pool, { origin: instanceId })
   const packages: PackageService = new PackageService({
+    createOffered: (change, driverId, assignedBy) => assignmentRepository.createOffered(change, driverId, assignedBy),
     packages: packageRepository,
     trackings,
     cache,
@@ -244,9 +246,9 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
   })
   app.addHook('onClose', async () => locations.close())
   const assignments = new AssignmentService({
-    assignments: new PostgresAssignmentRepository(pool, { origin: instanceId }),
+    assignments: assignmentRepository,
     committed: (written) => packages.committed(written),
-    ingest: (source, points) => locations.ingestFrom({ packageId: source.packageId, trackingNumber: source.trackingNumber, sourceId: source.assignmentId }, points),
+    ingest: (source, points, actor) => locations.ingestFrom({ packageId: source.packageId, trackingNumber: source.trackingNumber, sourceId: source.assignmentId, actor }, points),
   })
   const inbox = new InboxService({ notifications: new PostgresNotificationRepository(pool) })
   const webhooks = new WebhookService({ repo: new PostgresWebhookRepository(pool), guard: DnsAddressGuard.fromList(config.WEBHOOK_ALLOWED_HOSTS) })

@@ -44,6 +44,7 @@ t.test('events in, Parquet objects out: every logged event exactly once, typed c
       occurred_at: millis(e.occurred_at),
       recorded_at: millis(e.recorded_at),
       data: e.data,
+      actor: e.actor,
       key: true,
     }
   })

@@ -44,7 +44,9 @@ t.test('day prefixes cover the range, both ends included', async (t) => {
 
 t.test('Parquet round trip keeps every value and type', async (t) => {
   const codec = new ParquetCodec()
-  const rows = [toRow(envelope()), toRow(envelope({ type: 'package.created', seq: 1, data: { status: 'pending', carrier: 'dhl', note: 'ünïcødé ✓' } }))]
+  const actor = { type: 'user', id: randomUUID(), role: 'admin', name: 'Dana' }
+  const rows = [toRow(envelope()), toRow(envelope({ type: 'package.created', seq: 1, data: { status: 'pending', carrier: 'dhl', note: 'ünïcødé ✓' }, actor }))]
+  t.same(rows.map((r) => r.actor), [null, actor], 'who caused it is a JSON column; older events have none')
   const body = codec.encode(rows)
   t.equal(new TextDecoder().decode(body.subarray(0, 4)), 'PAR1')
   t.same(await codec.decode(body), rows)

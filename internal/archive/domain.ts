@@ -17,6 +17,8 @@ export interface ArchiveRow {
   occurredAt: Date
   recordedAt: Date
   data: Record<string, unknown>
+  /** Who caused it (the envelope's `actor`); null for events recorded before actors were. */
+  actor: Record<string, unknown> | null
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
@@ -41,6 +43,7 @@ export function toRow(e: EventEnvelope): ArchiveRow {
     occurredAt,
     recordedAt,
     data,
+    actor: e.actor && typeof e.actor === 'object' ? { ...e.actor } : null,
   }
 }
 

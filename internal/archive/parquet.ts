@@ -21,10 +21,11 @@ const STRING = { type: 'BYTE_ARRAY', converted_type: 'UTF8' } as const
 /**
  * The archive's Parquet schema: one row per event. `id` is a plain string (every
  * engine reads it; the UUID logical type is not), timestamps are UTC millis with
- * the TIMESTAMP logical type, `data` is JSON text with the JSON logical type.
+ * the TIMESTAMP logical type, `data` and `actor` are JSON text with the JSON logical
+ * type. `actor` came later: files written before it lack the column (read as null).
  */
 export const ARCHIVE_SCHEMA: SchemaElement[] = [
-  { name: 'root', num_children: 10 },
+  { name: 'root', num_children: 11 },
   { name: 'id', ...STRING, repetition_type: 'REQUIRED' },
   { name: 'type', ...STRING, repetition_type: 'REQUIRED' },
   { name: 'tracking_number', ...STRING, repetition_type: 'REQUIRED' },
@@ -35,6 +36,7 @@ export const ARCHIVE_SCHEMA: SchemaElement[] = [
   { name: 'occurred_at', ...TIMESTAMP, repetition_type: 'REQUIRED' },
   { name: 'recorded_at', ...TIMESTAMP, repetition_type: 'REQUIRED' },
   { name: 'data', type: 'BYTE_ARRAY', converted_type: 'JSON', logical_type: { type: 'JSON' }, repetition_type: 'REQUIRED' },
+  { name: 'actor', type: 'BYTE_ARRAY', converted_type: 'JSON', logical_type: { type: 'JSON' }, repetition_type: 'OPTIONAL' },
 ] as SchemaElement[]
 
 export const PARQUET_CONTENT_TYPE = 'application/vnd.apache.parquet'
@@ -57,6 +59,7 @@ export class ParquetCodec implements RowCodec {
         { name: 'occurred_at', data: col((r) => r.occurredAt) },
         { name: 'recorded_at', data: col((r) => r.recordedAt) },
         { name: 'data', data: col((r) => r.data), encoding: 'PLAIN', statistics: false },
+        { name: 'actor', data: col((r) => r.actor), statistics: false },
       ],
       rowGroupSize: Math.max(rows.length, 1),
       createdBy: 'delivertrack archive',
@@ -78,6 +81,7 @@ export class ParquetCodec implements RowCodec {
       occurredAt: o.occurred_at as Date,
       recordedAt: o.recorded_at as Date,
       data: (typeof o.data === 'string' ? JSON.parse(o.data) : o.data) as Record<string, unknown>,
+      actor: o.actor === null || o.actor === undefined ? null : ((typeof o.actor === 'string' ? JSON.parse(o.actor) : o.actor) as Record<string, unknown>),
     }))
   }
 }

@@ -35,5 +35,6 @@ export function rowToJson(row: ArchiveRow): Record<string, unknown> {
     occurredAt: row.occurredAt.toISOString(),
     recordedAt: row.recordedAt.toISOString(),
     data: row.data,
+    ...(row.actor ? { actor: row.actor } : {}),
   }
 }

@@ -1,3 +1,5 @@
+import type { Actor } from '../events/actor.js'
+
 /** Roles of the contract. Devices are not users: they authenticate with API keys. */
 export const USER_ROLES = ['admin', 'operator', 'customer', 'driver'] as const
 export type UserRole = (typeof USER_ROLES)[number]
@@ -35,6 +37,13 @@ export interface ServiceClient {
   clientId: string
   name: string
   createdAt: Date
+}
+
+/** Who caused what a principal's request records: a user (with their name now) or a service client. */
+export function actorOf(principal: Principal): Actor {
+  const actor: Actor = { type: principal.kind, id: principal.id, role: principal.role }
+  if (principal.name) actor.name = principal.name
+  return actor
 }
 
 export const isUserRole = (value: unknown): value is UserRole =>

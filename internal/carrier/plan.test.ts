@@ -24,6 +24,7 @@ t.test('each new checkpoint is one status change, dated at its scan', async (t) 
   t.notOk('location' in plan.change.events[1]!.data, 'no coordinates, no location')
   t.same(plan.newCheckpoints.map((c: Checkpoint) => c.id), [pickup.id, hub.id], 'the applied label is not new')
   t.match(plan, { previousStatus: 'pending', newStatus: 'in_transit' })
+  t.ok(plan.change.events.every((e) => e.actor?.type === 'carrier' && e.actor.id === 'ups'), 'each event is the carrier\'s doing')
 })
 
 t.test('a jump the table does not allow is forced, and says so', async (t) => {

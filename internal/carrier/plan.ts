@@ -1,6 +1,6 @@
 import { canTransition, isTerminal, type Package, type PackageStatus } from '../package/domain.js'
-import { changeStatus, patchDetails, type Change } from '../package/entity.js'
-import type { NewEvent } from '../events/envelope.js'
+import { attribute, changeStatus, patchDetails, type Change } from '../package/entity.js'
+import type { Actor, NewEvent } from '../events/envelope.js'
 import type { CarrierSnapshot, Checkpoint } from './domain.js'
 
 /** What one provider answer does to a package: its change, and what the update log says of it. */
@@ -15,13 +15,8 @@ export interface SnapshotPlan {
 /** The note on the status change of a number the carrier never heard of. */
 export const NOT_FOUND_NOTE = 'Not found at the carrier: check the tracking number and carrier'
 
-/**
- * Every event the carrier causes passes here: the one place where the event's
- * actor (`{type: "carrier"}`) is stamped once events carry one.
- */
-function byCarrier(events: NewEvent[]): NewEvent[] {
-  return events
-}
+/** Who the events of a carrier's answer name: the carrier itself, by its slug. */
+export const carrierActor = (pkg: Package): Actor => ({ type: 'carrier', id: pkg.carrier.toLowerCase() })
 
 /**
  * The status a checkpoint moves the package to, or null when it moves nothing: the
@@ -40,7 +35,8 @@ function step(from: PackageStatus, to: PackageStatus): { force: boolean } | null
  * first, by id, so a scan applies once) is a status change dated at the scan, with
  * its message as note and its place as location when it has coordinates; then the
  * answer's overall status if the scans did not reach it, and a new estimated
- * delivery. Sender and recipient stay: providers do not name them. Pure; `applied`
+ * delivery, each event by the carrier (`actor: {type: "carrier", id: <slug>}`).
+ * Sender and recipient stay: providers do not name them. Pure; `applied`
  * holds the checkpoint ids already turned into events.
  */
 export function planSnapshot(pkg: Package, snap: CarrierSnapshot, applied: ReadonlySet<string>, now: Date): SnapshotPlan {
@@ -67,7 +63,7 @@ export function planSnapshot(pkg: Package, snap: CarrierSnapshot, applied: Reado
     next = patched.next
     events.push(...patched.events)
   }
-  return { change: { next, events: byCarrier(events) }, newCheckpoints, previousStatus: pkg.status, newStatus: next.status }
+  return { change: attribute({ next, events }, carrierActor(pkg)), newCheckpoints, previousStatus: pkg.status, newStatus: next.status }
 }
 
 /** Seconds before retrying after a 5xx, a timeout or a network error: the contract's 60, 300, 900. */

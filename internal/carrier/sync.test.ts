@@ -26,7 +26,7 @@ t.test('a tracking added with a carrier gets its journey once the worker runs', 
   t.equal(Date.parse(done.events[6].occurredAt) - created, 48 * 3_600_000, 'each event is dated at its scan, not at the check')
 
   const events = (await fx.get(`/packages/${tn}/events`, fx.admin.token)).json().items
-  t.match(events.find((e: { data: { note?: string } }) => e.data.note === 'Picked up by carrier').data, { status: 'in_transit', location: { lat: 41.8781, lng: -87.6298, city: 'Chicago' } })
+  t.match(events.find((e: { data: { note?: string } }) => e.data.note === 'Picked up by carrier'), { data: { status: 'in_transit', location: { lat: 41.8781, lng: -87.6298, city: 'Chicago' } }, actor: { type: 'carrier', id: 'ups' } }, 'staff see the carrier as who moved it')
   const staff = (await fx.get(`/packages/${tn}`, fx.admin.token)).json()
   t.match(staff, { sender: { name: 'Unknown sender' }, recipient: { name: 'Unknown recipient' }, estimatedDelivery: done.estimatedDelivery })
   t.match(staff.sync, { provider: 'sandbox', lastCheckedAt: fx.clock.now().toISOString(), nextCheckAt: null, consecutiveFailures: 0, requiresAttention: false, notFound: false }, 'final: never asked again')

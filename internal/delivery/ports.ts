@@ -1,3 +1,4 @@
+import type { Actor } from '../events/actor.js'
 import type { LocationPoint } from '../location/domain.js'
 import type { Package } from '../package/domain.js'
 import type { Change } from '../package/entity.js'
@@ -60,4 +61,4 @@ export type PackageCommitted = (written: Written) => void
 export type LocationFix = LocationPoint
 
 /** The location ingest devices use (location/), fed a driver's fixes for one accepted package. */
-export type LocationIngest = (source: AcceptedPackage, points: LocationFix[]) => Promise<{ accepted: number; duplicates: number }>
+export type LocationIngest = (source: AcceptedPackage, points: LocationFix[], actor: Actor) => Promise<{ accepted: number; duplicates: number }>

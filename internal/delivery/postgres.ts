@@ -1,11 +1,11 @@
 import type pg from 'pg'
 import { isUniqueViolation, withTx, type Queryable } from '../platform/db/postgres.js'
 import { notFound } from '../platform/errors.js'
-import { updateLocked } from '../package/postgres.js'
+import { insertPackage, updateLocked } from '../package/postgres.js'
 import type { Package } from '../package/domain.js'
 import type { Change } from '../package/entity.js'
 import type { Written } from '../package/ports.js'
-import { alreadyAssigned, notADriver, type Assignment, type AssignmentState, type Offer } from './domain.js'
+import { alreadyAssigned, decideOffer, notADriver, type Assignment, type AssignmentState, type Offer } from './domain.js'
 import type { AcceptedPackage, AssignmentRepository, DriverSummary } from './ports.js'
 
 interface AssignmentRow {
@@ -68,6 +68,29 @@ export class PostgresAssignmentRepository implements AssignmentRepository {
       // Lost to another offer: tell the client which assignment holds the package.
       const { rows } = await this.pool.query<AssignmentRow>(`SELECT * FROM assignments WHERE package_id = ${PACKAGE_ID} AND ${ACTIVE}`, [tn])
       throw alreadyAssigned(rows[0] ? toAssignment(rows[0]) : null)
+    }
+  }
+
+  /**
+   * A new package offered to a driver at once (POST /packages with driverId): the
+   * package, the offered assignment and package.created then package.assigned (named
+   * as the change's first event is) in one transaction.
+   */
+  async createOffered(change: Change, driverId: string, assignedBy: string): Promise<Written> {
+    const at = change.next.createdAt
+    const offer = decideOffer(change.next, { driverId, assignedBy, replace: false }, at)
+    const offered = offer.change(null)
+    const actor = change.events[0]?.actor
+    const assigned = offered.events.map((e) => (actor ? { ...e, actor } : e))
+    try {
+      return await withTx(this.pool, async (tx) => {
+        const written = await insertPackage(tx, { ...change, next: offered.next, events: [...change.events, ...assigned] }, this.origin)
+        await insert(tx, offer.assignment)
+        return written
+      })
+    } catch (err) {
+      if ((err as { code?: string }).code === '23503') throw notADriver()
+      throw err
     }
   }
 

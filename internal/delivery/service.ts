@@ -1,5 +1,6 @@
-import type { Principal } from '../auth/domain.js'
+import { actorOf, type Principal } from '../auth/domain.js'
 import { normalizeTrackingNumber } from '../package/domain.js'
+import { attribute } from '../package/entity.js'
 import { conflict, forbidden, invalid } from '../platform/errors.js'
 import { decideOffer, notADriver, respond, type Assignment, type AssignmentState, type Response } from './domain.js'
 import type { AssignmentRepository, DriverSummary, LocationFix, LocationIngest, PackageCommitted } from './ports.js'
@@ -28,7 +29,11 @@ export class AssignmentService {
     const replace = input.replace === true
     if (replace && ifMatch === undefined) throw invalid('/headers/if-match', 'is required with "replace": true (the package version you decided on)')
     const now = this.now()
-    const { assignment, written } = await this.deps.assignments.offer(tn, replace, (pkg) => decideOffer(pkg, { driverId: input.driverId, assignedBy: principal.id, replace, ifMatch }, now), now)
+    const actor = actorOf(principal)
+    const { assignment, written } = await this.deps.assignments.offer(tn, replace, (pkg) => {
+      const offer = decideOffer(pkg, { driverId: input.driverId, assignedBy: principal.id, replace, ifMatch }, now)
+      return { assignment: offer.assignment, change: (replaced) => attribute(offer.change(replaced), actor) }
+    }, now)
     this.deps.committed(written)
     return assignment
   }
@@ -38,7 +43,11 @@ export class AssignmentService {
     if (principal.role !== 'driver') throw forbidden('only the offered driver answers an offer')
     const tn = normalizeTrackingNumber(rawTn, '/params/trackingNumber')
     const now = this.now()
-    const { assignment, written } = await this.deps.assignments.respond(tn, principal.id, (pkg, current) => respond(pkg, current, answer, now), now)
+    const actor = actorOf(principal)
+    const { assignment, written } = await this.deps.assignments.respond(tn, principal.id, (pkg, current) => {
+      const decision = respond(pkg, current, answer, now)
+      return { assignment: decision.assignment, change: attribute(decision.change, actor) }
+    }, now)
     this.deps.committed(written)
     return assignment
   }
@@ -65,7 +74,8 @@ export class AssignmentService {
     if (packages.length === 0) {
       throw conflict('you have no accepted assignment: accept an offer (POST /packages/:tn/assignment/accept) before posting locations')
     }
-    const results = await Promise.all(packages.map((p) => this.deps.ingest(p, points)))
+    const actor = actorOf(principal)
+    const results = await Promise.all(packages.map((p) => this.deps.ingest(p, points, actor)))
     const accepted = Math.max(...results.map((r) => r.accepted))
     const newest = points.reduce((a, b) => (b.recordedAt > a.recordedAt ? b : a))
     await this.deps.assignments.seen(principal.id, newest, this.now())

@@ -1,3 +1,7 @@
+import type { Actor } from './actor.js'
+
+export type { Actor } from './actor.js'
+
 /** Event types written to the durable log (they carry a per-package `seq`). */
 export const DURABLE_EVENT_TYPES = [
   'package.created',
@@ -32,6 +36,8 @@ export interface PackageEvent {
   occurredAt: Date
   recordedAt: Date
   data: Record<string, unknown>
+  /** Who caused it; absent on events recorded before actors were (migration 0015). */
+  actor?: Actor
 }
 
 /** An event a change wants recorded; the log gives it its id, `seq` and `recordedAt`. */
@@ -39,6 +45,7 @@ export interface NewEvent {
   type: DurableEventType
   occurredAt: Date
   data: Record<string, unknown>
+  actor?: Actor
 }
 
 /** The contract's event envelope on the wire (WebSocket, RabbitMQ, webhooks, archive). */
@@ -50,6 +57,8 @@ export interface EventEnvelope {
   occurredAt: string
   recordedAt: string
   data: Record<string, unknown>
+  /** Staff only: readers who are not see the envelope through withoutActor. */
+  actor?: Actor
 }
 
 export function toEnvelope(e: PackageEvent): EventEnvelope {
@@ -62,7 +71,15 @@ export function toEnvelope(e: PackageEvent): EventEnvelope {
     data: e.data,
   }
   if (e.seq !== undefined) env.seq = e.seq
+  if (e.actor) env.actor = e.actor
   return env
+}
+
+/** The envelope as customers, drivers and guests get it: without who caused it. */
+export function withoutActor(env: EventEnvelope): EventEnvelope {
+  if (env.actor === undefined) return env
+  const { actor: _actor, ...rest } = env
+  return rest
 }
 
 export function isEnvelope(value: unknown): value is EventEnvelope {

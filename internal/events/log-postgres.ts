@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type pg from 'pg'
+import type { Actor } from './actor.js'
 import { toEnvelope, type EventEnvelope, type NewEvent, type PackageEvent } from './envelope.js'
 import type { EventLogReader, LoggedEvent } from './log.js'
 
@@ -21,6 +22,7 @@ export function stampEvents(pkg: { trackingNumber: string; seq: number }, events
     occurredAt: e.occurredAt,
     recordedAt: now,
     data: e.data,
+    ...(e.actor ? { actor: e.actor } : {}),
   }))
 }
 
@@ -28,20 +30,20 @@ export function stampEvents(pkg: { trackingNumber: string; seq: number }, events
  * The one statement part that writes events: a data-modifying CTE body inserting
  * the events of every package row `source` (a CTE of written packages rows)
  * returned. Rows whose write did not apply (a version check failed) return nothing,
- * so their events are not written either. Takes the 8 parameters of eventValues,
+ * so their events are not written either. Takes the 9 parameters of eventValues,
  * numbered from `first`.
  */
 export function insertEvents(source: string, first: number): string {
   const p = (i: number) => `$${first + i}`
-  return `INSERT INTO package_events (id, package_id, seq, type, tracking_number, occurred_at, recorded_at, data, origin)
-    SELECT ev.id, s.id, ev.seq, ev.type, s.tracking_number, ev.occurred_at, ev.recorded_at, ev.data, ${p(7)}::text
-    FROM ${source} s JOIN unnest(${p(0)}::uuid[], ${p(1)}::uuid[], ${p(2)}::bigint[], ${p(3)}::text[], ${p(4)}::timestamptz[], ${p(5)}::timestamptz[], ${p(6)}::jsonb[])
-      AS ev(package_id, id, seq, type, occurred_at, recorded_at, data) ON ev.package_id = s.id`
+  return `INSERT INTO package_events (id, package_id, seq, type, tracking_number, occurred_at, recorded_at, data, actor, origin)
+    SELECT ev.id, s.id, ev.seq, ev.type, s.tracking_number, ev.occurred_at, ev.recorded_at, ev.data, ev.actor, ${p(8)}::text
+    FROM ${source} s JOIN unnest(${p(0)}::uuid[], ${p(1)}::uuid[], ${p(2)}::bigint[], ${p(3)}::text[], ${p(4)}::timestamptz[], ${p(5)}::timestamptz[], ${p(6)}::jsonb[], ${p(7)}::jsonb[])
+      AS ev(package_id, id, seq, type, occurred_at, recorded_at, data, actor) ON ev.package_id = s.id`
 }
 
 /** The parameters of insertEvents for the events of each package, written by `origin`. */
 export function eventValues(batches: ReadonlyArray<{ packageId: string; events: readonly StampedEvent[] }>, origin: string | null): unknown[] {
-  const cols: [string[], string[], number[], string[], Date[], Date[], string[]] = [[], [], [], [], [], [], []]
+  const cols: [string[], string[], number[], string[], Date[], Date[], string[], Array<string | null>] = [[], [], [], [], [], [], [], []]
   for (const { packageId, events } of batches) {
     for (const e of events) {
       cols[0].push(packageId)
@@ -51,12 +53,13 @@ export function eventValues(batches: ReadonlyArray<{ packageId: string; events: 
       cols[4].push(e.occurredAt)
       cols[5].push(e.recordedAt)
       cols[6].push(JSON.stringify(e.data))
+      cols[7].push(e.actor ? JSON.stringify(e.actor) : null)
     }
   }
   return [...cols, origin]
 }
 
-const EVENT_COLUMNS = 'id, seq, type, tracking_number, occurred_at, recorded_at, data, origin'
+const EVENT_COLUMNS = 'id, seq, type, tracking_number, occurred_at, recorded_at, data, actor, origin'
 
 /** A package_events row as selected with EVENT_COLUMNS. */
 export interface EventRow {
@@ -67,6 +70,7 @@ export interface EventRow {
   occurred_at: Date
   recorded_at: Date
   data: Record<string, unknown>
+  actor: Actor | null
   origin: string | null
 }
 
@@ -78,6 +82,7 @@ export const toEvent = (r: EventRow): PackageEvent => ({
   occurredAt: r.occurred_at,
   recordedAt: r.recorded_at,
   data: r.data,
+  ...(r.actor ? { actor: r.actor } : {}),
 })
 
 export const toLogged = (r: EventRow): LoggedEvent => ({ event: toEnvelope(toEvent(r)), origin: r.origin ?? undefined })
@@ -129,7 +134,7 @@ export class PostgresEventLog implements EventLogReader {
 
 /** One claimed batch of the outbox: publish the events, then the rows are stamped published. */
 export const CLAIM_SQL = `WITH batch AS (
-    SELECT id, package_id, seq, type, tracking_number, occurred_at, recorded_at, data, origin FROM package_events
+    SELECT id, package_id, seq, type, tracking_number, occurred_at, recorded_at, data, actor, origin FROM package_events
     WHERE published_at IS NULL ORDER BY recorded_at, package_id, seq LIMIT $1 FOR UPDATE SKIP LOCKED
   )
   SELECT b.*, (SELECT min(x.seq) FROM package_events x WHERE x.package_id = b.package_id AND x.published_at IS NULL)::bigint AS lowest

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Principal } from '../auth/domain.js'
 import type { AuthenticatedDevice } from '../device/domain.js'
+import type { Actor } from '../events/envelope.js'
 import { conflict, invalid } from '../platform/errors.js'
 import type { PackageStatus } from '../package/domain.js'
 import { checkPoints, liveData, newest, type HistoryWindow, type LocationPoint, type NearbyQuery, type StoredLocation } from './domain.js'
@@ -54,16 +55,16 @@ export class LocationService {
       throw conflict(`device "${device.name}" is not bound to a package; an admin binds it with PUT /devices/${device.id}/package`)
     }
     const seen = this.deps.deviceSeen(device).catch((err: unknown) => this.deps.log.warn({ err, deviceId: device.id }, 'could not update lastSeenAt'))
-    const [result] = await Promise.all([this.ingestFrom({ packageId: device.packageId, trackingNumber: device.trackingNumber, sourceId: device.id }, points), seen])
+    const [result] = await Promise.all([this.ingestFrom({ packageId: device.packageId, trackingNumber: device.trackingNumber, sourceId: device.id, actor: { type: 'device', id: device.id } }, points), seen])
     return result
   }
 
   /**
    * The same ingest for fixes from another source than a device (a driver's phone
    * for one accepted package): `sourceId` stands where the device id would, so a
-   * resent point is a duplicate per source and package.
+   * resent point is a duplicate per source and package. `actor`: the device, or the driver.
    */
-  async ingestFrom(source: { packageId: string; trackingNumber: string; sourceId: string }, points: LocationPoint[]): Promise<{ accepted: number; duplicates: number }> {
+  async ingestFrom(source: { packageId: string; trackingNumber: string; sourceId: string; actor: Actor }, points: LocationPoint[]): Promise<{ accepted: number; duplicates: number }> {
     checkPoints(points, this.now())
     const latest = newest(points)
     const result = await this.deps.locations.record({ packageId: source.packageId, trackingNumber: source.trackingNumber, deviceId: source.sourceId, points })
@@ -79,6 +80,7 @@ export class LocationService {
         occurredAt: latest.recordedAt,
         recordedAt: at,
         data: liveData(latest, source.sourceId),
+        actor: source.actor,
       }, latest.recordedAt.getTime())
     }
     return { accepted: result.accepted, duplicates: result.duplicates }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { NewEvent } from '../events/envelope.js'
+import type { Actor, NewEvent } from '../events/envelope.js'
 import { AppError, invalid } from '../platform/errors.js'
 import { checkTransition, type NewPackage, type Package, type PackagePatch, type StatusChange } from './domain.js'
 
@@ -101,15 +101,6 @@ export function changeStatus(pkg: Package, change: StatusChange, now: Date): Cha
   return { next, events: [{ type: 'package.status_changed', occurredAt, data }] }
 }
 
-/** Assigns the package to a driver (null: to nobody); the same driver again changes nothing. */
-export function assign(pkg: Package, driverId: string | null, now: Date): Change {
-  if ((driverId ?? undefined) === pkg.driverId) return { next: pkg, events: [] }
-  const next = { ...pkg }
-  if (driverId === null) delete next.driverId
-  else next.driverId = driverId
-  return { next, events: [{ type: 'package.assigned', occurredAt: now, data: { driverId, previousDriverId: pkg.driverId ?? null } }] }
-}
-
 /** Detail changes (null clears a field); only fields whose value really changes are recorded. */
 export function patchDetails(pkg: Package, patch: Omit<PackagePatch, 'driverId'>, now: Date): Change {
   const next: Record<string, unknown> = { ...pkg }
@@ -125,10 +116,10 @@ export function patchDetails(pkg: Package, patch: Omit<PackagePatch, 'driverId'>
   return { next: next as unknown as Package, events: [{ type: 'package.updated', occurredAt: now, data: { changes } }] }
 }
 
-/** Two changes in one write: the second decided on the first's next state. */
-export function combine(first: Change, then: (pkg: Package) => Change): Change {
-  const second = then(first.next)
-  return { next: second.next, events: [...first.events, ...second.events], deleted: first.deleted || second.deleted }
+/** The change with each event recorded as caused by `actor` (events that already name one keep it). */
+export function attribute(change: Change, actor: Actor): Change {
+  if (change.events.length === 0) return change
+  return { ...change, events: change.events.map((e) => (e.actor ? e : { ...e, actor })) }
 }
 
 export function deletePackage(pkg: Package, now: Date): Change {

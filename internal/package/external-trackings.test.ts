@@ -31,6 +31,11 @@ t.test('external trackings and shop packages with the same number', async (t) =>
   const byService = await call('POST', '/packages', { token: service, payload: { ...shopPackage, mergeExternal: true } })
   t.equal(byService.statusCode, 403, 'only an admin merges')
 
+  const driver = await gw.user('driver')
+  const withDriver = await call('POST', '/packages', { token: admin.token, payload: { ...shopPackage, driverId: driver.id, mergeExternal: true } })
+  t.match([withDriver.statusCode, withDriver.json()], [400, { code: 'validation_failed', details: [{ path: '/driverId' }] }], 'a merge names no driver: that is an assignment')
+  t.ok((await get(admin.token, tn)).external, 'and it merged nothing')
+
   const merged = await call('POST', '/packages', { token: admin.token, payload: { ...shopPackage, customerId: buyer.id, mergeExternal: true } })
   t.equal(merged.statusCode, 200, merged.body)
   t.match(merged.json(), { trackingNumber: tn, carrier: 'ups', customerId: buyer.id, recipient: { name: 'Bea Buyer' }, view: 'full' })

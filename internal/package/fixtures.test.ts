@@ -40,6 +40,8 @@ export interface EventJson {
   occurredAt: string
   recordedAt: string
   data: Record<string, unknown>
+  /** Who caused it: only staff readers get it. */
+  actor?: Record<string, unknown>
 }
 
 export const minimalParties = { sender: { name: 'Sender Shop' }, recipient: { name: 'Ann Recipient' } }

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { principalOf } from '../auth/authenticate.js'
+import { actorOf } from '../auth/domain.js'
 import { forbidden } from '../platform/errors.js'
 import { NoContent, responses } from '../platform/http/schemas.js'
 import type { PackagePatch } from './domain.js'
@@ -61,8 +62,9 @@ export const packageRoutes: FastifyPluginAsync<PackageRoutesOptions> = async (fa
     },
   }, async (request, reply) => {
     const { estimatedDelivery, mergeExternal, ...rest } = request.body
-    if (mergeExternal && principalOf(request).role !== 'admin') throw forbidden('only admins may merge an external tracking')
-    const pkg = await svc.create({ ...rest, estimatedDelivery: toDate(estimatedDelivery) ?? undefined }, { mergeExternal })
+    const principal = principalOf(request)
+    if (mergeExternal && principal.role !== 'admin') throw forbidden('only admins may merge an external tracking')
+    const pkg = await svc.create({ ...rest, estimatedDelivery: toDate(estimatedDelivery) ?? undefined }, { mergeExternal, actor: actorOf(principal) })
     return reply.code(pkg.version === 1 ? 201 : 200).send(pkg)
   })
 

@@ -107,7 +107,17 @@ t.test('creating packages', async (t) => {
     const driver = await gw.user('driver')
     const pkg = await create(admin.token, { driverId: driver.id })
     t.equal(pkg.driverId, driver.id)
+    const log = (await call('GET', `/packages/${pkg.trackingNumber}/events`, { token: admin.token })).json().items
+    t.same(log.map((e: { seq: number; type: string }) => [e.seq, e.type]), [[1, 'package.created'], [2, 'package.assigned']], 'created, then offered')
+    const offers = (await call('GET', `/packages/${pkg.trackingNumber}/assignments`, { token: admin.token })).json().items
+    t.match(offers, [{ driverId: driver.id, state: 'offered', assignedBy: admin.id }], 'an offered assignment, as POST /assignment makes')
+    t.same(log[1].data, { assignmentId: offers[0].id, driverId: driver.id, assignedBy: admin.id })
+    t.equal((await call('POST', `/packages/${pkg.trackingNumber}/assignment/accept`, { token: driver.token })).statusCode, 200, 'the driver may accept it')
+    const service = await gw.serviceToken()
+    const byService = await create(service, { driverId: driver.id })
+    t.match((await call('GET', `/packages/${byService.trackingNumber}/assignments`, { token: admin.token })).json().items, [{ state: 'offered' }], 'a service client offers too')
     const customer = await gw.user('customer')
+    t.equal((await call('POST', '/packages', { token: customer.token, payload: { sender: { name: 'a' }, recipient: { name: 'b' }, driverId: driver.id } })).statusCode, 403, 'customers do not create packages here')
     const res = await post({ sender: { name: 'a' }, recipient: { name: 'b' }, driverId: customer.id })
     t.match(res.json(), { ...errorBody(400, 'validation_failed'), details: [{ path: '/driverId' }] }, 'a non-driver is refused')
   })
@@ -160,7 +170,7 @@ t.test('details, events and deletion', async (t) => {
       'package.updated',
     ])
     for (const e of items) {
-      t.same(Object.keys(e).sort(), ['data', 'id', 'occurredAt', 'recordedAt', 'seq', 'trackingNumber', 'type'], `envelope of seq ${e.seq}`)
+      t.same(Object.keys(e).sort(), ['actor', 'data', 'id', 'occurredAt', 'recordedAt', 'seq', 'trackingNumber', 'type'], `envelope of seq ${e.seq}`)
       t.match(e, { id: /^[0-9a-f-]{36}$/, trackingNumber: tn, occurredAt: ISO, recordedAt: ISO })
     }
     t.equal(new Set(items.map((e) => e.id)).size, items.length, 'event ids are unique')

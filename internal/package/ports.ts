@@ -154,6 +154,13 @@ export interface CommittedEvents {
   committed(events: readonly PackageEvent[]): void
 }
 
+/**
+ * Creates a package already offered to a driver: the package (the change, without
+ * a driver), its offered assignment and `package.assigned` after the change's
+ * events, in one transaction. `delivery/` implements it; `app` wires it in.
+ */
+export type CreateOffered = (change: Change, driverId: string, assignedBy: string) => Promise<Written>
+
 /** Whether a package has a proof of delivery; set only when PROOF_REQUIRED_FOR_DELIVERED holds drivers to it. */
 export interface DeliveryProofs {
   has(packageId: string): Promise<boolean>

@@ -9,6 +9,7 @@ import type { Package } from './domain.js'
 import type { Change } from './entity.js'
 import type { ListFilter, Page, PackageRepository, Written } from './ports.js'
 import { BatchedStatusWriter, changedFields, isBatchable } from './postgres-batch.js'
+import { endAssignment, mayEndAssignment } from './postgres-ending.js'
 import { lastLocationAdvances, PACKAGE_COLUMNS, toPackage, type PackageRow } from './postgres-rows.js'
 
 /** Package field -> column, for the fields a mutation may set or clear. */
@@ -87,12 +88,13 @@ async function writeChange(q: Queryable, current: Package, change: Change, now: 
  * Locks the package row in the caller's transaction, lets `fn` decide once on it and
  * writes the change with its events. For writes that must share a transaction with
  * rows of their own (delivery's assignments); `fn` may write on the same transaction.
+ * A change that cancels the active assignment gets its event here (postgres-ending.ts).
  */
 export async function updateLocked(tx: Queryable, trackingNumber: string, fn: (pkg: Package) => Promise<Change> | Change, now: Date, origin: string | null): Promise<Written> {
   const { rows } = await tx.query<PackageRow>({ name: 'pkg_get_for_update', text: `${GET_BY_NUMBER} FOR UPDATE`, values: [trackingNumber] })
   if (!rows[0]) throw notFound('package')
   const current = toPackage(rows[0])
-  const change = await fn(current)
+  const change = await endAssignment(tx, current, await fn(current), now)
   if (change.events.length === 0) return { pkg: current, events: [] }
   const written = await writeChange(tx, current, change, now, origin)
   if (!written) throw new Error('package row changed while locked')
@@ -156,7 +158,8 @@ export class PostgresPackageRepository implements PackageRepository {
    * round trip, no explicit transaction; status changes share theirs with the other
    * status changes of the moment, see BatchedStatusWriter). When concurrent writers
    * keep winning, fall back to locking the row so the request still gets through.
-   * `fn` may therefore run more than once; it only decides.
+   * `fn` may therefore run more than once; it only decides. A change that may end a
+   * driver's assignment (final status, deletion) always takes the locked path.
    */
   async update(trackingNumber: string, fn: (pkg: Package) => Promise<Change> | Change, now: Date): Promise<Written> {
     let remembered = this.recent.get(trackingNumber)
@@ -184,6 +187,8 @@ export class PostgresPackageRepository implements PackageRepository {
         }
         return { pkg: current, events: [] }
       }
+      // Ending a driver's assignment writes its event too, read from the locked row.
+      if (mayEndAssignment(current, change)) break
       const written = isBatchable(current, change) ? await this.statusWriter.write(current, change, now) : await writeChange(this.pool, current, change, now, this.origin)
       remembered = undefined
       if (written) return this.remember(written)
@@ -255,7 +260,7 @@ export class PostgresPackageRepository implements PackageRepository {
 const INSERT_PACKAGE = `WITH u AS (
     INSERT INTO packages (id, tracking_number, status, carrier, description, weight_grams, sender, recipient, origin,
       destination, estimated_delivery, driver_id, customer_id, external, last_seq, version, created_at, updated_at)
-    VALUES ($9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, 1, $24, $24) RETURNING ${PACKAGE_COLUMNS}
+    VALUES ($10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, 1, $25, $25) RETURNING ${PACKAGE_COLUMNS}
   ), e AS (${insertEvents('u', 1)})
   SELECT * FROM u`
 

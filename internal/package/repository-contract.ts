@@ -1,11 +1,12 @@
 // The behaviour every PackageRepository must have, as one tap suite that takes a
 // factory: only what the port (ports.ts) promises, through its methods.
 // package-repository-postgres.test.ts and package-repository-pglite.test.ts run it.
-import { randomBytes } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import type { Test } from 'tap'
 import { AppError } from '../platform/errors.js'
 import type { NewPackage, Package, PackageStatus } from './domain.js'
-import { createPackage, deletePackage, type Change } from './entity.js'
+import type { Actor } from '../events/actor.js'
+import { attribute, createPackage, deletePackage, type Change } from './entity.js'
 import type { ListFilter, PackageRepository } from './ports.js'
 
 export interface PackageRepositoryFixture {
@@ -112,6 +113,19 @@ export function packageRepositoryContract(t: Test, factory: PackageRepositoryFac
 
     const unknown = await fx.repo.update(unique('NONE'), toStatus('in_transit', 'x', 1), at(11)).catch((e: unknown) => e)
     t.ok(unknown instanceof AppError && unknown.kind === 'not_found', 'an unknown number is not_found')
+  })
+
+  t.test('events keep who caused them; events without one read back without one', async (t) => {
+    const admin: Actor = { type: 'user', id: randomUUID(), role: 'admin', name: 'Ada' }
+    const service: Actor = { type: 'service', id: 'shop-client', role: 'service' }
+    const { pkg, events } = await fx.repo.create(attribute(createPackage(minimal(unique('AC')), at(1)), admin))
+    t.same(events[0]!.actor, admin, 'create returns it')
+    const moved = await fx.repo.update(pkg.trackingNumber, (p) => attribute(toStatus('in_transit', 'x', 2)(p), service), at(2))
+    t.same(moved.events[0]!.actor, service, 'update returns it')
+    await fx.repo.update(pkg.trackingNumber, toStatus('out_for_delivery', 'y', 3), at(3))
+    const log = await fx.repo.events(pkg.id)
+    t.same(log.map((e) => e.actor), [admin, service, undefined], 'the log holds each, as written')
+    t.notOk('actor' in log[2]!, 'no actor: the field is absent')
   })
 
   t.test('update: a decision that throws writes nothing, and the error reaches the caller', async (t) => {

@@ -118,6 +118,17 @@ export const ListQuery = Type.Object(
 
 export const PackageList = Type.Object({ items: Type.Array(PackageRef), nextCursor: Type.Union([Type.String(), Type.Null()]) })
 
+/** Who caused an event (events/actor.ts); `name` extends the contract (docs/api-changes.md). */
+export const ActorSchema = Type.Object(
+  {
+    type: Type.Union(['user', 'service', 'device', 'carrier', 'system'].map((t) => Type.Literal(t))),
+    id: Type.Optional(Type.String()),
+    role: Type.Optional(Type.String()),
+    name: Type.Optional(Type.String({ description: "A user's display name when the event was recorded." })),
+  },
+  { additionalProperties: false, description: 'Who caused it: admins, operators and service clients only; absent on events recorded before it was kept.' },
+)
+
 export const EventSchema = Type.Object(
   {
     id: Type.String(),
@@ -127,6 +138,7 @@ export const EventSchema = Type.Object(
     occurredAt: DateTimeOut,
     recordedAt: DateTimeOut,
     data: Type.Object({}, { additionalProperties: true }),
+    actor: Type.Optional(ActorSchema),
   },
   { $id: 'Event' },
 )

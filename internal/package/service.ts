@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto'
-import { SEES_ALL, type Principal } from '../auth/domain.js'
+import { actorOf, SEES_ALL, type Principal } from '../auth/domain.js'
 import { AppError, forbidden, invalid, notFound } from '../platform/errors.js'
-import type { PackageEvent } from '../events/envelope.js'
+import { seesActor, SYSTEM_ACTOR } from '../events/actor.js'
+import type { Actor, PackageEvent } from '../events/envelope.js'
 import { generateTrackingNumber, normalizeTrackingNumber, versionMismatch, type NewPackage, type Package, type PackagePatch, type PackageStatus, type StatusChange } from './domain.js'
-import { assign, changeStatus, combine, createExternalTracking, createPackage, deletePackage, externalTrackingConflict, mergeExternal, patchDetails, type Change } from './entity.js'
-import type { CarrierSyncReader, CarrierSyncState, CommittedEvents, DeliveryProofs, ListFilter, Logger, Page, PackageCache, PackageRead, PackageRepository, PublicView, PublicViewEntry, TrackingEntry, TrackingListRepository, TrackingRead, Written } from './ports.js'
+import { attribute, changeStatus, createExternalTracking, createPackage, deletePackage, externalTrackingConflict, mergeExternal, patchDetails, type Change } from './entity.js'
+import type { CarrierSyncReader, CarrierSyncState, CommittedEvents, CreateOffered, DeliveryProofs, ListFilter, Logger, Page, PackageCache, PackageRead, PackageRepository, PublicView, PublicViewEntry, TrackingEntry, TrackingListRepository, TrackingRead, Written } from './ports.js'
 import { PackageReadCache } from './read-cache.js'
 
 export interface PackageServiceDeps {
@@ -17,6 +18,8 @@ export interface PackageServiceDeps {
   events: CommittedEvents
   /** When set, a driver's `delivered` needs a proof of delivery first (409 proof_required). */
   deliveryProofs?: DeliveryProofs
+  /** Creates a package with `driverId` as an offer to that driver (an assignment); without it the field is only stored. */
+  createOffered?: CreateOffered
   /** Carrier trackings' sync state (lastCheckedAt, staff's `sync`); none: reads show none. */
   carrierSync?: CarrierSyncReader
 }
@@ -37,38 +40,47 @@ export class PackageService {
   /**
    * A new package. A number taken by an external tracking is 409 `external_tracking`,
    * unless `mergeExternal` (admins: the caller checks) turns that tracking into this package.
+   * `actor`: who the events name (a principal's request: actorOf; otherwise the system).
    */
-  async create(input: CreateInput, opts: { mergeExternal?: boolean } = {}): Promise<Package> {
+  async create(input: CreateInput, opts: { mergeExternal?: boolean; actor?: Actor } = {}): Promise<Package> {
+    const actor = opts.actor ?? SYSTEM_ACTOR
     const base = { ...input, carrier: input.carrier?.trim() || 'delivertrack' }
     if (input.driverId) await this.assertDriver(input.driverId)
     if (input.customerId) await this.assertCustomer(input.customerId)
     if (input.trackingNumber) {
       const tn = normalizeTrackingNumber(input.trackingNumber)
       try {
-        return this.committed(await this.deps.packages.create(createPackage({ ...base, trackingNumber: tn }, this.now())))
+        return this.committed(await this.insert(attribute(createPackage({ ...base, trackingNumber: tn }, this.now()), actor), actor))
       } catch (err) {
         if (!(err instanceof AppError && err.kind === 'conflict')) throw err
         const existing = await this.deps.packages.get(tn)
         if (!existing?.external) throw err
         if (!opts.mergeExternal) throw externalTrackingConflict(existing)
+        // A driver comes through an assignment (its own row and event), which a merge does not write.
+        if (input.driverId) throw invalid('/driverId', 'cannot be set while merging an external tracking; assign a driver with POST /packages/:tn/assignment')
         // The tracking keeps its carrier unless the package names one.
-        const { driverId, trackingNumber: _tn, carrier, ...rest } = input
+        const { driverId: _driver, trackingNumber: _tn, carrier, ...rest } = input
         const details = carrier?.trim() ? { ...rest, carrier: carrier.trim() } : rest
-        return this.committed(await this.deps.packages.update(tn, (pkg) => {
-          const now = this.now()
-          const merged = mergeExternal(pkg, details, now)
-          return driverId === undefined ? merged : combine(merged, (next) => assign(next, driverId, now))
-        }, this.now()))
+        return this.committed(await this.deps.packages.update(tn, (pkg) => attribute(mergeExternal(pkg, details, this.now()), actor), this.now()))
       }
     }
     // A generated number colliding is astronomically rare; retry rather than fail.
     for (let attempt = 0; ; attempt++) {
       try {
-        return this.committed(await this.deps.packages.create(createPackage({ ...base, trackingNumber: generateTrackingNumber() }, this.now())))
+        return this.committed(await this.insert(attribute(createPackage({ ...base, trackingNumber: generateTrackingNumber() }, this.now()), actor), actor))
       } catch (err) {
         if (!(err instanceof AppError && err.kind === 'conflict') || attempt >= 3) throw err
       }
     }
+  }
+
+  /** Inserts a new package; one naming a driver is offered to them (an assignment, as POST /assignment makes). */
+  private async insert(change: Change, actor: Actor): Promise<Written> {
+    const driverId = change.next.driverId
+    if (!driverId || !this.deps.createOffered) return this.deps.packages.create(change)
+    const next = { ...change.next }
+    delete next.driverId
+    return this.deps.createOffered({ ...change, next }, driverId, actor.id ?? actor.type)
   }
 
   /**
@@ -132,11 +144,16 @@ export class PackageService {
     })
   }
 
-  /** The full event log, for those who see the package in full; trackers read the public view's history instead. */
+  /**
+   * The full event log, for those who see the package in full; trackers read the
+   * public view's history instead. Who caused each event is for staff only.
+   */
   async events(principal: Principal, rawTn: string): Promise<PackageEvent[]> {
     const pkg = await this.get(principal, rawTn)
     if (pkg.view !== 'full') throw notFound('package')
-    return this.deps.packages.events(pkg.id)
+    const events = await this.deps.packages.events(pkg.id)
+    if (seesActor(principal.role)) return events
+    return events.map(({ actor: _actor, ...rest }) => rest)
   }
 
   /** The guest view (status history without names, addresses, contacts or coordinates) as JSON text, with its etag. */
@@ -167,7 +184,7 @@ export class PackageService {
     const carrier = input.carrier?.trim()
     if (!carrier) throw notFound('package')
     try {
-      const result = this.committed(await this.deps.trackings.createExternal(userId, createExternalTracking(tn, carrier, this.now()), label))
+      const result = this.committed(await this.deps.trackings.createExternal(userId, attribute(createExternalTracking(tn, carrier, this.now()), actorOf(principal)), label))
       return { entry: await this.entryRead(principal, { trackingNumber: tn, label, addedAt: result.createdAt, package: result }, await this.syncStates([result.id])), added: true }
     } catch (err) {
       // Someone created it a moment ago: track the existing one.
@@ -233,11 +250,12 @@ export class PackageService {
   }
 
   private async update(principal: Principal, tn: string, ifMatch: number | undefined, decide: (pkg: Package) => Change | Promise<Change>): Promise<Package> {
+    const actor = actorOf(principal)
     const result = await this.deps.packages.update(tn, async (pkg) => {
       // A driver sees (and may update) only assigned packages; to anyone else it does not exist.
       if (principal.role === 'driver' && pkg.driverId !== principal.id) throw notFound('package')
       if (ifMatch !== undefined && ifMatch !== pkg.version) throw versionMismatch(pkg.version)
-      return decide(pkg)
+      return attribute(await decide(pkg), actor)
     }, this.now())
     return this.committed(result)
   }

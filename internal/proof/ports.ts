@@ -1,5 +1,5 @@
 import type { Principal } from '../auth/domain.js'
-import type { PackageEvent } from '../events/envelope.js'
+import type { Actor, PackageEvent } from '../events/envelope.js'
 import type { Package } from '../package/domain.js'
 import type { Proof, ProofContentType, ProofUpload, StoredObject } from './domain.js'
 
@@ -33,7 +33,7 @@ export interface ProofRepository {
    * AppError `upload_used` when another request attached the upload first, and
    * not_found when the package is gone. Returns the event as written.
    */
-  attach(proof: Proof, trackingNumber: string, now: Date): Promise<PackageEvent>
+  attach(proof: Proof, trackingNumber: string, now: Date, actor: Actor): Promise<PackageEvent>
   list(packageId: string): Promise<Proof[]>
 }
 

@@ -1,5 +1,5 @@
 import type pg from 'pg'
-import type { PackageEvent } from '../events/envelope.js'
+import type { Actor, PackageEvent } from '../events/envelope.js'
 import { eventValues, insertEvents, stampEvents } from '../events/log-postgres.js'
 import { withTx } from '../platform/db/postgres.js'
 import { notFound } from '../platform/errors.js'
@@ -60,7 +60,7 @@ export class PostgresProofRepository implements ProofRepository {
     return { id: r.id, packageId: r.package_id, key: r.object_key, contentType: r.content_type, sizeBytes: Number(r.size_bytes), createdBy: r.created_by, expiresAt: r.expires_at, used: r.used }
   }
 
-  async attach(proof: Proof, trackingNumber: string, now: Date): Promise<PackageEvent> {
+  async attach(proof: Proof, trackingNumber: string, now: Date, actor: Actor): Promise<PackageEvent> {
     return withTx(this.pool, async (tx) => {
       // Locked first, so the seq read here is still the next one when the event is written.
       const pkg = await tx.query<{ last_seq: string }>('SELECT last_seq FROM packages WHERE id = $1 AND deleted_at IS NULL FOR UPDATE', [proof.packageId])
@@ -72,7 +72,7 @@ export class PostgresProofRepository implements ProofRepository {
         [proof.id, proof.packageId, proof.uploadId, proof.kind, proof.contentType, proof.sizeBytes, proof.key, proof.note ?? null, proof.uploadedBy, proof.uploadedAt],
       )
       const data: Record<string, unknown> = { proofId: proof.id, kind: proof.kind, contentType: proof.contentType, sizeBytes: proof.sizeBytes, uploadedBy: proof.uploadedBy }
-      const [event] = stampEvents({ trackingNumber, seq: Number(pkg.rows[0].last_seq) }, [{ type: 'package.proof_added', occurredAt: now, data }], now)
+      const [event] = stampEvents({ trackingNumber, seq: Number(pkg.rows[0].last_seq) }, [{ type: 'package.proof_added', occurredAt: now, data, actor }], now)
       await tx.query(BUMP_AND_LOG, [now, proof.packageId, ...eventValues([{ packageId: proof.packageId, events: [event!] }], this.opts.origin ?? null)])
       return event!
     })

@@ -69,7 +69,7 @@ t.test('proofs with the default rules', async (t) => {
     const proof = attached.json<{ id: string; kind: string; contentType: string; sizeBytes: number; uploadedBy: string; note: string; url: string }>()
     t.match(proof, { kind: 'photo', contentType: 'image/png', sizeBytes: file.length, uploadedBy: driver.id, note: 'left at the door' })
     const live = await ws.next(isEvent(`package:${pkg.trackingNumber}`))
-    t.match(live.event, { type: 'package.proof_added', seq: 2, data: { proofId: proof.id, kind: 'photo' } }, 'the owner hears of it live')
+    t.match(live.event, { type: 'package.proof_added', seq: 3, data: { proofId: proof.id, kind: 'photo' } }, 'the owner hears of it live')
 
     for (const reader of [owner, driver, admin]) {
       const list = await proofs.list(reader.token, pkg.trackingNumber)
@@ -88,7 +88,7 @@ t.test('proofs with the default rules', async (t) => {
     t.equal((await pkgs.get(admin.token, pkg.trackingNumber)).version, 2, 'the package moved on one version with its seq')
     // The package's own writes carry on after the proof's seq.
     await pkgs.status(admin.token, pkg.trackingNumber, 'in_transit')
-    t.same((await pkgs.events(admin.token, pkg.trackingNumber)).map((e) => e.seq), [1, 2, 3])
+    t.same((await pkgs.events(admin.token, pkg.trackingNumber)).map((e) => e.seq), [1, 2, 3, 4])
 
     const again = await proofs.attach(driver.token, pkg.trackingNumber, { uploadId: grant.uploadId, kind: 'photo' })
     t.match(again.json(), errorBody(400, 'upload_used'), 'an upload becomes one proof only')
@@ -115,7 +115,7 @@ t.test('proofs with the default rules', async (t) => {
     t.match(missing.json(), errorBody(409, 'upload_missing'))
     const { rows } = await iso.pool.query('SELECT count(*)::int AS n FROM proofs WHERE package_id = $1', [pkg.id])
     t.equal(rows[0].n, 0, 'no proof row was written')
-    t.equal((await pkgs.events(admin.token, pkg.trackingNumber)).length, 1, 'no event either')
+    t.equal((await pkgs.events(admin.token, pkg.trackingNumber)).length, 2, 'no event either (created, assigned)')
 
     // A client that ignores the policy (s3rver does not enforce it): the object is not what was presigned.
     await objects.put(keyOf(grant), png(), 'image/gif')
@@ -146,7 +146,7 @@ t.test('proofs with the default rules', async (t) => {
     const down = await proofs.attach(driver.token, pkg.trackingNumber, { uploadId: grant.uploadId, kind: 'photo' })
     await s3.start()
     t.match(down.json(), errorBody(503, 'unavailable'))
-    t.equal((await pkgs.events(admin.token, pkg.trackingNumber)).length, 1, 'no event')
+    t.equal((await pkgs.events(admin.token, pkg.trackingNumber)).length, 2, 'no event (created, assigned)')
     t.equal((await proofs.attach(driver.token, pkg.trackingNumber, { uploadId: grant.uploadId, kind: 'photo' })).statusCode, 201)
   })
 

@@ -27,6 +27,7 @@ function suite(t: Test, poolOf: (t: Test) => Promise<pg.Pool>) {
       await proofs.createUpload(u)
       return u
     }
+    const driverActor = { type: 'user' as const, id: driver, role: 'driver', name: 'Dana' }
     const proofOf = (u: ProofUpload): Proof => ({ id: randomUUID(), packageId: pkg.id, uploadId: u.id, kind: 'photo', contentType: 'image/png', sizeBytes: 400, key: u.key, uploadedBy: driver, uploadedAt: new Date() })
 
     const first = await newUpload()
@@ -35,20 +36,20 @@ function suite(t: Test, poolOf: (t: Test) => Promise<pg.Pool>) {
     t.notOk(await proofs.hasProof(pkg.id))
 
     const proof = proofOf(first)
-    const event = await proofs.attach(proof, pkg.trackingNumber, new Date())
-    t.match(event, { type: 'package.proof_added', seq: 2, trackingNumber: pkg.trackingNumber, data: { proofId: proof.id } })
+    const event = await proofs.attach(proof, pkg.trackingNumber, new Date(), driverActor)
+    t.match(event, { type: 'package.proof_added', seq: 2, trackingNumber: pkg.trackingNumber, data: { proofId: proof.id }, actor: driverActor })
     t.ok(await proofs.hasProof(pkg.id))
     t.equal((await proofs.upload(first.id))?.used, true)
     t.match(await proofs.list(pkg.id), [{ id: proof.id, sizeBytes: 400, kind: 'photo' }])
     t.match(await packages.get(pkg.trackingNumber), { version: 2, seq: 2 })
 
-    const err = await proofs.attach(proofOf(first), pkg.trackingNumber, new Date()).catch((e: unknown) => e)
+    const err = await proofs.attach(proofOf(first), pkg.trackingNumber, new Date(), driverActor).catch((e: unknown) => e)
     t.ok(err instanceof AppError && err.code === 'upload_used', 'an upload is attached once')
     t.equal((await proofs.list(pkg.id)).length, 1, 'and nothing else was written')
 
     // Two at once get consecutive seqs; the package's own writes go on after them.
     const [a, b] = await Promise.all([newUpload(), newUpload()])
-    const seqs = (await Promise.all([a, b].map((u) => proofs.attach(proofOf(u), pkg.trackingNumber, new Date())))).map((e) => e.seq).sort()
+    const seqs = (await Promise.all([a, b].map((u) => proofs.attach(proofOf(u), pkg.trackingNumber, new Date(), driverActor)))).map((e) => e.seq).sort()
     t.same(seqs, [3, 4])
     const moved = await packages.update(pkg.trackingNumber, (p) => ({ next: { ...p, status: 'in_transit' }, events: [{ type: 'package.status_changed', occurredAt: new Date(), data: { status: 'in_transit' } }] }), new Date())
     t.same(moved.events.map((e) => e.seq), [5])

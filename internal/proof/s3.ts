@@ -1,4 +1,4 @@
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutBucketCorsCommand, S3Client } from '@aws-sdk/client-s3'
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import type { Config } from '../config/config.js'
@@ -53,6 +53,20 @@ export class S3ProofStore implements ProofStore {
   /** Creates the bucket when it does not exist (platform/aws.ts). */
   ensureBucket(): Promise<'exists' | 'created' | 'unknown'> {
     return ensureBucket(this.s3, this.bucket)
+  }
+
+  /**
+   * Lets browser pages POST uploads and read the answers (CORS). Any origin: a
+   * plain HTML form may POST across origins anyway, and the presigned policy, not
+   * the origin, is what authorises an upload.
+   */
+  async allowBrowserUploads(): Promise<void> {
+    await this.s3.send(
+      new PutBucketCorsCommand({
+        Bucket: this.bucket,
+        CORSConfiguration: { CORSRules: [{ AllowedOrigins: ['*'], AllowedMethods: ['POST', 'GET', 'HEAD'], AllowedHeaders: ['*'], ExposeHeaders: ['ETag'], MaxAgeSeconds: 3000 }] },
+      }),
+    )
   }
 
   close(): void {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { Principal } from '../auth/domain.js'
+import { actorOf, type Principal } from '../auth/domain.js'
 import { notFound, unavailable } from '../platform/errors.js'
 import type { Package } from '../package/domain.js'
 import { checkAttachable, checkDeclaredSize, mismatch, objectKey, READ_URL_TTL_S, uploadMissing, uploadRefused, UPLOAD_TTL_S, type Proof, type ProofContentType, type ProofKind } from './domain.js'
@@ -81,7 +81,7 @@ export class ProofService {
       uploadedBy: principal.id,
       uploadedAt: now,
     }
-    const event = await this.deps.proofs.attach(proof, pkg.trackingNumber, now)
+    const event = await this.deps.proofs.attach(proof, pkg.trackingNumber, now, actorOf(principal))
     this.deps.packages.committed(pkg.trackingNumber, [event])
     return this.read(store, proof)
   }

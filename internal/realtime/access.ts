@@ -1,6 +1,7 @@
 import { SEES_ALL, type Principal, type Role } from '../auth/domain.js'
 import { AppError, unauthorized } from '../platform/errors.js'
 import type { Hub } from '../platform/hub/hub.js'
+import { seesActor } from '../events/actor.js'
 import type { EventEnvelope } from '../events/envelope.js'
 import type { ChannelMessage, Connection } from './connection.js'
 
@@ -129,6 +130,7 @@ export class AccessGuard {
     if (role !== session.principal.role) session.principal = Object.freeze({ ...session.token, role })
     const principal = session.principal
     for (const channel of conn.channelNames) {
+      if (channel.startsWith('package:')) conn.setStaff(channel, seesActor(role))
       if (channel === 'all' && !SEES_FIREHOSE.has(role)) this.revoke(conn, channel, 'forbidden', 'the all channel is for admins and operators')
       else if (channel.startsWith('package:') && !SEES_ALL.has(role)) {
         try {

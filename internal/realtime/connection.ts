@@ -1,12 +1,15 @@
 import type { Subscriber } from '../platform/hub/hub.js'
-import type { EventEnvelope } from '../events/envelope.js'
+import { withoutActor, type EventEnvelope } from '../events/envelope.js'
 
 /** What the hub carries: the event already serialized for one channel, plus what ordering needs. */
 export interface ChannelMessage {
   trackingNumber: string
   /** Durable events only; live-only events (locations) have none and skip ordering. */
   seq?: number
+  /** The frame every subscriber of the channel may get. */
   json: string
+  /** The frame with the event's actor, for staff subscribers (set only where the two differ). */
+  staffJson?: string
 }
 
 /** Reads the durable event log to fill gaps (the exact events a client missed). */
@@ -28,6 +31,8 @@ interface ChannelState {
   /** While filling a gap from the log, live messages wait here in arrival order. */
   buffer: ChannelMessage[] | undefined
   serialize: (env: EventEnvelope) => string
+  /** The subscriber sees who caused events (staff); everyone else gets them without `actor`. */
+  staff: boolean
 }
 
 export interface ConnectionOptions {
@@ -62,8 +67,14 @@ export class Connection implements Subscriber<ChannelMessage> {
    * Starts a channel in catching-up mode: live messages are buffered until
    * `resume` has sent the history, so nothing that happens meanwhile is lost.
    */
-  open(channel: string, serialize: (env: EventEnvelope) => string): void {
-    this.channels.set(channel, { cursors: new Map(), buffer: [], serialize })
+  open(channel: string, serialize: (env: EventEnvelope) => string, staff = false): void {
+    this.channels.set(channel, { cursors: new Map(), buffer: [], serialize, staff })
+  }
+
+  /** The subscriber's role changed: whether it sees events' actors from now on. */
+  setStaff(channel: string, staff: boolean): void {
+    const state = this.channels.get(channel)
+    if (state) state.staff = staff
   }
 
   has(channel: string): boolean {
@@ -102,11 +113,12 @@ export class Connection implements Subscriber<ChannelMessage> {
       if (state.buffer.length > (this.opts.maxPending ?? 10_000)) this.tooSlow()
       return
     }
-    if (message.seq === undefined) return this.send(message.json)
+    const frame = state.staff && message.staffJson !== undefined ? message.staffJson : message.json
+    if (message.seq === undefined) return this.send(frame)
     const last = state.cursors.get(message.trackingNumber)
     if (last === undefined || message.seq === last + 1) {
       state.cursors.set(message.trackingNumber, message.seq)
-      return this.send(message.json)
+      return this.send(frame)
     }
     if (message.seq <= last) return
     // A gap: fetch what is missing, then continue with this message and anything after it.
@@ -132,7 +144,7 @@ export class Connection implements Subscriber<ChannelMessage> {
       const last = state.cursors.get(trackingNumber) ?? after
       if (env.seq === undefined || env.seq <= last) continue
       state.cursors.set(trackingNumber, env.seq)
-      this.send(state.serialize(env))
+      this.send(state.serialize(state.staff ? env : withoutActor(env)))
     }
   }
 

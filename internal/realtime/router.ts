@@ -1,6 +1,6 @@
 import type { Hub } from '../platform/hub/hub.js'
 import type { ChannelMessage } from './connection.js'
-import { NOTIFICATION_CREATED, type EventEnvelope } from '../events/envelope.js'
+import { NOTIFICATION_CREATED, withoutActor, type EventEnvelope } from '../events/envelope.js'
 import { redact } from './redact.js'
 
 /** Who hears of a package on their `user:` channel, and in which view. */
@@ -16,7 +16,7 @@ export interface AudienceLookup {
 
 export const eventJson = (channel: string, env: EventEnvelope) => JSON.stringify({ type: 'event', channel, event: env })
 
-/** The serializer of a channel: the guest channel gets the redacted event. */
+/** The serializer of a channel: the guest channel gets the redacted event (Connection strips actors for non-staff). */
 export function serializerFor(channel: string): (env: EventEnvelope) => string {
   return channel.startsWith('track:') ? (env) => eventJson(channel, redact(env)) : (env) => eventJson(channel, env)
 }
@@ -46,9 +46,14 @@ export class EventRouter {
     const tn = env.trackingNumber
     const base = { trackingNumber: tn, seq: env.seq }
     const pkg = `package:${tn}`
-    if (this.hub.hasSubscribers(pkg)) this.hub.publish(pkg, { ...base, json: eventJson(pkg, env) })
+    if (this.hub.hasSubscribers(pkg)) {
+      // Two frames at most, whatever the subscribers: staff get the one naming the actor.
+      const json = eventJson(pkg, withoutActor(env))
+      this.hub.publish(pkg, env.actor ? { ...base, json, staffJson: eventJson(pkg, env) } : { ...base, json })
+    }
     const track = `track:${tn}`
     if (env.type !== 'package.location' && this.hub.hasSubscribers(track)) this.hub.publish(track, { ...base, json: eventJson(track, redact(env)) })
+    // The firehose is staff only: it carries actors.
     if (this.hub.hasSubscribers('all')) this.hub.publish('all', { ...base, json: eventJson('all', env) })
     if (this.hub.hasKind('user')) {
       // One chain keeps a package's events in order on user channels despite the lookup.
@@ -61,7 +66,7 @@ export class EventRouter {
     const userId = env.data.userId
     if (typeof userId !== 'string') return this.log.warn({ id: env.id }, 'a notification event without data.userId')
     const channel = `user:${userId}`
-    if (this.hub.hasSubscribers(channel)) this.hub.publish(channel, { trackingNumber: env.trackingNumber, json: eventJson(channel, env) })
+    if (this.hub.hasSubscribers(channel)) this.hub.publish(channel, { trackingNumber: env.trackingNumber, json: eventJson(channel, withoutActor(env)) })
   }
 
   /**
@@ -70,7 +75,7 @@ export class EventRouter {
    * and redacted when none was.
    */
   userSerializer(channel: string): (env: EventEnvelope) => string {
-    return (env) => (this.userViews.get(channel)?.get(env.trackingNumber) ? eventJson(channel, env) : eventJson(channel, redact(env)))
+    return (env) => (this.userViews.get(channel)?.get(env.trackingNumber) ? eventJson(channel, withoutActor(env)) : eventJson(channel, redact(env)))
   }
 
   /** The channel has no subscriber left here: forget its views. */
@@ -91,7 +96,8 @@ export class EventRouter {
       let views = this.userViews.get(channel)
       if (!views) this.userViews.set(channel, (views = new Map()))
       views.set(env.trackingNumber, full)
-      this.hub.publish(channel, { trackingNumber: env.trackingNumber, seq: env.seq, json: eventJson(channel, full ? env : redact(env)) })
+      // A user's own channel never names actors, even for staff (they have package: and all).
+      this.hub.publish(channel, { trackingNumber: env.trackingNumber, seq: env.seq, json: eventJson(channel, full ? withoutActor(env) : redact(env)) })
     }
   }
 

@@ -2,6 +2,7 @@ import type { Principal } from '../auth/domain.js'
 import { forbidden } from '../platform/errors.js'
 import { Hub } from '../platform/hub/hub.js'
 import type { ChannelMessage, Connection, EventLog } from './connection.js'
+import { seesActor } from '../events/actor.js'
 import type { EventEnvelope } from '../events/envelope.js'
 import type { EventSink } from '../events/path.js'
 import { AccessGuard, SEES_FIREHOSE, type AccessLookup } from './access.js'
@@ -64,7 +65,8 @@ export class RealtimeService implements EventSink {
     if (kind === 'user' && principal?.id !== rest) throw forbidden('you may only subscribe to your own user channel')
     if (kind === 'package' && !principal) throw forbidden('sign in to subscribe to package channels; guests may use track:<tn>')
     this.unsubscribe(conn, channel)
-    conn.open(channel, kind === 'user' ? this.router.userSerializer(channel) : serializerFor(channel))
+    const staff = kind === 'all' || (kind === 'package' && seesActor(principal?.role))
+    conn.open(channel, kind === 'user' ? this.router.userSerializer(channel) : serializerFor(channel), staff)
     this.hub.subscribe(channel, conn)
     let seq: number | undefined
     try {

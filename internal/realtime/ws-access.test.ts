@@ -7,8 +7,12 @@ import { connect, createPackage, isEvent, isType, listen, postStatus, type WsCli
 // socket stays open (F4): a removed tracking, a reassigned driver, a deleted or
 // demoted account stop receiving at once, on this gateway and on another one.
 
-const call = (gw: TestGateway, method: 'POST' | 'PATCH' | 'DELETE', url: string, token: string, payload?: object) =>
-  gw.app.inject({ method, url: `/api/v1${url}`, headers: bearer(token), ...(payload ? { payload } : {}) })
+const call = (gw: TestGateway, method: 'POST' | 'PATCH' | 'DELETE', url: string, token: string, payload?: object, headers: Record<string, string> = {}) =>
+  gw.app.inject({ method, url: `/api/v1${url}`, headers: { ...bearer(token), ...headers }, ...(payload ? { payload } : {}) })
+
+/** Offers the package to another driver in place of the one it was created for (version 1). */
+const reassign = (gw: TestGateway, tn: string, token: string, driverId: string) =>
+  call(gw, 'POST', `/packages/${tn}/assignment`, token, { driverId, replace: true }, { 'if-match': '"1"' })
 
 /** A client subscribed to the channel (resolves with the `subscribed` reply). */
 async function subscribed(t: { teardown(fn: () => unknown): void }, url: string, token: string, channel: string): Promise<WsClient> {
@@ -103,7 +107,7 @@ t.test('access on sockets, one gateway', async (t) => {
     const tn = await createPackage(gw, admin.token, { driverId: first.id })
     const ws = await subscribed(t, url, first.token, `package:${tn}`)
     const observer = await subscribed(t, url, admin.token, `package:${tn}`)
-    t.equal((await call(gw, 'POST', `/packages/${tn}/assignment`, admin.token, { driverId: second.id })).statusCode, 201)
+    t.equal((await reassign(gw, tn, admin.token, second.id)).statusCode, 201)
     t.match(await ws.next(isType('unsubscribed')), { channel: `package:${tn}`, code: 'not_found' }, 'told the subscription ended')
     await updateAndSettle(tn, observer, ws, 'after reassignment')
     t.same(eventsOf(ws, `package:${tn}`, tn), [], 'not even the assignment itself')
@@ -158,7 +162,7 @@ t.test('access changes made through another gateway', async (t) => {
     const [first, second] = [await a.user('driver'), await a.user('driver')]
     const tn = await createPackage(a, admin.token, { driverId: first.id })
     const ws = await subscribed(t, urlB, first.token, `package:${tn}`)
-    t.equal((await call(a, 'POST', `/packages/${tn}/assignment`, admin.token, { driverId: second.id })).statusCode, 201)
+    t.equal((await reassign(a, tn, admin.token, second.id)).statusCode, 201)
     t.match(await ws.next(isType('unsubscribed')), { channel: `package:${tn}`, code: 'not_found' })
     t.same(ws.messages.filter(isType('event')), [])
   })

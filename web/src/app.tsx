@@ -4,6 +4,7 @@ import type { ComponentChildren } from 'preact'
 import type { Role } from './api/types.js'
 import { Loading } from './components/bits.js'
 import { LiveIndicator } from './components/live-indicator.js'
+import { NotificationBell } from './components/notification-bell.js'
 import { useAppDispatch, useSession } from './hooks.js'
 import { match, navigate, useLocation } from './lib/router.js'
 import { Home, NotFound } from './pages/home.js'
@@ -18,6 +19,7 @@ const AdminPackages = lazy(() => import('./pages/admin/packages.js'))
 const Devices = lazy(() => import('./pages/admin/devices.js'))
 const Users = lazy(() => import('./pages/admin/users.js'))
 const StatsPage = lazy(() => import('./pages/admin/stats.js'))
+const DriverHome = lazy(() => import('./pages/driver.js'))
 
 const STAFF: Role[] = ['admin', 'operator']
 
@@ -37,6 +39,7 @@ function resolve(path: string, role: Role | undefined): Resolved {
   if (path === '/') {
     if (!role) return { title: 'Track a package', page: <Home /> }
     if (STAFF.includes(role)) return { title: 'Packages', page: <AdminPackages /> }
+    if (role === 'driver') return { title: 'My deliveries', page: <DriverHome /> }
     return { title: 'My packages', page: <MyPackages /> }
   }
   if (path === '/admin/packages') return { title: 'Packages', page: <AdminPackages />, roles: ['admin', 'operator', 'driver'] }
@@ -49,7 +52,7 @@ function resolve(path: string, role: Role | undefined): Resolved {
 const NAV: Record<Role | 'guest', Array<[string, string]>> = {
   guest: [['/', 'Track a package']],
   customer: [['/', 'My packages']],
-  driver: [['/', 'My packages'], ['/admin/packages', 'Assigned packages']],
+  driver: [['/', 'Deliveries'], ['/admin/packages', 'Assigned packages']],
   operator: [['/admin/packages', 'Packages'], ['/admin/devices', 'Devices'], ['/admin/stats', 'Operations']],
   admin: [['/admin/packages', 'Packages'], ['/admin/devices', 'Devices'], ['/admin/users', 'Users'], ['/admin/stats', 'Operations']],
 }
@@ -119,6 +122,7 @@ function Header({ path, role }: { path: string; role: Role | undefined }) {
         <LiveIndicator />
         {user ? (
           <>
+            <NotificationBell />
             <span class="who" title={user.email}>
               {user.name} <span class="role">{user.role}</span>
             </span>

@@ -1,5 +1,7 @@
 import t from 'tap'
 import { bearer, testGateway } from '../../app/testing/gateway.js'
+import { proofStorageOrigins } from '../../app/proofs.js'
+import { loadConfig } from '../../config/config.js'
 
 // Hardening headers: helmet with the console's CSP, CORS only for CORS_ORIGINS, and
 // no-store on every answer that carries a credential.
@@ -27,6 +29,20 @@ t.test('security headers and the Content-Security-Policy', async (t) => {
   t.match(csp, /script-src 'self'(;|$)/, 'Swagger UI: scripts still only from the gateway')
   t.match(csp, /style-src 'self' 'unsafe-inline'/, 'Swagger UI: its own inline style')
   t.notMatch(csp, /upgrade-insecure-requests|validator\.swagger\.io/)
+})
+
+t.test('the proofs bucket is allowed for images and uploads, derived from S3_ENDPOINT', async (t) => {
+  const none = String((await (await testGateway(t)).app.inject({ url: '/' })).headers['content-security-policy'])
+  t.match(none, /img-src 'self' data:;/, 'without S3 the console loads images from itself only')
+  t.match(none, /connect-src 'self';/)
+  const gw = await testGateway(t, { S3_ENDPOINT: 'http://127.0.0.1:9/', S3_FORCE_PATH_STYLE: 'true' })
+  const csp = String((await gw.app.inject({ url: '/packages/DT0000000000A' })).headers['content-security-policy'])
+  t.match(csp, /img-src 'self' data: http:\/\/127\.0\.0\.1:9;/, 'proof photos (presigned GETs) may load')
+  t.match(csp, /connect-src 'self' http:\/\/127\.0\.0\.1:9;/, 'a driver may POST a proof to the bucket')
+  const hosted = proofStorageOrigins(loadConfig({ NODE_ENV: 'test', S3_ENDPOINT: 'https://minio.example:9000', PROOF_BUCKET: 'pods' }), 'services')
+  t.same(hosted, ['https://pods.minio.example:9000'], 'virtual-hosted style: the bucket is a subdomain')
+  const aws = proofStorageOrigins(loadConfig({ NODE_ENV: 'test', AWS_REGION: 'eu-west-1', PROOF_BUCKET: 'pods' }), 'services')
+  t.same(aws, ['https://pods.s3.eu-west-1.amazonaws.com', 'https://pods.s3.amazonaws.com'], 'AWS S3 in the configured region')
 })
 
 t.test('CORS: only the origins of CORS_ORIGINS', async (t) => {

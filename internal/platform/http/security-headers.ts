@@ -31,6 +31,15 @@ export const CONSOLE_CSP = {
 }
 
 /**
+ * The policy with the object storage's origins added to img-src (proof photos are
+ * presigned GETs) and connect-src (drivers POST proofs straight to the bucket).
+ */
+export function withStorage<P extends typeof CONSOLE_CSP>(csp: P, origins: readonly string[]): P {
+  if (origins.length === 0) return csp
+  return { ...csp, 'img-src': [...csp['img-src'], ...origins], 'connect-src': [...csp['connect-src'], ...origins] }
+}
+
+/**
  * Swagger UI at /docs: the console's policy, except that it inserts a style element
  * of its own. Its scripts stay held to 'self'.
  */
@@ -62,11 +71,11 @@ export function carriesCredential(route: Pick<RouteOptions, 'schema'>): boolean 
  * answer carries a token or secret, found from its response schema, so a new such
  * route cannot forget it. Register before any route.
  */
-export async function registerSecurityHeaders(app: FastifyInstance, opts: { corsOrigins: readonly string[] }): Promise<void> {
+export async function registerSecurityHeaders(app: FastifyInstance, opts: { corsOrigins: readonly string[]; storageOrigins?: readonly string[] }): Promise<void> {
   // Helmet's middleware, built once: @fastify/helmet builds it again for every
   // request, and that garbage alone raised a loaded gateway's memory by tens of MB.
   const setSecurityHeaders = helmet({
-    contentSecurityPolicy: { useDefaults: false, directives: CONSOLE_CSP },
+    contentSecurityPolicy: { useDefaults: false, directives: withStorage(CONSOLE_CSP, opts.storageOrigins ?? []) },
     frameguard: { action: 'deny' },
   })
   app.addHook('onRequest', (request, reply, done) => {

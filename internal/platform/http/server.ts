@@ -18,6 +18,8 @@ export interface ServerOptions {
   trustProxy?: boolean | string | ((address: string, hop: number) => boolean)
   /** Origins whose pages may call the API (CORS_ORIGINS); none: same origin only. */
   corsOrigins?: readonly string[]
+  /** Object storage origins the console loads proof images from and uploads proofs to (CSP). */
+  storageOrigins?: readonly string[]
   /** Overrides the pino options, e.g. a destination stream in tests. */
   logger?: FastifyServerOptions['logger']
 }
@@ -59,7 +61,7 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
   })
 
   installErrorHandling(app)
-  await registerSecurityHeaders(app, { corsOrigins: opts.corsOrigins ?? [] })
+  await registerSecurityHeaders(app, { corsOrigins: opts.corsOrigins ?? [], storageOrigins: opts.storageOrigins ?? [] })
   app.addSchema(ErrorBody)
   // JSON in and out: Fastify's default text/plain parser would hand a string to JSON
   // routes (a confusing 400); without it such a body is 415 unsupported_media_type.

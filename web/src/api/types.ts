@@ -80,6 +80,8 @@ export type EventType =
   | 'package.assignment_declined'
   | 'package.assignment_cancelled'
   | 'package.location'
+  | 'package.proof_added'
+  | 'notification.created'
 
 /** The one event envelope (WebSocket, REST event log). Durable events carry `seq`. */
 export interface PackageEvent {
@@ -90,6 +92,15 @@ export interface PackageEvent {
   occurredAt: string
   recordedAt: string
   data: Record<string, unknown>
+  /** Who caused it; only admins, operators and service clients get it (older events have none). */
+  actor?: EventActor
+}
+
+export interface EventActor {
+  type: 'user' | 'service' | 'device' | 'carrier' | 'system'
+  id?: string
+  role?: string
+  name?: string
 }
 
 /** What a tracker who neither owns nor delivers a package sees of it: the /track shape. */
@@ -178,7 +189,7 @@ export interface ApiErrorBody {
   error: string
   code: string
   message: string
-  details?: Array<{ path: string; message: string }>
+  details?: Array<{ path: string; message: string; value?: unknown }>
 }
 
 export interface NewPackage {

@@ -1,5 +1,6 @@
 import type { ComponentChildren } from 'preact'
 import type { PackageEvent } from '../api/types.js'
+import { byActor } from '../lib/actor.js'
 import { formatDateTime } from '../lib/format.js'
 import { StatusBadge } from './bits.js'
 
@@ -25,6 +26,8 @@ function describe(ev: PackageEvent): { title: ComponentChildren; detail?: string
       return { title: 'Assignment cancelled' }
     case 'package.deleted':
       return { title: 'Deleted' }
+    case 'package.proof_added':
+      return { title: d.kind === 'signature' ? 'Signature added' : 'Proof photo added' }
     default:
       return { title: ev.type }
   }
@@ -38,11 +41,15 @@ export function Timeline({ events }: { events: PackageEvent[] }) {
     <ol class="timeline" aria-label="Status history">
       {newestFirst.map((ev) => {
         const { title, detail } = describe(ev)
+        const by = byActor(ev.actor)
         return (
           <li key={ev.id} class="timeline-item" data-type={ev.type}>
             <span class="timeline-dot" aria-hidden="true" />
             <div class="timeline-body">
-              <div class="timeline-title">{title}</div>
+              <div class="timeline-title">
+                {ev.type === 'package.status_changed' && by ? <>moved to {title}</> : title}
+                {by && <span class="timeline-actor"> {by}</span>}
+              </div>
               {detail && <div class="timeline-detail">{detail}</div>}
               <time class="timeline-time" dateTime={ev.occurredAt}>
                 {formatDateTime(ev.occurredAt)}

@@ -142,3 +142,12 @@ t.test('a declined or replaced assignment takes the driver off the package', asy
   applyToPackage(p, event('package.assignment_declined', { assignmentId: 'a2', driverId: 'd2' }, { recordedAt: T2 }))
   t.notOk('driverId' in p, 'declined: no driver')
 })
+
+t.test('a proof moves the version on, so an If-Match from the page still matches', async (t) => {
+  const p = pkg()
+  applyToPackage(p, event('package.proof_added', { proofId: 'p1', kind: 'photo' }, { recordedAt: T1 }))
+  t.equal(p.version, 2)
+  t.equal(p.updatedAt, T1)
+  applyToPackage(p, event('package.proof_added', { proofId: 'p1', kind: 'photo' }, { recordedAt: T1 }))
+  t.equal(p.version, 2, 'the same event again changes nothing')
+})

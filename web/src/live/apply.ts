@@ -55,6 +55,7 @@ export function applyToPackage(pkg: Package, ev: PackageEvent): void {
       return touch(pkg, ev)
     }
     case 'package.assignment_accepted':
+    case 'package.proof_added':
       if (!notStale(ev, pkg.updatedAt)) return
       return touch(pkg, ev)
     case 'package.assignment_declined':

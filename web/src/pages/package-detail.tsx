@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks'
 import type { ApiError } from '../api/base-query.js'
 import { useGetPackageEventsQuery, useGetPackageLocationsQuery, useGetPackageQuery } from '../api/packages.js'
 import { ErrorNote, Loading, StatusBadge, When } from '../components/bits.js'
+import { PackageStaffPanel } from '../components/package-staff.js'
 import { RouteMap } from '../components/route-map.js'
 import { StatusDialog } from '../components/status-dialog.js'
 import { Timeline } from '../components/timeline.js'
@@ -112,6 +113,7 @@ export function PackageDetail({ tn }: { tn: string }) {
           )}
         </section>
       </div>
+      <PackageStaffPanel pkg={p} events={events.data?.items} />
       {updating && <StatusDialog pkg={p} onClose={() => setUpdating(false)} />}
     </section>
   )

@@ -1,8 +1,10 @@
 import { useEffect, useState } from 'preact/hooks'
 import type { ApiError } from '../../api/base-query.js'
 import { useDeletePackageMutation, useGetPackagesQuery } from '../../api/packages.js'
+import { useGetDriversQuery } from '../../api/staff.js'
 import { STATUSES, STATUS_LABELS, type PackageStatus } from '../../api/statuses.js'
 import type { Package, PackageQuery } from '../../api/types.js'
+import { AssignDriverDialog } from '../../components/assign-driver.js'
 import { Empty, ErrorNote, Loading, StatusBadge, When } from '../../components/bits.js'
 import { ConfirmDialog } from '../../components/modal.js'
 import { StatusDialog } from '../../components/status-dialog.js'
@@ -20,6 +22,11 @@ export default function AdminPackages() {
   const [creating, setCreating] = useState(false)
   const [updating, setUpdating] = useState<Package>()
   const [deleting, setDeleting] = useState<Package>()
+  const [assigning, setAssigning] = useState<Package>()
+  // Staff see who drives each package and may offer it to a driver.
+  const staff = role === 'admin' || role === 'operator'
+  const drivers = useGetDriversQuery(undefined, { skip: !staff })
+  const driverName = (id: string) => drivers.data?.items.find((d) => d.id === id)?.name ?? 'a former driver'
   const [notice, setNotice] = useState('')
   const [remove, removal] = useDeletePackageMutation()
 
@@ -52,6 +59,7 @@ export default function AdminPackages() {
   }
 
   const updatingNow = current(updating)
+  const assigningNow = current(assigning)
   return (
     <section aria-labelledby="pk-title">
       <div class="page-head">
@@ -107,6 +115,7 @@ export default function AdminPackages() {
                 <th scope="col">Status</th>
                 <th scope="col">Recipient</th>
                 <th scope="col">Carrier</th>
+                {staff && <th scope="col">Driver</th>}
                 <th scope="col">Updated</th>
                 <th scope="col">ETA</th>
                 <th scope="col">
@@ -127,6 +136,7 @@ export default function AdminPackages() {
                   </td>
                   <td data-label="Recipient">{p.recipient.name}</td>
                   <td data-label="Carrier">{p.carrier}</td>
+                  {staff && <td data-label="Driver">{p.driverId ? driverName(p.driverId) : '—'}</td>}
                   <td data-label="Updated">
                     <When iso={p.updatedAt} />
                   </td>
@@ -135,6 +145,11 @@ export default function AdminPackages() {
                     <button type="button" class="button secondary small" onClick={() => setUpdating(p)} aria-label={`Update status of ${p.trackingNumber}`}>
                       Status
                     </button>
+                    {staff && (
+                      <button type="button" class="button secondary small" onClick={() => setAssigning(p)} aria-label={`Assign a driver to ${p.trackingNumber}`}>
+                        Assign
+                      </button>
+                    )}
                     {role === 'admin' && (
                       <button type="button" class="button ghost small danger-text" onClick={() => setDeleting(p)} aria-label={`Delete ${p.trackingNumber}`}>
                         Delete
@@ -158,6 +173,7 @@ export default function AdminPackages() {
       </nav>
       {creating && <CreatePackage onClose={() => setCreating(false)} onCreated={(p) => setNotice(`Created ${p.trackingNumber}.`)} />}
       {updatingNow && <StatusDialog pkg={updatingNow} onClose={() => setUpdating(undefined)} />}
+      {assigningNow && <AssignDriverDialog pkg={assigningNow} driverName={driverName} onClose={() => setAssigning(undefined)} />}
       {deleting && (
         <ConfirmDialog
           title="Delete package?"

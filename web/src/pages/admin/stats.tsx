@@ -4,6 +4,7 @@ import type { ApiError } from '../../api/base-query.js'
 import { STATUSES, STATUS_LABELS, STATUS_TONES } from '../../api/statuses.js'
 import { ErrorNote, Loading } from '../../components/bits.js'
 import { BarChart, Sparkline } from '../../components/charts.js'
+import { DeliveryCharts } from './delivery-charts.js'
 import { formatDuration, formatNumber } from '../../lib/format.js'
 import { perMinute, pushSample, type Sample } from '../../lib/stats-series.js'
 
@@ -54,6 +55,7 @@ export default function StatsPage() {
           <h2 id="ws-chart">WebSocket connections</h2>
           <Sparkline values={series.map((s) => s.connections)} label="Open WebSocket connections" />
         </section>
+        <DeliveryCharts />
         <section class="card" aria-labelledby="queues">
           <h2 id="queues">Queue depths</h2>
           {data.unknown?.includes('queues') ? <p class="muted">The broker did not answer in time.</p> : queues.length === 0 ? <p class="muted">No queues reported by the broker.</p> : <BarChart bars={queues} label="Messages waiting per queue" />}
