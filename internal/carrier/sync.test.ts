@@ -31,6 +31,7 @@ t.test('a tracking added with a carrier gets its journey once the worker runs', 
   t.match(staff, { sender: { name: 'Unknown sender' }, recipient: { name: 'Unknown recipient' }, estimatedDelivery: done.estimatedDelivery })
   t.match(staff.sync, { provider: 'sandbox', lastCheckedAt: fx.clock.now().toISOString(), nextCheckAt: null, consecutiveFailures: 0, requiresAttention: false, notFound: false }, 'final: never asked again')
   t.notOk('sync' in (await fx.get(`/packages/${tn}`, fx.customer.token)).json(), 'customers do not see sync')
+  t.match((await fx.get(`/packages?q=${tn}`, fx.admin.token)).json().items, [{ trackingNumber: tn, sync: { provider: 'sandbox', nextCheckAt: null } }], 'and in the staff list')
   const list = (await fx.get('/me/trackings', fx.customer.token)).json().items
   t.match(list, [{ trackingNumber: tn, lastCheckedAt: fx.clock.now().toISOString(), package: { view: 'public', status: 'delivered' } }])
 

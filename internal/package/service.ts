@@ -93,7 +93,7 @@ export class PackageService {
     const read = pkg && (await this.read(principal, pkg))
     if (!read) throw notFound('package')
     // Staff see how a carrier tracking is kept current.
-    if (read.view === 'full' && pkg.external && (principal.role === 'admin' || principal.role === 'operator')) {
+    if (read.view === 'full' && pkg.external && isStaff(principal)) {
       const sync = (await this.syncStates([pkg.id])).get(pkg.id)
       if (sync) return { ...read, sync }
     }
@@ -109,12 +109,16 @@ export class PackageService {
   }
 
   /** Staff list all; customers the packages they own, drivers their assigned ones (tracked ones are in /me/trackings). */
-  async list(principal: Principal, filter: Omit<ListFilter, 'trackedBy' | 'driverId' | 'customerId'>): Promise<Page<Package>> {
+  async list(principal: Principal, filter: Omit<ListFilter, 'trackedBy' | 'driverId' | 'customerId'>): Promise<Page<Package & { sync?: CarrierSyncState }>> {
     const scope: Pick<ListFilter, 'customerId' | 'driverId'> = {}
     if (principal.role === 'customer') scope.customerId = principal.id
     else if (principal.role === 'driver') scope.driverId = principal.id
     else if (!SEES_ALL.has(principal.role)) throw forbidden()
-    return this.deps.packages.list({ ...filter, ...scope })
+    const page = await this.deps.packages.list({ ...filter, ...scope })
+    if (!isStaff(principal)) return page
+    // One statement for the page's carrier trackings.
+    const states = await this.syncStates(page.items.filter((p) => p.external).map((p) => p.id))
+    return states.size === 0 ? page : { ...page, items: page.items.map((p) => (states.has(p.id) ? { ...p, sync: states.get(p.id)! } : p)) }
   }
 
   async patch(principal: Principal, rawTn: string, patch: PackagePatch, ifMatch?: number): Promise<Package> {
@@ -277,6 +281,9 @@ export class PackageService {
     if (!/^[0-9a-f-]{36}$/i.test(id) || !(await this.deps.packages.isCustomer(id))) throw invalid('/customerId', 'is not a customer account')
   }
 }
+
+/** Admins and operators: who see how a carrier tracking is kept current (`sync`). */
+const isStaff = (principal: Principal) => principal.role === 'admin' || principal.role === 'operator'
 
 /** Who sees a package in full: staff, its owner and its assigned driver (names, addresses, contacts, coordinates). */
 export function canReadFull(principal: Principal, pkg: Package): boolean {
