@@ -86,7 +86,7 @@ export default {
     mayImport('inbox', [...base, '^internal/auth/authenticate\\.ts$'], 'a worker role and its /me routes: events and platform; auth: the bearer hook for http.ts'),
     mayImport('charts', base, 'a worker role and its chart routes: events and platform only'),
     mayImport('ops', base, 'the stats arrive through a port the composition root fills'),
-    mayImport('carrier', [...base, '^internal/package/domain\\.ts$'], 'carrier tracking providers: package for the status names only'),
+    mayImport('carrier', [...base, '^internal/package/(domain|entity|ports|postgres)\\.ts$'], 'carrier trackings: package for the status names, the rules a checkpoint goes through, the sync-state port it fills and the row lock (postgres.ts updateLocked) its answers are written under'),
     mayImport('app', ['^internal/'], 'the composition roots: everything under internal/, never cmd'),
     {
       name: 'cmd-may-import',

@@ -3,7 +3,7 @@ import pino from 'pino'
 import { buildGateway, checkGatewayConfig } from '../../internal/app/gateway.js'
 import { embeddedInfrastructure, servicesInfrastructure } from '../../internal/app/infrastructure.js'
 import { instanceIdOf } from '../../internal/app/instance.js'
-import { buildWorker, type Worker } from '../../internal/app/worker.js'
+import { buildWorker, type CarrierDeps, type Worker } from '../../internal/app/worker.js'
 import { ConfigError, loadConfig, runMode } from '../../internal/config/config.js'
 
 // Wiring only: config -> infrastructure (the services, or everything in process) ->
@@ -15,14 +15,18 @@ async function main(): Promise<void> {
   const log = pino({ level: config.LOG_LEVEL })
   const instanceId = instanceIdOf(config)
   const infra = mode === 'embedded' ? await embeddedInfrastructure(config, log.child({ component: 'embedded' })) : await servicesInfrastructure(config, instanceId, log.child({ component: 'bus' }))
-  const { app, auth } = await buildGateway({ config, instanceId, ...infra })
+  const { app, auth, packages } = await buildGateway({ config, instanceId, ...infra })
   let worker: Worker | undefined
-  if (infra.inProcessWorker && infra.inProcessWorker.roles.length > 0) {
+  // Embedded, the carriers role runs here too when CARRIER_PROVIDER is set, on this process's cache and event path.
+  const pollers = infra.inProcessWorker && config.CARRIER_PROVIDER ? (['carriers'] as const) : []
+  if (infra.inProcessWorker && infra.inProcessWorker.roles.length + pollers.length > 0) {
     const { roles, store } = infra.inProcessWorker
-    worker = buildWorker({ config, pool: infra.pool, bus: infra.bus, roles, store, log: log.child({ component: 'worker' }) })
+    const carriers: CarrierDeps = { cache: infra.stores.cache, committed: (written) => void packages.committed(written), origin: instanceId }
+    worker = buildWorker({ config, pool: infra.pool, bus: infra.bus, roles, store, pollers, carriers, log: log.child({ component: 'worker' }) })
     await worker.start()
+    worker.startPollers()
   }
-  if (mode === 'embedded') app.log.info({ dataDir: config.DATA_DIR, workerRoles: infra.inProcessWorker?.roles }, 'embedded mode: none of DATABASE_URL, REDIS_URL, AMQP_URL is set, so everything runs in this process')
+  if (mode === 'embedded') app.log.info({ dataDir: config.DATA_DIR, workerRoles: [...(infra.inProcessWorker?.roles ?? []), ...pollers] }, 'embedded mode: none of DATABASE_URL, REDIS_URL, AMQP_URL is set, so everything runs in this process')
   if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
     const outcome = await auth.ensureAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD)
     app.log.info({ email: config.ADMIN_EMAIL, outcome }, 'first admin account')

@@ -3,27 +3,35 @@ import { parseArgs } from 'node:util'
 import pino from 'pino'
 import { rabbitBus } from '../../internal/app/bus.js'
 import { instanceIdOf } from '../../internal/app/instance.js'
-import { buildWorker } from '../../internal/app/worker.js'
+import { buildWorker, type CarrierDeps } from '../../internal/app/worker.js'
+import { parseWorkerRoles, POLLER_ROLES } from '../../internal/app/worker-roles.js'
+import { redisPackageCache } from '../../internal/app/stores.js'
 import { ConfigError, isEmbedded, loadConfig } from '../../internal/config/config.js'
-import { parseRoles, WORKER_ROLES } from '../../internal/events/topology.js'
+import { WORKER_ROLES } from '../../internal/events/topology.js'
 import { migrate } from '../../internal/platform/db/migrate.js'
-import { connectPostgres } from '../../internal/platform/startup.js'
+import { connectPostgres, connectRedis } from '../../internal/platform/startup.js'
 
 // Wiring only: config -> clients -> migrations -> worker roles -> consume, and a graceful exit.
-// `npm run start:worker -- --only archive,notify,metrics` runs some roles (default: all).
+// `npm run start:worker -- --only archive,notify,carriers` runs some roles (default: all;
+// carriers when CARRIER_PROVIDER is set). Carriers polls PostgreSQL and needs no broker.
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { only: { type: 'string' } } })
-  const roles = values.only !== undefined ? parseRoles(values.only) : [...WORKER_ROLES]
-  if (roles.length === 0) throw new ConfigError(`--only needs at least one of ${WORKER_ROLES.join(', ')}`)
   if (isEmbedded()) {
     throw new ConfigError('none of DATABASE_URL, REDIS_URL, AMQP_URL is set: in the embedded mode the worker roles run inside the gateway (`npm start`). Set DATABASE_URL and AMQP_URL to run a worker against the services.')
   }
   const config = loadConfig()
+  const { queues: roles, pollers } = parseWorkerRoles(values.only, config)
+  if (roles.length + pollers.length === 0) throw new ConfigError(`--only needs at least one of ${[...WORKER_ROLES, ...POLLER_ROLES].join(', ')}`)
   const log = pino({ level: config.LOG_LEVEL, base: { component: 'worker' } })
   const pool = await connectPostgres(config)
   await migrate(pool)
-  const bus = rabbitBus(config, { instanceId: instanceIdOf(config), hub: false, running: roles, log: log.child({ component: 'bus' }) })
-  const worker = buildWorker({ config, pool, bus, roles, log })
+  const instanceId = instanceIdOf(config)
+  // The carriers role drops the gateways' cached reads of what it changed (Redis, as they share it).
+  const redis = pollers.includes('carriers') ? await connectRedis(config) : undefined
+  const carriers: CarrierDeps = { cache: redis ? redisPackageCache(config, redis) : undefined, origin: instanceId }
+  const bus = rabbitBus(config, { instanceId, hub: false, running: roles, log: log.child({ component: 'bus' }) })
+  const worker = buildWorker({ config, pool, bus, roles, pollers, carriers, log })
+  worker.startPollers()
 
   let started: Promise<void> | undefined
   // Waits for the broker (rascal keeps retrying); queued events wait for us meanwhile.
@@ -43,6 +51,7 @@ async function main(): Promise<void> {
     await worker.stop()
     await bus.close()
     await pool.end()
+    redis?.disconnect()
     log.info({ counters: Object.fromEntries(worker.consumers.map((c) => [c.role, c.counters])) }, 'worker stopped')
   })
 }

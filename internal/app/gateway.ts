@@ -36,6 +36,7 @@ import { PostgresOutbox } from '../events/outbox-postgres.js'
 import { EventPath } from '../events/path.js'
 import { OutboxRelay } from '../events/relay.js'
 import { metricsRoutes, statsRoutes } from '../ops/http.js'
+import { PostgresCarrierSyncReader } from '../carrier/sync-reads-postgres.js'
 import { chartRoutes } from '../charts/http.js'
 import { PostgresMetricsReader } from '../charts/postgres-reads.js'
 import { ChartsService } from '../charts/service.js'
@@ -215,6 +216,7 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
     log: app.log,
     events,
     deliveryProofs: config.PROOF_REQUIRED_FOR_DELIVERED ? { has: (id) => proofRepository.hasProof(id) } : undefined,
+    carrierSync: new PostgresCarrierSyncReader(pool),
   })
   app.addHook('onClose', async () => packages.cache.close())
   const proofs = new ProofService({

@@ -10,10 +10,13 @@ import { memoryRateLimitStore } from '../platform/http/rate-limit-store-memory.j
 import { leasedRedisStore } from '../platform/http/rate-limit-store-redis.js'
 import type { GatewayStores } from './gateway.js'
 
+/** The package cache the gateways share (workers that change packages drop entries from it). */
+export const redisPackageCache = (config: Config, redis: Redis) => new RedisPackageCache(redis, config.CACHE_TTL_S)
+
 /** Cache, rate limits and idempotency records in Redis, shared by every gateway behind it. */
 export function redisStores(config: Config, redis: Redis): GatewayStores {
   return {
-    cache: new RedisPackageCache(redis, config.CACHE_TTL_S),
+    cache: redisPackageCache(config, redis),
     rateLimit: leasedRedisStore(redis),
     idempotency: new RedisIdempotencyStore(redis),
     loginAttempts: new RedisLoginAttemptStore(redis),

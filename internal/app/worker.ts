@@ -6,9 +6,14 @@ import { ParquetCodec } from '../archive/parquet.js'
 import type { ManagedObjectStore, ObjectStore } from '../archive/ports.js'
 import { S3ObjectStore } from '../archive/s3.js'
 import { ArchiveService } from '../archive/service.js'
+import { CarrierRole } from '../carrier/role.js'
+import type { CarrierProvider } from '../carrier/ports.js'
+import { providerFromConfig, syncSettingsFromConfig } from '../carrier/provider.js'
+import { CarrierSync } from '../carrier/sync-service.js'
+import { PostgresTrackingStore } from '../carrier/trackings-postgres.js'
 import { PostgresMetricsStore } from '../charts/postgres.js'
 import { MetricsRole } from '../charts/role.js'
-import type { Config } from '../config/config.js'
+import { ConfigError, type Config } from '../config/config.js'
 import type { Bus, RoleConsumer } from '../events/bus.js'
 import type { RoleHandler, RoleLogger } from '../events/roles.js'
 import type { WorkerRole } from '../events/topology.js'
@@ -16,6 +21,7 @@ import { BusAnnouncer } from '../inbox/announcer-bus.js'
 import { PostgresNotificationRepository } from '../inbox/postgres.js'
 import { InboxRole } from '../inbox/role-service.js'
 import type { Notifier } from '../notify/ports.js'
+import type { PackageCache, Written } from '../package/ports.js'
 import { PostgresReceipts } from '../notify/postgres.js'
 import { NotifyService } from '../notify/service.js'
 import { SnsNotifier } from '../notify/sns.js'
@@ -25,6 +31,7 @@ import { PostgresDeliveryStore } from '../webhook/deliveries-postgres.js'
 import { WebhookDispatcher } from '../webhook/dispatch-service.js'
 import { GuardedHttpSender } from '../webhook/http-sender.js'
 import { rolePrefetch } from './bus.js'
+import type { PollerRole } from './worker-roles.js'
 
 export interface WorkerDeps {
   config: Config
@@ -36,6 +43,23 @@ export interface WorkerDeps {
   store?: ObjectStore | ManagedObjectStore
   /** Replaces the SNS notifier; default SnsNotifier from the config (undefined when SNS_TOPIC_ARN is unset). */
   notifier?: Notifier
+  /** Roles that poll PostgreSQL rather than consume a queue (`carriers`). */
+  pollers?: readonly PollerRole[]
+  carriers?: CarrierDeps
+}
+
+/** What the carriers role needs beside the pool. */
+export interface CarrierDeps {
+  /** The package cache the gateways read, so a check's news is not hidden behind it. */
+  cache?: PackageCache
+  /** Events written here, for an event path in this process (embedded mode). */
+  committed?(written: Written): void
+  /** Replaces the provider CARRIER_PROVIDER names (tests). */
+  provider?: CarrierProvider
+  clock?: () => Date
+  random?: () => number
+  /** This process's id, recorded with the events it writes. */
+  origin?: string
 }
 
 export interface Worker {
@@ -45,8 +69,12 @@ export interface Worker {
   webhooks?: WebhookDispatcher
   inbox?: InboxRole
   metrics?: MetricsRole
+  carriers?: CarrierRole
+  carrierSync?: CarrierSync
   /** Starts consuming every role's queue (the bus must be connected). */
   start(): Promise<void>
+  /** Starts the poller roles, which need no broker. */
+  startPollers(): void
   /** Stops consuming, finishes in-flight work and settles it; the rest stays queued. */
   stop(): Promise<void>
 }
@@ -55,7 +83,7 @@ export interface Worker {
 export function buildWorker(deps: WorkerDeps): Worker {
   const { config, pool, log } = deps
   const retentionMs = config.ARCHIVE_LEDGER_RETENTION_H * 3_600_000
-  const worker: Worker = { consumers: [], start, stop }
+  const worker: Worker = { consumers: [], start, startPollers, stop }
   const handlers: RoleHandler[] = []
   let managed: ManagedObjectStore | undefined
   let owned: S3ObjectStore | undefined
@@ -98,7 +126,12 @@ export function buildWorker(deps: WorkerDeps): Worker {
       handlers.push(worker.webhooks)
     }
   }
+  if (deps.pollers?.includes('carriers')) buildCarriers(worker, deps, roleLog('carriers'))
   const prefetch = rolePrefetch(config)
+
+  function startPollers(): void {
+    worker.carriers?.start()
+  }
 
   async function start(): Promise<void> {
     if (managed) {
@@ -110,15 +143,35 @@ export function buildWorker(deps: WorkerDeps): Worker {
       // The archive settles thousands of events at once, when a batch is written: acknowledged a burst at a time.
       worker.consumers.push(await deps.bus.consume(handler, { prefetch: prefetch[role], batched: role === 'archive' }))
     }
-    log.info({ roles: deps.roles }, 'worker consuming')
+    log.info({ roles: deps.roles, pollers: deps.pollers ?? [] }, 'worker consuming')
   }
 
   async function stop(): Promise<void> {
-    await Promise.all(worker.consumers.map((c) => c.stop()))
+    await Promise.all([...worker.consumers.map((c) => c.stop()), worker.carriers?.stop()])
     owned?.close()
     sns?.close()
   }
   return worker
+}
+
+/** The carriers role: the provider CARRIER_PROVIDER names, the budget and schedule of TRACKING_*. */
+function buildCarriers(worker: Worker, deps: WorkerDeps, log: RoleLogger): void {
+  const { config, pool } = deps
+  const opts = deps.carriers ?? {}
+  const provider = opts.provider ?? providerFromConfig(config)
+  if (!provider) throw new ConfigError('the carriers role needs CARRIER_PROVIDER (aftership, easypost or sandbox)')
+  const cache = opts.cache
+  worker.carrierSync = new CarrierSync({
+    store: new PostgresTrackingStore(pool, { origin: opts.origin }),
+    provider,
+    settings: syncSettingsFromConfig(config),
+    clock: opts.clock,
+    random: opts.random,
+    touched: cache ? (tn) => cache.invalidate([tn]) : undefined,
+    committed: opts.committed,
+    log,
+  })
+  worker.carriers = new CarrierRole({ sync: worker.carrierSync, pollIntervalMs: config.TRACKING_POLL_INTERVAL_MS, log })
 }
 
 const isManaged = (store: ObjectStore): store is ManagedObjectStore => 'ensureBucket' in store

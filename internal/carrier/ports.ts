@@ -1,4 +1,7 @@
+import type { Package, PackageStatus } from '../package/domain.js'
+import type { Written } from '../package/ports.js'
 import type { CarrierSnapshot } from './domain.js'
+import type { SnapshotPlan } from './plan.js'
 
 export type BreakerState = 'closed' | 'open' | 'half-open'
 
@@ -74,4 +77,85 @@ export class NotFoundAtCarrier extends CarrierError {
 export class BadRequest extends CarrierError {
   override name = 'BadRequest'
   readonly code = 'bad_request'
+}
+
+/** A due tracking a worker holds until it finishes or its lease runs out. */
+export interface Claim {
+  packageId: string
+  trackingNumber: string
+  carrier: string
+  status: PackageStatus
+  estimatedDelivery?: Date
+  /** How this check is logged and who asked for it. */
+  type: 'scheduled' | 'manual'
+  triggeredBy: string
+  priority: number
+  consecutiveFailures: number
+  /** The hash of the last answer applied: the same hash again changes nothing. */
+  lastHash?: string
+  /** Proves the claim is still this worker's when it finishes. */
+  token: string
+  /** The due time it had, given back if the claim is released unused. */
+  due: Date
+}
+
+/** When a tracking is next asked about; `dueAt` null makes it inactive (final or unknown at the carrier). */
+export interface Schedule {
+  dueAt: Date | null
+  priority: number
+  /** The failure-free interval, for "overdue by more than twice its interval". */
+  intervalS: number | null
+}
+
+/** One line of the update log. */
+export interface UpdateLogEntry {
+  type: 'scheduled' | 'manual' | 'webhook'
+  triggeredBy: string
+  provider: string
+  success: boolean
+  statusCode?: number
+  durationMs: number
+  error?: string
+  statusChanged: boolean
+  previousStatus?: PackageStatus
+  newStatus?: PackageStatus
+  eventsAdded: number
+  startedAt: Date
+}
+
+export interface SyncOutcome {
+  written: Written
+  plan: SnapshotPlan
+}
+
+/**
+ * Carrier trackings as jobs (PostgreSQL). Claims are exclusive: a claimed
+ * tracking is not due again until its lease passes, so two workers never ask
+ * about one tracking at once, and a crashed worker's claims come back.
+ */
+export interface TrackingStore {
+  /**
+   * Claims up to `limit` trackings due at `now` (priority, then due time), at most
+   * `maxPriority` (manual refreshes only when the scheduled share of the budget is spent),
+   * each leased until `now + leaseS`.
+   */
+  claim(opts: { limit: number; now: Date; leaseS: number; maxPriority: number }): Promise<Claim[]>
+  /** Gives a claim back unused, due as before (no budget for it). */
+  release(claim: Claim): Promise<void>
+  /**
+   * Takes one call from the day's budget if fewer than `limit` were used: one
+   * atomic conditional statement, so racing workers never pass it. False when spent.
+   */
+  reserveCall(day: string, limit: number): Promise<boolean>
+  /** Calls used on the day. */
+  used(day: string): Promise<number>
+  /**
+   * Applies an answer in one transaction: `decide` sees the package and the
+   * checkpoint ids already applied; the change, the new checkpoint ids, the
+   * schedule (only while the claim is still this worker's) and the log line are
+   * written together, or nothing is.
+   */
+  succeed(claim: Claim, decide: (pkg: Package, applied: ReadonlySet<string>) => SnapshotPlan, finish: (plan: SnapshotPlan) => { schedule: Schedule; hash: string; notFound: boolean; log: UpdateLogEntry }, now: Date): Promise<SyncOutcome>
+  /** Records a failed check: failures in a row, attention, the retry and the log line. */
+  fail(claim: Claim, failure: { schedule: Schedule; requiresAttention: boolean; statusCode?: number; error: string; log: UpdateLogEntry }, now: Date): Promise<void>
 }

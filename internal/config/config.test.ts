@@ -177,3 +177,15 @@ t.test('CORS_ORIGINS: origins as browsers send them, anything else refused at st
     t.match(errorOf(t, { CORS_ORIGINS: bad }).message, /CORS_ORIGINS .*is not an origin/, bad)
   }
 })
+
+t.test('carrier trackings: the contract defaults, and a real provider needs its key', async (t) => {
+  const c = loadConfig({})
+  t.equal(c.CARRIER_PROVIDER, undefined, 'no provider unless named: the sandbox is never a default')
+  t.match(c, { TRACKING_PRE_SHIPMENT_FREQ: 1440, TRACKING_IN_TRANSIT_FREQ: 120, TRACKING_OUT_FOR_DELIVERY_FREQ: 30, TRACKING_EXCEPTION_FREQ: 60 })
+  t.match(loadConfig({ CARRIER_PROVIDER: 'sandbox' }), { CARRIER_PROVIDER: 'sandbox', CARRIER_API_KEY: undefined })
+  t.match(errorOf(t, { CARRIER_PROVIDER: 'aftership' }).message, /CARRIER_API_KEY: required with CARRIER_PROVIDER=aftership/)
+  t.match(errorOf(t, { CARRIER_PROVIDER: 'fedex-direct', CARRIER_API_KEY: 'k' }).message, /CARRIER_PROVIDER.*must be one of aftership, easypost, sandbox/)
+  t.match(errorOf(t, { TRACKING_RATE_BUFFER: '120' }).message, /TRACKING_RATE_BUFFER/)
+  t.match(errorOf(t, { TRACKING_API_TIMEOUT: '30000' }).message, /TRACKING_LEASE_S.*must be at least 900 s/, 'a lease shorter than a pass would let two workers ask about one tracking')
+  t.equal(loadConfig({ TRACKING_API_TIMEOUT: '30000', TRACKING_LEASE_S: '900' }).TRACKING_LEASE_S, 900)
+})

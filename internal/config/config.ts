@@ -72,6 +72,26 @@ export const ConfigSchema = Type.Object({
   WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 120_000, default: 10_000 }),
   WEBHOOK_DISABLE_AFTER_FAILURES: Type.Integer({ minimum: 1, default: 25 }),
   WEBHOOK_DISABLE_AFTER_S: Type.Integer({ minimum: 0, default: 3600 }),
+  // Carrier trackings (issue 19, the `carriers` worker role). Unset CARRIER_PROVIDER: external trackings wait.
+  CARRIER_PROVIDER: Type.Optional(Type.Union([Type.Literal('aftership'), Type.Literal('easypost'), Type.Literal('sandbox')], { description: 'Who the carriers role asks: aftership, easypost, or sandbox (the AfterShip adapter at CARRIER_API_URL, default http://127.0.0.1:4010; a development tool).' })),
+  CARRIER_API_URL: Type.Optional(Type.String({ pattern: '^https?://', description: "The provider's API base; default its public API." })),
+  CARRIER_API_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  CARRIER_WEBHOOK_SECRET: Type.Optional(Type.String({ minLength: 1 })),
+  TRACKING_PRE_SHIPMENT_FREQ: Type.Integer({ minimum: 1, default: 1440, description: 'Minutes between checks of a pending or info_received tracking.' }),
+  TRACKING_IN_TRANSIT_FREQ: Type.Integer({ minimum: 1, default: 120 }),
+  TRACKING_OUT_FOR_DELIVERY_FREQ: Type.Integer({ minimum: 1, default: 30 }),
+  TRACKING_EXCEPTION_FREQ: Type.Integer({ minimum: 1, default: 60 }),
+  TRACKING_HOLIDAYS_COUNTRY: Type.Optional(Type.String({ pattern: '^[A-Za-z]{2}(-[A-Za-z0-9]{1,3})?$', description: 'ISO 3166 code (US, DE-BY) whose public holidays slow the schedule like weekends.' })),
+  TRACKING_MAX_FAILURES: Type.Integer({ minimum: 1, default: 5, description: 'Failed checks in a row before a tracking requires attention.' }),
+  TRACKING_DAILY_BUDGET: Type.Integer({ minimum: 0, default: 10_000, description: 'Provider calls per UTC day across all workers.' }),
+  TRACKING_RATE_BUFFER: Type.Integer({ minimum: 0, maximum: 100, default: 10, description: 'Percent of the daily budget kept for manual refreshes.' }),
+  TRACKING_MAX_CONCURRENT: Type.Integer({ minimum: 1, maximum: 1000, default: 5, description: 'Provider calls in flight per worker.' }),
+  TRACKING_API_TIMEOUT: Type.Integer({ minimum: 100, maximum: 120_000, default: 10_000, description: 'Milliseconds per provider call.' }),
+  TRACKING_JOB_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 1000, default: 50, description: 'Due trackings a worker claims at a time.' }),
+  TRACKING_LEASE_S: Type.Integer({ minimum: 10, maximum: 86_400, default: 300, description: 'How long a claim holds a tracking; a crashed worker\'s claims fall due again after it.' }),
+  TRACKING_POLL_INTERVAL_MS: Type.Integer({ minimum: 10, maximum: 600_000, default: 5_000, description: 'How often an idle carriers role looks for due trackings.' }),
+  TRACKING_CACHE_TTL: Type.Integer({ minimum: 1, default: 168, description: 'Hours a final tracking is kept active before cleanup.' }),
+  TRACKING_CLEANUP_INTERVAL: Type.Integer({ minimum: 10, default: 3_600, description: 'Seconds between cleanup runs.' }),
 })
 
 export type Config = Static<typeof ConfigSchema>
@@ -113,6 +133,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if ((config.ADMIN_EMAIL === undefined) !== (config.ADMIN_PASSWORD === undefined)) {
     throw new ConfigError('Invalid environment variable ADMIN_PASSWORD: ADMIN_EMAIL and ADMIN_PASSWORD must be set together')
+  }
+  // A real provider refuses every call without a key: say so at start, not at the first check.
+  if ((config.CARRIER_PROVIDER === 'aftership' || config.CARRIER_PROVIDER === 'easypost') && !config.CARRIER_API_KEY) {
+    fail('CARRIER_API_KEY', undefined, `required with CARRIER_PROVIDER=${config.CARRIER_PROVIDER}`)
+  }
+  // A claim must outlast its worker's slowest pass (a check may take three requests:
+  // AfterShip's look-up, create and look-up again), or a second worker would ask again.
+  const passMs = Math.ceil(config.TRACKING_JOB_BATCH_SIZE / config.TRACKING_MAX_CONCURRENT) * 3 * config.TRACKING_API_TIMEOUT
+  if (config.TRACKING_LEASE_S * 1000 < passMs) {
+    fail('TRACKING_LEASE_S', raw.TRACKING_LEASE_S, `must be at least ${Math.ceil(passMs / 1000)} s: a pass of TRACKING_JOB_BATCH_SIZE checks, TRACKING_MAX_CONCURRENT at a time, 3 requests of up to TRACKING_API_TIMEOUT each`)
   }
   // scrypt only takes powers of two; anything else would fail every sign-in with a 500.
   const cost = config.PASSWORD_SCRYPT_COST

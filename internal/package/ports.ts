@@ -88,15 +88,43 @@ export interface PublicView {
   carrier: string
   estimatedDelivery: string | null
   lastUpdatedAt: string
+  /** Carrier trackings only: when the carrier was last asked (null: not yet). */
+  lastCheckedAt?: string | null
   events: Array<{ status: PackageStatus; occurredAt: string; note?: string; city?: string }>
 }
 
 /** A package as one reader may see it: `view` tells a client which shape it got. */
-export type PackageRead = ({ view: 'full' } & Package) | ({ view: 'public' } & PublicView)
+export type PackageRead = ({ view: 'full'; sync?: CarrierSyncState } & Package) | ({ view: 'public' } & PublicView)
 
 /** A tracking-list entry with the package as its reader may see it. */
 export interface TrackingRead extends Omit<TrackingEntry, 'package'> {
   package: PackageRead
+  /** Carrier trackings only: when the carrier was last asked (null: not yet). */
+  lastCheckedAt?: Date | null
+}
+
+/** How a carrier tracking is kept current (the contract's Package `sync`, staff only). */
+export interface CarrierSyncState {
+  provider: string
+  lastCheckedAt: Date | null
+  /** Null once final or unknown at the carrier: never asked again. */
+  nextCheckAt: Date | null
+  consecutiveFailures: number
+  requiresAttention: boolean
+  notFound: boolean
+}
+
+/**
+ * The carrier sync state of external trackings, kept by carrier/ (app wires it).
+ * Reads never ask a provider.
+ */
+export interface CarrierSyncReader {
+  /**
+   * The state per package id (absent: no carrier tracking). A tracking overdue by
+   * more than twice its interval is pulled forward for one refresh, at most once per
+   * interval however many read it.
+   */
+  read(packageIds: readonly string[], now: Date): Promise<Map<string, CarrierSyncState>>
 }
 
 /**

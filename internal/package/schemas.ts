@@ -34,6 +34,19 @@ export const PackageSchema = Type.Object(
     customerId: Type.Optional(Type.String({ description: 'The customer who owns it: they, staff and the assigned driver see the full package.' })),
     external: Type.Optional(Type.Boolean({ description: 'A number a customer registered with a carrier; nobody owns it.' })),
     lastLocation: Type.Optional(Type.Object({ lat: Type.Number(), lng: Type.Number(), recordedAt: DateTimeOut })),
+    sync: Type.Optional(
+      Type.Object(
+        {
+          provider: Type.String({ description: 'The provider that answered last ("" before the first check).' }),
+          lastCheckedAt: Type.Union([DateTimeOut, Type.Null()]),
+          nextCheckAt: Type.Union([DateTimeOut, Type.Null()], { description: 'Null once final or unknown at the carrier.' }),
+          consecutiveFailures: Type.Integer(),
+          requiresAttention: Type.Boolean(),
+          notFound: Type.Boolean({ description: 'The carrier does not know the number: it is not asked again.' }),
+        },
+        { description: 'Carrier trackings, staff only: how the tracking is kept current.' },
+      ),
+    ),
     version: Type.Integer(),
     createdAt: DateTimeOut,
     updatedAt: DateTimeOut,
@@ -137,6 +150,7 @@ export const PublicViewSchema = Type.Object({
   carrier: Type.String(),
   estimatedDelivery: Type.Union([DateTimeOut, Type.Null()]),
   lastUpdatedAt: DateTimeOut,
+  lastCheckedAt: Type.Optional(Type.Union([DateTimeOut, Type.Null()], { description: 'Carrier trackings only: when the carrier was last asked (null: not yet).' })),
   events: Type.Array(
     Type.Object({ status: StatusRef, occurredAt: DateTimeOut, note: Type.Optional(Type.String()), city: Type.Optional(Type.String()) }),
   ),
@@ -168,5 +182,6 @@ export const TrackingEntrySchema = Type.Object({
   trackingNumber: Type.String(),
   label: Type.Union([Type.String(), Type.Null()]),
   addedAt: DateTimeOut,
+  lastCheckedAt: Type.Optional(Type.Union([DateTimeOut, Type.Null()], { description: 'Carrier trackings only: when the carrier was last asked (null: not yet).' })),
   package: PackageReadSchema,
 })

@@ -5,7 +5,7 @@ import { seesActor, SYSTEM_ACTOR } from '../events/actor.js'
 import type { Actor, PackageEvent } from '../events/envelope.js'
 import { generateTrackingNumber, normalizeTrackingNumber, versionMismatch, type NewPackage, type Package, type PackagePatch, type PackageStatus, type StatusChange } from './domain.js'
 import { attribute, changeStatus, createExternalTracking, createPackage, deletePackage, externalTrackingConflict, mergeExternal, patchDetails, type Change } from './entity.js'
-import type { CommittedEvents, CreateOffered, DeliveryProofs, ListFilter, Logger, Page, PackageCache, PackageRead, PackageRepository, PublicView, PublicViewEntry, TrackingEntry, TrackingListRepository, TrackingRead, Written } from './ports.js'
+import type { CarrierSyncReader, CarrierSyncState, CommittedEvents, CreateOffered, DeliveryProofs, ListFilter, Logger, Page, PackageCache, PackageRead, PackageRepository, PublicView, PublicViewEntry, TrackingEntry, TrackingListRepository, TrackingRead, Written } from './ports.js'
 import { PackageReadCache } from './read-cache.js'
 
 export interface PackageServiceDeps {
@@ -20,6 +20,8 @@ export interface PackageServiceDeps {
   deliveryProofs?: DeliveryProofs
   /** Creates a package with `driverId` as an offer to that driver (an assignment); without it the field is only stored. */
   createOffered?: CreateOffered
+  /** Carrier trackings' sync state (lastCheckedAt, staff's `sync`); none: reads show none. */
+  carrierSync?: CarrierSyncReader
 }
 
 export type CreateInput = Omit<NewPackage, 'trackingNumber' | 'carrier' | 'external'> & { trackingNumber?: string; carrier?: string }
@@ -90,6 +92,11 @@ export class PackageService {
     const pkg = await this.cache.package(normalizeTrackingNumber(rawTn), (tn) => this.deps.packages.get(tn))
     const read = pkg && (await this.read(principal, pkg))
     if (!read) throw notFound('package')
+    // Staff see how a carrier tracking is kept current.
+    if (read.view === 'full' && pkg.external && isStaff(principal)) {
+      const sync = (await this.syncStates([pkg.id])).get(pkg.id)
+      if (sync) return { ...read, sync }
+    }
     return read
   }
 
@@ -102,12 +109,16 @@ export class PackageService {
   }
 
   /** Staff list all; customers the packages they own, drivers their assigned ones (tracked ones are in /me/trackings). */
-  async list(principal: Principal, filter: Omit<ListFilter, 'trackedBy' | 'driverId' | 'customerId'>): Promise<Page<Package>> {
+  async list(principal: Principal, filter: Omit<ListFilter, 'trackedBy' | 'driverId' | 'customerId'>): Promise<Page<Package & { sync?: CarrierSyncState }>> {
     const scope: Pick<ListFilter, 'customerId' | 'driverId'> = {}
     if (principal.role === 'customer') scope.customerId = principal.id
     else if (principal.role === 'driver') scope.driverId = principal.id
     else if (!SEES_ALL.has(principal.role)) throw forbidden()
-    return this.deps.packages.list({ ...filter, ...scope })
+    const page = await this.deps.packages.list({ ...filter, ...scope })
+    if (!isStaff(principal)) return page
+    // One statement for the page's carrier trackings.
+    const states = await this.syncStates(page.items.filter((p) => p.external).map((p) => p.id))
+    return states.size === 0 ? page : { ...page, items: page.items.map((p) => (states.has(p.id) ? { ...p, sync: states.get(p.id)! } : p)) }
   }
 
   async patch(principal: Principal, rawTn: string, patch: PackagePatch, ifMatch?: number): Promise<Package> {
@@ -155,7 +166,8 @@ export class PackageService {
     const entry = await this.cache.publicView(tn, async () => {
       const pkg = await this.deps.packages.get(tn)
       if (!pkg) return null
-      const body = JSON.stringify(toPublicView(pkg, await this.deps.packages.events(pkg.id)))
+      const lastCheckedAt = pkg.external ? ((await this.syncStates([pkg.id])).get(pkg.id)?.lastCheckedAt ?? null) : undefined
+      const body = JSON.stringify(toPublicView(pkg, await this.deps.packages.events(pkg.id), lastCheckedAt))
       return { body, etag: `"${createHash('sha1').update(body).digest('base64url')}"` }
     })
     if (!entry) throw notFound('package')
@@ -171,13 +183,13 @@ export class PackageService {
       const { added } = await this.deps.trackings.add(userId, pkg.id, label)
       const entry = await this.deps.trackings.entry(userId, pkg.id)
       if (!entry) throw notFound('package')
-      return { entry: await this.entryRead(principal, entry), added }
+      return { entry: await this.entryRead(principal, entry, await this.syncStates(pkg.external ? [pkg.id] : [])), added }
     }
     const carrier = input.carrier?.trim()
     if (!carrier) throw notFound('package')
     try {
       const result = this.committed(await this.deps.trackings.createExternal(userId, attribute(createExternalTracking(tn, carrier, this.now()), actorOf(principal)), label))
-      return { entry: await this.entryRead(principal, { trackingNumber: tn, label, addedAt: result.createdAt, package: result }), added: true }
+      return { entry: await this.entryRead(principal, { trackingNumber: tn, label, addedAt: result.createdAt, package: result }, await this.syncStates([result.id])), added: true }
     } catch (err) {
       // Someone created it a moment ago: track the existing one.
       if (err instanceof AppError && err.kind === 'conflict') return this.addTracking(principal, { ...input, carrier: undefined })
@@ -187,7 +199,8 @@ export class PackageService {
 
   async listTrackings(principal: Principal): Promise<TrackingRead[]> {
     const entries = await this.deps.trackings.list(userIdOf(principal))
-    return Promise.all(entries.map((e) => this.entryRead(principal, e)))
+    const states = await this.syncStates(entries.filter((e) => e.package.external).map((e) => e.package.id))
+    return Promise.all(entries.map((e) => this.entryRead(principal, e, states)))
   }
 
   async removeTracking(principal: Principal, rawTn: string): Promise<void> {
@@ -218,10 +231,22 @@ export class PackageService {
     return { view: 'public', ...(await this.publicViewOf(pkg.trackingNumber)) }
   }
 
-  private async entryRead(principal: Principal, entry: TrackingEntry): Promise<TrackingRead> {
+  private async entryRead(principal: Principal, entry: TrackingEntry, states: ReadonlyMap<string, CarrierSyncState>): Promise<TrackingRead> {
     const pkg = entry.package
     const view: PackageRead = canReadFull(principal, pkg) ? { view: 'full', ...pkg } : { view: 'public', ...(await this.publicViewOf(pkg.trackingNumber)) }
-    return { ...entry, package: view }
+    const state = pkg.external ? states.get(pkg.id) : undefined
+    return state ? { ...entry, package: view, lastCheckedAt: state.lastCheckedAt } : { ...entry, package: view }
+  }
+
+  /** Carrier sync states by package id; a reader that fails leaves them out rather than failing the read. */
+  private async syncStates(packageIds: string[]): Promise<Map<string, CarrierSyncState>> {
+    if (!this.deps.carrierSync || packageIds.length === 0) return new Map()
+    try {
+      return await this.deps.carrierSync.read(packageIds, this.now())
+    } catch (err) {
+      this.deps.log.warn({ err }, 'carrier sync state unavailable')
+      return new Map()
+    }
   }
 
   private async publicViewOf(tn: string): Promise<PublicView> {
@@ -257,6 +282,9 @@ export class PackageService {
   }
 }
 
+/** Admins and operators: who see how a carrier tracking is kept current (`sync`). */
+const isStaff = (principal: Principal) => principal.role === 'admin' || principal.role === 'operator'
+
 /** Who sees a package in full: staff, its owner and its assigned driver (names, addresses, contacts, coordinates). */
 export function canReadFull(principal: Principal, pkg: Package): boolean {
   return SEES_ALL.has(principal.role) || (principal.kind === 'user' && (pkg.customerId === principal.id || pkg.driverId === principal.id))
@@ -267,7 +295,8 @@ function userIdOf(principal: Principal): string {
   return principal.id
 }
 
-export function toPublicView(pkg: Package, events: PackageEvent[]): PublicView {
+/** `lastCheckedAt`: carrier trackings only (null: not asked yet); undefined leaves it out. */
+export function toPublicView(pkg: Package, events: PackageEvent[], lastCheckedAt?: Date | null): PublicView {
   const history: PublicView['events'] = []
   for (const e of events) {
     if (e.type !== 'package.created' && e.type !== 'package.status_changed') continue
@@ -277,7 +306,7 @@ export function toPublicView(pkg: Package, events: PackageEvent[]): PublicView {
     if (typeof city === 'string') item.city = city
     history.push(item)
   }
-  return {
+  const view: PublicView = {
     trackingNumber: pkg.trackingNumber,
     status: pkg.status,
     carrier: pkg.carrier,
@@ -285,4 +314,5 @@ export function toPublicView(pkg: Package, events: PackageEvent[]): PublicView {
     lastUpdatedAt: pkg.updatedAt.toISOString(),
     events: history,
   }
+  return lastCheckedAt === undefined ? view : { ...view, lastCheckedAt: lastCheckedAt?.toISOString() ?? null }
 }

@@ -95,7 +95,8 @@ export class PostgresTrackingListRepository implements TrackingListRepository {
     return withTx(this.pool, async (tx) => {
       const result = await insertPackage(tx, change, this.origin)
       await tx.query('INSERT INTO user_trackings (user_id, package_id, label, added_at) VALUES ($1, $2, $3, $4)', [userId, result.pkg.id, label, now]).catch(accountGone)
-      await tx.query('INSERT INTO carrier_sync_requests (package_id, carrier, requested_at, next_attempt_at) VALUES ($1, $2, $3, $3)', [result.pkg.id, change.next.carrier, now])
+      // Due at once: the carriers worker role asks the provider at its next pass (migration 0016).
+      await tx.query('INSERT INTO carrier_trackings (package_id, carrier, next_update_due, created_at) VALUES ($1, $2, $3, $3)', [result.pkg.id, change.next.carrier.toLowerCase(), now])
       return result
     })
   }
