@@ -11,7 +11,7 @@ import type { AuthResult, User } from './types.js'
 export const api = createApi({
   reducerPath: 'api',
   baseQuery,
-  tagTypes: ['Package', 'Tracking', 'Device', 'Stats', 'Me', 'Assignment', 'Proof', 'Driver', 'Notification', 'Metrics'],
+  tagTypes: ['Package', 'Tracking', 'Device', 'Stats', 'Me', 'Assignment', 'Proof', 'Driver', 'Notification', 'Metrics', 'CarrierSync'],
   // Live events keep cached data current; refetch only what a reconnect may have missed.
   refetchOnReconnect: false,
   refetchOnFocus: false,

@@ -59,10 +59,22 @@ export interface Package {
   /** A number a customer registered with a carrier. */
   external?: boolean
   lastLocation?: LastLocation
+  /** Carrier trackings, staff only: how the number is kept current. */
+  sync?: CarrierSyncState
   version: number
   createdAt: string
   updatedAt: string
   view: 'full'
+}
+
+export interface CarrierSyncState {
+  provider: string
+  /** When the carrier was last asked (null: not yet). */
+  lastCheckedAt: string | null
+  nextCheckAt: string | null
+  consecutiveFailures: number
+  requiresAttention: boolean
+  notFound?: boolean
 }
 
 export interface Page<T> {

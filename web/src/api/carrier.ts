@@ -1,0 +1,63 @@
+import { api } from './api.js'
+
+// The admin side of carrier trackings (shared/API.md, "Carrier trackings").
+
+export type CarrierJobType = 'scheduled' | 'manual' | 'retry' | 'cleanup'
+export type CarrierJobState = 'pending' | 'running' | 'completed' | 'failed'
+
+export type JobCounts = Record<CarrierJobState, number>
+
+/** One tracking in the queue, as /carrier-sync/jobs lists it. */
+export interface CarrierJob {
+  trackingNumber: string
+  carrier?: string
+  type: CarrierJobType | string
+  state: CarrierJobState | string
+  status?: string
+  scheduledFor?: string | null
+  lastCheckedAt?: string | null
+  consecutiveFailures?: number
+  requiresAttention?: boolean
+  lastError?: string | null
+}
+
+export interface CarrierJobs {
+  counts: Partial<Record<string, Partial<JobCounts>>>
+  oldestPendingAgeS: number | null
+  items: CarrierJob[]
+}
+
+export interface CarrierUsage {
+  today: { calls: number; budget: number; reserve: number; remaining: number; successRate: number | null; p95Ms: number | null }
+  byDay: Array<{ day: string; calls: number; failures: number; statusChanges: number }>
+  byCarrier: Record<string, { calls: number; failures: number }>
+}
+
+export interface RefreshAccepted {
+  jobId: string
+  scheduledFor: string
+}
+
+const enc = encodeURIComponent
+
+export const carrierApi = api.injectEndpoints({
+  endpoints: (build) => ({
+    getCarrierJobs: build.query<CarrierJobs, { state?: string; type?: string } | void>({
+      query: (q) => ({ url: '/carrier-sync/jobs', params: q ?? {} }),
+      providesTags: [{ type: 'CarrierSync', id: 'JOBS' }],
+      keepUnusedDataFor: 5,
+    }),
+    getCarrierUsage: build.query<CarrierUsage, number | void>({
+      query: (days) => ({ url: '/carrier-sync/usage', params: { days: days ?? 7 } }),
+      providesTags: [{ type: 'CarrierSync', id: 'USAGE' }],
+      keepUnusedDataFor: 5,
+    }),
+    refreshTracking: build.mutation<RefreshAccepted, string>({
+      query: (tn) => ({ url: `/carrier-sync/refresh/${enc(tn)}`, method: 'POST' }),
+      // The queue and the budget change at once; the package moves when the worker has asked.
+      invalidatesTags: [{ type: 'CarrierSync', id: 'JOBS' }, { type: 'CarrierSync', id: 'USAGE' }],
+    }),
+  }),
+})
+
+export const { useGetCarrierJobsQuery, useGetCarrierUsageQuery, useRefreshTrackingMutation } = carrierApi

@@ -1,0 +1,37 @@
+import t from 'tap'
+import type { CarrierJob } from '../api/carrier.js'
+import { BUDGET_SPENT, budgetView, checkedPhrase, needsAttention, queueRows, refreshErrorText, totalPending } from './carrier-sync.js'
+
+const today = (calls: number, remaining: number) => ({ calls, budget: 100, reserve: 10, remaining, successRate: 1, p95Ms: 120 })
+
+t.test('the queue reads in claim order, missing states as 0', async (t) => {
+  const rows = queueRows({ scheduled: { pending: 4, running: 1 }, webhook: { completed: 2 }, manual: { pending: 1, failed: 1 } })
+  t.same(rows.map((r) => r.type), ['manual', 'scheduled', 'webhook'], 'manual runs first, unknown types last')
+  t.same(rows[1], { type: 'scheduled', pending: 4, running: 1, completed: 0, failed: 0 })
+  t.equal(totalPending(rows), 5)
+})
+
+t.test('attention lists each number once, raised or failed', async (t) => {
+  const job = (tn: string, extra: Partial<CarrierJob>): CarrierJob => ({ trackingNumber: tn, type: 'scheduled', state: 'pending', ...extra })
+  const items = [job('A1', { requiresAttention: true }), job('B2', {}), job('C3', { state: 'failed' }), job('A1', { state: 'failed' })]
+  t.same(needsAttention(items).map((j) => j.trackingNumber), ['A1', 'C3'])
+})
+
+t.test('the budget says when scheduled checks stop and when nothing is left', async (t) => {
+  t.match(budgetView(today(50, 50)), { state: 'open', scheduledShare: 90, note: undefined })
+  t.match(budgetView(today(90, 10)), { state: 'reserve', note: /Scheduled checks are paused until tomorrow; 10 manual refreshes are left/ })
+  t.match(budgetView(today(99, 1)), { note: /1 manual refresh is left/ })
+  t.match(budgetView(today(100, 0)), { state: 'spent', note: `${BUDGET_SPENT}.` })
+})
+
+t.test('a refused refresh is explained in words', async (t) => {
+  t.equal(refreshErrorText({ status: 429, code: 'budget_exhausted', message: 'x' }), "Today's budget is spent; scheduled checks resume tomorrow")
+  t.match(refreshErrorText({ status: 409, code: 'conflict', message: 'x' }), /final/)
+  t.equal(refreshErrorText({ status: 0, code: 'unavailable', message: 'Cannot reach DeliverTrack.' }), 'The refresh failed: Cannot reach DeliverTrack.')
+})
+
+t.test('when the carrier was last asked', async (t) => {
+  const now = Date.parse('2026-12-04T12:00:00Z')
+  t.equal(checkedPhrase('2026-12-04T11:55:00Z', now), 'checked with the carrier 5 minutes ago')
+  t.equal(checkedPhrase(null, now), 'not checked with the carrier yet')
+})

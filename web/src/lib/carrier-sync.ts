@@ -1,0 +1,78 @@
+// What the Carrier sync page shows, as pure functions of the API's answers.
+import type { ApiError } from '../api/base-query.js'
+import type { CarrierJob, CarrierJobs, CarrierUsage } from '../api/carrier.js'
+import { formatRelative } from './format.js'
+
+export const JOB_STATES = ['pending', 'running', 'completed', 'failed'] as const
+// Claim order first (manual 50, retry 75, scheduled 100, cleanup 200), then anything new.
+const TYPE_ORDER = ['manual', 'retry', 'scheduled', 'cleanup']
+
+export const BUDGET_SPENT = "Today's budget is spent; scheduled checks resume tomorrow"
+
+export interface QueueRow {
+  type: string
+  pending: number
+  running: number
+  completed: number
+  failed: number
+}
+
+/** One row per job type, in claim order; a state the server left out counts 0. */
+export function queueRows(counts: CarrierJobs['counts']): QueueRow[] {
+  const types = Object.keys(counts).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))
+  return types.map((type) => {
+    const c = counts[type] ?? {}
+    return { type, pending: c.pending ?? 0, running: c.running ?? 0, completed: c.completed ?? 0, failed: c.failed ?? 0 }
+  })
+}
+
+const rank = (type: string) => (TYPE_ORDER.includes(type) ? TYPE_ORDER.indexOf(type) : TYPE_ORDER.length)
+
+export const totalPending = (rows: QueueRow[]) => rows.reduce((n, r) => n + r.pending, 0)
+
+/** Trackings someone should look at: raised attention or a failed job, each number once. */
+export function needsAttention(items: CarrierJob[]): CarrierJob[] {
+  const seen = new Set<string>()
+  return items.filter((j) => {
+    if (!(j.requiresAttention || j.state === 'failed') || seen.has(j.trackingNumber)) return false
+    seen.add(j.trackingNumber)
+    return true
+  })
+}
+
+export interface BudgetView {
+  calls: number
+  budget: number
+  reserve: number
+  /** Calls scheduled checks may use; the rest is kept for manual refreshes. */
+  scheduledShare: number
+  /** 'open': scheduled checks run; 'reserve': only manual refreshes; 'spent': nothing until tomorrow. */
+  state: 'open' | 'reserve' | 'spent'
+  /** The sentence the page shows about it, if any. */
+  note?: string
+}
+
+export function budgetView(today: CarrierUsage['today']): BudgetView {
+  const scheduledShare = Math.max(0, today.budget - today.reserve)
+  const base = { calls: today.calls, budget: today.budget, reserve: today.reserve, scheduledShare }
+  if (today.remaining <= 0 || today.calls >= today.budget) return { ...base, state: 'spent', note: `${BUDGET_SPENT}.` }
+  if (today.calls >= scheduledShare) {
+    const left = today.remaining
+    return { ...base, state: 'reserve', note: `Scheduled checks are paused until tomorrow; ${left} manual ${left === 1 ? 'refresh is' : 'refreshes are'} left in the reserve.` }
+  }
+  return { ...base, state: 'open' }
+}
+
+/** A refresh the server refused, in words. */
+export function refreshErrorText(e: ApiError): string {
+  if (e.status === 429 || e.code === 'budget_exhausted') return BUDGET_SPENT
+  if (e.status === 409) return 'This tracking is final: the carrier is not asked again'
+  if (e.status === 404) return 'No carrier tracking with this number'
+  if (e.status === 403) return 'Only an admin can refresh a tracking'
+  return `The refresh failed: ${e.message}`
+}
+
+/** "checked with the carrier 5 minutes ago", or that it has not been asked yet. */
+export function checkedPhrase(lastCheckedAt: string | null | undefined, now = Date.now()): string {
+  return lastCheckedAt ? `checked with the carrier ${formatRelative(lastCheckedAt, now)}` : 'not checked with the carrier yet'
+}
