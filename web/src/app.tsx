@@ -19,6 +19,7 @@ const AdminPackages = lazy(() => import('./pages/admin/packages.js'))
 const Devices = lazy(() => import('./pages/admin/devices.js'))
 const Users = lazy(() => import('./pages/admin/users.js'))
 const StatsPage = lazy(() => import('./pages/admin/stats.js'))
+const CarrierSync = lazy(() => import('./pages/admin/carrier-sync.js'))
 const DriverHome = lazy(() => import('./pages/driver.js'))
 
 const STAFF: Role[] = ['admin', 'operator']
@@ -46,6 +47,7 @@ function resolve(path: string, role: Role | undefined): Resolved {
   if (path === '/admin/devices') return { title: 'Devices', page: <Devices />, roles: STAFF }
   if (path === '/admin/users') return { title: 'Users', page: <Users />, roles: ['admin'] }
   if (path === '/admin/stats') return { title: 'Operations', page: <StatsPage />, roles: STAFF }
+  if (path === '/admin/carrier-sync') return { title: 'Carrier sync', page: <CarrierSync />, roles: STAFF }
   return { title: 'Not found', page: <NotFound /> }
 }
 
@@ -53,8 +55,8 @@ const NAV: Record<Role | 'guest', Array<[string, string]>> = {
   guest: [['/', 'Track a package']],
   customer: [['/', 'My packages']],
   driver: [['/', 'Deliveries'], ['/admin/packages', 'Assigned packages']],
-  operator: [['/admin/packages', 'Packages'], ['/admin/devices', 'Devices'], ['/admin/stats', 'Operations']],
-  admin: [['/admin/packages', 'Packages'], ['/admin/devices', 'Devices'], ['/admin/users', 'Users'], ['/admin/stats', 'Operations']],
+  operator: [['/admin/packages', 'Packages'], ['/admin/devices', 'Devices'], ['/admin/stats', 'Operations'], ['/admin/carrier-sync', 'Carrier sync']],
+  admin: [['/admin/packages', 'Packages'], ['/admin/devices', 'Devices'], ['/admin/users', 'Users'], ['/admin/stats', 'Operations'], ['/admin/carrier-sync', 'Carrier sync']],
 }
 
 export function App() {

@@ -11,7 +11,7 @@ export function StatusBadge({ status }: { status: string }) {
 // One shared timer re-renders every relative time twice a minute.
 const tickers = new Set<() => void>()
 let ticking: ReturnType<typeof setInterval> | undefined
-function useMinuteTick(): void {
+export function useMinuteTick(): void {
   const [, setTick] = useState(0)
   useEffect(() => {
     const tick = () => setTick((n) => n + 1)

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks'
 import type { ApiError } from '../api/base-query.js'
 import { useGetPackageEventsQuery, useGetPackageLocationsQuery, useGetPackageQuery } from '../api/packages.js'
 import { ErrorNote, Loading, StatusBadge, When } from '../components/bits.js'
+import { CarrierCheck } from '../components/carrier-check.js'
 import { PackageStaffPanel } from '../components/package-staff.js'
 import { RouteMap } from '../components/route-map.js'
 import { StatusDialog } from '../components/status-dialog.js'
@@ -66,6 +67,7 @@ export function PackageDetail({ tn }: { tn: string }) {
           <dt>Carrier</dt>
           <dd>{p.carrier}</dd>
         </div>
+        {p.external && p.sync && <CarrierCheck tn={p.trackingNumber} sync={p.sync} canRefresh={role === 'admin'} />}
         <div>
           <dt>Estimated delivery</dt>
           <dd>{p.estimatedDelivery ? formatDay(p.estimatedDelivery) : 'Not known yet'}</dd>

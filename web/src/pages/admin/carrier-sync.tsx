@@ -1,0 +1,142 @@
+import type { ApiError } from '../../api/base-query.js'
+import { useGetCarrierJobsQuery, useGetCarrierUsageQuery, type CarrierJob } from '../../api/carrier.js'
+import { ErrorNote, Loading, StatusBadge, When } from '../../components/bits.js'
+import { BudgetBar, CarrierDays } from '../../components/carrier-charts.js'
+import { CarrierRefresh } from '../../components/carrier-refresh.js'
+import { useSession } from '../../hooks.js'
+import { JOB_STATES, budgetView, needsAttention, queueRows, totalPending } from '../../lib/carrier-sync.js'
+import { formatDuration, formatNumber } from '../../lib/format.js'
+
+const POLL_MS = 5000
+const poll = { pollingInterval: POLL_MS, skipPollingIfUnfocused: true }
+
+/** The carriers role at a glance: its queue, today's budget, the last week, and what needs a person. */
+export default function CarrierSyncPage() {
+  const isAdmin = useSession().user?.role === 'admin'
+  const jobs = useGetCarrierJobsQuery(undefined, poll)
+  const usage = useGetCarrierUsageQuery(7, poll)
+
+  if (jobs.isLoading || usage.isLoading) return <Loading label="Loading carrier sync…" />
+  const failed = (jobs.error ?? usage.error) as ApiError | undefined
+  if (failed || !jobs.data || !usage.data) return <ErrorNote>Carrier sync could not be loaded: {failed?.message ?? 'unknown error'}</ErrorNote>
+
+  const rows = queueRows(jobs.data.counts)
+  const budget = budgetView(usage.data.today)
+  const attention = needsAttention(jobs.data.items)
+  const { today } = usage.data
+  return (
+    <section aria-labelledby="carrier-title">
+      <div class="page-head">
+        <h1 id="carrier-title">Carrier sync</h1>
+        <span class="muted">Refreshes every {POLL_MS / 1000} s</span>
+      </div>
+      {budget.note && (
+        <p class={budget.state === 'spent' ? 'error' : 'notice'} role="status" data-testid="budget-note">
+          {budget.note}
+        </p>
+      )}
+      <div class="tiles">
+        <Tile label="Pending checks" value={formatNumber(totalPending(rows))} testid="pending" />
+        <Tile label="Oldest pending" value={jobs.data.oldestPendingAgeS === null ? '—' : formatDuration(jobs.data.oldestPendingAgeS)} testid="oldest" />
+        <Tile label="Calls today" value={`${formatNumber(today.calls)} / ${formatNumber(today.budget)}`} sub={`${formatNumber(today.remaining)} left`} testid="calls" />
+        <Tile
+          label="Success rate"
+          value={today.successRate === null ? '—' : `${Math.round(today.successRate * 100)}%`}
+          sub={today.p95Ms === null ? undefined : `p95 ${formatNumber(Math.round(today.p95Ms))} ms`}
+          testid="success"
+        />
+      </div>
+      <div class="two-col">
+        <section class="card" aria-labelledby="queue-title">
+          <h2 id="queue-title">Queue by type</h2>
+          {rows.length === 0 ? (
+            <p class="muted">No jobs yet.</p>
+          ) : (
+            <table class="table compact" aria-labelledby="queue-title">
+              <thead>
+                <tr>
+                  <th scope="col">Type</th>
+                  {JOB_STATES.map((s) => (
+                    <th scope="col" key={s}>
+                      {s[0]!.toUpperCase() + s.slice(1)}
+                    </th>
+                  ))}
+                </tr>
+              </thead>
+              <tbody>
+                {rows.map((r) => (
+                  <tr key={r.type} data-type={r.type}>
+                    <th scope="row">{r.type}</th>
+                    {JOB_STATES.map((s) => (
+                      <td key={s} data-state={s} data-label={s}>
+                        {formatNumber(r[s])}
+                      </td>
+                    ))}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </section>
+        <section class="card" aria-labelledby="budget-title">
+          <h2 id="budget-title">Today's budget</h2>
+          <BudgetBar view={budget} />
+          <p class="muted">The shaded end is the reserve: only manual refreshes may use it.</p>
+        </section>
+        <section class="card" aria-labelledby="days-title">
+          <h2 id="days-title">Last 7 days</h2>
+          <CarrierDays days={usage.data.byDay} />
+        </section>
+        <section class="card" aria-labelledby="attention-title">
+          <h2 id="attention-title">Needs attention</h2>
+          {attention.length === 0 ? <p class="muted">Every tracking is being checked normally.</p> : <AttentionTable items={attention} canRefresh={isAdmin} />}
+        </section>
+      </div>
+    </section>
+  )
+}
+
+function AttentionTable({ items, canRefresh }: { items: CarrierJob[]; canRefresh: boolean }) {
+  return (
+    <table class="table compact" aria-labelledby="attention-title">
+      <thead>
+        <tr>
+          <th scope="col">Tracking number</th>
+          <th scope="col">Failures</th>
+          <th scope="col">Last checked</th>
+          {canRefresh && <th scope="col">Action</th>}
+        </tr>
+      </thead>
+      <tbody>
+        {items.map((j) => (
+          <tr key={j.trackingNumber} data-tn={j.trackingNumber}>
+            <td data-label="Tracking number">
+              <a href={`/packages/${encodeURIComponent(j.trackingNumber)}`}>{j.trackingNumber}</a> {j.carrier && <span class="muted">{j.carrier}</span>}
+              {j.status && <StatusBadge status={j.status} />}
+              {j.lastError && <div class="muted">{j.lastError}</div>}
+            </td>
+            <td data-label="Failures">{j.consecutiveFailures ?? '—'}</td>
+            <td data-label="Last checked">
+              <When iso={j.lastCheckedAt ?? null} />
+            </td>
+            {canRefresh && (
+              <td data-label="Action">
+                <CarrierRefresh tn={j.trackingNumber} inList />
+              </td>
+            )}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  )
+}
+
+function Tile({ label, value, sub, testid }: { label: string; value: string; sub?: string; testid: string }) {
+  return (
+    <div class="tile card" data-testid={testid}>
+      <span class="tile-label">{label}</span>
+      <span class="tile-value">{value}</span>
+      {sub && <span class="tile-sub">{sub}</span>}
+    </div>
+  )
+}
