@@ -9,21 +9,25 @@ export type JobCounts = Record<CarrierJobState, number>
 
 /** One tracking in the queue, as /carrier-sync/jobs lists it. */
 export interface CarrierJob {
+  /** The tracking's package id: the tracking row is its own job. */
+  jobId: string
   trackingNumber: string
-  carrier?: string
+  carrier: string
   type: CarrierJobType | string
   state: CarrierJobState | string
-  status?: string
-  scheduledFor?: string | null
-  lastCheckedAt?: string | null
-  consecutiveFailures?: number
-  requiresAttention?: boolean
-  lastError?: string | null
+  priority: number
+  scheduledFor: string | null
+  startedAt: string | null
+  consecutiveFailures: number
+  requiresAttention: boolean
+  lastCheckedAt: string | null
+  error: string | null
 }
 
 export interface CarrierJobs {
   counts: Partial<Record<string, Partial<JobCounts>>>
-  oldestPendingAgeS: number | null
+  /** Seconds the longest-waiting due check has waited (0: none). */
+  oldestPendingAgeS: number
   items: CarrierJob[]
 }
 
@@ -42,7 +46,8 @@ const enc = encodeURIComponent
 
 export const carrierApi = api.injectEndpoints({
   endpoints: (build) => ({
-    getCarrierJobs: build.query<CarrierJobs, { state?: string; type?: string } | void>({
+    // `state: 'attention'`: the trackings requiring attention, whatever their state.
+    getCarrierJobs: build.query<CarrierJobs, { state?: CarrierJobState | 'attention'; type?: CarrierJobType } | void>({
       query: (q) => ({ url: '/carrier-sync/jobs', params: q ?? {} }),
       providesTags: [{ type: 'CarrierSync', id: 'JOBS' }],
       keepUnusedDataFor: 5,

@@ -12,7 +12,7 @@ t.test('the queue reads in claim order, missing states as 0', async (t) => {
 })
 
 t.test('attention lists each number once, raised or failed', async (t) => {
-  const job = (tn: string, extra: Partial<CarrierJob>): CarrierJob => ({ trackingNumber: tn, type: 'scheduled', state: 'pending', ...extra })
+  const job = (tn: string, extra: Partial<CarrierJob>): CarrierJob => ({ jobId: tn, trackingNumber: tn, carrier: 'ups', type: 'scheduled', state: 'pending', priority: 100, scheduledFor: null, startedAt: null, consecutiveFailures: 0, requiresAttention: false, lastCheckedAt: null, error: null, ...extra })
   const items = [job('A1', { requiresAttention: true }), job('B2', {}), job('C3', { state: 'failed' }), job('A1', { state: 'failed' })]
   t.same(needsAttention(items).map((j) => j.trackingNumber), ['A1', 'C3'])
 })

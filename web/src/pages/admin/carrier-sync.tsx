@@ -1,6 +1,6 @@
 import type { ApiError } from '../../api/base-query.js'
 import { useGetCarrierJobsQuery, useGetCarrierUsageQuery, type CarrierJob } from '../../api/carrier.js'
-import { ErrorNote, Loading, StatusBadge, When } from '../../components/bits.js'
+import { ErrorNote, Loading, When } from '../../components/bits.js'
 import { BudgetBar, CarrierDays } from '../../components/carrier-charts.js'
 import { CarrierRefresh } from '../../components/carrier-refresh.js'
 import { useSession } from '../../hooks.js'
@@ -14,15 +14,16 @@ const poll = { pollingInterval: POLL_MS, skipPollingIfUnfocused: true }
 export default function CarrierSyncPage() {
   const isAdmin = useSession().user?.role === 'admin'
   const jobs = useGetCarrierJobsQuery(undefined, poll)
+  const flagged = useGetCarrierJobsQuery({ state: 'attention' }, poll)
   const usage = useGetCarrierUsageQuery(7, poll)
 
-  if (jobs.isLoading || usage.isLoading) return <Loading label="Loading carrier sync…" />
-  const failed = (jobs.error ?? usage.error) as ApiError | undefined
-  if (failed || !jobs.data || !usage.data) return <ErrorNote>Carrier sync could not be loaded: {failed?.message ?? 'unknown error'}</ErrorNote>
+  if (jobs.isLoading || usage.isLoading || flagged.isLoading) return <Loading label="Loading carrier sync…" />
+  const failed = (jobs.error ?? usage.error ?? flagged.error) as ApiError | undefined
+  if (failed || !jobs.data || !usage.data || !flagged.data) return <ErrorNote>Carrier sync could not be loaded: {failed?.message ?? 'unknown error'}</ErrorNote>
 
   const rows = queueRows(jobs.data.counts)
   const budget = budgetView(usage.data.today)
-  const attention = needsAttention(jobs.data.items)
+  const attention = needsAttention(flagged.data.items)
   const { today } = usage.data
   return (
     <section aria-labelledby="carrier-title">
@@ -37,7 +38,7 @@ export default function CarrierSyncPage() {
       )}
       <div class="tiles">
         <Tile label="Pending checks" value={formatNumber(totalPending(rows))} testid="pending" />
-        <Tile label="Oldest pending" value={jobs.data.oldestPendingAgeS === null ? '—' : formatDuration(jobs.data.oldestPendingAgeS)} testid="oldest" />
+        <Tile label="Oldest pending" value={jobs.data.oldestPendingAgeS <= 0 ? 'none' : formatDuration(jobs.data.oldestPendingAgeS)} testid="oldest" />
         <Tile label="Calls today" value={`${formatNumber(today.calls)} / ${formatNumber(today.budget)}`} sub={`${formatNumber(today.remaining)} left`} testid="calls" />
         <Tile
           label="Success rate"
@@ -112,12 +113,11 @@ function AttentionTable({ items, canRefresh }: { items: CarrierJob[]; canRefresh
           <tr key={j.trackingNumber} data-tn={j.trackingNumber}>
             <td data-label="Tracking number">
               <a href={`/packages/${encodeURIComponent(j.trackingNumber)}`}>{j.trackingNumber}</a> {j.carrier && <span class="muted">{j.carrier}</span>}
-              {j.status && <StatusBadge status={j.status} />}
-              {j.lastError && <div class="muted">{j.lastError}</div>}
+              {j.error && <div class="muted">{j.error}</div>}
             </td>
-            <td data-label="Failures">{j.consecutiveFailures ?? '—'}</td>
+            <td data-label="Failures">{j.consecutiveFailures}</td>
             <td data-label="Last checked">
-              <When iso={j.lastCheckedAt ?? null} />
+              <When iso={j.lastCheckedAt} />
             </td>
             {canRefresh && (
               <td data-label="Action">

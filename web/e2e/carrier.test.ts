@@ -1,0 +1,107 @@
+// End-to-end for the Carrier sync console of issue 19 in Debian's Chromium: a gateway
+// whose carriers role asks the in-process sandbox provider, an admin who finds a
+// tracking that needs attention, refreshes it, and sees the package move on once the
+// worker has asked. Screenshots go to test-artifacts/carrier-*.png.
+import type { Test } from 'tap'
+import { redisPackageCache } from '../../internal/app/stores.js'
+import { bearer, testGateway } from '../../internal/app/testing/gateway.js'
+import { silentLog } from '../../internal/app/testing/worker.js'
+import { buildWorker } from '../../internal/app/worker.js'
+import { startSandbox } from '../../internal/carrier/sandbox/server.js'
+import { WAIT, browserTest, launchChromium, prepareConsole, shot } from './harness.js'
+
+const HOUR = 3_600_000
+
+async function run(t: Test) {
+  prepareConsole(t)
+
+  // The sandbox's journeys began 7 hours ago, so a first good answer already has the pickup scan.
+  const sandbox = await startSandbox({ clock: () => Date.now() - 7 * HOUR })
+  t.teardown(() => sandbox.close())
+  const gw = await testGateway(t, { CARRIER_PROVIDER: 'sandbox', CARRIER_API_URL: sandbox.url, TRACKING_MAX_FAILURES: '2', TRACKING_API_TIMEOUT: '2000' })
+  // The worker reads the real clock, pushed ahead only to reach a retry's due time.
+  let ahead = 0
+  const worker = buildWorker({
+    config: gw.config,
+    pool: gw.pool,
+    bus: gw.bus,
+    roles: [],
+    pollers: ['carriers'],
+    carriers: { cache: redisPackageCache(gw.config, gw.redis), clock: () => new Date(Date.now() + ahead), random: () => 0.5 },
+    log: silentLog,
+  })
+  t.teardown(() => worker.stop())
+  const sync = worker.carrierSync!
+  const base = (await gw.app.listen({ host: '127.0.0.1', port: 0 })).replace('localhost', '127.0.0.1')
+  const call = async (method: 'GET' | 'POST', path: string, token: string, payload?: object) => {
+    const res = await gw.app.inject({ method, url: `/api/v1${path}`, headers: bearer(token), ...(payload ? { payload } : {}) })
+    return { status: res.statusCode, body: res.body ? (res.json() as Record<string, unknown>) : {} }
+  }
+
+  const admin = await gw.user('admin', 'Ada Admin')
+  const customer = await gw.user('customer', 'Cora Customer')
+  const good = 'SBXDELIVERED0101'
+  const stuck = 'SBXINTRANSIT0101'
+  t.equal((await call('POST', '/me/trackings', customer.token, { trackingNumber: good, carrier: 'ups' })).status, 201)
+  t.match(await sync.runOnce(), { called: 1 }, 'the first tracking is asked once')
+  t.equal((await call('POST', '/me/trackings', customer.token, { trackingNumber: stuck, carrier: 'dhl' })).status, 201)
+  // The provider fails twice in a row: with TRACKING_MAX_FAILURES=2 the tracking needs attention.
+  sandbox.state.addFault({ mode: 'server_error', status: 503 }, 2)
+  t.match(await sync.runOnce(), { called: 1 })
+  ahead = 61_000 // the first retry is due after 60 s
+  t.match(await sync.runOnce(), { called: 1 })
+  ahead = 0
+  const flagged = await call('GET', '/carrier-sync/jobs?state=attention', admin.token)
+  t.match(flagged.body.items, [{ trackingNumber: stuck, requiresAttention: true, consecutiveFailures: 2 }], 'the API flags it')
+  const usage = (await call('GET', '/carrier-sync/usage?days=7', admin.token)).body as { today: { calls: number; budget: number } }
+  t.equal(usage.today.calls, 3, 'three provider calls today')
+
+  const chromium = await launchChromium(t)
+  const page = await chromium.newPage(await chromium.newContext({ viewport: { width: 1280, height: 1000 }, baseURL: base, locale: 'en-US' }), 'admin')
+  await page.goto('/signin')
+  await page.getByLabel('Email').fill(admin.email)
+  await page.getByLabel('Password').fill(admin.password)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByRole('button', { name: 'Sign out' }).waitFor(WAIT)
+
+  const row = page.locator(`tr[data-tn="${stuck}"]`)
+  await t.test('the admin opens Carrier sync and sees the queue, the usage and the stuck tracking', async (t) => {
+    await page.getByRole('link', { name: 'Carrier sync' }).click()
+    await page.getByRole('heading', { name: 'Carrier sync' }).waitFor(WAIT)
+    await row.waitFor(WAIT)
+    t.equal(await page.getByTestId('budget-today').textContent(), '3 of 10,000 calls today · reserve 1,000', "today's calls against budget and reserve")
+    t.match(await page.getByTestId('calls').textContent(), /3 \/ 10,000.*9,997 left/)
+    await page.getByRole('img', { name: /Carrier calls by day, last 7 days: 3 calls, 2 failures, 1 status changes/ }).waitFor(WAIT)
+    t.same(await page.locator('tr[data-type]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-type'))), ['manual', 'retry', 'scheduled', 'cleanup'], 'the queue by type, in claim order')
+    t.match(await row.textContent(), /dhl.*2/, 'the carrier and the failures in a row')
+    t.equal(await page.getByTestId('budget-note').count(), 0, 'the budget is not spent')
+    await shot(page, 'carrier-sync.png')
+  })
+
+  await t.test('Refresh schedules a check, and the package moves on once the worker asks', async (t) => {
+    await row.getByRole('button', { name: `Refresh ${stuck}` }).click()
+    const outcome = row.getByTestId('refresh-outcome')
+    await outcome.waitFor(WAIT)
+    t.match(await outcome.textContent(), /^Scheduled for /, 'when it will be asked')
+    await page.locator('tr[data-type="manual"] td[data-state="pending"]', { hasText: '1' }).waitFor(WAIT)
+    t.pass('the queue shows one manual check pending')
+
+    t.match(await sync.runOnce(), { called: 1 }, 'the worker asks the carrier')
+    await row.waitFor({ state: 'detached', ...WAIT })
+    t.pass('the tracking no longer needs attention')
+    await page.getByText('Every tracking is being checked normally.').waitFor(WAIT)
+
+    await page.goto(`/packages/${stuck}`)
+    await page.locator('.head-status [data-status="in_transit"]').waitFor(WAIT)
+    t.equal(await page.getByTestId('last-checked').textContent(), 'checked with the carrier just now')
+    t.match(await page.locator('.timeline').textContent(), /Picked up by carrier/, 'the carrier’s scans are in the history')
+    await page.getByRole('button', { name: 'Refresh from carrier' }).click()
+    await page.getByTestId('refresh-outcome').waitFor(WAIT)
+    t.match(await page.getByTestId('refresh-outcome').textContent(), /^Scheduled for /, 'the package page can ask again too')
+    await shot(page, 'carrier-package.png')
+  })
+
+  await t.test('no console errors or policy violations', (t) => chromium.assertNoProblems(t))
+}
+
+await browserTest('the Carrier sync console in Chromium against a gateway, the sandbox provider and the carriers role', run)
