@@ -39,7 +39,7 @@ export default function CarrierSyncPage() {
       <div class="tiles">
         <Tile label="Pending checks" value={formatNumber(totalPending(rows))} testid="pending" />
         <Tile label="Oldest pending" value={jobs.data.oldestPendingAgeS <= 0 ? 'none' : formatDuration(jobs.data.oldestPendingAgeS)} testid="oldest" />
-        <Tile label="Calls today" value={`${formatNumber(today.calls)} / ${formatNumber(today.budget)}`} sub={`${formatNumber(today.remaining)} left`} testid="calls" />
+        <Tile label="Calls today" value={formatNumber(today.calls)} sub={`of ${formatNumber(today.budget)} · ${formatNumber(today.remaining)} left`} testid="calls" />
         <Tile
           label="Success rate"
           value={today.successRate === null ? '—' : `${Math.round(today.successRate * 100)}%`}
