@@ -18,7 +18,7 @@ export function CarrierRefresh({ tn, label = 'Refresh', inList = false, onSchedu
   }
   return (
     <span class="carrier-refresh">
-      <button type="button" class={`button secondary${inList ? ' small' : ''}`} onClick={run} disabled={isLoading} aria-label={inList ? `${label} ${tn}` : undefined}>
+      <button type="button" class="button secondary small" onClick={run} disabled={isLoading} aria-label={inList ? `${label} ${tn}` : undefined}>
         {isLoading ? 'Asking…' : label}
       </button>
       {outcome && (

@@ -37,7 +37,7 @@ export default function CarrierSyncPage() {
         </p>
       )}
       <div class="tiles">
-        <Tile label="Pending checks" value={formatNumber(totalPending(rows))} testid="pending" />
+        <Tile label="Pending jobs" value={formatNumber(totalPending(rows))} testid="pending" />
         <Tile label="Oldest pending" value={jobs.data.oldestPendingAgeS <= 0 ? 'none' : formatDuration(jobs.data.oldestPendingAgeS)} testid="oldest" />
         <Tile label="Calls today" value={formatNumber(today.calls)} sub={`of ${formatNumber(today.budget)} · ${formatNumber(today.remaining)} left`} testid="calls" />
         <Tile
