@@ -10,12 +10,16 @@ import { buildWorker } from '../../internal/app/worker.js'
 import { startSandbox } from '../../internal/carrier/sandbox/server.js'
 import { WAIT, browserTest, launchChromium, prepareConsole, shot } from './harness.js'
 
+// A budget of 4 calls a day, 1 of them kept for manual refreshes: the test spends it all.
+const BUDGET = { TRACKING_DAILY_BUDGET: '4', TRACKING_RATE_BUFFER: '25' }
+const SPENT = "Today's budget is spent; scheduled checks resume tomorrow"
+
 async function run(t: Test) {
   prepareConsole(t)
 
   const sandbox = await startSandbox()
   t.teardown(() => sandbox.close())
-  const gw = await testGateway(t, { CARRIER_PROVIDER: 'sandbox', CARRIER_API_URL: sandbox.url, TRACKING_MAX_FAILURES: '2', TRACKING_API_TIMEOUT: '2000' })
+  const gw = await testGateway(t, { CARRIER_PROVIDER: 'sandbox', CARRIER_API_URL: sandbox.url, TRACKING_MAX_FAILURES: '2', TRACKING_API_TIMEOUT: '2000', ...BUDGET })
   // The worker reads the real clock, pushed ahead only to reach a retry's due time.
   let ahead = 0
   const worker = buildWorker({
@@ -39,19 +43,19 @@ async function run(t: Test) {
   const customer = await gw.user('customer', 'Cora Customer')
   const good = 'SBXDELIVERED0101'
   const stuck = 'SBXINTRANSIT0101'
-  t.equal((await call('POST', '/me/trackings', customer.token, { trackingNumber: good, carrier: 'ups' })).status, 201)
+  t.equal((await call('POST', '/me/trackings', customer.token, { trackingNumber: good, carrier: 'ups' })).status, 201, 'a customer follows a UPS number')
   t.match(await sync.runOnce(), { called: 1 }, 'the first tracking is asked once')
-  t.equal((await call('POST', '/me/trackings', customer.token, { trackingNumber: stuck, carrier: 'dhl' })).status, 201)
+  t.equal((await call('POST', '/me/trackings', customer.token, { trackingNumber: stuck, carrier: 'dhl' })).status, 201, 'and a DHL one')
   // The provider fails twice in a row: with TRACKING_MAX_FAILURES=2 the tracking needs attention.
   sandbox.state.addFault({ mode: 'server_error', status: 503 }, 2)
-  t.match(await sync.runOnce(), { called: 1 })
+  t.match(await sync.runOnce(), { called: 1 }, 'a first failure')
   ahead = 61_000 // the first retry is due after 60 s
-  t.match(await sync.runOnce(), { called: 1 })
+  t.match(await sync.runOnce(), { called: 1 }, 'a first failure')
   ahead = 0
   const flagged = await call('GET', '/carrier-sync/jobs?state=attention', admin.token)
   t.match(flagged.body.items, [{ trackingNumber: stuck, requiresAttention: true, consecutiveFailures: 2 }], 'the API flags it')
-  const usage = (await call('GET', '/carrier-sync/usage?days=7', admin.token)).body as { today: { calls: number; budget: number } }
-  t.equal(usage.today.calls, 3, 'three provider calls today')
+  const usage = (await call('GET', '/carrier-sync/usage?days=7', admin.token)).body
+  t.match(usage.today, { calls: 3, budget: 4, reserve: 1 }, 'three provider calls today')
 
   const chromium = await launchChromium(t)
   const page = await chromium.newPage(await chromium.newContext({ viewport: { width: 1280, height: 1000 }, baseURL: base, locale: 'en-US' }), 'admin')
@@ -66,16 +70,16 @@ async function run(t: Test) {
     await page.getByRole('link', { name: 'Carrier sync' }).click()
     await page.getByRole('heading', { name: 'Carrier sync' }).waitFor(WAIT)
     await row.waitFor(WAIT)
-    t.equal(await page.getByTestId('budget-today').textContent(), '3 of 10,000 calls today · reserve 1,000', "today's calls against budget and reserve")
-    t.match(await page.getByTestId('calls').textContent(), /Calls today3of 10,000 · 9,997 left/)
+    t.equal(await page.getByTestId('budget-today').textContent(), '3 of 4 calls today · reserve 1', "today's calls against budget and reserve")
+    t.equal(await page.getByTestId('calls').textContent(), 'Calls today3of 4 · 1 left', 'the calls tile')
     await page.getByRole('img', { name: /Carrier calls by day, last 7 days: 3 calls, 2 failures, 1 status changes/ }).waitFor(WAIT)
     t.same(await page.locator('tr[data-type]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-type'))), ['manual', 'retry', 'scheduled', 'cleanup'], 'the queue by type, in claim order')
     t.match(await row.textContent(), /dhl.*2/, 'the carrier and the failures in a row')
-    t.equal(await page.getByTestId('budget-note').count(), 0, 'the budget is not spent')
+    t.equal(await page.getByTestId('budget-note').textContent(), 'Scheduled checks are paused until tomorrow; 1 manual refresh is left in the reserve.', 'the scheduled share is spent')
     await shot(page, 'carrier-sync.png')
   })
 
-  await t.test('Refresh schedules a check, and the package moves on once the worker asks', async (t) => {
+  await t.test('Refresh spends the reserve, the package moves on once the worker asks, then the budget is spent', async (t) => {
     await row.getByRole('button', { name: `Refresh ${stuck}` }).click()
     const outcome = row.getByTestId('refresh-outcome')
     await outcome.waitFor(WAIT)
@@ -87,15 +91,18 @@ async function run(t: Test) {
     await row.waitFor({ state: 'detached', ...WAIT })
     t.pass('the tracking no longer needs attention')
     await page.getByText('Every tracking is being checked normally.').waitFor(WAIT)
+    await page.getByTestId('budget-note').filter({ hasText: SPENT }).waitFor(WAIT)
+    t.pass('the refresh took the reserve: the page says the budget is spent')
+    await shot(page, 'carrier-sync-spent.png')
 
     await page.goto(`/packages/${stuck}`)
     // Pending until now: the carrier's first answer has the label scan.
     await page.locator('.head-status [data-status="info_received"]').waitFor(WAIT)
-    t.equal(await page.getByTestId('last-checked').textContent(), 'checked with the carrier just now')
+    t.equal(await page.getByTestId('last-checked').textContent(), 'checked with the carrier just now', 'when the carrier was asked')
     t.match(await page.locator('.timeline').textContent(), /Shipping label created/, 'the carrier’s scan is in the history')
     await page.getByRole('button', { name: 'Refresh from carrier' }).click()
     await page.getByTestId('refresh-outcome').waitFor(WAIT)
-    t.match(await page.getByTestId('refresh-outcome').textContent(), /^Scheduled for /, 'the package page can ask again too')
+    t.equal(await page.getByTestId('refresh-outcome').textContent(), SPENT, 'asking again is refused in words')
     await shot(page, 'carrier-package.png')
   })
 
