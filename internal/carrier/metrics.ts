@@ -53,7 +53,7 @@ export class CarrierMetrics {
   private readonly calls: Counter<'provider' | 'outcome'>
   private readonly latency: Histogram<'provider'>
 
-  constructor(private readonly opts: CarrierMetricsOptions) {
+  constructor(opts: CarrierMetricsOptions) {
     const registers = [this.registry]
     const now = opts.clock ?? (() => new Date())
     const budgetMs = opts.budgetMs ?? 1_500
