@@ -39,6 +39,13 @@ import { OutboxRelay } from '../events/relay.js'
 import { metricsRoutes, statsRoutes } from '../ops/http.js'
 import { requestMetrics } from '../ops/request-metrics.js'
 import { PostgresCarrierSyncReader } from '../carrier/sync-reads-postgres.js'
+import { isKnownCarrier } from '../carrier/slugs.js'
+import { PostgresCarrierAdminStore } from '../carrier/admin-postgres.js'
+import { CarrierAdmin } from '../carrier/admin-service.js'
+import { carrierAdminRoutes, carrierWebhookRoutes } from '../carrier/http.js'
+import { providerFromConfig, syncSettingsFromConfig } from '../carrier/provider.js'
+import { CarrierWebhooks } from '../carrier/webhooks.js'
+import { PostgresPushStore } from '../carrier/webhooks-postgres.js'
 import { chartRoutes } from '../charts/http.js'
 import { PostgresMetricsReader } from '../charts/postgres-reads.js'
 import { ChartsService } from '../charts/service.js'
@@ -221,6 +228,7 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
     events,
     deliveryProofs: config.PROOF_REQUIRED_FOR_DELIVERED ? { has: (id) => proofRepository.hasProof(id) } : undefined,
     carrierSync: new PostgresCarrierSyncReader(pool),
+    knownCarrier: isKnownCarrier,
   })
   app.addHook('onClose', async () => packages.cache.close())
   const proofs = new ProofService({
@@ -253,6 +261,22 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
     assignments: assignmentRepository,
     committed: (written) => packages.committed(written),
     ingest: (source, points, actor) => locations.ingestFrom({ packageId: source.packageId, trackingNumber: source.trackingNumber, sourceId: source.assignmentId, actor }, points),
+  })
+  const carrierSettings = syncSettingsFromConfig(config)
+  const carrierAdmin = new CarrierAdmin({
+    store: new PostgresCarrierAdminStore(pool, { leaseS: config.TRACKING_LEASE_S }),
+    settings: { dailyBudget: config.TRACKING_DAILY_BUDGET, reservePct: config.TRACKING_RATE_BUFFER, cleanupIntervalS: config.TRACKING_CLEANUP_INTERVAL },
+  })
+  // Pushes are taken for the provider CARRIER_PROVIDER names (none when unset: every push is 404).
+  const pushProvider = providerFromConfig(config)
+  const carrierWebhooks = new CarrierWebhooks({
+    providers: pushProvider ? [pushProvider] : [],
+    store: new PostgresPushStore(pool, { origin: instanceId }),
+    settings: carrierSettings,
+    applied: (tn, written) => {
+      packages.cache.invalidate(tn)
+      packages.committed(written)
+    },
   })
   const inbox = new InboxService({ notifications: new PostgresNotificationRepository(pool) })
   const webhooks = new WebhookService({ repo: new PostgresWebhookRepository(pool), guard: DnsAddressGuard.fromList(config.WEBHOOK_ALLOWED_HOSTS) })
@@ -298,6 +322,8 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
     await api.register(statsRoutes, { stats })
     await api.register(chartRoutes, { charts: new ChartsService({ reader: new PostgresMetricsReader(pool) }) })
     await api.register(webhookRoutes, { webhooks })
+    await api.register(carrierAdminRoutes, { admin: carrierAdmin })
+    await api.register(carrierWebhookRoutes, { webhooks: carrierWebhooks })
     await api.register(inboxRoutes, { inbox })
     await api.register(wsRoutes, {
       realtime,

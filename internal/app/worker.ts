@@ -8,6 +8,8 @@ import { S3ObjectStore } from '../archive/s3.js'
 import { ArchiveService } from '../archive/service.js'
 import { PostgresCarrierFigures } from '../carrier/figures-postgres.js'
 import { CarrierMetrics } from '../carrier/metrics.js'
+import { CleanupLoop } from '../carrier/cleanup.js'
+import { runCleanupIfDue } from '../carrier/cleanup-postgres.js'
 import { CarrierRole } from '../carrier/role.js'
 import type { CarrierProvider } from '../carrier/ports.js'
 import { providerFromConfig, syncSettingsFromConfig } from '../carrier/provider.js'
@@ -77,6 +79,8 @@ export interface Worker {
   carrierSync?: CarrierSync
   /** The carriers role's figures, for /metrics and /health/ready. */
   carrierMetrics?: CarrierMetrics
+  /** The carriers role's cleanup: final trackings deactivated, old log rows pruned. */
+  carrierCleanup?: CleanupLoop
   /** Starts consuming every role's queue (the bus must be connected). */
   start(): Promise<void>
   /** Starts the poller roles, which need no broker. */
@@ -137,6 +141,7 @@ export function buildWorker(deps: WorkerDeps): Worker {
 
   function startPollers(): void {
     worker.carriers?.start()
+    worker.carrierCleanup?.start()
   }
 
   async function start(): Promise<void> {
@@ -153,7 +158,7 @@ export function buildWorker(deps: WorkerDeps): Worker {
   }
 
   async function stop(): Promise<void> {
-    await Promise.all([...worker.consumers.map((c) => c.stop()), worker.carriers?.stop()])
+    await Promise.all([...worker.consumers.map((c) => c.stop()), worker.carriers?.stop(), worker.carrierCleanup?.stop()])
     owned?.close()
     sns?.close()
   }
@@ -180,6 +185,12 @@ function buildCarriers(worker: Worker, deps: WorkerDeps, log: RoleLogger): void 
     log,
   })
   worker.carriers = new CarrierRole({ sync: worker.carrierSync, pollIntervalMs: config.TRACKING_POLL_INTERVAL_MS, log })
+  worker.carrierCleanup = new CleanupLoop({
+    run: (now) => runCleanupIfDue(pool, { now, ttlH: config.TRACKING_CACHE_TTL, intervalS: config.TRACKING_CLEANUP_INTERVAL }),
+    intervalMs: config.TRACKING_CLEANUP_INTERVAL * 1000,
+    clock: opts.clock,
+    log,
+  })
 }
 
 /** The carriers role's figures over the shared tables (trackings, the day's budget). */

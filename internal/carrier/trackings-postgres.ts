@@ -59,7 +59,8 @@ const toClaim = (r: ClaimRow): Claim => ({
   due: r.claimed_due,
 })
 
-async function insertLog(q: Queryable, claim: Claim, e: UpdateLogEntry): Promise<void> {
+/** One update-log line for a tracking (a check, or a push). */
+export async function insertLog(q: Queryable, claim: Pick<Claim, 'packageId' | 'trackingNumber' | 'carrier'>, e: UpdateLogEntry): Promise<void> {
   await q.query(
     `INSERT INTO carrier_update_log (package_id, tracking_number, carrier, provider, type, triggered_by, success, status_code, duration_ms, error,
        status_changed, previous_status, new_status, events_added, started_at)

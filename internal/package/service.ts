@@ -22,6 +22,8 @@ export interface PackageServiceDeps {
   createOffered?: CreateOffered
   /** Carrier trackings' sync state (lastCheckedAt, staff's `sync`); none: reads show none. */
   carrierSync?: CarrierSyncReader
+  /** Carrier slugs an external tracking may name (carrier/ knows them); unset: any. */
+  knownCarrier?: (slug: string) => boolean
 }
 
 export type CreateInput = Omit<NewPackage, 'trackingNumber' | 'carrier' | 'external'> & { trackingNumber?: string; carrier?: string }
@@ -178,6 +180,9 @@ export class PackageService {
     const tn = normalizeTrackingNumber(input.trackingNumber)
     const label = input.label?.trim() || null
     const userId = userIdOf(principal)
+    const slug = input.carrier?.trim()
+    // A typo'd slug would be asked about on every schedule and never found: refused before anything is written.
+    if (slug && this.deps.knownCarrier && !this.deps.knownCarrier(slug)) throw invalid('/carrier', 'is not a carrier we can track (e.g. ups, dhl, usps, fedex, easyparcel)')
     const pkg = await this.deps.packages.get(tn)
     if (pkg) {
       const { added } = await this.deps.trackings.add(userId, pkg.id, label)

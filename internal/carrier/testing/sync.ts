@@ -38,7 +38,6 @@ export interface SyncFixture {
  * (jitter off). Tests drive passes with `sync.runOnce()`.
  */
 export async function syncFixture(t: TestLike, env: Partial<Config> = {}): Promise<SyncFixture> {
-  const gw = await testGateway(t)
   const clock: HandClock = {
     // A minute ahead of the gateway's clock, so what a test adds now is already due.
     ms: Date.now() + 60_000,
@@ -49,7 +48,10 @@ export async function syncFixture(t: TestLike, env: Partial<Config> = {}): Promi
   }
   const sandbox = await startSandbox({ clock: () => clock.ms })
   t.teardown(() => sandbox.close())
-  const config: Config = { ...gw.config, CARRIER_PROVIDER: 'sandbox', CARRIER_API_URL: sandbox.url, TRACKING_API_TIMEOUT: 2_000, ...env }
+  const carrierEnv = { CARRIER_PROVIDER: 'sandbox', CARRIER_API_URL: sandbox.url, TRACKING_API_TIMEOUT: 2_000, ...env }
+  // The gateway reads the same settings (budget, provider for pushes) as the worker.
+  const gw = await testGateway(t, Object.fromEntries(Object.entries(carrierEnv).map(([k, v]) => [k, String(v)])))
+  const config: Config = { ...gw.config, ...carrierEnv } as Config
   const makeWorker = () => {
     const w = buildWorker({
       config,
