@@ -17,7 +17,7 @@ help:
 	@echo "make dev      start the gateway from source (tsx)"
 	@echo "make migrate  apply database migrations"
 	@echo "make bench-api  run the API benchmark (writes docs/benchmarks.md)"
-	@echo "make demo     simulate trucks with IoT trackers (uses the running gateway, or starts one)"
+	@echo "make demo     simulate trucks with IoT trackers and carrier trackings from the sandbox provider (uses the running gateway, or starts one)"
 	@echo "make bench-ingest  run the location ingest benchmark (writes docs/benchmarks.md)"
 
 node_modules/.package-lock.json: package-lock.json

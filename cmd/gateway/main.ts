@@ -3,7 +3,8 @@ import pino from 'pino'
 import { buildGateway, checkGatewayConfig } from '../../internal/app/gateway.js'
 import { embeddedInfrastructure, servicesInfrastructure } from '../../internal/app/infrastructure.js'
 import { instanceIdOf } from '../../internal/app/instance.js'
-import { buildWorker, type CarrierDeps, type Worker } from '../../internal/app/worker.js'
+import { carrierCheck } from '../../internal/app/checks.js'
+import { buildWorker, carrierMetrics, type CarrierDeps, type Worker } from '../../internal/app/worker.js'
 import { ConfigError, loadConfig, runMode } from '../../internal/config/config.js'
 
 // Wiring only: config -> infrastructure (the services, or everything in process) ->
@@ -15,13 +16,16 @@ async function main(): Promise<void> {
   const log = pino({ level: config.LOG_LEVEL })
   const instanceId = instanceIdOf(config)
   const infra = mode === 'embedded' ? await embeddedInfrastructure(config, log.child({ component: 'embedded' })) : await servicesInfrastructure(config, instanceId, log.child({ component: 'bus' }))
-  const { app, auth, packages } = await buildGateway({ config, instanceId, ...infra })
-  let worker: Worker | undefined
-  // Embedded, the carriers role runs here too when CARRIER_PROVIDER is set, on this process's cache and event path.
+  // Embedded, the carriers role runs here too when CARRIER_PROVIDER is set, on this process's cache and event path;
+  // its figures and breaker join the gateway's /metrics and /health/ready.
   const pollers = infra.inProcessWorker && config.CARRIER_PROVIDER ? (['carriers'] as const) : []
+  const metrics = pollers.length > 0 ? carrierMetrics(config, infra.pool, log.child({ component: 'carriers' })) : undefined
+  const checks = metrics ? { ...infra.checks, carrier: carrierCheck(metrics) } : infra.checks
+  const { app, auth, packages } = await buildGateway({ config, instanceId, ...infra, checks, registries: metrics ? [metrics.registry] : [] })
+  let worker: Worker | undefined
   if (infra.inProcessWorker && infra.inProcessWorker.roles.length + pollers.length > 0) {
     const { roles, store } = infra.inProcessWorker
-    const carriers: CarrierDeps = { cache: infra.stores.cache, committed: (written) => void packages.committed(written), origin: instanceId }
+    const carriers: CarrierDeps = { cache: infra.stores.cache, committed: (written) => void packages.committed(written), origin: instanceId, metrics }
     worker = buildWorker({ config, pool: infra.pool, bus: infra.bus, roles, store, pollers, carriers, log: log.child({ component: 'worker' }) })
     await worker.start()
     worker.startPollers()

@@ -4,6 +4,8 @@ import pino from 'pino'
 import { rabbitBus } from '../../internal/app/bus.js'
 import { instanceIdOf } from '../../internal/app/instance.js'
 import { buildWorker, type CarrierDeps } from '../../internal/app/worker.js'
+import { workerChecks } from '../../internal/app/checks.js'
+import { buildWorkerHealth } from '../../internal/app/worker-http.js'
 import { parseWorkerRoles, POLLER_ROLES } from '../../internal/app/worker-roles.js'
 import { redisPackageCache } from '../../internal/app/stores.js'
 import { ConfigError, isEmbedded, loadConfig } from '../../internal/config/config.js'
@@ -32,6 +34,15 @@ async function main(): Promise<void> {
   const bus = rabbitBus(config, { instanceId, hub: false, running: roles, log: log.child({ component: 'bus' }) })
   const worker = buildWorker({ config, pool, bus, roles, pollers, carriers, log })
   worker.startPollers()
+  // Probes and Prometheus reach the worker here (HEALTH_PORT); a port in use stops the start, with its name.
+  const health = await buildWorkerHealth({
+    checks: workerChecks({ pool, redis, bus: roles.length > 0 ? bus : undefined, carriers: worker.carrierMetrics }),
+    registries: worker.carrierMetrics ? [worker.carrierMetrics.registry] : [],
+  })
+  const address = await health.listen({ port: config.HEALTH_PORT, host: config.HOST }).catch((err: NodeJS.ErrnoException) => {
+    throw new ConfigError(`HEALTH_PORT ${config.HEALTH_PORT} on ${config.HOST}: ${err.code ?? err.message} (another worker there? give each its own HEALTH_PORT, or 0 for any free port)`)
+  })
+  log.info({ address }, 'worker health and metrics')
 
   let started: Promise<void> | undefined
   // Waits for the broker (rascal keeps retrying); queued events wait for us meanwhile.
@@ -47,6 +58,7 @@ async function main(): Promise<void> {
   closeWithGrace({ delay: 35_000 }, async ({ signal, err }) => {
     if (err) log.error({ err }, 'shutting down after an error')
     else log.info({ signal }, 'shutting down: finishing in-flight events, leaving the rest queued')
+    await health.close()
     await started
     await worker.stop()
     await bus.close()

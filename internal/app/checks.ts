@@ -1,5 +1,7 @@
 import type { Redis } from 'ioredis'
 import type pg from 'pg'
+import type { CarrierMetrics } from '../carrier/metrics.js'
+import type { BreakerState } from '../carrier/ports.js'
 import type { Bus } from '../events/bus.js'
 import type { DependencyCheck } from '../platform/health/http.js'
 import type { Mongo } from '../platform/mongo/client.js'
@@ -23,5 +25,35 @@ export function serviceChecks(parts: { pool: pg.Pool; redis: Redis; bus?: Bus; m
   if (parts.bus) checks.rabbitmq = busCheck(parts.bus)
   const mongo = parts.mongo
   if (mongo) checks.mongo = { critical: false, check: () => mongo.db.command({ ping: 1 }) }
+  return checks
+}
+
+/**
+ * The carriers role's provider: an open circuit breaker makes the process
+ * degraded, never down, as customers still read from the database.
+ */
+export function carrierCheck(metrics: CarrierMetrics): DependencyCheck {
+  const open = () => Object.entries(metrics.breakerStates()).filter(([, s]) => s === 'open').map(([name]) => name)
+  const state = (): BreakerState => {
+    const states = Object.values(metrics.breakerStates())
+    return states.includes('open') ? 'open' : states.includes('half-open') ? 'half-open' : 'closed'
+  }
+  return {
+    critical: false,
+    state,
+    check: async () => {
+      const names = open()
+      if (names.length > 0) throw new Error(`circuit breaker open for ${names.join(', ')}: provider calls are refused until a trial call succeeds`)
+    },
+  }
+}
+
+/** The worker's readiness: PostgreSQL (down without it), the broker when queue roles run, Redis and the provider when carriers runs. */
+export function workerChecks(parts: { pool: pg.Pool; redis?: Redis; bus?: Bus; carriers?: CarrierMetrics }): Record<string, DependencyCheck> {
+  const checks: Record<string, DependencyCheck> = { postgres: { critical: true, check: () => parts.pool.query('SELECT 1') } }
+  const redis = parts.redis
+  if (redis) checks.redis = { critical: false, check: () => redis.ping() }
+  if (parts.bus) checks.rabbitmq = busCheck(parts.bus)
+  if (parts.carriers) checks.carrier = carrierCheck(parts.carriers)
   return checks
 }

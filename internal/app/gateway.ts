@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import type pg from 'pg'
+import { Registry } from 'prom-client'
 import { authentication } from '../auth/authenticate.js'
 import { AccountRoles } from '../auth/account-roles.js'
 import { ExternalTokenVerifier } from '../auth/external.js'
@@ -36,6 +37,7 @@ import { PostgresOutbox } from '../events/outbox-postgres.js'
 import { EventPath } from '../events/path.js'
 import { OutboxRelay } from '../events/relay.js'
 import { metricsRoutes, statsRoutes } from '../ops/http.js'
+import { requestMetrics } from '../ops/request-metrics.js'
 import { PostgresCarrierSyncReader } from '../carrier/sync-reads-postgres.js'
 import { isKnownCarrier } from '../carrier/slugs.js'
 import { PostgresCarrierAdminStore } from '../carrier/admin-postgres.js'
@@ -95,6 +97,8 @@ export interface GatewayDeps {
   /** MongoDB for location history (MONGO_URL); without it locations live in PostgreSQL. */
   mongo?: Mongo
   logger?: FastifyServerOptions['logger']
+  /** More figures for /metrics from this process (the carriers role when it runs here). */
+  registries?: Registry[]
   /** The WebSocket limits' clock and timers (token expiry, message rate); tests move it by hand. */
   wsClock?: Timers
 }
@@ -145,7 +149,7 @@ export function checkGatewayConfig(config: Config): void {
  * services over the adapters, and the HTTP app over the services. The caller owns
  * (and closes) the clients.
  */
-export async function buildGateway({ config, instanceId, pool, stores, bus, outboxListen = true, checks, mode, mongo, logger, wsClock }: GatewayDeps): Promise<Gateway> {
+export async function buildGateway({ config, instanceId, pool, stores, bus, outboxListen = true, checks, mode, mongo, logger, wsClock, registries = [] }: GatewayDeps): Promise<Gateway> {
   const root = projectRoot()
   const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version
   const app = await createServer({ logLevel: config.LOG_LEVEL, bodyLimit: config.BODY_LIMIT_BYTES, version, logger, trustProxy: trustProxyOf(config.TRUST_PROXY), corsOrigins: corsOriginsOf(config.CORS_ORIGINS), storageOrigins: proofStorageOrigins(config, mode) })
@@ -297,8 +301,11 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
       this.websocketServer.close(() => done())
     },
   })
+  // First, so its hook times every route registered after it.
+  const requests = new Registry()
+  await app.register(requestMetrics, { registry: requests })
   await app.register(healthRoutes, { checks, mode })
-  await app.register(metricsRoutes, { stats, statusWrites: () => packageRepository.statusWriter.counters })
+  await app.register(metricsRoutes, { stats, statusWrites: () => packageRepository.statusWriter.counters, registries: [requests, ...registries] })
   const wsCounters = newWsCounters()
   await app.register(async (api) => {
     await api.register(authentication, { secret, issuer: ISSUER, external, auth, accounts: accountRoles })

@@ -6,6 +6,8 @@ import { ParquetCodec } from '../archive/parquet.js'
 import type { ManagedObjectStore, ObjectStore } from '../archive/ports.js'
 import { S3ObjectStore } from '../archive/s3.js'
 import { ArchiveService } from '../archive/service.js'
+import { PostgresCarrierFigures } from '../carrier/figures-postgres.js'
+import { CarrierMetrics } from '../carrier/metrics.js'
 import { CleanupLoop } from '../carrier/cleanup.js'
 import { runCleanupIfDue } from '../carrier/cleanup-postgres.js'
 import { CarrierRole } from '../carrier/role.js'
@@ -62,6 +64,8 @@ export interface CarrierDeps {
   random?: () => number
   /** This process's id, recorded with the events it writes. */
   origin?: string
+  /** Where the role's calls, budget and breaker are counted; default a registry of its own (worker.carrierMetrics). */
+  metrics?: CarrierMetrics
 }
 
 export interface Worker {
@@ -73,6 +77,8 @@ export interface Worker {
   metrics?: MetricsRole
   carriers?: CarrierRole
   carrierSync?: CarrierSync
+  /** The carriers role's figures, for /metrics and /health/ready. */
+  carrierMetrics?: CarrierMetrics
   /** The carriers role's cleanup: final trackings deactivated, old log rows pruned. */
   carrierCleanup?: CleanupLoop
   /** Starts consuming every role's queue (the bus must be connected). */
@@ -163,8 +169,10 @@ export function buildWorker(deps: WorkerDeps): Worker {
 function buildCarriers(worker: Worker, deps: WorkerDeps, log: RoleLogger): void {
   const { config, pool } = deps
   const opts = deps.carriers ?? {}
-  const provider = opts.provider ?? providerFromConfig(config)
-  if (!provider) throw new ConfigError('the carriers role needs CARRIER_PROVIDER (aftership, easypost or sandbox)')
+  const raw = opts.provider ?? providerFromConfig(config)
+  if (!raw) throw new ConfigError('the carriers role needs CARRIER_PROVIDER (aftership, easypost or sandbox)')
+  worker.carrierMetrics = opts.metrics ?? carrierMetrics(config, pool, log, opts.clock)
+  const provider = worker.carrierMetrics.watch(raw)
   const cache = opts.cache
   worker.carrierSync = new CarrierSync({
     store: new PostgresTrackingStore(pool, { origin: opts.origin }),
@@ -183,6 +191,11 @@ function buildCarriers(worker: Worker, deps: WorkerDeps, log: RoleLogger): void 
     clock: opts.clock,
     log,
   })
+}
+
+/** The carriers role's figures over the shared tables (trackings, the day's budget). */
+export function carrierMetrics(config: Config, pool: pg.Pool, log: RoleLogger, clock?: () => Date): CarrierMetrics {
+  return new CarrierMetrics({ figures: new PostgresCarrierFigures(pool), dailyBudget: config.TRACKING_DAILY_BUDGET, reservePct: config.TRACKING_RATE_BUFFER, clock, log })
 }
 
 const isManaged = (store: ObjectStore): store is ManagedObjectStore => 'ensureBucket' in store

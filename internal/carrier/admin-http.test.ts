@@ -24,7 +24,7 @@ t.test('refresh: a manual check jumps the queue; refusals', async (t) => {
   t.equal(res.statusCode, 202, res.body)
   const { jobId, scheduledFor } = res.json()
   t.match(await fx.tracking(tn), { package_id: jobId, priority: 50, next_type: 'manual', next_triggered_by: fx.admin.id })
-  t.ok(Date.parse(scheduledFor) <= Date.now(), 'due now, not at its scheduled time a day away')
+  t.equal(Date.parse(scheduledFor), ((await fx.tracking(tn)).next_update_due as Date).getTime(), 'scheduledFor is when it is due')
 
   const jobs = (await fx.get('/carrier-sync/jobs', operator.token)).json()
   t.equal((await fx.get('/carrier-sync/jobs', fx.customer.token)).statusCode, 403)
@@ -50,6 +50,7 @@ t.test('refresh: a manual check jumps the queue; refusals', async (t) => {
   await fx.gw.pool.query('INSERT INTO carrier_budget (day, used) VALUES ($1, 10) ON CONFLICT (day) DO UPDATE SET used = 10', [utcDay(new Date())])
   const spent = await post(fx, `/carrier-sync/refresh/${tn}`, fx.admin.token)
   t.match(spent.json(), { statusCode: 429, code: 'budget_exhausted' }, 'no budget left, reserve included')
+  t.match(spent.headers['retry-after'], /^[0-9]+$/, 'says when to come back')
 })
 
 t.test('bulk refresh queues by number or filter and counts the rest as skipped', async (t) => {

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { AppError } from '../platform/errors.js'
 import { responses } from '../platform/http/schemas.js'
 import type { CarrierAdmin } from './admin-service.js'
 import { BulkBody, BulkResult, JobsQuery, JobsResult, LogQuery, LogResult, RefreshParams, RefreshResult, UsageQuery, UsageResult, WebhookParams, WebhookResult } from './schemas.js'
@@ -13,6 +14,13 @@ export const carrierAdminRoutes: FastifyPluginAsync<{ admin: CarrierAdmin }> = a
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   // Who asked, in the update log's triggeredBy.
   const by = (request: { principal?: { id: string } }) => request.principal?.id ?? 'admin'
+  // A spent budget is new again at 00:00 UTC: say so, as the rate limits do.
+  app.addHook('onError', async (_request, reply, err) => {
+    if (err instanceof AppError && err.code === 'budget_exhausted') {
+      const now = new Date()
+      void reply.header('retry-after', String(Math.ceil((Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1) - now.getTime()) / 1000)))
+    }
+  })
 
   app.post('/carrier-sync/refresh/:tn', {
     config: { roles: ['admin'] },

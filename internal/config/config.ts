@@ -12,6 +12,7 @@ export const ConfigSchema = Type.Object({
   }),
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
   HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
+  HEALTH_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3001, description: 'The worker answers /health, /health/ready and /metrics here (on HOST); 0 picks a free port.' }),
   DATABASE_URL: Type.String({ pattern: '^postgres(ql)?://', default: 'postgres://postgres@127.0.0.1:5432/postgres' }),
   DATABASE_POOL_MAX: Type.Integer({ minimum: 1, maximum: 500, default: 20 }),
   REDIS_URL: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' }),

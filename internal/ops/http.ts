@@ -44,8 +44,15 @@ export const statsRoutes: FastifyPluginAsync<{ stats: StatsSource }> = async (ap
   }, async () => stats())
 }
 
+export interface MetricsOptions {
+  stats: StatsSource
+  statusWrites?: () => StatusWriteCounters
+  /** Other figures of this process served with these (request latency, the carriers role). */
+  registries?: Registry[]
+}
+
 /** `GET /metrics`: Prometheus text, outside the API prefix, no auth (scrape it on a private network). */
-export const metricsRoutes: FastifyPluginAsync<{ stats: StatsSource; statusWrites?: () => StatusWriteCounters }> = async (app, { stats, statusWrites }) => {
+export const metricsRoutes: FastifyPluginAsync<MetricsOptions> = async (app, { stats, statusWrites, registries = [] }) => {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, prefix: 'delivertrack_' })
   let snapshot: Promise<Stats> | undefined
@@ -107,7 +114,19 @@ export const metricsRoutes: FastifyPluginAsync<{ stats: StatsSource; statusWrite
     counter('failed', 'Shared statements that failed: refused by PostgreSQL (their changes then go one by one), a lost connection, or an error building them')
   }
 
+  await app.register(prometheusRoute, { registry: Registry.merge([registry, ...registries]) })
+}
+
+/** `GET /metrics` over one registry: the worker's health port serves its figures with this. */
+export const prometheusRoute: FastifyPluginAsync<{ registry: Registry }> = async (app, { registry }) => {
   app.get('/metrics', { config: { rateLimit: false }, schema: { tags: ['operations'], summary: 'Prometheus metrics' } }, async (_request, reply) =>
     reply.type(registry.contentType).send(await registry.metrics()),
   )
+}
+
+/** A registry with the process's own figures (CPU, memory, event loop), for processes without /stats. */
+export function processRegistry(): Registry {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry, prefix: 'delivertrack_' })
+  return registry
 }

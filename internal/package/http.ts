@@ -145,7 +145,7 @@ export const packageRoutes: FastifyPluginAsync<PackageRoutesOptions> = async (fa
     schema: {
       tags: ['trackings'],
       summary: 'Add a package to my tracking list',
-      description: '201 when added, 200 when it was already on the list. Unknown number: 404, or with `carrier` a pending external tracking (nobody owns it). `package` is the full Package for its owner, staff and its assigned driver, the public view (`view: "public"`) for everyone else.',
+      description: '201 when added, 200 when it was already on the list. Unknown number: 404, or with `carrier` a pending external tracking (nobody owns it). A `carrier` we cannot track (known: ups, usps, fedex, dhl, dhl-express, canadapost, canada-post, ontrac, lasership, easyparcel, sandbox; any case) is 400 naming /carrier. `package` is the full Package for its owner, staff and its assigned driver, the public view (`view: "public"`) for everyone else.',
       security: bearer,
       body: AddTrackingBody,
       response: responses({ 200: TrackingEntrySchema, 201: TrackingEntrySchema }),

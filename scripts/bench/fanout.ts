@@ -54,11 +54,11 @@ function env(amqp: string | undefined): Record<string, string> {
   }
 }
 
-/** The worker has no HTTP port: it is ready once the warm-up event's notifications appear. */
+/** The worker is ready once the warm-up event's notifications appear; any free health port, beside a running worker. */
 function startWorker(amqp: string | undefined): ChildProcess {
   const keep: Record<string, string> = {}
   for (const k of ['PATH', 'HOME', 'TZ', 'LANG', 'TMPDIR']) if (process.env[k]) keep[k] = process.env[k]!
-  const proc = spawn(process.execPath, ['dist/cmd/worker/main.js', '--only', 'inbox'], { cwd: ROOT, env: { ...keep, ...env(amqp) }, stdio: ['ignore', 'inherit', 'inherit'] })
+  const proc = spawn(process.execPath, ['dist/cmd/worker/main.js', '--only', 'inbox'], { cwd: ROOT, env: { ...keep, ...env(amqp), HEALTH_PORT: '0' }, stdio: ['ignore', 'inherit', 'inherit'] })
   process.on('exit', () => proc.kill('SIGKILL'))
   return proc
 }

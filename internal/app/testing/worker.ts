@@ -19,6 +19,8 @@ export const WORKER_TEST_ENV: Record<string, string> = {
   ARCHIVE_BATCH_AGE_MS: '200',
   WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
   WEBHOOK_TIMEOUT_MS: '2000',
+  // Workers of parallel tests would all want 3001.
+  HEALTH_PORT: '0',
 }
 
 export const silentLog = pino({ level: 'silent' })

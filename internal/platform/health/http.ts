@@ -9,9 +9,11 @@ export interface DependencyCheck {
   critical: boolean
   /** What stands in for the dependency when it is not the usual server (embedded mode: "PGlite in process"). */
   implementation?: string
+  /** A state reported beside `ok`, read after the check (a provider's circuit breaker: closed, half-open, open). */
+  state?: () => string
 }
 
-const Check = Type.Object({ ok: Type.Boolean(), latencyMs: Type.Number(), error: Type.Optional(Type.String()), implementation: Type.Optional(Type.String()) })
+const Check = Type.Object({ ok: Type.Boolean(), latencyMs: Type.Number(), error: Type.Optional(Type.String()), implementation: Type.Optional(Type.String()), state: Type.Optional(Type.String()) })
 const Ready = Type.Object({
   status: Type.Union([Type.Literal('ok'), Type.Literal('degraded'), Type.Literal('down')]),
   mode: Type.Optional(Type.Union([Type.Literal('services'), Type.Literal('embedded')], { description: 'embedded: everything in this one process, nothing installed' })),
@@ -49,7 +51,10 @@ export const healthRoutes: FastifyPluginAsync<{ checks: Record<string, Dependenc
   }, async (_request, reply) => {
     const names = Object.keys(checks)
     const results = await Promise.all(names.map((n) => timed(checks[n]!.check)))
-    const out = Object.fromEntries(names.map((n, i) => [n, checks[n]!.implementation ? { ...results[i]!, implementation: checks[n]!.implementation } : results[i]!]))
+    const out = Object.fromEntries(names.map((n, i) => {
+      const { implementation, state } = checks[n]!
+      return [n, { ...results[i]!, ...(implementation ? { implementation } : {}), ...(state ? { state: state() } : {}) }]
+    }))
     const down = names.some((n, i) => checks[n]!.critical && !results[i]!.ok)
     const degraded = results.some((r) => !r.ok)
     const status = down ? 'down' : degraded ? 'degraded' : 'ok'

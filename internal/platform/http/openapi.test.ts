@@ -29,6 +29,12 @@ const CONTRACT_PATHS: Record<string, string[]> = {
   '/api/v1/locations/nearby': ['get'],
   '/api/v1/packages/{trackingNumber}/locations': ['get'],
   '/api/v1/ws': ['get'],
+  '/api/v1/carrier-sync/refresh/{tn}': ['post'],
+  '/api/v1/carrier-sync/bulk-refresh': ['post'],
+  '/api/v1/carrier-sync/jobs': ['get'],
+  '/api/v1/carrier-sync/usage': ['get'],
+  '/api/v1/carrier-sync/log': ['get'],
+  '/api/v1/carrier-webhooks/{provider}': ['post'],
 }
 
 interface Operation {
