@@ -104,6 +104,10 @@ async function run(t: Test) {
     await page.getByTestId('refresh-outcome').waitFor(WAIT)
     t.equal(await page.getByTestId('refresh-outcome').textContent(), SPENT, 'asking again is refused in words')
     await shot(page, 'carrier-package.png')
+
+    await page.goto(`/track/${stuck}`)
+    await page.getByText('Carrier check').waitFor(WAIT)
+    t.match(await page.locator('.facts').textContent(), /checked with the carrier just now/, 'the public view says when the carrier was asked')
   })
 
   await t.test('no console errors or policy violations', (t) => chromium.assertNoProblems(t))

@@ -156,6 +156,8 @@ export interface PublicView {
   carrier: string
   estimatedDelivery: string | null
   lastUpdatedAt: string
+  /** Carrier trackings only: when the carrier was last asked (null: not yet). */
+  lastCheckedAt?: string | null
   events: PublicEvent[]
 }
 

@@ -1,6 +1,7 @@
 import type { ApiError } from '../api/base-query.js'
 import { useGetPublicTrackingQuery } from '../api/packages.js'
 import { ErrorNote, Loading, StatusBadge, When } from '../components/bits.js'
+import { checkedPhrase } from '../lib/carrier-sync.js'
 import { formatDateTime, formatDay } from '../lib/format.js'
 import { STATUS_LABELS } from '../api/statuses.js'
 
@@ -57,6 +58,12 @@ export function PublicTrack({ tn, signedIn = false }: { tn: string; signedIn?: b
               <When iso={data.lastUpdatedAt} />
             </dd>
           </div>
+          {data.lastCheckedAt !== undefined && (
+            <div>
+              <dt>Carrier check</dt>
+              <dd>{checkedPhrase(data.lastCheckedAt)}</dd>
+            </div>
+          )}
         </dl>
       </div>
       <section class="card" aria-labelledby="public-history">
