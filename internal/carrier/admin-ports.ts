@@ -1,4 +1,5 @@
 import type { PackageStatus } from '../package/domain.js'
+import type { UpdateLogEntry } from './ports.js'
 
 /** How the admin pages name a tracking's next check or a past one (the contract's job types). */
 export type JobType = 'scheduled' | 'manual' | 'retry' | 'cleanup'
@@ -45,22 +46,11 @@ export interface BulkFilter {
   staleForMinutes?: number
 }
 
-export interface LogEntryRead {
+/** A logged check as the log endpoint reads it: the entry and where it belongs. */
+export interface LogEntryRead extends UpdateLogEntry {
   id: string
   trackingNumber: string
   carrier: string
-  provider: string
-  type: 'scheduled' | 'manual' | 'webhook'
-  triggeredBy: string
-  success: boolean
-  statusCode?: number
-  durationMs: number
-  error?: string
-  statusChanged: boolean
-  previousStatus?: PackageStatus
-  newStatus?: PackageStatus
-  eventsAdded: number
-  startedAt: Date
 }
 
 export interface UsageRows {
