@@ -107,20 +107,7 @@ export class PostgresTrackingStore implements TrackingStore {
     now: Date,
   ): Promise<SyncOutcome> {
     return withTx(this.pool, async (tx) => {
-      let plan: SnapshotPlan | undefined
-      const written = await updateLocked(tx, claim.trackingNumber, async (pkg) => {
-        const { rows } = await tx.query<{ checkpoint_id: string }>('SELECT checkpoint_id FROM carrier_checkpoints WHERE package_id = $1', [pkg.id])
-        plan = decide(pkg, new Set(rows.map((r) => r.checkpoint_id)))
-        return plan.change
-      }, now, this.origin)
-      const done = finish(plan!)
-      const cps = plan!.newCheckpoints
-      if (cps.length > 0) {
-        await tx.query(
-          `INSERT INTO carrier_checkpoints (package_id, checkpoint_id, occurred_at) SELECT $1, id, at FROM unnest($2::text[], $3::timestamptz[]) AS c(id, at) ON CONFLICT DO NOTHING`,
-          [claim.packageId, cps.map((c) => c.id), cps.map((c) => c.occurredAt)],
-        )
-      }
+      const { written, plan, done } = await applySnapshot(tx, claim, decide, finish, now, this.origin)
       // A claim whose lease ran out belongs to another worker now: its schedule is theirs to write.
       await tx.query(
         `UPDATE carrier_trackings SET next_update_due = $3, active = $4, priority = $5, interval_s = $6, provider = $7, last_checked_at = $8,
@@ -130,7 +117,7 @@ export class PostgresTrackingStore implements TrackingStore {
         [claim.packageId, claim.token, ...scheduleValues(done.schedule), done.log.provider, now, done.notFound, done.hash, done.log.statusCode ?? null],
       )
       await insertLog(tx, claim, done.log)
-      return { written, plan: plan! }
+      return { written, plan }
     })
   }
 
@@ -146,4 +133,37 @@ export class PostgresTrackingStore implements TrackingStore {
       await insertLog(tx, claim, f.log)
     })
   }
+}
+
+/** What a check or a push decides for one package, before the tracking row is written. */
+export type Finish = (plan: SnapshotPlan) => { schedule: Schedule; hash: string; notFound: boolean; log: UpdateLogEntry }
+
+/**
+ * Applies a carrier answer under the package's row lock (the package row first, so a
+ * check and a push never wait on each other crosswise): `decide` sees the checkpoint
+ * ids applied already, so a repeated answer adds nothing; the new ids are stored.
+ */
+export async function applySnapshot(
+  tx: Queryable,
+  target: { packageId: string; trackingNumber: string },
+  decide: (pkg: Package, applied: ReadonlySet<string>) => SnapshotPlan,
+  finish: Finish,
+  now: Date,
+  origin: string | null,
+): Promise<{ written: SyncOutcome['written']; plan: SnapshotPlan; done: ReturnType<Finish> }> {
+  let plan: SnapshotPlan | undefined
+  const written = await updateLocked(tx, target.trackingNumber, async (pkg) => {
+    const { rows } = await tx.query<{ checkpoint_id: string }>('SELECT checkpoint_id FROM carrier_checkpoints WHERE package_id = $1', [pkg.id])
+    plan = decide(pkg, new Set(rows.map((r) => r.checkpoint_id)))
+    return plan.change
+  }, now, origin)
+  const done = finish(plan!)
+  const cps = plan!.newCheckpoints
+  if (cps.length > 0) {
+    await tx.query(
+      'INSERT INTO carrier_checkpoints (package_id, checkpoint_id, occurred_at) SELECT $1, id, at FROM unnest($2::text[], $3::timestamptz[]) AS c(id, at) ON CONFLICT DO NOTHING',
+      [target.packageId, cps.map((c) => c.id), cps.map((c) => c.occurredAt)],
+    )
+  }
+  return { written, plan: plan!, done }
 }

@@ -1,10 +1,9 @@
 import type pg from 'pg'
 import { withTx } from '../platform/db/postgres.js'
 import type { Package } from '../package/domain.js'
-import { updateLocked } from '../package/postgres.js'
 import type { SnapshotPlan } from './plan.js'
 import type { Schedule, SyncOutcome, UpdateLogEntry } from './ports.js'
-import { insertLog } from './trackings-postgres.js'
+import { applySnapshot, insertLog } from './trackings-postgres.js'
 
 /** A push applied to one tracking: the same transaction rules as a check, without a claim. */
 export interface PushStore {
@@ -34,21 +33,7 @@ export class PostgresPushStore implements PushStore {
   async apply(target: { packageId: string; trackingNumber: string; carrier: string }, decide: (pkg: Package, applied: ReadonlySet<string>) => SnapshotPlan,
     finish: (plan: SnapshotPlan) => { schedule: Schedule; hash: string; notFound: boolean; log: UpdateLogEntry }, now: Date): Promise<SyncOutcome> {
     return withTx(this.pool, async (tx) => {
-      let plan: SnapshotPlan | undefined
-      // The package row first, as a worker's check locks it: the two never wait on each other crosswise.
-      const written = await updateLocked(tx, target.trackingNumber, async (pkg) => {
-        const { rows } = await tx.query<{ checkpoint_id: string }>('SELECT checkpoint_id FROM carrier_checkpoints WHERE package_id = $1', [pkg.id])
-        plan = decide(pkg, new Set(rows.map((r) => r.checkpoint_id)))
-        return plan.change
-      }, now, this.opts.origin ?? null)
-      const done = finish(plan!)
-      const cps = plan!.newCheckpoints
-      if (cps.length > 0) {
-        await tx.query(
-          'INSERT INTO carrier_checkpoints (package_id, checkpoint_id, occurred_at) SELECT $1, id, at FROM unnest($2::text[], $3::timestamptz[]) AS c(id, at) ON CONFLICT DO NOTHING',
-          [target.packageId, cps.map((c) => c.id), cps.map((c) => c.occurredAt)],
-        )
-      }
+      const { written, plan, done } = await applySnapshot(tx, target, decide, finish, now, this.opts.origin ?? null)
       const s = done.schedule
       await tx.query(
         `UPDATE carrier_trackings t SET last_checked_at = $2, last_hash = $3, not_found = t.not_found OR $4, interval_s = coalesce($5, t.interval_s),
@@ -60,7 +45,7 @@ export class PostgresPushStore implements PushStore {
         [target.packageId, now, done.hash, done.notFound, s.intervalS, s.dueAt],
       )
       await insertLog(tx, target, done.log)
-      return { written, plan: plan! }
+      return { written, plan }
     })
   }
 }
