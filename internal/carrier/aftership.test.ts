@@ -20,10 +20,25 @@ t.test('a new number is registered once, then read with one call', async (t) => 
   t.equal(first.status, 'info_received')
   t.match(first.checkpoints, [{ message: 'Shipping label created, carrier awaiting item' }])
   t.ok(first.estimatedDelivery, 'the promised day comes along')
-  t.match(sandbox.state.counts, { total: 2, get: 1, create: 1 }, 'a GET that missed, then the create')
-  const again = await p.track('ups', 'SBXDELIVERED0001')
+  t.match(sandbox.state.counts, { total: 1, get: 0, create: 1 }, 'the create answers with the tracking: one call')
+  const again = await p.track('ups', 'SBXDELIVERED0001', { known: true })
   t.equal(again.hash, first.hash, 'nothing moved: same hash')
-  t.match(sandbox.state.counts, { total: 3, get: 2, create: 1 })
+  t.match(sandbox.state.counts, { total: 2, get: 1, create: 1 }, 'a known number is one GET')
+})
+
+t.test('a wrong guess costs a second call only when the budget allows it', async (t) => {
+  const p = provider()
+  let asked = 0
+  const refuse = async () => {
+    asked += 1
+    return false
+  }
+  await t.rejects(p.track('ups', 'SBXINTRANSIT0100', { known: true, mayCallAgain: refuse }), { name: 'SecondCallRefused' }, 'removed at AfterShip: the create waits')
+  t.match(sandbox.state.counts, { total: 1, get: 1, create: 0 })
+  t.equal((await p.track('ups', 'SBXINTRANSIT0100', { known: true, mayCallAgain: async () => true })).status, 'info_received', 'with budget it is registered again')
+  await t.rejects(p.track('ups', 'SBXINTRANSIT0100', { mayCallAgain: refuse }), { name: 'SecondCallRefused' }, 'registered elsewhere: the read waits')
+  t.equal(asked, 2)
+  t.match(sandbox.state.counts, { total: 4, get: 2, create: 2 })
 })
 
 t.test('each scripted journey ends in its outcome', async (t) => {

@@ -1,6 +1,6 @@
 import { checkpoint, snapshot, statusFromAfterShip, type CarrierSnapshot } from './domain.js'
 import { ProviderPolicy, type PolicyOptions } from './policy.js'
-import { BadRequest, type BreakerState, type CarrierProvider, type WebhookUpdate } from './ports.js'
+import { BadRequest, SecondCallRefused, type BreakerState, type CarrierProvider, type TrackOptions, type WebhookUpdate } from './ports.js'
 import { header, hmac, requestJson, safeEqual, type JsonAnswer } from './provider-http.js'
 
 /**
@@ -86,16 +86,27 @@ export class AfterShipProvider implements CarrierProvider {
     this.base = (opts.baseUrl ?? AFTERSHIP_API_URL).replace(/\/+$/, '')
   }
 
-  /** A GET, and on 404 a create (which answers with the new tracking): one call for a known number, two for a new one. */
-  async track(carrier: string, trackingNumber: string, signal?: AbortSignal): Promise<CarrierSnapshot> {
+  /**
+   * A number asked about before is read (GET); a new one is registered (POST, which
+   * answers with the tracking). Either costs one call; a second is made only when
+   * the guess was wrong (removed at AfterShip, or registered elsewhere) and the
+   * budget allows it.
+   */
+  async track(carrier: string, trackingNumber: string, opts: TrackOptions = {}): Promise<CarrierSnapshot> {
     const slug = carrier.toLowerCase()
-    const got = await this.call('GET', `/trackings/${encodeURIComponent(slug)}/${encodeURIComponent(trackingNumber)}`, undefined, signal)
-    if (got.status !== 404 || metaCode(got) !== DOES_NOT_EXIST) return this.tracking(got)
-    const created = await this.call('POST', '/trackings', { tracking: { slug, tracking_number: trackingNumber } }, signal)
-    if (created.status === 400 && metaCode(created) === ALREADY_EXISTS) {
-      return this.tracking(await this.call('GET', `/trackings/${encodeURIComponent(slug)}/${encodeURIComponent(trackingNumber)}`, undefined, signal))
+    const path = `/trackings/${encodeURIComponent(slug)}/${encodeURIComponent(trackingNumber)}`
+    const read = () => this.call('GET', path, undefined, opts.signal)
+    const register = () => this.call('POST', '/trackings', { tracking: { slug, tracking_number: trackingNumber } }, opts.signal)
+    const again = async (call: () => Promise<JsonAnswer>) => {
+      if (opts.mayCallAgain && !(await opts.mayCallAgain())) throw new SecondCallRefused('the tracking needs a second call and the day\'s budget has none left')
+      return call()
     }
-    return this.tracking(created)
+    if (opts.known) {
+      const got = await read()
+      return this.tracking(got.status === 404 && metaCode(got) === DOES_NOT_EXIST ? await again(register) : got)
+    }
+    const created = await register()
+    return this.tracking(created.status === 400 && metaCode(created) === ALREADY_EXISTS ? await again(read) : created)
   }
 
   verifyWebhook(headers: Record<string, string | string[] | undefined>, rawBody: Buffer | string): boolean {

@@ -1,6 +1,6 @@
 import { checkpoint, snapshot, statusFromEasyPost, type CarrierSnapshot } from './domain.js'
 import { ProviderPolicy, type PolicyOptions } from './policy.js'
-import { BadRequest, NotFoundAtCarrier, type BreakerState, type CarrierProvider, type WebhookUpdate } from './ports.js'
+import { BadRequest, NotFoundAtCarrier, type BreakerState, type CarrierProvider, type TrackOptions, type WebhookUpdate } from './ports.js'
 import { header, hmac, requestJson, safeEqual } from './provider-http.js'
 
 /** EasyPost API v2 (Tracker API; README.md lists the pages followed). */
@@ -84,7 +84,7 @@ export class EasyPostProvider implements CarrierProvider {
    * `POST /trackers`: EasyPost answers an existing tracker for a number it already
    * follows instead of making a second one, so one call both registers and reads.
    */
-  async track(carrier: string, trackingNumber: string, signal?: AbortSignal): Promise<CarrierSnapshot> {
+  async track(carrier: string, trackingNumber: string, opts: TrackOptions = {}): Promise<CarrierSnapshot> {
     const slug = carrier.toLowerCase()
     const answer = await this.policy.run(
       (s) =>
@@ -93,7 +93,7 @@ export class EasyPostProvider implements CarrierProvider {
           { method: 'POST', headers: { authorization: this.auth }, body: { tracker: { tracking_code: trackingNumber, carrier: EASYPOST_CARRIERS[slug] ?? carrier } } },
           s,
         ),
-      signal,
+      opts.signal,
     )
     const tracker = answer.body as EasyPostTracker | undefined
     if (answer.status >= 200 && answer.status < 300 && tracker?.tracking_code) return easyPostSnapshot(tracker)

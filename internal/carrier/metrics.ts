@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { singleFlight, withTimeout } from '../platform/deadline.js'
 import type { CarrierSnapshot } from './domain.js'
 import { utcDay } from './plan.js'
-import { BadRequest, NotFoundAtCarrier, ProviderUnavailable, RateLimited, type BreakerState, type CarrierProvider } from './ports.js'
+import { BadRequest, NotFoundAtCarrier, ProviderUnavailable, RateLimited, SecondCallRefused, type BreakerState, type CarrierProvider, type TrackOptions } from './ports.js'
 
 /** How a provider call ended, as `delivertrack_carrier_provider_calls_total` labels it. */
 export type CallOutcome = 'ok' | 'not_found' | 'rate_limited' | 'server_error' | 'timeout' | 'network' | 'breaker_open' | 'bad_request'
@@ -34,6 +34,8 @@ const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, 'half-open': 1,
 
 /** The outcome label of a provider call's error (anything unexpected counts as a server error). */
 export function outcomeOf(err: unknown): CallOutcome {
+  // The provider answered the first call as expected; only our budget stopped the second.
+  if (err instanceof SecondCallRefused) return 'ok'
   if (err instanceof NotFoundAtCarrier) return 'not_found'
   if (err instanceof RateLimited) return 'rate_limited'
   if (err instanceof BadRequest) return 'bad_request'
@@ -139,11 +141,11 @@ export class CarrierMetrics {
       get name() {
         return provider.name
       },
-      async track(carrier: string, trackingNumber: string, signal?: AbortSignal): Promise<CarrierSnapshot> {
+      async track(carrier: string, trackingNumber: string, opts?: TrackOptions): Promise<CarrierSnapshot> {
         const started = performance.now()
         let outcome: CallOutcome = 'ok'
         try {
-          return await provider.track(carrier, trackingNumber, signal)
+          return await provider.track(carrier, trackingNumber, opts)
         } catch (err) {
           outcome = outcomeOf(err)
           throw err

@@ -13,6 +13,19 @@ export interface WebhookUpdate {
   snapshot: CarrierSnapshot
 }
 
+/** How one check may call the provider. */
+export interface TrackOptions {
+  /** The provider answered about this number before: read it first; otherwise register it first. */
+  known?: boolean
+  /**
+   * Asked before a second call within the same check (the number was not where
+   * `known` said); false stops the check with SecondCallRefused. The budget counts
+   * calls, not checks, so this is where it takes the second one.
+   */
+  mayCallAgain?: () => Promise<boolean>
+  signal?: AbortSignal
+}
+
 /**
  * A carrier tracking provider (AfterShip, EasyPost, the sandbox). Adapters make
  * no retries: the scheduler decides when to ask again, from the typed errors.
@@ -21,11 +34,12 @@ export interface CarrierProvider {
   readonly name: string
   /**
    * The tracking as the provider sees it now; registers the number with the
-   * provider first when it does not know it yet. Costs one or two provider calls.
-   * Rejects with RateLimited, ProviderUnavailable (5xx, timeout, network, open
-   * breaker), NotFoundAtCarrier or BadRequest, never anything else.
+   * provider first when it does not know it yet. Costs one call when `known` is
+   * right, two when it is not. Rejects with RateLimited, ProviderUnavailable (5xx,
+   * timeout, network, open breaker), NotFoundAtCarrier, BadRequest or
+   * SecondCallRefused, never anything else.
    */
-  track(carrier: string, trackingNumber: string, signal?: AbortSignal): Promise<CarrierSnapshot>
+  track(carrier: string, trackingNumber: string, opts?: TrackOptions): Promise<CarrierSnapshot>
   /** Whether a push carries the provider's valid signature over `rawBody`; constant time, false when missing. */
   verifyWebhook(headers: Record<string, string | string[] | undefined>, rawBody: Buffer | string): boolean
   /** A verified push's content. Throws BadRequest when it is not a tracking update. */
@@ -36,7 +50,7 @@ export interface CarrierProvider {
 
 /** Base of the errors a provider call rejects with; `code` is stable for logs and metrics. */
 export abstract class CarrierError extends Error {
-  abstract readonly code: 'rate_limited' | 'provider_unavailable' | 'not_found_at_carrier' | 'bad_request'
+  abstract readonly code: 'rate_limited' | 'provider_unavailable' | 'not_found_at_carrier' | 'bad_request' | 'budget_exhausted'
   /** The provider's HTTP status, when it answered. */
   readonly statusCode?: number
   constructor(message: string, statusCode?: number) {
@@ -77,6 +91,12 @@ export class NotFoundAtCarrier extends CarrierError {
 export class BadRequest extends CarrierError {
   override name = 'BadRequest'
   readonly code = 'bad_request'
+}
+
+/** The check needed a second call and the day's budget had none left: nothing learned, nothing lost. */
+export class SecondCallRefused extends CarrierError {
+  override name = 'SecondCallRefused'
+  readonly code = 'budget_exhausted'
 }
 
 /** A due tracking a worker holds until it finishes or its lease runs out. */

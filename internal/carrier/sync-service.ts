@@ -3,7 +3,7 @@ import type { RoleLogger } from '../events/roles.js'
 import type { CarrierSnapshot } from './domain.js'
 import { baseMinutes, nextCheckIn, type FrequencySettings, type HolidayCalendar } from './frequency.js'
 import { nextUtcDay, planSnapshot, retryDelayS, utcDay, type SnapshotPlan } from './plan.js'
-import { BadRequest, CarrierError, NotFoundAtCarrier, RateLimited, type CarrierProvider, type Claim, type Schedule, type TrackingStore, type UpdateLogEntry } from './ports.js'
+import { BadRequest, CarrierError, NotFoundAtCarrier, RateLimited, SecondCallRefused, type CarrierProvider, type Claim, type Schedule, type TrackingStore, type UpdateLogEntry } from './ports.js'
 
 /** Claim priorities (lower runs first), as the contract numbers them. */
 export const PRIORITY = { manual: 50, retry: 75, scheduled: 100 } as const
@@ -104,7 +104,8 @@ export class CarrierSync {
   private async check(claim: Claim): Promise<boolean> {
     const startedAt = this.now()
     const limit = claim.type === 'manual' ? this.deps.settings.dailyBudget : this.scheduledLimit
-    if (!(await this.deps.store.reserveCall(utcDay(startedAt), limit))) {
+    const reserve = () => this.deps.store.reserveCall(utcDay(startedAt), limit)
+    if (!(await reserve())) {
       await this.deps.store.release(claim)
       return false
     }
@@ -112,9 +113,14 @@ export class CarrierSync {
     let snap: CarrierSnapshot | undefined
     let failure: unknown
     try {
-      snap = await this.deps.provider.track(claim.carrier, claim.trackingNumber)
+      snap = await this.deps.provider.track(claim.carrier, claim.trackingNumber, { known: claim.lastHash !== undefined, mayCallAgain: reserve })
     } catch (err) {
       failure = err
+    }
+    if (failure instanceof SecondCallRefused) {
+      // The call made is counted; the tracking waits, due as before, for budget to ask again.
+      await this.deps.store.release(claim)
+      return true
     }
     const durationMs = performance.now() - t0
     const log = { type: claim.type, triggeredBy: claim.triggeredBy, provider: this.deps.provider.name, durationMs, startedAt }
