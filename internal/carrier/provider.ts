@@ -32,6 +32,7 @@ export function syncSettingsFromConfig(config: Config): SyncSettings {
     inTransitMin: config.TRACKING_IN_TRANSIT_FREQ,
     outForDeliveryMin: config.TRACKING_OUT_FOR_DELIVERY_FREQ,
     exceptionMin: config.TRACKING_EXCEPTION_FREQ,
+    pushedMin: config.TRACKING_PUSHED_FREQ,
   }
   return {
     frequency,

@@ -82,6 +82,7 @@ export const ConfigSchema = Type.Object({
   TRACKING_IN_TRANSIT_FREQ: Type.Integer({ minimum: 1, default: 120 }),
   TRACKING_OUT_FOR_DELIVERY_FREQ: Type.Integer({ minimum: 1, default: 30 }),
   TRACKING_EXCEPTION_FREQ: Type.Integer({ minimum: 1, default: 60 }),
+  TRACKING_PUSHED_FREQ: Type.Integer({ minimum: 0, default: 1440, description: 'Minutes between safety-net checks of a tracking the provider pushes updates for (0: poll by status as if no pushes came).' }),
   TRACKING_HOLIDAYS_COUNTRY: Type.Optional(Type.String({ pattern: '^[A-Za-z]{2}(-[A-Za-z0-9]{1,3})?$', description: 'ISO 3166 code (US, DE-BY) whose public holidays slow the schedule like weekends.' })),
   TRACKING_MAX_FAILURES: Type.Integer({ minimum: 1, default: 5, description: 'Failed checks in a row before a tracking requires attention.' }),
   TRACKING_DAILY_BUDGET: Type.Integer({ minimum: 0, default: 10_000, description: 'Provider calls per UTC day across all workers.' }),
