@@ -31,7 +31,9 @@ export class ProviderPolicy {
   /** Runs `fn` under the policy; an open breaker rejects at once with ProviderUnavailable (`breaker_open`). */
   async run<T>(fn: (signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
     try {
-      return await this.policy.execute(({ signal: s }) => fn(s), signal)
+      // cockatiel hangs each call's deadline on the parent signal; without one it uses a shared
+      // never-aborting signal, and more than 10 calls in flight would warn of a listener leak.
+      return await this.policy.execute(({ signal: s }) => fn(s), signal ?? new AbortController().signal)
     } catch (err) {
       if (isBrokenCircuitError(err)) throw new ProviderUnavailable('circuit breaker open: the provider failed repeatedly', undefined, 'breaker_open')
       throw err
