@@ -40,9 +40,12 @@ export class PostgresPushStore implements PushStore {
            active = t.active AND $6::timestamptz IS NOT NULL,
            next_update_due = CASE WHEN $6::timestamptz IS NULL THEN NULL
              WHEN t.next_type = 'manual' OR (t.claim_token IS NOT NULL AND t.next_update_due > $2) THEN t.next_update_due
-             ELSE GREATEST(t.next_update_due, $6) END
+             ELSE GREATEST(t.next_update_due, $6) END,
+           -- A retry the push made later is a scheduled check now: the push brought what it was for.
+           priority = CASE WHEN t.next_type <> 'manual' AND NOT (t.claim_token IS NOT NULL AND t.next_update_due > $2)
+             AND $6::timestamptz > t.next_update_due THEN $7 ELSE t.priority END
          WHERE t.package_id = $1`,
-        [target.packageId, now, done.hash, done.notFound, s.intervalS, s.dueAt],
+        [target.packageId, now, done.hash, done.notFound, s.intervalS, s.dueAt, s.priority],
       )
       await insertLog(tx, target, done.log)
       return { written, plan }
