@@ -93,3 +93,14 @@ t.test('while pushes arrive the schedule only polls as a safety net; news a push
   t.equal(tracking.last_pushed_at, null, 'pushes are not arriving for it')
   t.equal(tracking.interval_s, 7_200, 'so the in-transit schedule applies again')
 })
+
+t.test('pushes have their own rate limit, apart from the per-caller RATE_LIMIT_MAX', async (t) => {
+  const fx = await syncFixture(t, { CARRIER_WEBHOOK_SECRET: SECRET, RATE_LIMIT_MAX: 5 })
+  const tn = 'SBXINTRANSIT0504'
+  await fx.add(tn)
+  const body = pushBody(tn)
+  const codes = []
+  for (let i = 0; i < 12; i++) codes.push((await push(fx, body, sign(body))).statusCode)
+  t.same(codes, Array(12).fill(202), 'a burst of twelve pushes from one address is taken, with RATE_LIMIT_MAX at 5')
+  t.equal((await fx.get(`/track/${tn}`)).statusCode, 200, 'and the same address still has its own requests')
+})
