@@ -1,3 +1,4 @@
+import { requestIdMixin } from '../../internal/platform/request-context.js'
 import closeWithGrace from 'close-with-grace'
 import { parseArgs } from 'node:util'
 import pino from 'pino'
@@ -24,7 +25,7 @@ async function main(): Promise<void> {
   const config = loadConfig()
   const { queues: roles, pollers } = parseWorkerRoles(values.only, config)
   if (roles.length + pollers.length === 0) throw new ConfigError(`--only needs at least one of ${[...WORKER_ROLES, ...POLLER_ROLES].join(', ')}`)
-  const log = pino({ level: config.LOG_LEVEL, base: { component: 'worker' } })
+  const log = pino({ level: config.LOG_LEVEL, base: { component: 'worker' }, mixin: requestIdMixin })
   const pool = await connectPostgres(config)
   await migrate(pool)
   const instanceId = instanceIdOf(config)

@@ -56,6 +56,8 @@ export class WebhookDispatcher implements RoleHandler {
       'x-delivertrack-event-id': event.id,
       'x-delivertrack-event-type': event.type,
       'x-delivertrack-delivery-id': delivery.id,
+      // The request that caused the event, so the receiver's logs can be joined with ours.
+      ...(event.requestId ? { 'x-request-id': event.requestId } : {}),
       [SIGNATURE_HEADER]: sign(ep.secret, timestamp, body),
     }
     const started = performance.now()
