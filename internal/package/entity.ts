@@ -39,6 +39,8 @@ export function applyFix(pkg: Package, fix: Fix): Package {
 /** A new package at version 1 with its `package.created` event. */
 export function createPackage(input: NewPackage, now: Date): Change {
   const next: Package = {
+    deliveryOption: 'standard',
+    paymentStatus: 'not_required',
     ...input,
     id: randomUUID(),
     status: 'pending',
