@@ -39,9 +39,9 @@ export function applyFix(pkg: Package, fix: Fix): Package {
 /** A new package at version 1 with its `package.created` event. */
 export function createPackage(input: NewPackage, now: Date): Change {
   const next: Package = {
-    deliveryOption: 'standard',
-    paymentStatus: 'not_required',
     ...input,
+    deliveryOption: input.deliveryOption ?? 'standard',
+    paymentStatus: input.paymentStatus ?? 'not_required',
     id: randomUUID(),
     status: 'pending',
     version: 1,
