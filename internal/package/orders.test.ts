@@ -37,6 +37,8 @@ t.test('customers place orders', async (t) => {
     })
     t.match(await get(ann.token, pkg.trackingNumber), { view: 'full', customerId: ann.id, items: pkg.items }, 'the owner reads it in full')
     t.equal((await call('GET', `/packages/${pkg.trackingNumber}`, { token: bob.token })).statusCode, 404, 'another customer does not see it')
+    const list = await call('GET', '/me/trackings', { token: ann.token })
+    t.match(list.json().items, [{ trackingNumber: pkg.trackingNumber, package: { view: 'full', customerId: ann.id } }], 'it is on their tracking list')
   })
 
   t.test('fields only we set are 400 naming each', async (t) => {

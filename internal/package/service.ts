@@ -81,7 +81,7 @@ export class PackageService {
   }
 
   /**
-   * A customer's order: a package they own, paid later (`paymentStatus` pending).
+   * A customer's order: a package they own, paid later (`paymentStatus` pending), on their tracking list.
    * Fields only we or staff decide are refused by name, all of them at once.
    */
   async placeOrder(principal: Principal, input: CreateInput & { mergeExternal?: boolean }): Promise<Package> {
@@ -94,7 +94,11 @@ export class PackageService {
     if (input.paymentStatus !== undefined && input.paymentStatus !== 'pending') {
       throw invalid('/paymentStatus', 'of a new order is pending; staff or the payment integration record the payment')
     }
-    return this.create({ ...input, customerId: principal.id, paymentStatus: 'pending' }, { actor: actorOf(principal) })
+    const pkg = await this.create({ ...input, customerId: principal.id, paymentStatus: 'pending' }, { actor: actorOf(principal) })
+    // On their list (the order history) at once. The order stands without it: failing the
+    // request now would make a retry place a second order.
+    await this.deps.trackings.add(principal.id, pkg.id, null).catch((err: unknown) => this.deps.log.warn({ err }, 'placed order not added to the tracking list'))
+    return pkg
   }
 
   /** `customerEmail` names the owner by account email instead of `customerId`. */
