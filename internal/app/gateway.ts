@@ -310,7 +310,7 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
   await app.register(async (api) => {
     await api.register(authentication, { secret, issuer: ISSUER, external, auth, accounts: accountRoles })
     await api.register(apiKeyAuthentication, { devices })
-    await api.register(idempotency, { store: stores.idempotency, secret: config.IDEMPOTENCY_SECRET ?? secret })
+    await api.register(idempotency, { store: stores.idempotency, secret: config.IDEMPOTENCY_SECRET ?? secret, fingerprintSeconds: config.ORDER_FINGERPRINT_S })
     await api.register(healthRoutes, { checks, mode })
     await api.register(authRoutes, { auth })
     await api.register(userAdminRoutes, { users: userAdmin })

@@ -39,6 +39,7 @@ export const ConfigSchema = Type.Object({
   TRACK_MAX_AGE_S: Type.Integer({ minimum: 0, maximum: 3600, default: 30 }),
   RATE_LIMIT_MAX: Type.Integer({ minimum: 1, default: 600 }),
   RATE_LIMIT_TRACK_MAX: Type.Integer({ minimum: 1, default: 60 }),
+  ORDER_FINGERPRINT_S: Type.Integer({ minimum: 0, maximum: 86_400, default: 600, description: 'How long a customer\'s repeated order body (no Idempotency-Key) gets the first order back; 0 turns request fingerprinting off.' }),
   TRUST_PROXY: Type.String({ default: 'false', description: 'false, true, a hop count, or comma-separated proxy addresses/CIDRs' }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 1_048_576 }),
   CORS_ORIGINS: Type.String({ default: '', description: 'Comma-separated origins (https://app.example.com) whose pages may call the API; empty: same origin only.' }),

@@ -9,7 +9,7 @@ import { isolate, type Isolation, type TestLike } from '../../platform/testing/h
 import { memoryBus, rabbitBus } from '../bus.js'
 import { serviceChecks } from '../checks.js'
 import { buildGateway, type Gateway } from '../gateway.js'
-import { redisStores } from '../stores.js'
+import { memoryStores, redisStores } from '../stores.js'
 import type { Timers } from '../../platform/timers.js'
 
 export { bearer, isolate, type Isolation, type TestLike } from '../../platform/testing/harness.js'
@@ -35,6 +35,8 @@ export interface TestGatewayOptions {
   logger?: FastifyServerOptions['logger']
   /** The WebSocket limits' clock (token expiry, message rate), e.g. a hand-moved one. */
   wsClock?: Timers
+  /** Cache, rate limits and idempotency records in this process (embedded mode's stores) instead of Redis. */
+  memoryStores?: boolean
 }
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined }
@@ -67,7 +69,7 @@ export async function testGateway(t: TestLike, env: Record<string, string> = {},
   // The gateway's own pool, with its session settings (as cmd/gateway connects); the
   // test's direct queries on iso.pool stay ordinary writers.
   const pool = createPool({ url: iso.urls.databaseUrl, schema: `${iso.schema},public`, max: 10, settings: IN_PROCESS_WAKEUP })
-  const gateway = await buildGateway({ config, instanceId, pool, stores: redisStores(config, iso.redis), bus, checks: serviceChecks({ pool, redis: iso.redis, bus: opts.bus ? bus : undefined }), logger: opts.logger, wsClock: opts.wsClock })
+  const gateway = await buildGateway({ config, instanceId, pool, stores: opts.memoryStores ? memoryStores(config) : redisStores(config, iso.redis), bus, checks: serviceChecks({ pool, redis: iso.redis, bus: opts.bus ? bus : undefined }), logger: opts.logger, wsClock: opts.wsClock })
   await gateway.app.ready()
   t.teardown(async () => {
     await gateway.app.close()
