@@ -115,7 +115,7 @@ t.test('SNS failing opens its breaker; each notification is published once after
   t.equal(await state('sns'), 0, 'closed again')
 })
 
-t.test('per-endpoint breakers are bounded: the least recently used goes first, a deleted endpoint\'s at once', async (t) => {
+t.test('per-endpoint breakers are bounded: the least recently used goes first, a disabled endpoint\'s at once', async (t) => {
   const breakers = new Breakers(DEFAULT_BREAKER, 2)
   const opts = { concurrency: 1, queue: 0 }
   const a = breakers.keyed('webhook:a', opts)

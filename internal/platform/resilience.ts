@@ -152,7 +152,7 @@ export class Breakers {
     return p
   }
 
-  /** Drops the policy for `key` (its endpoint was deleted or disabled). */
+  /** Drops the policy for `key` (its endpoint was disabled; a deleted one ages out). */
   forget(key: string): void {
     this.keyedPolicies.delete(key)
   }
