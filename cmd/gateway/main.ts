@@ -6,6 +6,7 @@ import { instanceIdOf } from '../../internal/app/instance.js'
 import { carrierCheck } from '../../internal/app/checks.js'
 import { buildWorker, carrierMetrics, type CarrierDeps, type Worker } from '../../internal/app/worker.js'
 import { ConfigError, loadConfig, runMode } from '../../internal/config/config.js'
+import { Breakers, breakerSettingsOf } from '../../internal/platform/resilience.js'
 
 // Wiring only: config -> infrastructure (the services, or everything in process) ->
 // gateway (and, embedded, the worker roles) -> listen, and a graceful exit.
@@ -21,12 +22,14 @@ async function main(): Promise<void> {
   const pollers = infra.inProcessWorker && config.CARRIER_PROVIDER ? (['carriers'] as const) : []
   const metrics = pollers.length > 0 ? carrierMetrics(config, infra.pool, log.child({ component: 'carriers' })) : undefined
   const checks = metrics ? { ...infra.checks, carrier: carrierCheck(metrics) } : infra.checks
-  const { app, auth, packages } = await buildGateway({ config, instanceId, ...infra, checks, registries: metrics ? [metrics.registry] : [] })
+  // One set of breakers per process: the gateway's proofs bucket and, embedded, the worker roles' calls.
+  const breakers = new Breakers(breakerSettingsOf(config))
+  const { app, auth, packages } = await buildGateway({ config, instanceId, ...infra, checks, registries: metrics ? [metrics.registry] : [], breakers })
   let worker: Worker | undefined
   if (infra.inProcessWorker && infra.inProcessWorker.roles.length + pollers.length > 0) {
     const { roles, store } = infra.inProcessWorker
     const carriers: CarrierDeps = { cache: infra.stores.cache, committed: (written) => void packages.committed(written), origin: instanceId, metrics }
-    worker = buildWorker({ config, pool: infra.pool, bus: infra.bus, roles, store, pollers, carriers, log: log.child({ component: 'worker' }) })
+    worker = buildWorker({ config, pool: infra.pool, bus: infra.bus, roles, store, pollers, carriers, breakers, log: log.child({ component: 'worker' }) })
     await worker.start()
     worker.startPollers()
   }

@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   // Probes and Prometheus reach the worker here (HEALTH_PORT); a port in use stops the start, with its name.
   const health = await buildWorkerHealth({
     checks: workerChecks({ pool, redis, bus: roles.length > 0 ? bus : undefined, carriers: worker.carrierMetrics }),
-    registries: worker.carrierMetrics ? [worker.carrierMetrics.registry] : [],
+    registries: [worker.breakers.registry, ...(worker.carrierMetrics ? [worker.carrierMetrics.registry] : [])],
   })
   const address = await health.listen({ port: config.HEALTH_PORT, host: config.HOST }).catch((err: NodeJS.ErrnoException) => {
     throw new ConfigError(`HEALTH_PORT ${config.HEALTH_PORT} on ${config.HOST}: ${err.code ?? err.message} (another worker there? give each its own HEALTH_PORT, or 0 for any free port)`)

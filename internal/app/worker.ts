@@ -30,6 +30,7 @@ import { PostgresReceipts } from '../notify/postgres.js'
 import { NotifyService } from '../notify/service.js'
 import { SnsNotifier } from '../notify/sns.js'
 import { projectRoot } from '../platform/paths.js'
+import { Breakers, breakerSettingsOf } from '../platform/resilience.js'
 import { DnsAddressGuard } from '../webhook/address-guard.js'
 import { PostgresDeliveryStore } from '../webhook/deliveries-postgres.js'
 import { WebhookDispatcher } from '../webhook/dispatch-service.js'
@@ -50,6 +51,8 @@ export interface WorkerDeps {
   /** Roles that poll PostgreSQL rather than consume a queue (`carriers`). */
   pollers?: readonly PollerRole[]
   carriers?: CarrierDeps
+  /** This process's breakers around outside calls (the gateway's, when the roles run inside it); default the worker's own. */
+  breakers?: Breakers
 }
 
 /** What the carriers role needs beside the pool. */
@@ -81,6 +84,8 @@ export interface Worker {
   carrierMetrics?: CarrierMetrics
   /** The carriers role's cleanup: final trackings deactivated, old log rows pruned. */
   carrierCleanup?: CleanupLoop
+  /** The breakers of every outside call the roles make (webhook endpoints, SNS, S3, the carrier provider), for /metrics. */
+  breakers: Breakers
   /** Starts consuming every role's queue (the bus must be connected). */
   start(): Promise<void>
   /** Starts the poller roles, which need no broker. */
@@ -93,7 +98,8 @@ export interface Worker {
 export function buildWorker(deps: WorkerDeps): Worker {
   const { config, pool, log } = deps
   const retentionMs = config.ARCHIVE_LEDGER_RETENTION_H * 3_600_000
-  const worker: Worker = { consumers: [], start, startPollers, stop }
+  const breakers = deps.breakers ?? new Breakers(breakerSettingsOf(config))
+  const worker: Worker = { consumers: [], breakers, start, startPollers, stop }
   const handlers: RoleHandler[] = []
   let managed: ManagedObjectStore | undefined
   let owned: S3ObjectStore | undefined
@@ -101,7 +107,7 @@ export function buildWorker(deps: WorkerDeps): Worker {
   const roleLog = (role: string) => log.child?.({ role }) ?? log
   for (const role of deps.roles) {
     if (role === 'archive') {
-      owned = deps.store ? undefined : S3ObjectStore.fromConfig(config)
+      owned = deps.store ? undefined : S3ObjectStore.fromConfig(config, breakers)
       const store = deps.store ?? owned!
       if (isManaged(store)) managed = store
       worker.archive = new ArchiveService({
@@ -115,7 +121,7 @@ export function buildWorker(deps: WorkerDeps): Worker {
       })
       handlers.push(worker.archive)
     } else if (role === 'notify') {
-      sns = 'notifier' in deps ? undefined : SnsNotifier.fromConfig(config)
+      sns = 'notifier' in deps ? undefined : SnsNotifier.fromConfig(config, breakers, config.WORKER_PREFETCH)
       worker.notify = new NotifyService({ notifier: 'notifier' in deps ? deps.notifier : sns, receipts: new PostgresReceipts(pool), retentionMs, log: roleLog(role) })
       handlers.push(worker.notify)
     } else if (role === 'inbox') {
@@ -132,6 +138,7 @@ export function buildWorker(deps: WorkerDeps): Worker {
         disable: { failures: config.WEBHOOK_DISABLE_AFTER_FAILURES, seconds: config.WEBHOOK_DISABLE_AFTER_S },
         userAgent: `DeliverTrack-Webhooks/${version()}`,
         log: roleLog(role),
+        breakers,
       })
       handlers.push(worker.webhooks)
     }
@@ -173,6 +180,7 @@ function buildCarriers(worker: Worker, deps: WorkerDeps, log: RoleLogger): void 
   if (!raw) throw new ConfigError('the carriers role needs CARRIER_PROVIDER (aftership, easypost or sandbox)')
   worker.carrierMetrics = opts.metrics ?? carrierMetrics(config, pool, log, opts.clock)
   const provider = worker.carrierMetrics.watch(raw)
+  worker.breakers.watch(`carrier:${raw.name}`, () => raw.breakerState())
   const cache = opts.cache
   worker.carrierSync = new CarrierSync({
     store: new PostgresTrackingStore(pool, { origin: opts.origin }),

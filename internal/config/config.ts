@@ -74,6 +74,9 @@ export const ConfigSchema = Type.Object({
   WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 120_000, default: 10_000 }),
   WEBHOOK_DISABLE_AFTER_FAILURES: Type.Integer({ minimum: 1, default: 25 }),
   WEBHOOK_DISABLE_AFTER_S: Type.Integer({ minimum: 0, default: 3600 }),
+  // Circuit breakers around calls to outside services (webhook endpoints, SNS, S3, carrier providers).
+  BREAKER_FAILURES: Type.Integer({ minimum: 1, maximum: 1000, default: 5, description: 'Failed calls in a row that open a breaker (each webhook endpoint, SNS, each S3 bucket, the carrier provider).' }),
+  BREAKER_HALF_OPEN_AFTER_MS: Type.Integer({ minimum: 10, maximum: 3_600_000, default: 30_000, description: 'How long an open breaker refuses calls before it lets one trial call through.' }),
   // Carrier trackings (issue 19, the `carriers` worker role). Unset CARRIER_PROVIDER: external trackings wait.
   CARRIER_PROVIDER: Type.Optional(Type.Union([Type.Literal('aftership'), Type.Literal('easypost'), Type.Literal('sandbox')], { description: 'Who the carriers role asks: aftership, easypost, or sandbox (the AfterShip adapter at CARRIER_API_URL, default http://127.0.0.1:4010; a development tool).' })),
   CARRIER_API_URL: Type.Optional(Type.String({ pattern: '^https?://', description: "The provider's API base; default its public API." })),
