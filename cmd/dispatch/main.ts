@@ -1,7 +1,7 @@
 import closeWithGrace from 'close-with-grace'
 import pino from 'pino'
 import { workerChecks } from '../../internal/app/checks.js'
-import { buildDispatch, dispatchBus } from '../../internal/app/dispatch.js'
+import { buildDispatch, dispatchBus, DISPATCH_DB_SETTINGS } from '../../internal/app/dispatch.js'
 import { instanceIdOf } from '../../internal/app/instance.js'
 import { redisPackageCache } from '../../internal/app/stores.js'
 import { buildWorkerHealth } from '../../internal/app/worker-http.js'
@@ -9,20 +9,20 @@ import { ConfigError, healthPortOf, isEmbedded, loadConfig } from '../../interna
 import { migrate } from '../../internal/platform/db/migrate.js'
 import { connectDependencies } from '../../internal/platform/startup.js'
 
-// Wiring only: config -> clients -> migrations -> dispatch (its queue and sweep) ->
-// health port, and a graceful exit. Its own pool, Redis and broker connections: the
-// gateway's assignment code runs here, in process.
+// Wiring only: config -> clients -> migrations -> dispatch (its queue, sweep and
+// relay) -> health port, and a graceful exit. Its own pool, Redis and broker
+// connections: the gateway's assignment code runs here, in process.
 async function main(): Promise<void> {
   if (isEmbedded()) {
     throw new ConfigError('none of DATABASE_URL, REDIS_URL, AMQP_URL is set: in the embedded mode dispatch runs inside the gateway (`npm start` with DISPATCH_AUTO_ASSIGN=true). Set the three URLs to run it against the services.')
   }
   const config = loadConfig()
   const log = pino({ level: config.LOG_LEVEL, base: { component: 'dispatch' } })
-  const { pool, redis } = await connectDependencies(config)
+  const { pool, redis } = await connectDependencies(config, DISPATCH_DB_SETTINGS)
   await migrate(pool)
   const instanceId = instanceIdOf(config)
   const bus = dispatchBus(config, { instanceId, log: log.child({ component: 'bus' }) })
-  const dispatch = await buildDispatch({ config, pool, bus, cache: redisPackageCache(config, redis), origin: instanceId, log })
+  const dispatch = await buildDispatch({ config, pool, bus, cache: redisPackageCache(config, redis), origin: instanceId, relay: true, log })
   const health = await buildWorkerHealth({ checks: workerChecks({ pool, redis, bus }), registries: [dispatch.metrics.registry] })
   const port = healthPortOf(config, 'dispatch')
   const address = await health.listen({ port, host: config.HOST }).catch((err: NodeJS.ErrnoException) => {

@@ -7,6 +7,8 @@ import { PostgresDispatchStore } from '../dispatch/postgres.js'
 import { DispatchService } from '../dispatch/service.js'
 import type { Bus, RoleConsumer } from '../events/bus.js'
 import { RabbitBus } from '../events/bus-rabbitmq.js'
+import { IN_PROCESS_WAKEUP, PostgresOutbox } from '../events/outbox-postgres.js'
+import { OutboxRelay } from '../events/relay.js'
 import type { RoleLogger } from '../events/roles.js'
 import type { PackageCache, Written } from '../package/ports.js'
 import { retryPolicy } from './bus.js'
@@ -21,8 +23,14 @@ export interface DispatchDeps {
   log: RoleLogger
   /** The package cache the gateways read, so an offer is not hidden behind it. */
   cache?: PackageCache
-  /** Events written here, for an event path in this process (embedded mode); otherwise the outbox's NOTIFY wakes the gateways' relays. */
+  /** Events written here, for an event path in this process (embedded mode). */
   committed?(written: Written): void
+  /**
+   * Publish its own commits with a relay of its own, kicked after each one (cmd/dispatch;
+   * the pool then skips the outbox NOTIFY: DISPATCH_DB_SETTINGS). Otherwise the NOTIFY
+   * wakes the gateways' relays, one more hop for an offer on its way to the driver.
+   */
+  relay?: boolean
   /** This process's id, recorded with the events it writes. */
   origin?: string
   clock?: () => Date
@@ -43,6 +51,9 @@ export interface Dispatch {
 }
 
 export const dispatchMetrics = () => new DispatchMetrics()
+
+/** Session settings of cmd/dispatch's pool: its relay publishes what it commits, so no NOTIFY (events/outbox-postgres.ts). */
+export const DISPATCH_DB_SETTINGS = IN_PROCESS_WAKEUP
 
 /** RabbitMQ at AMQP_URL with dispatch's queue and no hub (it serves no sockets). */
 export function dispatchBus(config: Config, opts: { instanceId: string; log: RoleLogger; url?: string }): RabbitBus {
@@ -65,12 +76,14 @@ export function dispatchBus(config: Config, opts: { instanceId: string; log: Rol
 export async function buildDispatch(deps: DispatchDeps): Promise<Dispatch> {
   const { config, pool, log } = deps
   const metrics = deps.metrics ?? new DispatchMetrics()
+  const relay = deps.relay ? new OutboxRelay({ outbox: new PostgresOutbox(pool, { listen: false, log }), bus: deps.bus, log }) : undefined
   const assigner = new AssignmentService({
     assignments: new PostgresAssignmentRepository(pool, { origin: deps.origin }),
     committed: (written) => {
       if (written.events.length === 0) return
       void deps.cache?.invalidate([written.pkg.trackingNumber]).catch((err: Error) => log.warn({ err: err.message }, 'package cache not invalidated'))
       deps.committed?.(written)
+      relay?.kick()
     },
     // Dispatch offers work; drivers' positions come through the gateway.
     ingest: () => Promise.reject(new Error('the dispatch service ingests no locations')),
@@ -96,6 +109,7 @@ export async function buildDispatch(deps: DispatchDeps): Promise<Dispatch> {
     service,
     metrics,
     async start() {
+      await relay?.start()
       dispatch.consumer = await deps.bus.consume(service, { prefetch: config.WORKER_PREFETCH })
       if (config.DISPATCH_AUTO_ASSIGN && !timer) {
         timer = setInterval(() => void sweep(), config.DISPATCH_SWEEP_INTERVAL_MS)
@@ -109,6 +123,7 @@ export async function buildDispatch(deps: DispatchDeps): Promise<Dispatch> {
       timer = undefined
       await sweeping
       await dispatch.consumer?.stop()
+      await relay?.stop()
     },
   }
   return dispatch

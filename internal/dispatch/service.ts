@@ -3,7 +3,7 @@ import type { Assignment } from '../delivery/domain.js'
 import type { EventEnvelope } from '../events/envelope.js'
 import type { Delivery, RoleHandler, RoleLogger } from '../events/roles.js'
 import { AppError } from '../platform/errors.js'
-import { DISPATCH_PRINCIPAL, isOwnFleet, pickDriver, type CloseReason, type DispatchRecord, type PassReason } from './domain.js'
+import { DISPATCH_PRINCIPAL, isOwnFleet, pickDriver, type Candidate, type CloseReason, type DispatchRecord, type PassReason } from './domain.js'
 import type { DispatchStore } from './ports.js'
 
 /** The gateway's assignment rules (delivery/service.ts), called in process over dispatch's own connections. */
@@ -48,6 +48,8 @@ export class DispatchService implements RoleHandler {
   readonly role = 'dispatch'
   private readonly now: () => Date
   private readonly chains = new Map<string, Promise<void>>()
+  /** Offers this process is making now, per driver: counted as active when picking, so a burst is spread out. */
+  private readonly picking = new Map<string, number>()
 
   constructor(private readonly deps: DispatchServiceDeps) {
     this.now = deps.clock ?? (() => new Date())
@@ -113,7 +115,7 @@ export class DispatchService implements RoleHandler {
     if (active.state === 'accepted') return this.release(record, 'accepted')
     await this.deps.store.passOver(record.packageId, active.driverId, 'timeout', this.now())
     this.deps.observer?.passedOver('timeout')
-    const next = pickDriver(await this.deps.store.candidates(record.packageId), view.origin)
+    const next = this.pick(await this.deps.store.candidates(record.packageId), view.origin)
     // Nobody else: the offer stands (the driver may still accept) until someone comes on shift.
     if (!next) return
     try {
@@ -126,7 +128,22 @@ export class DispatchService implements RoleHandler {
       // Answered meanwhile, or another change: the next sweep decides on a fresh read.
       if (err instanceof AppError && err.code === 'version_mismatch') return
       throw err
+    } finally {
+      this.unpick(next.driverId)
     }
+  }
+
+  /** pickDriver, with the offers in flight here counted; the caller unpicks once its offer is committed or failed. */
+  private pick(candidates: Candidate[], origin: { lat: number; lng: number } | undefined): Candidate | undefined {
+    const next = pickDriver(candidates.map((c) => ({ ...c, active: c.active + (this.picking.get(c.driverId) ?? 0) })), origin)
+    if (next) this.picking.set(next.driverId, (this.picking.get(next.driverId) ?? 0) + 1)
+    return next
+  }
+
+  private unpick(driverId: string): void {
+    const n = (this.picking.get(driverId) ?? 1) - 1
+    if (n > 0) this.picking.set(driverId, n)
+    else this.picking.delete(driverId)
   }
 
   /**
@@ -147,7 +164,7 @@ export class DispatchService implements RoleHandler {
         }
         return this.release(record, 'taken')
       }
-      const next = pickDriver(await this.deps.store.candidates(packageId), view.origin)
+      const next = this.pick(await this.deps.store.candidates(packageId), view.origin)
       if (!next) {
         await this.deps.store.waiting(packageId, this.now())
         this.deps.observer?.waiting()
@@ -166,6 +183,8 @@ export class DispatchService implements RoleHandler {
         if (err.code === 'not_found') return this.release(record, 'deleted')
         // already_assigned (staff were quicker) or a driver deleted meanwhile: decide again.
         if (err.code !== 'already_assigned' && err.code !== 'validation_failed') throw err
+      } finally {
+        this.unpick(next.driverId)
       }
     }
     throw new Error(`package ${tn}: no offer after 3 attempts`)
