@@ -3,7 +3,7 @@ import type { Assignment } from '../delivery/domain.js'
 import type { EventEnvelope } from '../events/envelope.js'
 import type { Delivery, RoleHandler, RoleLogger } from '../events/roles.js'
 import { AppError } from '../platform/errors.js'
-import { DISPATCH_PRINCIPAL, isOwnFleet, pickDriver, type Candidate, type CloseReason, type DispatchRecord, type PassReason } from './domain.js'
+import { DISPATCH_PRINCIPAL, isOwnFleet, pickDriver, type Candidate, type CloseReason, type DispatchRecord, type PackageView, type PassReason } from './domain.js'
 import type { DispatchStore } from './ports.js'
 
 /** The gateway's assignment rules (delivery/service.ts), called in process over dispatch's own connections. */
@@ -87,7 +87,7 @@ export class DispatchService implements RoleHandler {
     // Handled before (a redelivery): the offer was committed, or the package was let go.
     if (record.state !== 'open') return
     const sinceCreatedS = (this.now().getTime() - new Date(event.occurredAt).getTime()) / 1000
-    await this.offerNext(view.packageId, view.trackingNumber, 'new', sinceCreatedS, requestIdOf(event))
+    await this.offerNext(view.packageId, view.trackingNumber, 'new', sinceCreatedS, requestIdOf(event), view)
   }
 
   private async declined(event: EventEnvelope): Promise<void> {
@@ -151,10 +151,11 @@ export class DispatchService implements RoleHandler {
    * driver who vanished is decided again on a fresh read; an offer dispatch already
    * made (a redelivery after a crash) is recorded, not repeated.
    */
-  private async offerNext(packageId: string, tn: string, cause: 'new' | PassReason | 'retry', sinceCreatedS?: number, requestId?: string): Promise<void> {
+  private async offerNext(packageId: string, tn: string, cause: 'new' | PassReason | 'retry', sinceCreatedS?: number, requestId?: string, fresh?: PackageView | null): Promise<void> {
     const record = { packageId, trackingNumber: tn }
     for (let attempt = 0; attempt < 3; attempt++) {
-      const view = await this.deps.store.view(tn)
+      // `fresh`: the caller's read, made just now; a retry reads again.
+      const view = attempt === 0 && fresh !== undefined ? fresh : await this.deps.store.view(tn)
       if (!view || view.deleted || view.packageId !== packageId) return this.release(record, 'deleted')
       if (!isOwnFleet(view)) return this.release(record, 'not_own_fleet')
       if (view.active) {
