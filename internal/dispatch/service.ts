@@ -2,6 +2,7 @@ import type { Principal } from '../auth/domain.js'
 import type { Assignment } from '../delivery/domain.js'
 import type { EventEnvelope } from '../events/envelope.js'
 import type { Delivery, RoleHandler, RoleLogger } from '../events/roles.js'
+import { isTerminal } from '../package/domain.js'
 import { AppError } from '../platform/errors.js'
 import { DISPATCH_PRINCIPAL, isOwnFleet, pickDriver, type Candidate, type CloseReason, type DispatchRecord, type PackageView, type PassReason } from './domain.js'
 import type { DispatchStore } from './ports.js'
@@ -105,6 +106,7 @@ export class DispatchService implements RoleHandler {
   private async timedOut(record: DispatchRecord): Promise<void> {
     const view = await this.deps.store.view(record.trackingNumber)
     if (!view || view.deleted) return this.release(record, 'deleted')
+    if (isTerminal(view.status)) return this.release(record, 'final')
     const active = view.active
     if (!active) {
       // Declined (its event may still be on the way) or ended: the driver is passed over either way.
@@ -158,6 +160,8 @@ export class DispatchService implements RoleHandler {
       const view = attempt === 0 && fresh !== undefined ? fresh : await this.deps.store.view(tn)
       if (!view || view.deleted || view.packageId !== packageId) return this.release(record, 'deleted')
       if (!isOwnFleet(view)) return this.release(record, 'not_own_fleet')
+      // A waiting package that reached a final status is let go even with nobody on shift.
+      if (isTerminal(view.status)) return this.release(record, 'final')
       if (view.active) {
         if (view.active.assignedBy === DISPATCH_PRINCIPAL.id) {
           await this.deps.store.offered(packageId, view.active, this.now())
