@@ -113,7 +113,11 @@ export class DispatchService implements RoleHandler {
       if (record.driverId) await this.deps.store.passOver(record.packageId, record.driverId, 'declined', this.now())
       return this.offerNext(record.packageId, record.trackingNumber, 'declined')
     }
-    if (active.id !== record.assignmentId) return this.release(record, 'taken')
+    if (active.id !== record.assignmentId) {
+      // Dispatch's own newer offer (a replacement committed just before a crash): keep timing that one.
+      if (active.assignedBy === DISPATCH_PRINCIPAL.id) return this.deps.store.offered(record.packageId, active, this.now())
+      return this.release(record, 'taken')
+    }
     if (active.state === 'accepted') return this.release(record, 'accepted')
     await this.deps.store.passOver(record.packageId, active.driverId, 'timeout', this.now())
     this.deps.observer?.passedOver('timeout')
