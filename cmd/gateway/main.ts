@@ -4,6 +4,7 @@ import { buildGateway, checkGatewayConfig } from '../../internal/app/gateway.js'
 import { embeddedInfrastructure, servicesInfrastructure } from '../../internal/app/infrastructure.js'
 import { instanceIdOf } from '../../internal/app/instance.js'
 import { carrierCheck } from '../../internal/app/checks.js'
+import { buildDispatch, dispatchMetrics, type Dispatch } from '../../internal/app/dispatch.js'
 import { buildWorker, carrierMetrics, type CarrierDeps, type Worker } from '../../internal/app/worker.js'
 import { ConfigError, loadConfig, runMode } from '../../internal/config/config.js'
 import { Breakers, breakerSettingsOf } from '../../internal/platform/resilience.js'
@@ -24,7 +25,10 @@ async function main(): Promise<void> {
   const checks = metrics ? { ...infra.checks, carrier: carrierCheck(metrics) } : infra.checks
   // One set of breakers per process: the gateway's proofs bucket and, embedded, the worker roles' calls.
   const breakers = new Breakers(breakerSettingsOf(config))
-  const { app, auth, packages } = await buildGateway({ config, instanceId, ...infra, checks, registries: metrics ? [metrics.registry] : [], breakers })
+  // Embedded, dispatch runs here like the worker roles, on this process's event path; its figures join /metrics.
+  const dispatchFigures = infra.inProcessWorker && config.DISPATCH_AUTO_ASSIGN ? dispatchMetrics() : undefined
+  const registries = [...(metrics ? [metrics.registry] : []), ...(dispatchFigures ? [dispatchFigures.registry] : [])]
+  const { app, auth, packages } = await buildGateway({ config, instanceId, ...infra, checks, registries, breakers })
   let worker: Worker | undefined
   if (infra.inProcessWorker && infra.inProcessWorker.roles.length + pollers.length > 0) {
     const { roles, store } = infra.inProcessWorker
@@ -33,7 +37,12 @@ async function main(): Promise<void> {
     await worker.start()
     worker.startPollers()
   }
-  if (mode === 'embedded') app.log.info({ dataDir: config.DATA_DIR, workerRoles: [...(infra.inProcessWorker?.roles ?? []), ...pollers] }, 'embedded mode: none of DATABASE_URL, REDIS_URL, AMQP_URL is set, so everything runs in this process')
+  let dispatch: Dispatch | undefined
+  if (dispatchFigures) {
+    dispatch = await buildDispatch({ config, pool: infra.pool, bus: infra.bus, committed: (written) => void packages.committed(written), origin: instanceId, metrics: dispatchFigures, log: log.child({ component: 'dispatch' }) })
+    await dispatch.start()
+  }
+  if (mode === 'embedded') app.log.info({ dataDir: config.DATA_DIR, workerRoles: [...(infra.inProcessWorker?.roles ?? []), ...pollers], dispatch: dispatch !== undefined }, 'embedded mode: none of DATABASE_URL, REDIS_URL, AMQP_URL is set, so everything runs in this process')
   if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
     const outcome = await auth.ensureAdmin(config.ADMIN_EMAIL, config.ADMIN_PASSWORD)
     app.log.info({ email: config.ADMIN_EMAIL, outcome }, 'first admin account')
@@ -46,6 +55,7 @@ async function main(): Promise<void> {
     else app.log.info({ signal }, 'shutting down: finishing in-flight requests')
     await app.close()
     await worker?.stop()
+    await dispatch?.stop()
     await infra.close()
   })
   await app.listen({ port: config.PORT, host: config.HOST })

@@ -9,7 +9,7 @@ import { workerChecks } from '../../internal/app/checks.js'
 import { buildWorkerHealth } from '../../internal/app/worker-http.js'
 import { parseWorkerRoles, POLLER_ROLES } from '../../internal/app/worker-roles.js'
 import { redisPackageCache } from '../../internal/app/stores.js'
-import { ConfigError, isEmbedded, loadConfig } from '../../internal/config/config.js'
+import { ConfigError, healthPortOf, isEmbedded, loadConfig } from '../../internal/config/config.js'
 import { WORKER_ROLES } from '../../internal/events/topology.js'
 import { migrate } from '../../internal/platform/db/migrate.js'
 import { connectPostgres, connectRedis } from '../../internal/platform/startup.js'
@@ -40,8 +40,9 @@ async function main(): Promise<void> {
     checks: workerChecks({ pool, redis, bus: roles.length > 0 ? bus : undefined, carriers: worker.carrierMetrics }),
     registries: [worker.breakers.registry, ...(worker.carrierMetrics ? [worker.carrierMetrics.registry] : [])],
   })
-  const address = await health.listen({ port: config.HEALTH_PORT, host: config.HOST }).catch((err: NodeJS.ErrnoException) => {
-    throw new ConfigError(`HEALTH_PORT ${config.HEALTH_PORT} on ${config.HOST}: ${err.code ?? err.message} (another worker there? give each its own HEALTH_PORT, or 0 for any free port)`)
+  const port = healthPortOf(config, 'worker')
+  const address = await health.listen({ port, host: config.HOST }).catch((err: NodeJS.ErrnoException) => {
+    throw new ConfigError(`HEALTH_PORT ${port} on ${config.HOST}: ${err.code ?? err.message} (another worker there? give each its own HEALTH_PORT, or 0 for any free port)`)
   })
   log.info({ address }, 'worker health and metrics')
 

@@ -12,7 +12,7 @@ export const ConfigSchema = Type.Object({
   }),
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
   HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
-  HEALTH_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3001, description: 'The worker answers /health, /health/ready and /metrics here (on HOST); 0 picks a free port.' }),
+  HEALTH_PORT: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: 'The worker (default 3001) and the dispatch service (default 3002) answer /health, /health/ready and /metrics here (on HOST); 0 picks a free port.' })),
   DATABASE_URL: Type.String({ pattern: '^postgres(ql)?://', default: 'postgres://postgres@127.0.0.1:5432/postgres' }),
   DATABASE_POOL_MAX: Type.Integer({ minimum: 1, maximum: 500, default: 20 }),
   REDIS_URL: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' }),
@@ -77,6 +77,10 @@ export const ConfigSchema = Type.Object({
   // Circuit breakers around calls to outside services (webhook endpoints, SNS, S3, carrier providers).
   BREAKER_FAILURES: Type.Integer({ minimum: 1, maximum: 1000, default: 5, description: 'Failed calls in a row that open a breaker (each webhook endpoint, SNS, each S3 bucket, the carrier provider).' }),
   BREAKER_HALF_OPEN_AFTER_MS: Type.Integer({ minimum: 10, maximum: 3_600_000, default: 30_000, description: 'How long an open breaker refuses calls before it lets one trial call through.' }),
+  // The dispatch service (cmd/dispatch, issue 20).
+  DISPATCH_AUTO_ASSIGN: Type.Boolean({ default: false, description: 'Dispatch offers each new own-fleet package to a driver on shift; off: new packages wait for staff.' }),
+  DISPATCH_ACCEPT_TIMEOUT_S: Type.Integer({ minimum: 1, maximum: 86_400, default: 300, description: 'An offer unanswered this long passes to the next driver.' }),
+  DISPATCH_SWEEP_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 5_000, description: 'How often dispatch looks for timed-out offers and packages waiting for a driver.' }),
   // Carrier trackings (issue 19, the `carriers` worker role). Unset CARRIER_PROVIDER: external trackings wait.
   CARRIER_PROVIDER: Type.Optional(Type.Union([Type.Literal('aftership'), Type.Literal('easypost'), Type.Literal('sandbox')], { description: 'Who the carriers role asks: aftership, easypost, or sandbox (the AfterShip adapter at CARRIER_API_URL, default http://127.0.0.1:4010; a development tool).' })),
   CARRIER_API_URL: Type.Optional(Type.String({ pattern: '^https?://', description: "The provider's API base; default its public API." })),
@@ -186,6 +190,11 @@ export function corsOriginsOf(value: string, refuse: (entry: string) => never = 
     if (!/^https?:$/.test(url.protocol) || url.pathname !== '/' || url.search || url.hash || url.username || url.password || /[?#]$/.test(entry)) refuse(entry)
     return url.origin
   })
+}
+
+/** Where a process without the API answers probes and Prometheus: HEALTH_PORT, else its own default (contract: 3001, 3002). */
+export function healthPortOf(config: Pick<Config, 'HEALTH_PORT'>, process: 'worker' | 'dispatch'): number {
+  return config.HEALTH_PORT ?? (process === 'worker' ? 3001 : 3002)
 }
 
 /** The three services whose URLs choose the mode: all set, or none. */
