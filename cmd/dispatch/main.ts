@@ -1,3 +1,4 @@
+import { requestIdMixin } from '../../internal/platform/request-context.js'
 import closeWithGrace from 'close-with-grace'
 import pino from 'pino'
 import { workerChecks } from '../../internal/app/checks.js'
@@ -17,7 +18,7 @@ async function main(): Promise<void> {
     throw new ConfigError('none of DATABASE_URL, REDIS_URL, AMQP_URL is set: in the embedded mode dispatch runs inside the gateway (`npm start` with DISPATCH_AUTO_ASSIGN=true). Set the three URLs to run it against the services.')
   }
   const config = loadConfig()
-  const log = pino({ level: config.LOG_LEVEL, base: { component: 'dispatch' } })
+  const log = pino({ level: config.LOG_LEVEL, base: { component: 'dispatch' }, mixin: requestIdMixin })
   const { pool, redis } = await connectDependencies(config, DISPATCH_DB_SETTINGS)
   await migrate(pool)
   const instanceId = instanceIdOf(config)
