@@ -1,12 +1,14 @@
 import type { Message } from 'amqplib'
 import rascal from 'rascal'
-import type { AckOrNack, BrokerAsPromised as Broker, SubscriberSessionAsPromised } from 'rascal'
+import type { BrokerAsPromised as Broker } from 'rascal'
+import { openChannel } from '../events/bus-rabbitmq-channels.js'
 import { withTimeout } from '../platform/deadline.js'
 import { afterFailure, type RetryPolicy } from '../events/topology.js'
 import type { RoleLogger } from '../events/roles.js'
 import { messageBody, parseMessage, type QueuedUpdate } from './domain.js'
 import type { StatusUpdateQueue, UpdateHandler } from './ports.js'
-import { ATTEMPT_HEADER, CLIENT_HEADER, retryName, statusQueueConfig } from './queue-topology.js'
+import { OrderedConsumer, type Lane } from './queue-ordered.js'
+import { ATTEMPT_HEADER, CLIENT_HEADER, INTAKE_QUEUE, partitionQueue, retryName, statusQueueConfig } from './queue-topology.js'
 
 const { BrokerAsPromised } = rascal
 
@@ -22,7 +24,7 @@ export interface RabbitStatusQueueOptions {
 /** What a worker's consumption did so far. */
 export interface StatusConsumer {
   readonly counters: { handled: number; forwarded: number; retried: number; deadLettered: number }
-  /** Stops taking messages and settles those handed out; the rest stays queued. */
+  /** Finishes the update in hand; the rest stays queued, in order (see queue-ordered.ts). */
   stop(): Promise<void>
 }
 
@@ -110,66 +112,45 @@ export class RabbitStatusQueue implements StatusUpdateQueue {
   async consume(apply: UpdateHandler): Promise<StatusConsumer> {
     const broker = this.requireBroker()
     const counters = { handled: 0, forwarded: 0, retried: 0, deadLettered: 0 }
-    const sessions: SubscriberSessionAsPromised[] = []
-    const chains: Array<Promise<void>> = []
-    const subscribe = async (name: string, step: (message: Message, content: unknown) => Promise<void>) => {
-      const session = await broker.subscribe(name)
-      const index = chains.push(Promise.resolve()) - 1
-      // One at a time, in delivery order: the order per package is the partition's order.
-      const run = (message: Message, content: unknown, ackOrNack: AckOrNack) => {
-        chains[index] = chains[index]!.then(async () => {
-          try {
-            await step(message, content)
-            ackOrNack()
-          } catch (err) {
-            // The copy could not be sent onwards: back to the queue's head (a nack with requeue keeps it).
-            this.opts.log.warn({ queue: name, err: (err as Error).message }, 'status update not settled; requeued')
-            ackOrNack(err as Error, { strategy: 'nack', defer: 1_000, requeue: true })
-          }
-        })
-      }
-      session.on('message', run)
-      session.on('invalid_content', (err: Error, message: Message, ackOrNack: AckOrNack) => run(message, err, ackOrNack))
-      session.on('error', (err: Error) => this.opts.log.warn({ queue: name, err: err.message }, 'status updates: subscription error; rascal recovers it'))
-      sessions.push(session)
-    }
-    await subscribe('intake', async (message, content) => {
-      const queued = this.read(message, content)
-      if (!queued) return this.dead(broker, message, content, counters)
-      await this.send(broker, 'partitions', messageBody(queued.update), { routingKey: queued.update.trackingNumber, options: { messageId: queued.update.externalId, headers: { [CLIENT_HEADER]: queued.clientId } } })
-      counters.forwarded++
-    })
+    const lanes: Lane[] = [
+      {
+        queue: INTAKE_QUEUE,
+        step: async (message) => {
+          const content = parse(message)
+          const queued = this.read(message, content)
+          if (!queued) return this.dead(broker, message, content, counters)
+          await this.send(broker, 'partitions', messageBody(queued.update), { routingKey: queued.update.trackingNumber, options: { messageId: queued.update.externalId, headers: { [CLIENT_HEADER]: queued.clientId } } })
+          counters.forwarded++
+        },
+      },
+    ]
     // A random first partition, so workers that start together split the partitions between them.
     const first = Math.floor(Math.random() * this.opts.partitions)
     for (let k = 0; k < this.opts.partitions; k++) {
-      await subscribe(`p${(first + k) % this.opts.partitions}`, async (message, content) => {
-        const queued = this.read(message, content)
-        if (!queued) return this.dead(broker, message, content, counters)
-        const attempt = Number(message.properties.headers?.[ATTEMPT_HEADER] ?? 0) + 1
-        try {
-          await apply(queued)
-          counters.handled++
-        } catch (err) {
-          const next = afterFailure(this.opts.retry, attempt)
-          this.opts.log.warn({ externalId: queued.update.externalId, attempt, err: (err as Error).message }, next.dead ? 'status update dead-lettered' : 'status update failed; retrying later')
-          const overrides = { routingKey: queued.update.trackingNumber, options: { messageId: queued.update.externalId, headers: { [CLIENT_HEADER]: queued.clientId, [ATTEMPT_HEADER]: attempt } } }
-          if (next.dead) {
-            await this.send(broker, 'dead', messageBody(queued.update), overrides)
-            counters.deadLettered++
-          } else {
-            await this.send(broker, retryName(next.delayMs), messageBody(queued.update), overrides)
-            counters.retried++
+      lanes.push({
+        queue: partitionQueue((first + k) % this.opts.partitions),
+        step: async (message) => {
+          const content = parse(message)
+          const queued = this.read(message, content)
+          if (!queued) return this.dead(broker, message, content, counters)
+          const attempt = Number(message.properties.headers?.[ATTEMPT_HEADER] ?? 0) + 1
+          try {
+            await apply(queued)
+            counters.handled++
+          } catch (err) {
+            const next = afterFailure(this.opts.retry, attempt)
+            this.opts.log.warn({ externalId: queued.update.externalId, attempt, err: (err as Error).message }, next.dead ? 'status update dead-lettered' : 'status update failed; retrying later')
+            const overrides = { routingKey: queued.update.trackingNumber, options: { messageId: queued.update.externalId, headers: { [CLIENT_HEADER]: queued.clientId, [ATTEMPT_HEADER]: attempt } } }
+            await this.send(broker, next.dead ? 'dead' : retryName(next.delayMs), messageBody(queued.update), overrides)
+            if (next.dead) counters.deadLettered++
+            else counters.retried++
           }
-        }
+        },
       })
     }
-    return {
-      counters,
-      stop: async () => {
-        await Promise.all(sessions.map((s) => s.cancel().catch(() => undefined)))
-        await Promise.all(chains)
-      },
-    }
+    const consumer = new OrderedConsumer({ open: () => openChannel(this.requireBroker()), lanes, prefetch: this.opts.prefetch, log: this.opts.log })
+    await consumer.start()
+    return { counters, stop: () => consumer.stop() }
   }
 
   /** The update and its client from a message, or undefined when it can never be applied. */
@@ -196,6 +177,15 @@ export class RabbitStatusQueue implements StatusUpdateQueue {
     const broker = this.broker
     this.broker = undefined
     if (broker) await withTimeout(broker.shutdown(), 5_000, 'RabbitMQ shutdown').catch((err: unknown) => this.opts.log.warn({ err }, 'broker shutdown failed'))
+  }
+}
+
+/** The JSON body, or the parse error (such a message goes to the dead letters). */
+function parse(message: Message): unknown {
+  try {
+    return JSON.parse(message.content.toString('utf8'))
+  } catch (err) {
+    return err as Error
   }
 }
 

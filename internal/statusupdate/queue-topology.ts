@@ -17,6 +17,7 @@ export interface StatusQueueTopology {
   url: string
   partitions: number
   retry: RetryPolicy
+  /** Unacknowledged messages per partition (and on the intake), for the consumer. */
   prefetch: number
 }
 
@@ -42,13 +43,9 @@ export function statusQueueConfig(opts: StatusQueueTopology): BrokerConfig {
     partitions: { exchange: PARTITION_EXCHANGE, confirm: true, timeout: 5_000, options: { persistent: true, contentType: 'application/json' } } as never,
     dead: { queue: DEAD_QUEUE, confirm: true, timeout: 5_000, options: { persistent: true, contentType: 'application/json' } } as never,
   }
-  const subscriptions: NonNullable<Vhost['subscriptions']> = {
-    intake: { queue: INTAKE_QUEUE, prefetch: opts.prefetch, contentType: 'application/json', closeTimeout: 30_000 } as never,
-  }
   for (let i = 0; i < opts.partitions; i++) {
     queues[partitionQueue(i)] = { options: { durable: true, arguments: sac } }
     bindings[`partition.${i}`] = { source: PARTITION_EXCHANGE, destination: partitionQueue(i), destinationType: 'queue', bindingKey: '1' }
-    subscriptions[`p${i}`] = { queue: partitionQueue(i), prefetch: opts.prefetch, contentType: 'application/json', closeTimeout: 30_000 } as never
   }
   for (const ms of new Set(opts.retry.delaysMs)) {
     const name = retryName(ms)
@@ -65,7 +62,6 @@ export function statusQueueConfig(opts: StatusQueueTopology): BrokerConfig {
         queues,
         bindings,
         publications,
-        subscriptions,
       },
     },
   }
