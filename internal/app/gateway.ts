@@ -305,8 +305,14 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
   // Embedded: this process is the status-updates worker too.
   if (statusQueue instanceof MemoryStatusQueue) statusQueue.attach(async (message) => void (await statusUpdates.apply(message)))
   if (statusRelay) {
-    app.addHook('onReady', async () => statusRelay.start())
-    app.addHook('onClose', async () => statusRelay.stop())
+    app.addHook('onReady', async () => {
+      if (statusQueue instanceof MemoryStatusQueue) await statusStore.unpublishQueued()
+      await statusRelay.start()
+    })
+    app.addHook('onClose', async () => {
+      await statusRelay.stop()
+      if (statusQueue instanceof MemoryStatusQueue) await statusQueue.idle()
+    })
   }
   const inbox = new InboxService({ notifications: new PostgresNotificationRepository(pool) })
   const webhooks = new WebhookService({ repo: new PostgresWebhookRepository(pool), guard: DnsAddressGuard.fromList(config.WEBHOOK_ALLOWED_HOSTS) })

@@ -103,7 +103,7 @@ export async function embeddedInfrastructure(config: Config, log: RoleLogger): P
       }),
     },
     outboxListen: false,
-    statusQueue: new MemoryStatusQueue(),
+    statusQueue: new MemoryStatusQueue(log),
     inProcessWorker: { roles, store: new FileObjectStore(join(dataDir, 'archive')) },
     async close() {
       await bus.close()

@@ -41,6 +41,12 @@ export interface StatusUpdateStore {
    * per package holds. Returns how many it published.
    */
   drain(limit: number, publish: (batch: QueuedUpdate[]) => Promise<void>): Promise<number>
+  /**
+   * Marks every still-queued update unpublished, so the relay hands it over again.
+   * Only for a queue that lives in the process (embedded mode), at start: what it
+   * held died with the previous process.
+   */
+  unpublishQueued(): Promise<number>
 }
 
 /** The queue between the gateways and the `status-updates` workers. */

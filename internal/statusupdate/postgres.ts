@@ -114,6 +114,11 @@ export class PostgresStatusUpdateStore implements StatusUpdateStore {
     await tx.query('UPDATE status_updates SET state = $3, reason = $4, event_seq = $5, settled_at = now() WHERE client_id = $1 AND external_id = $2', [row.client_id, row.external_id, state, reason, seq])
   }
 
+  async unpublishQueued(): Promise<number> {
+    const { rowCount } = await this.pool.query("UPDATE status_updates SET published_at = NULL WHERE state = 'queued' AND published_at IS NOT NULL")
+    return rowCount ?? 0
+  }
+
   drain(limit: number, publish: (batch: QueuedUpdate[]) => Promise<void>): Promise<number> {
     // Losing this commit only republishes, and applying is idempotent.
     return withTx(this.pool, { synchronousCommit: false }, async (tx) => {
