@@ -76,14 +76,18 @@ export class PostgresStatusUpdateStore implements StatusUpdateStore {
 
   apply(clientId: string, update: StatusUpdate, decide: Decide): Promise<ApplyOutcome> {
     return withTx(this.pool, async (tx) => {
-      // Published straight to the queue: recorded now, as a service client's, already on the queue.
-      await tx.query(
-        `INSERT INTO status_updates (client_id, client_kind, client_role, external_id, tracking_number, status, occurred_at, note, location, published_at)
-         VALUES ($1, 'service', 'service', $2, $3, $4, $5, $6, $7, now()) ON CONFLICT (client_id, external_id) DO NOTHING`,
-        [clientId, update.externalId, update.trackingNumber, update.status, update.occurredAt, update.note ?? null, update.location ? JSON.stringify(update.location) : null],
-      )
       // The row lock makes a second delivery of the same update wait, then find it settled.
-      const { rows } = await tx.query<Row>(`SELECT ${COLUMNS} FROM status_updates WHERE client_id = $1 AND external_id = $2 FOR UPDATE`, [clientId, update.externalId])
+      const lock = () => tx.query<Row>({ name: 'status_update_lock', text: `SELECT ${COLUMNS} FROM status_updates WHERE client_id = $1 AND external_id = $2 FOR UPDATE`, values: [clientId, update.externalId] })
+      let { rows } = await lock()
+      if (!rows[0]) {
+        // Published straight to the queue: recorded now, as a service client's, already on the queue.
+        await tx.query(
+          `INSERT INTO status_updates (client_id, client_kind, client_role, external_id, tracking_number, status, occurred_at, note, location, published_at)
+           VALUES ($1, 'service', 'service', $2, $3, $4, $5, $6, $7, now()) ON CONFLICT (client_id, external_id) DO NOTHING`,
+          [clientId, update.externalId, update.trackingNumber, update.status, update.occurredAt, update.note ?? null, update.location ? JSON.stringify(update.location) : null],
+        )
+        ;({ rows } = await lock())
+      }
       const row = rows[0]!
       if (row.state !== 'queued') return { state: 'settled' }
       const recorded = toUpdate(row)
@@ -91,10 +95,11 @@ export class PostgresStatusUpdateStore implements StatusUpdateStore {
       await tx.query('SAVEPOINT apply')
       try {
         const written = await updateLocked(tx, recorded.trackingNumber, async (pkg) => {
-          const { rows: latest } = await tx.query<{ at: Date | null }>(
-            "SELECT max(occurred_at) AS at FROM package_events WHERE package_id = $1 AND type = 'package.status_changed'",
-            [pkg.id],
-          )
+          const { rows: latest } = await tx.query<{ at: Date | null }>({
+            name: 'status_update_latest',
+            text: "SELECT max(occurred_at) AS at FROM package_events WHERE package_id = $1 AND type = 'package.status_changed'",
+            values: [pkg.id],
+          })
           return decide(pkg, { latestStatusAt: latest[0]?.at ?? undefined, client, update: recorded })
         }, new Date(), this.opts.origin)
         const seq = written.events.find((e) => e.type === 'package.status_changed')?.seq ?? null
@@ -111,7 +116,7 @@ export class PostgresStatusUpdateStore implements StatusUpdateStore {
   }
 
   private async settle(tx: pg.PoolClient, row: Row, state: UpdateState, reason: string | null, seq: number | null): Promise<void> {
-    await tx.query('UPDATE status_updates SET state = $3, reason = $4, event_seq = $5, settled_at = now() WHERE client_id = $1 AND external_id = $2', [row.client_id, row.external_id, state, reason, seq])
+    await tx.query({ name: 'status_update_settle', text: 'UPDATE status_updates SET state = $3, reason = $4, event_seq = $5, settled_at = now() WHERE client_id = $1 AND external_id = $2', values: [row.client_id, row.external_id, state, reason, seq] })
   }
 
   async unpublishQueued(): Promise<number> {
