@@ -12,7 +12,7 @@ export ADMIN_PASSWORD ?= admin-password
 
 help:
 	@echo "make run      build and start DeliverTrack on http://127.0.0.1:3000: embedded, with demo data (DEMO=0 to skip)"
-	@echo "make run-services  the same against local PostgreSQL, Redis and RabbitMQ, with a worker (RUN_WORKER_ROLES)"
+	@echo "make run-services  the same against local PostgreSQL, Redis and RabbitMQ, with a worker (RUN_WORKER_ROLES) and dispatch (RUN_DISPATCH)"
 	@echo "make test     type-check, lint, check the import rules (make deps) and run every test"
 	@echo "make dev      start the gateway from source (tsx)"
 	@echo "make migrate  apply database migrations"

@@ -8,7 +8,11 @@
 # Services (`make run-services`, RUN_MODE=services): the gateway against PostgreSQL,
 # Redis and RabbitMQ (the local defaults unless the URLs are set) and a worker
 # beside it with RUN_WORKER_ROLES (default notify,webhooks,inbox,metrics,status-updates; add archive once an S3
-# endpoint is reachable, or set RUN_WORKER_ROLES= for the gateway alone).
+# endpoint is reachable, or set RUN_WORKER_ROLES= for the gateway alone), and the
+# dispatch service (RUN_DISPATCH=0 to leave it out).
+#
+# Both modes offer new packages to drivers on shift (DISPATCH_AUTO_ASSIGN, on here
+# unless set; embedded, dispatch runs inside the gateway).
 #
 # Ctrl-C or SIGTERM stops everything gracefully, each process with one SIGTERM; if
 # the gateway exits, the rest is stopped too.
@@ -16,6 +20,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 PORT=${PORT:-3000}
 export PORT
+
+export DISPATCH_AUTO_ASSIGN=${DISPATCH_AUTO_ASSIGN:-true}
 
 mode=${RUN_MODE:-}
 if [[ -z $mode ]]; then
@@ -52,6 +58,12 @@ pids+=("$gateway")
 if [[ $mode == services && -n $roles ]]; then
   echo "worker: roles $roles (RUN_WORKER_ROLES)" >&2
   node dist/cmd/worker/main.js --only "$roles" &
+  pids+=($!)
+fi
+
+if [[ $mode == services && ${RUN_DISPATCH:-1} != 0 ]]; then
+  echo "dispatch: DISPATCH_AUTO_ASSIGN=$DISPATCH_AUTO_ASSIGN (RUN_DISPATCH=0 to skip)" >&2
+  node dist/cmd/dispatch/main.js &
   pids+=($!)
 fi
 

@@ -1,3 +1,4 @@
+import { requestIdMixin } from '../../internal/platform/request-context.js'
 import closeWithGrace from 'close-with-grace'
 import { parseArgs } from 'node:util'
 import pino from 'pino'
@@ -9,7 +10,7 @@ import { buildWorkerHealth } from '../../internal/app/worker-http.js'
 import { OWN_QUEUE_ROLES, parseWorkerRoles, POLLER_ROLES } from '../../internal/app/worker-roles.js'
 import { rabbitStatusQueue } from '../../internal/app/status-updates.js'
 import { redisPackageCache } from '../../internal/app/stores.js'
-import { ConfigError, isEmbedded, loadConfig } from '../../internal/config/config.js'
+import { ConfigError, healthPortOf, isEmbedded, loadConfig } from '../../internal/config/config.js'
 import { WORKER_ROLES } from '../../internal/events/topology.js'
 import { migrate } from '../../internal/platform/db/migrate.js'
 import { connectPostgres, connectRedis } from '../../internal/platform/startup.js'
@@ -25,7 +26,7 @@ async function main(): Promise<void> {
   const config = loadConfig()
   const { queues: roles, pollers, ownQueues } = parseWorkerRoles(values.only, config)
   if (roles.length + pollers.length + ownQueues.length === 0) throw new ConfigError(`--only needs at least one of ${[...WORKER_ROLES, ...POLLER_ROLES, ...OWN_QUEUE_ROLES].join(', ')}`)
-  const log = pino({ level: config.LOG_LEVEL, base: { component: 'worker' } })
+  const log = pino({ level: config.LOG_LEVEL, base: { component: 'worker' }, mixin: requestIdMixin })
   const pool = await connectPostgres(config)
   await migrate(pool)
   const instanceId = instanceIdOf(config)
@@ -40,10 +41,11 @@ async function main(): Promise<void> {
   // Probes and Prometheus reach the worker here (HEALTH_PORT); a port in use stops the start, with its name.
   const health = await buildWorkerHealth({
     checks: workerChecks({ pool, redis, bus: roles.length > 0 ? bus : undefined, carriers: worker.carrierMetrics }),
-    registries: worker.carrierMetrics ? [worker.carrierMetrics.registry] : [],
+    registries: [worker.breakers.registry, ...(worker.carrierMetrics ? [worker.carrierMetrics.registry] : [])],
   })
-  const address = await health.listen({ port: config.HEALTH_PORT, host: config.HOST }).catch((err: NodeJS.ErrnoException) => {
-    throw new ConfigError(`HEALTH_PORT ${config.HEALTH_PORT} on ${config.HOST}: ${err.code ?? err.message} (another worker there? give each its own HEALTH_PORT, or 0 for any free port)`)
+  const port = healthPortOf(config, 'worker')
+  const address = await health.listen({ port, host: config.HOST }).catch((err: NodeJS.ErrnoException) => {
+    throw new ConfigError(`HEALTH_PORT ${port} on ${config.HOST}: ${err.code ?? err.message} (another worker there? give each its own HEALTH_PORT, or 0 for any free port)`)
   })
   log.info({ address }, 'worker health and metrics')
 

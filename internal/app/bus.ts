@@ -50,7 +50,7 @@ export function rabbitBus(config: Config, choice: BusChoice): RabbitBus {
   })
 }
 
-/** The in-process bus of the embedded mode. */
-export function memoryBus(config: Config, choice: Pick<BusChoice, 'running' | 'log'>): Bus {
-  return new MemoryBus({ queues: declaredQueues(config, choice.running), retry: retryPolicy(config), log: choice.log })
+/** The in-process bus of the embedded mode; `also`: queues of other in-process consumers (dispatch). */
+export function memoryBus(config: Config, choice: Pick<BusChoice, 'running' | 'log'> & { also?: ReadonlyArray<{ role: string; bindings: readonly string[] }> }): Bus {
+  return new MemoryBus({ queues: [...declaredQueues(config, choice.running), ...(choice.also ?? [])], retry: retryPolicy(config), log: choice.log })
 }

@@ -56,6 +56,7 @@ import { tokenExpiry } from '../realtime/token-expiry.js'
 import { newWsCounters, wsRoutes, type WsCounters } from '../realtime/ws.js'
 import type { Timers } from '../platform/timers.js'
 import { proofStorageOrigins, proofStoreOf } from './proofs.js'
+import { Breakers, breakerSettingsOf } from '../platform/resilience.js'
 import { webConsole } from './web-console.js'
 import { DnsAddressGuard } from '../webhook/address-guard.js'
 import { webhookRoutes } from '../webhook/http.js'
@@ -106,6 +107,8 @@ export interface GatewayDeps {
   logger?: FastifyServerOptions['logger']
   /** More figures for /metrics from this process (the carriers role when it runs here). */
   registries?: Registry[]
+  /** This process's breakers around outside calls (shared with worker roles run here); default its own. */
+  breakers?: Breakers
   /** The WebSocket limits' clock and timers (token expiry, message rate); tests move it by hand. */
   wsClock?: Timers
   /**
@@ -165,7 +168,7 @@ export function checkGatewayConfig(config: Config): void {
  * services over the adapters, and the HTTP app over the services. The caller owns
  * (and closes) the clients.
  */
-export async function buildGateway({ config, instanceId, pool, stores, bus, outboxListen = true, checks, mode, mongo, logger, wsClock, registries = [], statusQueue }: GatewayDeps): Promise<Gateway> {
+export async function buildGateway({ config, instanceId, pool, stores, bus, outboxListen = true, checks, mode, mongo, logger, wsClock, registries = [], breakers = new Breakers(breakerSettingsOf(config)), statusQueue }: GatewayDeps): Promise<Gateway> {
   const root = projectRoot()
   const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version
   const app = await createServer({ logLevel: config.LOG_LEVEL, bodyLimit: config.BODY_LIMIT_BYTES, version, logger, trustProxy: trustProxyOf(config.TRUST_PROXY), corsOrigins: corsOriginsOf(config.CORS_ORIGINS), storageOrigins: proofStorageOrigins(config, mode) })
@@ -248,7 +251,7 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
   })
   app.addHook('onClose', async () => packages.cache.close())
   const proofs = new ProofService({
-    store: proofStoreOf(app, config, mode),
+    store: proofStoreOf(app, config, mode, breakers),
     proofs: proofRepository,
     packages: {
       readable: (principal, tn) => packages.getFull(principal, tn),
@@ -341,12 +344,12 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
   const requests = new Registry()
   await app.register(requestMetrics, { registry: requests })
   await app.register(healthRoutes, { checks, mode })
-  await app.register(metricsRoutes, { stats, statusWrites: () => packageRepository.statusWriter.counters, registries: [requests, ...registries] })
+  await app.register(metricsRoutes, { stats, statusWrites: () => packageRepository.statusWriter.counters, registries: [requests, breakers.registry, ...registries] })
   const wsCounters = newWsCounters()
   await app.register(async (api) => {
     await api.register(authentication, { secret, issuer: ISSUER, external, auth, accounts: accountRoles })
     await api.register(apiKeyAuthentication, { devices })
-    await api.register(idempotency, { store: stores.idempotency, secret: config.IDEMPOTENCY_SECRET ?? secret })
+    await api.register(idempotency, { store: stores.idempotency, secret: config.IDEMPOTENCY_SECRET ?? secret, fingerprintSeconds: config.ORDER_FINGERPRINT_S })
     await api.register(healthRoutes, { checks, mode })
     await api.register(authRoutes, { auth })
     await api.register(userAdminRoutes, { users: userAdmin })

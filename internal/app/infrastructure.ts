@@ -13,6 +13,7 @@ import type { DependencyCheck } from '../platform/health/http.js'
 import { connectMongo, type Mongo } from '../platform/mongo/client.js'
 import { connectDependencies } from '../platform/startup.js'
 import { memoryBus, rabbitBus } from './bus.js'
+import { DISPATCH_QUEUE } from './dispatch.js'
 import { serviceChecks } from './checks.js'
 import type { GatewayStores } from './gateway.js'
 import { memoryStores, redisStores } from './stores.js'
@@ -75,7 +76,7 @@ export async function servicesInfrastructure(config: Config, instanceId: string,
  * Nothing installed: PostgreSQL in process (PGlite, DATA_DIR/postgres), the cache,
  * rate limits and idempotency records in memory, the in-process bus, and the
  * worker roles of WORKER_QUEUES in this process (the archive as files under
- * DATA_DIR/archive).
+ * DATA_DIR/archive), and dispatch's queue with DISPATCH_AUTO_ASSIGN.
  */
 export async function embeddedInfrastructure(config: Config, log: RoleLogger): Promise<Infrastructure> {
   const dataDir = resolve(config.DATA_DIR)
@@ -87,7 +88,8 @@ export async function embeddedInfrastructure(config: Config, log: RoleLogger): P
     throw err
   }
   const roles = parseRoles(config.WORKER_QUEUES)
-  const bus = memoryBus(config, { running: roles, log })
+  // Dispatch runs in this process too when it has work (DISPATCH_AUTO_ASSIGN).
+  const bus = memoryBus(config, { running: roles, log, also: config.DISPATCH_AUTO_ASSIGN ? [DISPATCH_QUEUE] : [] })
   await bus.start()
   const embedded = (implementation: string, check: () => Promise<unknown>): DependencyCheck => ({ critical: true, implementation, check })
   return {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../config/config.js'
 import { withTimeout } from '../platform/deadline.js'
+import type { Breakers } from '../platform/resilience.js'
 import { S3ProofStore } from '../proof/s3.js'
 
 /**
@@ -9,12 +10,12 @@ import { S3ProofStore } from '../proof/s3.js'
  * a gateway built without a mode, as tests build them) has none: proofs answer 503.
  * Created at start when missing; the client is closed with the app.
  */
-export function proofStoreOf(app: FastifyInstance, config: Config, mode: 'services' | 'embedded' | undefined): S3ProofStore | undefined {
+export function proofStoreOf(app: FastifyInstance, config: Config, mode: 'services' | 'embedded' | undefined, breakers: Breakers): S3ProofStore | undefined {
   if (mode !== 'services' && !config.S3_ENDPOINT) {
     if (config.PROOF_REQUIRED_FOR_DELIVERED) app.log.warn('PROOF_REQUIRED_FOR_DELIVERED is set but S3 is not: drivers cannot attach proofs, so they cannot deliver')
     return undefined
   }
-  const store = S3ProofStore.fromConfig(config)
+  const store = S3ProofStore.fromConfig(config, breakers)
   app.addHook('onReady', async () => {
     // Bounded: an unreachable S3 must not hold the start; the first upload will tell.
     const state = await withTimeout(store.ensureBucket(), 5_000, 'S3 (proof bucket)').catch((err: unknown) => {

@@ -30,6 +30,7 @@ import { PostgresReceipts } from '../notify/postgres.js'
 import { NotifyService } from '../notify/service.js'
 import { SnsNotifier } from '../notify/sns.js'
 import { projectRoot } from '../platform/paths.js'
+import { Breakers, breakerSettingsOf } from '../platform/resilience.js'
 import { DnsAddressGuard } from '../webhook/address-guard.js'
 import { PostgresDeliveryStore } from '../webhook/deliveries-postgres.js'
 import { WebhookDispatcher } from '../webhook/dispatch-service.js'
@@ -56,6 +57,8 @@ export interface WorkerDeps {
   ownQueues?: readonly OwnQueueRole[]
   statusQueue?: RabbitStatusQueue
   statusUpdates?: Omit<StatusApplierDeps, 'log'>
+  /** This process's breakers around outside calls (the gateway's, when the roles run inside it); default the worker's own. */
+  breakers?: Breakers
 }
 
 /** What the carriers role needs beside the pool. */
@@ -89,6 +92,8 @@ export interface Worker {
   carrierCleanup?: CleanupLoop
   /** The status-updates role's consumption (once started). */
   statusUpdates?: StatusConsumer
+  /** The breakers of every outside call the roles make (webhook endpoints, SNS, S3, the carrier provider), for /metrics. */
+  breakers: Breakers
   /** Starts consuming every role's queue (the bus, and the status queue for its role, must be connected). */
   start(): Promise<void>
   /** Starts the poller roles, which need no broker. */
@@ -101,7 +106,8 @@ export interface Worker {
 export function buildWorker(deps: WorkerDeps): Worker {
   const { config, pool, log } = deps
   const retentionMs = config.ARCHIVE_LEDGER_RETENTION_H * 3_600_000
-  const worker: Worker = { consumers: [], start, startPollers, stop }
+  const breakers = deps.breakers ?? new Breakers(breakerSettingsOf(config))
+  const worker: Worker = { consumers: [], breakers, start, startPollers, stop }
   const handlers: RoleHandler[] = []
   let managed: ManagedObjectStore | undefined
   let owned: S3ObjectStore | undefined
@@ -109,7 +115,7 @@ export function buildWorker(deps: WorkerDeps): Worker {
   const roleLog = (role: string) => log.child?.({ role }) ?? log
   for (const role of deps.roles) {
     if (role === 'archive') {
-      owned = deps.store ? undefined : S3ObjectStore.fromConfig(config)
+      owned = deps.store ? undefined : S3ObjectStore.fromConfig(config, breakers)
       const store = deps.store ?? owned!
       if (isManaged(store)) managed = store
       worker.archive = new ArchiveService({
@@ -123,7 +129,7 @@ export function buildWorker(deps: WorkerDeps): Worker {
       })
       handlers.push(worker.archive)
     } else if (role === 'notify') {
-      sns = 'notifier' in deps ? undefined : SnsNotifier.fromConfig(config)
+      sns = 'notifier' in deps ? undefined : SnsNotifier.fromConfig(config, breakers, config.WORKER_PREFETCH)
       worker.notify = new NotifyService({ notifier: 'notifier' in deps ? deps.notifier : sns, receipts: new PostgresReceipts(pool), retentionMs, log: roleLog(role) })
       handlers.push(worker.notify)
     } else if (role === 'inbox') {
@@ -140,6 +146,7 @@ export function buildWorker(deps: WorkerDeps): Worker {
         disable: { failures: config.WEBHOOK_DISABLE_AFTER_FAILURES, seconds: config.WEBHOOK_DISABLE_AFTER_S },
         userAgent: `DeliverTrack-Webhooks/${version()}`,
         log: roleLog(role),
+        breakers,
       })
       handlers.push(worker.webhooks)
     }
@@ -186,6 +193,7 @@ function buildCarriers(worker: Worker, deps: WorkerDeps, log: RoleLogger): void 
   if (!raw) throw new ConfigError('the carriers role needs CARRIER_PROVIDER (aftership, easypost or sandbox)')
   worker.carrierMetrics = opts.metrics ?? carrierMetrics(config, pool, log, opts.clock)
   const provider = worker.carrierMetrics.watch(raw)
+  worker.breakers.watch(`carrier:${raw.name}`, () => raw.breakerState())
   const cache = opts.cache
   worker.carrierSync = new CarrierSync({
     store: new PostgresTrackingStore(pool, { origin: opts.origin }),

@@ -45,6 +45,7 @@ t.test('events in, Parquet objects out: every logged event exactly once, typed c
       recorded_at: millis(e.recorded_at),
       data: e.data,
       actor: e.actor,
+      request_id: e.request_id,
       key: true,
     }
   })

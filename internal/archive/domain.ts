@@ -19,6 +19,8 @@ export interface ArchiveRow {
   data: Record<string, unknown>
   /** Who caused it (the envelope's `actor`); null for events recorded before actors were. */
   actor: Record<string, unknown> | null
+  /** The request that caused it (the envelope's `requestId`), when one did. */
+  requestId: string | null
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
@@ -44,6 +46,7 @@ export function toRow(e: EventEnvelope): ArchiveRow {
     recordedAt,
     data,
     actor: e.actor && typeof e.actor === 'object' ? { ...e.actor } : null,
+    requestId: typeof e.requestId === 'string' ? e.requestId : null,
   }
 }
 

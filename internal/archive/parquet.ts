@@ -22,10 +22,11 @@ const STRING = { type: 'BYTE_ARRAY', converted_type: 'UTF8' } as const
  * The archive's Parquet schema: one row per event. `id` is a plain string (every
  * engine reads it; the UUID logical type is not), timestamps are UTC millis with
  * the TIMESTAMP logical type, `data` and `actor` are JSON text with the JSON logical
- * type. `actor` came later: files written before it lack the column (read as null).
+ * type. `actor` and `request_id` came later: files written before them lack the
+ * columns (read as null).
  */
 export const ARCHIVE_SCHEMA: SchemaElement[] = [
-  { name: 'root', num_children: 11 },
+  { name: 'root', num_children: 12 },
   { name: 'id', ...STRING, repetition_type: 'REQUIRED' },
   { name: 'type', ...STRING, repetition_type: 'REQUIRED' },
   { name: 'tracking_number', ...STRING, repetition_type: 'REQUIRED' },
@@ -37,6 +38,7 @@ export const ARCHIVE_SCHEMA: SchemaElement[] = [
   { name: 'recorded_at', ...TIMESTAMP, repetition_type: 'REQUIRED' },
   { name: 'data', type: 'BYTE_ARRAY', converted_type: 'JSON', logical_type: { type: 'JSON' }, repetition_type: 'REQUIRED' },
   { name: 'actor', type: 'BYTE_ARRAY', converted_type: 'JSON', logical_type: { type: 'JSON' }, repetition_type: 'OPTIONAL' },
+  { name: 'request_id', ...STRING, repetition_type: 'OPTIONAL' },
 ] as SchemaElement[]
 
 export const PARQUET_CONTENT_TYPE = 'application/vnd.apache.parquet'
@@ -60,6 +62,7 @@ export class ParquetCodec implements RowCodec {
         { name: 'recorded_at', data: col((r) => r.recordedAt) },
         { name: 'data', data: col((r) => r.data), encoding: 'PLAIN', statistics: false },
         { name: 'actor', data: col((r) => r.actor), statistics: false },
+        { name: 'request_id', data: col((r) => r.requestId), encoding: 'PLAIN', statistics: false },
       ],
       rowGroupSize: Math.max(rows.length, 1),
       createdBy: 'delivertrack archive',
@@ -82,6 +85,7 @@ export class ParquetCodec implements RowCodec {
       recordedAt: o.recorded_at as Date,
       data: (typeof o.data === 'string' ? JSON.parse(o.data) : o.data) as Record<string, unknown>,
       actor: o.actor === null || o.actor === undefined ? null : ((typeof o.actor === 'string' ? JSON.parse(o.actor) : o.actor) as Record<string, unknown>),
+      requestId: (o.request_id as string | null | undefined) ?? null,
     }))
   }
 }

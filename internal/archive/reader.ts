@@ -36,5 +36,6 @@ export function rowToJson(row: ArchiveRow): Record<string, unknown> {
     recordedAt: row.recordedAt.toISOString(),
     data: row.data,
     ...(row.actor ? { actor: row.actor } : {}),
+    ...(row.requestId ? { requestId: row.requestId } : {}),
   }
 }

@@ -1,19 +1,28 @@
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import type { Config } from '../config/config.js'
-import { awsClientConfig, ensureBucket, isS3NotFound } from '../platform/aws.js'
+import { awsClientConfig, ensureBucket, isAwsOutage, isS3NotFound } from '../platform/aws.js'
+import { Breakers, breakerSettingsOf, type EdgePolicy } from '../platform/resilience.js'
 import { PARQUET_CONTENT_TYPE } from './parquet.js'
 import { checkObjectKey, ObjectNotFound, type ManagedObjectStore } from './ports.js'
 
-/** The archive bucket through the AWS SDK: AWS S3 or anything that speaks its API (MinIO, s3rver). */
+/**
+ * The archive bucket through the AWS SDK: AWS S3 or anything that speaks its API
+ * (MinIO, s3rver). Every call goes through the bucket's breaker (`s3:<bucket>`):
+ * while it is open calls reject at once with EdgeUnavailable.
+ */
 export class S3ObjectStore implements ManagedObjectStore {
   constructor(
     private readonly s3: S3Client,
     readonly bucket: string,
+    private readonly policy: EdgePolicy,
   ) {}
 
-  static fromConfig(config: Config): S3ObjectStore {
+  /** `breakers`: the process's (its /metrics); a tool without metrics gets its own. */
+  static fromConfig(config: Config, breakers = new Breakers(breakerSettingsOf(config))): S3ObjectStore {
     const s3 = new S3Client({ ...awsClientConfig(config, config.S3_ENDPOINT), forcePathStyle: config.S3_FORCE_PATH_STYLE })
-    return new S3ObjectStore(s3, config.ARCHIVE_BUCKET)
+    // A batch uploads one object per hour it spans, all at once: a few in flight, the rest wait.
+    const policy = breakers.edge(`s3:${config.ARCHIVE_BUCKET}`, { concurrency: 8, queue: 1_000, isOutage: isAwsOutage })
+    return new S3ObjectStore(s3, config.ARCHIVE_BUCKET, policy)
   }
 
   get location(): string {
@@ -22,13 +31,13 @@ export class S3ObjectStore implements ManagedObjectStore {
 
   async put(key: string, body: Uint8Array): Promise<void> {
     checkObjectKey(key)
-    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: PARQUET_CONTENT_TYPE }))
+    await this.policy.run((abortSignal) => this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: PARQUET_CONTENT_TYPE }), { abortSignal }))
   }
 
   async exists(key: string): Promise<boolean> {
     checkObjectKey(key)
     try {
-      await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }))
+      await this.policy.run((abortSignal) => this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal }))
       return true
     } catch (err) {
       if (isS3NotFound(err)) return false
@@ -38,7 +47,7 @@ export class S3ObjectStore implements ManagedObjectStore {
 
   async get(key: string): Promise<Uint8Array> {
     checkObjectKey(key)
-    const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key })).catch((err: unknown) => {
+    const out = await this.policy.run((abortSignal) => this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal })).catch((err: unknown) => {
       throw (err as { name?: string }).name === 'NoSuchKey' ? new ObjectNotFound(key) : err
     })
     if (!out.Body) throw new Error(`object ${key} has no body`)
@@ -50,7 +59,7 @@ export class S3ObjectStore implements ManagedObjectStore {
     const keys: string[] = []
     let token: string | undefined
     do {
-      const page = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }))
+      const page = await this.policy.run((abortSignal) => this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }), { abortSignal }))
       for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key)
       token = page.IsTruncated ? page.NextContinuationToken : undefined
     } while (token)

@@ -165,3 +165,15 @@ t.test('pushed webhooks carry a signature the adapter accepts, and only then', a
   t.notOk(provider({ webhookSecret: '' }).verifyWebhook(headers, body), 'no secret configured: nothing is accepted')
   t.throws(() => p.parseWebhook('{"event":"tracking_update"}'), BadRequest)
 })
+
+t.test('thirty checks in flight at once raise no listener-leak warning', async (t) => {
+  const p = provider()
+  const warnings: string[] = []
+  const onWarning = (w: Error) => warnings.push(w.name)
+  process.on('warning', onWarning)
+  t.teardown(() => process.off('warning', onWarning))
+  sandbox.state.addFault({ mode: 'slow', delayMs: 30 }, 0)
+  await Promise.all(Array.from({ length: 30 }, (_, i) => p.track('ups', `SBXINTRANSIT07${String(i).padStart(2, '0')}`)))
+  await new Promise((r) => setImmediate(r))
+  t.same(warnings.filter((w) => w === 'MaxListenersExceededWarning'), [])
+})

@@ -82,7 +82,7 @@ export class AfterShipProvider implements CarrierProvider {
 
   constructor(private readonly opts: AfterShipOptions) {
     this.name = opts.name ?? 'aftership'
-    this.policy = new ProviderPolicy(opts)
+    this.policy = new ProviderPolicy(this.name, opts)
     this.base = (opts.baseUrl ?? AFTERSHIP_API_URL).replace(/\/+$/, '')
   }
 

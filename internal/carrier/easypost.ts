@@ -74,7 +74,7 @@ export class EasyPostProvider implements CarrierProvider {
   private readonly auth: string
 
   constructor(private readonly opts: EasyPostOptions) {
-    this.policy = new ProviderPolicy(opts)
+    this.policy = new ProviderPolicy(this.name, opts)
     this.base = (opts.baseUrl ?? EASYPOST_API_URL).replace(/\/+$/, '')
     // HTTP basic auth with the API key as the user name and no password.
     this.auth = `Basic ${Buffer.from(`${opts.apiKey}:`).toString('base64')}`

@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { PackageStatus } from '../package/domain.js'
-import { DEFAULT_FREQUENCY, nextCheckIn, type HolidayCalendar } from './frequency.js'
+import { DEFAULT_FREQUENCY, intervalMinutes, nextCheckIn, pushFed, type HolidayCalendar } from './frequency.js'
 import { holidayCalendar } from './holidays.js'
 
 // 2026-12-02 is a Wednesday, 2026-12-05 a Saturday, 2026-12-25 Christmas (a Friday).
@@ -9,7 +9,7 @@ const SATURDAY = new Date('2026-12-05T10:00:00Z')
 const CHRISTMAS = new Date('2026-12-25T15:00:00Z')
 const middle = () => 0.5 // no jitter
 
-const at = (status: PackageStatus, over: { now?: Date; estimatedDelivery?: string; failures?: number; holidays?: HolidayCalendar } = {}) =>
+const at = (status: PackageStatus, over: { now?: Date; estimatedDelivery?: string; failures?: number; holidays?: HolidayCalendar; pushFed?: boolean } = {}) =>
   nextCheckIn({
     status,
     estimatedDelivery: over.estimatedDelivery,
@@ -17,6 +17,7 @@ const at = (status: PackageStatus, over: { now?: Date; estimatedDelivery?: strin
     now: over.now ?? WEDNESDAY,
     settings: DEFAULT_FREQUENCY,
     holidays: over.holidays,
+    pushFed: over.pushFed,
     random: middle,
   })
 
@@ -87,7 +88,34 @@ t.test('jitter spreads due times by at most 10 %', async (t) => {
 })
 
 t.test('custom settings are honoured', async (t) => {
-  const settings = { preShipmentMin: 600, inTransitMin: 90, outForDeliveryMin: 20, exceptionMin: 45 }
+  const settings = { preShipmentMin: 600, inTransitMin: 90, outForDeliveryMin: 20, exceptionMin: 45, pushedMin: 0 }
   const of = (status: PackageStatus) => nextCheckIn({ status, consecutiveFailures: 0, now: WEDNESDAY, settings, random: middle })
   t.same([of('pending'), of('in_transit'), of('out_for_delivery'), of('exception')], [600, 90, 20, 45])
+})
+
+t.test('a tracking the provider pushes for is polled only as a safety net', async (t) => {
+  const table: Array<[string, PackageStatus, Parameters<typeof at>[1], number | null]> = [
+    ['in transit', 'in_transit', { pushFed: true }, 1440],
+    ['out for delivery', 'out_for_delivery', { pushFed: true }, 1440],
+    ['the delivery day cap gives way: the push brings the delivery', 'in_transit', { pushFed: true, estimatedDelivery: '2026-12-02T18:00:00Z' }, 1440],
+    ['on a Saturday the quiet-day factor still applies above the floor', 'pending', { pushFed: true, now: SATURDAY }, 2160],
+    ['failures still back off', 'in_transit', { pushFed: true, failures: 2 }, 5760],
+    ['final statuses stay final', 'delivered', { pushFed: true }, null],
+    ['without pushes: the status base', 'in_transit', { pushFed: false }, 120],
+  ]
+  for (const [name, status, over, minutes] of table) t.equal(at(status, over), minutes, name)
+  const off = { ...DEFAULT_FREQUENCY, pushedMin: 0 }
+  t.equal(nextCheckIn({ status: 'in_transit', consecutiveFailures: 0, now: WEDNESDAY, settings: off, pushFed: true, random: middle }), 120, 'TRACKING_PUSHED_FREQ=0 turns it off')
+})
+
+t.test('a push keeps a tracking push-fed for twice the pushed interval', async (t) => {
+  const h = (n: number) => new Date(WEDNESDAY.getTime() - n * 3_600_000)
+  t.equal(pushFed(undefined, WEDNESDAY, DEFAULT_FREQUENCY), false, 'never pushed')
+  t.equal(pushFed(h(1), WEDNESDAY, DEFAULT_FREQUENCY), true)
+  t.equal(pushFed(h(47), WEDNESDAY, DEFAULT_FREQUENCY), true, 'a quiet day between scans keeps it')
+  t.equal(pushFed(h(49), WEDNESDAY, DEFAULT_FREQUENCY), false, 'two days without a push: the status schedule again')
+  t.equal(pushFed(h(1), WEDNESDAY, { ...DEFAULT_FREQUENCY, pushedMin: 0 }), false, 'off')
+  t.equal(intervalMinutes('in_transit', DEFAULT_FREQUENCY, true), 1440, 'reads measure overdue against the safety-net interval')
+  t.equal(intervalMinutes('in_transit', DEFAULT_FREQUENCY, false), 120)
+  t.equal(intervalMinutes('returned', DEFAULT_FREQUENCY, true), null)
 })

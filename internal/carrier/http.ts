@@ -72,6 +72,9 @@ export const carrierAdminRoutes: FastifyPluginAsync<{ admin: CarrierAdmin }> = a
   }, async (request) => admin.log(request.query))
 }
 
+/** Pushes accepted per minute from one address. */
+export const PUSHES_PER_MINUTE = 6_000
+
 /**
  * `POST /carrier-webhooks/:provider`: no token, the provider's own signature. The
  * HMAC covers the body's exact bytes, so this plugin (and only it) takes the body raw.
@@ -82,7 +85,8 @@ export const carrierWebhookRoutes: FastifyPluginAsync<{ webhooks: CarrierWebhook
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body))
 
   app.post('/carrier-webhooks/:provider', {
-    config: { auth: 'none' },
+    // A provider pushes in bursts from a few addresses: its own, larger per-IP window, apart from RATE_LIMIT_MAX.
+    config: { auth: 'none', rateLimit: { max: PUSHES_PER_MINUTE, timeWindow: 60_000, keyGenerator: (request) => `carrier-push:${request.ip}` } },
     schema: {
       tags,
       summary: "A carrier tracking provider's push",

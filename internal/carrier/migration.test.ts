@@ -20,7 +20,7 @@ t.test('carrier_sync_requests rows become trackings, and the stub table goes', a
   const before = await mkdtemp(join(tmpdir(), 'mig16-'))
   t.teardown(async () => {
     await pool.end()
-    await admin.query(`DROP SCHEMA ${schema} CASCADE`)
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema}_dispatch, ${schema} CASCADE`)
     await admin.end()
     await rm(before, { recursive: true, force: true })
   })

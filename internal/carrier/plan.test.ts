@@ -6,7 +6,7 @@ import { NOT_FOUND_NOTE, nextUtcDay, planSnapshot, retryDelayS } from './plan.js
 const NOW = new Date('2026-12-04T12:00:00Z')
 const pkg = (status: PackageStatus): Package => ({
   id: '00000000-0000-4000-8000-000000000001', trackingNumber: 'SBX00000001', status, carrier: 'ups',
-  sender: { name: 'Unknown sender' }, recipient: { name: 'Unknown recipient' }, external: true,
+  sender: { name: 'Unknown sender' }, recipient: { name: 'Unknown recipient' }, external: true, deliveryOption: 'standard', paymentStatus: 'not_required',
   version: 3, seq: 3, createdAt: new Date('2026-12-01T00:00:00Z'), updatedAt: new Date('2026-12-01T00:00:00Z'),
 })
 const cp = (at: string, message: string, status?: PackageStatus, place: { city?: string; lat?: number; lng?: number } = {}) => checkpoint({ occurredAt: at, message, status, ...place })!

@@ -1,51 +1,52 @@
-import { CircuitState, ConsecutiveBreaker, TimeoutStrategy, circuitBreaker, handleType, isBrokenCircuitError, timeout, wrap } from 'cockatiel'
+import { EdgePolicy, EdgeUnavailable } from '../platform/resilience.js'
 import { ProviderUnavailable, type BreakerState } from './ports.js'
 
 export interface PolicyOptions {
   /** Each call's deadline (TRACKING_API_TIMEOUT). */
   timeoutMs: number
-  /** Failures in a row that open the breaker. */
+  /** Failures in a row that open the breaker (BREAKER_FAILURES). */
   breakerThreshold?: number
-  /** How long the breaker stays open before one trial call. */
+  /** How long the breaker stays open before one trial call (BREAKER_HALF_OPEN_AFTER_MS). */
   halfOpenAfterMs?: number
+  /** Calls in flight at once (TRACKING_MAX_CONCURRENT); the rest wait their turn. */
+  maxConcurrent?: number
 }
 
 /**
- * One provider's resilience policy (cockatiel): a breaker around a timeout, and
- * no retry (the scheduler owns retries). Only ProviderUnavailable counts against
- * the breaker: a 429 or an unknown number says the provider is up.
+ * One provider's policy: the shared edge policy (platform/resilience.ts) with the
+ * call's deadline, and no retry (the scheduler owns retries). Only
+ * ProviderUnavailable counts against the breaker: a 429 or an unknown number says
+ * the provider is up.
  */
 export class ProviderPolicy {
-  private readonly breaker
-  private readonly policy
+  private readonly edge: EdgePolicy
 
-  constructor(opts: PolicyOptions) {
-    this.breaker = circuitBreaker(handleType(ProviderUnavailable), {
-      halfOpenAfter: opts.halfOpenAfterMs ?? 30_000,
-      breaker: new ConsecutiveBreaker(opts.breakerThreshold ?? 5),
+  constructor(name: string, opts: PolicyOptions) {
+    const concurrency = opts.maxConcurrent ?? 10
+    this.edge = new EdgePolicy(`carrier:${name}`, {
+      timeoutMs: opts.timeoutMs,
+      failures: opts.breakerThreshold,
+      halfOpenAfterMs: opts.halfOpenAfterMs,
+      concurrency,
+      // Manual refreshes from the gateways join the sync's lanes: they wait rather than fail.
+      queue: 1_000,
+      isOutage: (err) => err instanceof ProviderUnavailable,
     })
-    // Cooperative: the call gets an AbortSignal that fires at the deadline, which aborts the fetch itself.
-    this.policy = wrap(this.breaker, timeout(opts.timeoutMs, TimeoutStrategy.Cooperative))
   }
 
   /** Runs `fn` under the policy; an open breaker rejects at once with ProviderUnavailable (`breaker_open`). */
   async run<T>(fn: (signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
     try {
-      return await this.policy.execute(({ signal: s }) => fn(s), signal)
+      return await this.edge.run(fn, signal)
     } catch (err) {
-      if (isBrokenCircuitError(err)) throw new ProviderUnavailable('circuit breaker open: the provider failed repeatedly', undefined, 'breaker_open')
+      if (err instanceof EdgeUnavailable) {
+        throw new ProviderUnavailable(err.reason === 'breaker_open' ? 'circuit breaker open: the provider failed repeatedly' : err.message, undefined, 'breaker_open')
+      }
       throw err
     }
   }
 
   state(): BreakerState {
-    switch (this.breaker.state) {
-      case CircuitState.Closed:
-        return 'closed'
-      case CircuitState.HalfOpen:
-        return 'half-open'
-      default:
-        return 'open'
-    }
+    return this.edge.state()
   }
 }

@@ -113,6 +113,8 @@ export interface Claim {
   consecutiveFailures: number
   /** The hash of the last answer applied: the same hash again changes nothing. */
   lastHash?: string
+  /** When the provider last pushed an update for it. */
+  lastPushedAt?: Date
   /** Proves the claim is still this worker's when it finishes. */
   token: string
   /** The due time it had, given back if the claim is released unused. */
@@ -175,7 +177,7 @@ export interface TrackingStore {
    * schedule (only while the claim is still this worker's) and the log line are
    * written together, or nothing is.
    */
-  succeed(claim: Claim, decide: (pkg: Package, applied: ReadonlySet<string>) => SnapshotPlan, finish: (plan: SnapshotPlan) => { schedule: Schedule; hash: string; notFound: boolean; log: UpdateLogEntry }, now: Date): Promise<SyncOutcome>
+  succeed(claim: Claim, decide: (pkg: Package, applied: ReadonlySet<string>) => SnapshotPlan, finish: (plan: SnapshotPlan) => { schedule: Schedule; hash: string; notFound: boolean; log: UpdateLogEntry; pushesMissed?: boolean }, now: Date): Promise<SyncOutcome>
   /** Records a failed check: failures in a row, attention, the retry and the log line. */
   fail(claim: Claim, failure: { schedule: Schedule; requiresAttention: boolean; statusCode?: number; error: string; log: UpdateLogEntry }, now: Date): Promise<void>
 }

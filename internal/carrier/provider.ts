@@ -11,7 +11,13 @@ export const SANDBOX_DEFAULT_URL = 'http://127.0.0.1:4010'
 
 /** The provider CARRIER_PROVIDER names, or undefined when unset (external trackings then wait). */
 export function providerFromConfig(config: Config): CarrierProvider | undefined {
-  const common = { timeoutMs: config.TRACKING_API_TIMEOUT, webhookSecret: config.CARRIER_WEBHOOK_SECRET ?? '' }
+  const common = {
+    timeoutMs: config.TRACKING_API_TIMEOUT,
+    breakerThreshold: config.BREAKER_FAILURES,
+    halfOpenAfterMs: config.BREAKER_HALF_OPEN_AFTER_MS,
+    maxConcurrent: config.TRACKING_MAX_CONCURRENT,
+    webhookSecret: config.CARRIER_WEBHOOK_SECRET ?? '',
+  }
   switch (config.CARRIER_PROVIDER) {
     case 'aftership':
       return new AfterShipProvider({ ...common, apiKey: config.CARRIER_API_KEY!, baseUrl: config.CARRIER_API_URL })
@@ -32,6 +38,7 @@ export function syncSettingsFromConfig(config: Config): SyncSettings {
     inTransitMin: config.TRACKING_IN_TRANSIT_FREQ,
     outForDeliveryMin: config.TRACKING_OUT_FOR_DELIVERY_FREQ,
     exceptionMin: config.TRACKING_EXCEPTION_FREQ,
+    pushedMin: config.TRACKING_PUSHED_FREQ,
   }
   return {
     frequency,

@@ -1,7 +1,7 @@
 import type { Written } from '../package/ports.js'
 import type { RoleLogger } from '../events/roles.js'
 import type { CarrierSnapshot } from './domain.js'
-import { baseMinutes, nextCheckIn, type FrequencySettings, type HolidayCalendar } from './frequency.js'
+import { intervalMinutes, nextCheckIn, pushFed, type FrequencySettings, type HolidayCalendar } from './frequency.js'
 import { nextUtcDay, planSnapshot, retryDelayS, utcDay, type SnapshotPlan } from './plan.js'
 import { BadRequest, CarrierError, NotFoundAtCarrier, RateLimited, SecondCallRefused, type CarrierProvider, type Claim, type Schedule, type TrackingStore, type UpdateLogEntry } from './ports.js'
 
@@ -141,20 +141,25 @@ export class CarrierSync {
     const unchanged = claim.lastHash === snap.hash
     const decide = (pkg: Parameters<typeof planSnapshot>[0], applied: ReadonlySet<string>): SnapshotPlan =>
       unchanged ? { change: { next: pkg, events: [] }, newCheckpoints: [], previousStatus: pkg.status, newStatus: pkg.status } : planSnapshot(pkg, snap, applied, now)
-    const { written } = await this.deps.store.succeed(claim, decide, (plan) => ({
-      schedule: snap.notFound ? { dueAt: null, priority: PRIORITY.scheduled, intervalS: null } : this.schedule(plan.newStatus, plan.change.next.estimatedDelivery, 0, now),
-      hash: snap.hash,
-      notFound: snap.notFound === true,
-      log: {
-        ...log,
-        success: true,
-        statusCode: 200,
-        statusChanged: plan.newStatus !== plan.previousStatus,
-        previousStatus: plan.previousStatus,
-        newStatus: plan.newStatus,
-        eventsAdded: plan.change.events.length,
-      },
-    }), now)
+    const { written } = await this.deps.store.succeed(claim, decide, (plan) => {
+      // News a push should have brought: pushes are not arriving for it, so the status schedule again.
+      const pushesMissed = claim.lastPushedAt !== undefined && plan.change.events.length > 0
+      return {
+        schedule: snap.notFound ? { dueAt: null, priority: PRIORITY.scheduled, intervalS: null } : this.schedule(plan.newStatus, plan.change.next.estimatedDelivery, 0, now, pushesMissed ? undefined : claim.lastPushedAt),
+        hash: snap.hash,
+        notFound: snap.notFound === true,
+        pushesMissed,
+        log: {
+          ...log,
+          success: true,
+          statusCode: 200,
+          statusChanged: plan.newStatus !== plan.previousStatus,
+          previousStatus: plan.previousStatus,
+          newStatus: plan.newStatus,
+          eventsAdded: plan.change.events.length,
+        },
+      }
+    }, now)
     if (written.events.length > 0) this.deps.committed?.(written)
   }
 
@@ -168,10 +173,10 @@ export class CarrierSync {
       schedule = { dueAt: new Date(now.getTime() + err.retryAfterS * 1000), priority: PRIORITY.retry, intervalS: null }
     } else if (err instanceof BadRequest) {
       // Asking again soon will not help (a bad key, slug or number): the back-off schedule, and a person looks.
-      schedule = this.schedule(claim.status, claim.estimatedDelivery, failures, now)
+      schedule = this.schedule(claim.status, claim.estimatedDelivery, failures, now, claim.lastPushedAt)
     } else {
       // 5xx, timeout, network, open breaker: 60, 300, 900 s, then the schedule's own back-off if longer.
-      const backOff = this.schedule(claim.status, claim.estimatedDelivery, failures, now)
+      const backOff = this.schedule(claim.status, claim.estimatedDelivery, failures, now, claim.lastPushedAt)
       const retryMs = retryDelayS(failures) * 1000
       const dueAt = failures > 3 && backOff.dueAt && backOff.dueAt.getTime() - now.getTime() > retryMs ? backOff.dueAt : new Date(now.getTime() + retryMs)
       schedule = { dueAt, priority: PRIORITY.retry, intervalS: backOff.intervalS }
@@ -187,12 +192,13 @@ export class CarrierSync {
   }
 
   /** The next check from the frequency policy (inactive for final statuses), and the failure-free interval. */
-  private schedule(status: Claim['status'], estimatedDelivery: Date | undefined, failures: number, now: Date): Schedule {
+  private schedule(status: Claim['status'], estimatedDelivery: Date | undefined, failures: number, now: Date, lastPushedAt: Date | undefined): Schedule {
     const s = this.deps.settings
-    const input = { status, estimatedDelivery: estimatedDelivery?.toISOString(), now, settings: s.frequency, holidays: s.holidays, random: this.random }
+    const fed = pushFed(lastPushedAt, now, s.frequency)
+    const input = { status, estimatedDelivery: estimatedDelivery?.toISOString(), now, settings: s.frequency, holidays: s.holidays, pushFed: fed, random: this.random }
     const minutes = nextCheckIn({ ...input, consecutiveFailures: failures })
     if (minutes === null) return { dueAt: null, priority: PRIORITY.scheduled, intervalS: null }
-    const base = baseMinutes(status, s.frequency)
-    return { dueAt: new Date(now.getTime() + minutes * 60_000), priority: PRIORITY.scheduled, intervalS: base === null ? null : Math.round(base * 60) }
+    const interval = intervalMinutes(status, s.frequency, fed)
+    return { dueAt: new Date(now.getTime() + minutes * 60_000), priority: PRIORITY.scheduled, intervalS: interval === null ? null : Math.round(interval * 60) }
   }
 }

@@ -16,6 +16,7 @@ interface ClaimRow {
   priority: number
   consecutive_failures: number
   last_hash: string | null
+  last_pushed_at: Date | null
   claim_token: string
   claimed_due: Date
 }
@@ -37,7 +38,7 @@ const CLAIM_SQL = `WITH due AS (
   FROM due JOIN packages p ON p.id = due.package_id
   WHERE t.package_id = due.package_id
   RETURNING t.package_id, p.tracking_number, t.carrier, p.status, p.estimated_delivery, t.next_type, t.next_triggered_by,
-    t.priority, t.consecutive_failures, t.last_hash, t.claim_token, t.claimed_due`
+    t.priority, t.consecutive_failures, t.last_hash, t.last_pushed_at, t.claim_token, t.claimed_due`
 
 /** The day's row is made by the first call; after that only `used < limit` moves it. */
 const RESERVE_SQL = `INSERT INTO carrier_budget (day, used) SELECT $1::date, 1 WHERE $2::int > 0
@@ -55,6 +56,7 @@ const toClaim = (r: ClaimRow): Claim => ({
   priority: r.priority,
   consecutiveFailures: r.consecutive_failures,
   ...(r.last_hash ? { lastHash: r.last_hash } : {}),
+  ...(r.last_pushed_at ? { lastPushedAt: r.last_pushed_at } : {}),
   token: r.claim_token,
   due: r.claimed_due,
 })
@@ -103,7 +105,7 @@ export class PostgresTrackingStore implements TrackingStore {
   async succeed(
     claim: Claim,
     decide: (pkg: Package, applied: ReadonlySet<string>) => SnapshotPlan,
-    finish: (plan: SnapshotPlan) => { schedule: Schedule; hash: string; notFound: boolean; log: UpdateLogEntry },
+    finish: Finish,
     now: Date,
   ): Promise<SyncOutcome> {
     return withTx(this.pool, async (tx) => {
@@ -112,9 +114,10 @@ export class PostgresTrackingStore implements TrackingStore {
       await tx.query(
         `UPDATE carrier_trackings SET next_update_due = $3, active = $4, priority = $5, interval_s = $6, provider = $7, last_checked_at = $8,
            consecutive_failures = 0, requires_attention = false, not_found = $9, last_hash = $10, last_status_code = $11, last_error = NULL,
-           next_type = 'scheduled', next_triggered_by = 'schedule', claim_token = NULL, claimed_due = NULL
+           next_type = 'scheduled', next_triggered_by = 'schedule', claim_token = NULL, claimed_due = NULL,
+           last_pushed_at = CASE WHEN $12 THEN NULL ELSE last_pushed_at END
          WHERE package_id = $1 AND claim_token = $2`,
-        [claim.packageId, claim.token, ...scheduleValues(done.schedule), done.log.provider, now, done.notFound, done.hash, done.log.statusCode ?? null],
+        [claim.packageId, claim.token, ...scheduleValues(done.schedule), done.log.provider, now, done.notFound, done.hash, done.log.statusCode ?? null, done.pushesMissed === true],
       )
       await insertLog(tx, claim, done.log)
       return { written, plan }
@@ -135,8 +138,12 @@ export class PostgresTrackingStore implements TrackingStore {
   }
 }
 
-/** What a check or a push decides for one package, before the tracking row is written. */
-export type Finish = (plan: SnapshotPlan) => { schedule: Schedule; hash: string; notFound: boolean; log: UpdateLogEntry }
+/**
+ * What a check or a push decides for one package, before the tracking row is
+ * written. `pushesMissed`: a check found news no push brought, so the tracking is
+ * no longer taken as push-fed.
+ */
+export type Finish = (plan: SnapshotPlan) => { schedule: Schedule; hash: string; notFound: boolean; log: UpdateLogEntry; pushesMissed?: boolean }
 
 /**
  * Applies a carrier answer under the package's row lock (the package row first, so a

@@ -71,3 +71,36 @@ t.test('no secret configured: every push is refused', async (t) => {
   const body = pushBody('SBXINTRANSIT0502')
   t.equal((await push(fx, body, sign(body))).statusCode, 401)
 })
+
+t.test('while pushes arrive the schedule only polls as a safety net; news a push missed ends that', async (t) => {
+  const fx = await syncFixture(t, { CARRIER_WEBHOOK_SECRET: SECRET })
+  const tn = 'SBXINTRANSIT0503'
+  await fx.add(tn)
+  t.match(await fx.sync.runOnce(), { called: 1 }, 'the first check registers it at the sandbox')
+  const body = pushBody(tn)
+  t.equal((await push(fx, body, sign(body))).statusCode, 202)
+  let tracking = await fx.tracking(tn)
+  t.ok(tracking.last_pushed_at, 'the push is remembered')
+  t.equal(tracking.interval_s, 86_400, 'in transit, but fed by pushes: TRACKING_PUSHED_FREQ (a day) instead of 2 h')
+  const dueInMin = ((tracking.next_update_due as Date).getTime() - (tracking.last_checked_at as Date).getTime()) / 60_000
+  t.ok(dueInMin >= 1440 * 0.9 && dueInMin <= 1440 * 1.5 * 1.1, `the safety-net check is a day away (${Math.round(dueInMin)} min)`)
+
+  // The carrier scanned it and no push came: the safety-net check finds it.
+  fx.sandbox.state.advance(7 * 60)
+  await fx.gw.pool.query('UPDATE carrier_trackings SET next_update_due = $1', [fx.clock.now()])
+  t.match(await fx.sync.runOnce(), { called: 1 })
+  tracking = await fx.tracking(tn)
+  t.equal(tracking.last_pushed_at, null, 'pushes are not arriving for it')
+  t.equal(tracking.interval_s, 7_200, 'so the in-transit schedule applies again')
+})
+
+t.test('pushes have their own rate limit, apart from the per-caller RATE_LIMIT_MAX', async (t) => {
+  const fx = await syncFixture(t, { CARRIER_WEBHOOK_SECRET: SECRET, RATE_LIMIT_MAX: 5 })
+  const tn = 'SBXINTRANSIT0504'
+  await fx.add(tn)
+  const body = pushBody(tn)
+  const codes = []
+  for (let i = 0; i < 12; i++) codes.push((await push(fx, body, sign(body))).statusCode)
+  t.same(codes, Array(12).fill(202), 'a burst of twelve pushes from one address is taken, with RATE_LIMIT_MAX at 5')
+  t.equal((await fx.get(`/track/${tn}`)).statusCode, 200, 'and the same address still has its own requests')
+})

@@ -36,13 +36,16 @@ export class PostgresPushStore implements PushStore {
       const { written, plan, done } = await applySnapshot(tx, target, decide, finish, now, this.opts.origin ?? null)
       const s = done.schedule
       await tx.query(
-        `UPDATE carrier_trackings t SET last_checked_at = $2, last_hash = $3, not_found = t.not_found OR $4, interval_s = coalesce($5, t.interval_s),
+        `UPDATE carrier_trackings t SET last_checked_at = $2, last_pushed_at = $2, last_hash = $3, not_found = t.not_found OR $4, interval_s = coalesce($5, t.interval_s),
            active = t.active AND $6::timestamptz IS NOT NULL,
            next_update_due = CASE WHEN $6::timestamptz IS NULL THEN NULL
              WHEN t.next_type = 'manual' OR (t.claim_token IS NOT NULL AND t.next_update_due > $2) THEN t.next_update_due
-             ELSE GREATEST(t.next_update_due, $6) END
+             ELSE GREATEST(t.next_update_due, $6) END,
+           -- A retry the push made later is a scheduled check now: the push brought what it was for.
+           priority = CASE WHEN t.next_type <> 'manual' AND NOT (t.claim_token IS NOT NULL AND t.next_update_due > $2)
+             AND $6::timestamptz > t.next_update_due THEN $7 ELSE t.priority END
          WHERE t.package_id = $1`,
-        [target.packageId, now, done.hash, done.notFound, s.intervalS, s.dueAt],
+        [target.packageId, now, done.hash, done.notFound, s.intervalS, s.dueAt, s.priority],
       )
       await insertLog(tx, target, done.log)
       return { written, plan }

@@ -1,6 +1,6 @@
 import type { Written } from '../package/ports.js'
 import { AppError, invalid, notFound, unauthorized } from '../platform/errors.js'
-import { baseMinutes, nextCheckIn } from './frequency.js'
+import { intervalMinutes, nextCheckIn } from './frequency.js'
 import { planSnapshot, type SnapshotPlan } from './plan.js'
 import { BadRequest, type CarrierProvider, type Schedule } from './ports.js'
 import { PRIORITY, type SyncSettings } from './sync-service.js'
@@ -75,13 +75,14 @@ export class CarrierWebhooks {
     return { applied: true, eventsAdded: plan.change.events.length }
   }
 
-  /** The schedule from the pushed status, as a successful check would set it. */
+  /** The schedule from the pushed status, as a successful check would set it, for a tracking fed by pushes. */
   private schedule(plan: SnapshotPlan, now: Date): Schedule {
     const s = this.deps.settings
     const status = plan.newStatus
-    const minutes = nextCheckIn({ status, estimatedDelivery: plan.change.next.estimatedDelivery?.toISOString(), consecutiveFailures: 0, now, settings: s.frequency, holidays: s.holidays, random: this.random })
+    const fed = s.frequency.pushedMin > 0
+    const minutes = nextCheckIn({ status, estimatedDelivery: plan.change.next.estimatedDelivery?.toISOString(), consecutiveFailures: 0, now, settings: s.frequency, holidays: s.holidays, pushFed: fed, random: this.random })
     if (minutes === null) return { dueAt: null, priority: PRIORITY.scheduled, intervalS: null }
-    const base = baseMinutes(status, s.frequency)
-    return { dueAt: new Date(now.getTime() + minutes * 60_000), priority: PRIORITY.scheduled, intervalS: base === null ? null : Math.round(base * 60) }
+    const interval = intervalMinutes(status, s.frequency, fed)
+    return { dueAt: new Date(now.getTime() + minutes * 60_000), priority: PRIORITY.scheduled, intervalS: interval === null ? null : Math.round(interval * 60) }
   }
 }

@@ -12,7 +12,7 @@ export const ConfigSchema = Type.Object({
   }),
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
   HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
-  HEALTH_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3001, description: 'The worker answers /health, /health/ready and /metrics here (on HOST); 0 picks a free port.' }),
+  HEALTH_PORT: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: 'The worker (default 3001) and the dispatch service (default 3002) answer /health, /health/ready and /metrics here (on HOST); 0 picks a free port.' })),
   DATABASE_URL: Type.String({ pattern: '^postgres(ql)?://', default: 'postgres://postgres@127.0.0.1:5432/postgres' }),
   DATABASE_POOL_MAX: Type.Integer({ minimum: 1, maximum: 500, default: 20 }),
   REDIS_URL: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' }),
@@ -39,6 +39,7 @@ export const ConfigSchema = Type.Object({
   TRACK_MAX_AGE_S: Type.Integer({ minimum: 0, maximum: 3600, default: 30 }),
   RATE_LIMIT_MAX: Type.Integer({ minimum: 1, default: 600 }),
   RATE_LIMIT_TRACK_MAX: Type.Integer({ minimum: 1, default: 60 }),
+  ORDER_FINGERPRINT_S: Type.Integer({ minimum: 0, maximum: 86_400, default: 600, description: 'How long a customer\'s repeated order body (no Idempotency-Key) gets the first order back; 0 turns request fingerprinting off.' }),
   TRUST_PROXY: Type.String({ default: 'false', description: 'false, true, a hop count, or comma-separated proxy addresses/CIDRs' }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 1_048_576 }),
   CORS_ORIGINS: Type.String({ default: '', description: 'Comma-separated origins (https://app.example.com) whose pages may call the API; empty: same origin only.' }),
@@ -74,6 +75,13 @@ export const ConfigSchema = Type.Object({
   WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 120_000, default: 10_000 }),
   WEBHOOK_DISABLE_AFTER_FAILURES: Type.Integer({ minimum: 1, default: 25 }),
   WEBHOOK_DISABLE_AFTER_S: Type.Integer({ minimum: 0, default: 3600 }),
+  // Circuit breakers around calls to outside services (webhook endpoints, SNS, S3, carrier providers).
+  BREAKER_FAILURES: Type.Integer({ minimum: 1, maximum: 1000, default: 5, description: 'Failed calls in a row that open a breaker (each webhook endpoint, SNS, each S3 bucket, the carrier provider).' }),
+  BREAKER_HALF_OPEN_AFTER_MS: Type.Integer({ minimum: 10, maximum: 3_600_000, default: 30_000, description: 'How long an open breaker refuses calls before it lets one trial call through.' }),
+  // The dispatch service (cmd/dispatch, issue 20).
+  DISPATCH_AUTO_ASSIGN: Type.Boolean({ default: false, description: 'Dispatch offers each new own-fleet package to a driver on shift; off: new packages wait for staff.' }),
+  DISPATCH_ACCEPT_TIMEOUT_S: Type.Integer({ minimum: 1, maximum: 86_400, default: 300, description: 'An offer unanswered this long passes to the next driver.' }),
+  DISPATCH_SWEEP_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 5_000, description: 'How often dispatch looks for timed-out offers and packages waiting for a driver.' }),
   // Carrier trackings (issue 19, the `carriers` worker role). Unset CARRIER_PROVIDER: external trackings wait.
   CARRIER_PROVIDER: Type.Optional(Type.Union([Type.Literal('aftership'), Type.Literal('easypost'), Type.Literal('sandbox')], { description: 'Who the carriers role asks: aftership, easypost, or sandbox (the AfterShip adapter at CARRIER_API_URL, default http://127.0.0.1:4010; a development tool).' })),
   CARRIER_API_URL: Type.Optional(Type.String({ pattern: '^https?://', description: "The provider's API base; default its public API." })),
@@ -83,6 +91,7 @@ export const ConfigSchema = Type.Object({
   TRACKING_IN_TRANSIT_FREQ: Type.Integer({ minimum: 1, default: 120 }),
   TRACKING_OUT_FOR_DELIVERY_FREQ: Type.Integer({ minimum: 1, default: 30 }),
   TRACKING_EXCEPTION_FREQ: Type.Integer({ minimum: 1, default: 60 }),
+  TRACKING_PUSHED_FREQ: Type.Integer({ minimum: 0, default: 1440, description: 'Minutes between safety-net checks of a tracking the provider pushes updates for (0: poll by status as if no pushes came).' }),
   TRACKING_HOLIDAYS_COUNTRY: Type.Optional(Type.String({ pattern: '^[A-Za-z]{2}(-[A-Za-z0-9]{1,3})?$', description: 'ISO 3166 code (US, DE-BY) whose public holidays slow the schedule like weekends.' })),
   TRACKING_MAX_FAILURES: Type.Integer({ minimum: 1, default: 5, description: 'Failed checks in a row before a tracking requires attention.' }),
   TRACKING_DAILY_BUDGET: Type.Integer({ minimum: 0, default: 10_000, description: 'Provider calls per UTC day across all workers.' }),
@@ -182,6 +191,11 @@ export function corsOriginsOf(value: string, refuse: (entry: string) => never = 
     if (!/^https?:$/.test(url.protocol) || url.pathname !== '/' || url.search || url.hash || url.username || url.password || /[?#]$/.test(entry)) refuse(entry)
     return url.origin
   })
+}
+
+/** Where a process without the API answers probes and Prometheus: HEALTH_PORT, else its own default (contract: 3001, 3002). */
+export function healthPortOf(config: Pick<Config, 'HEALTH_PORT'>, process: 'worker' | 'dispatch'): number {
+  return config.HEALTH_PORT ?? (process === 'worker' ? 3001 : 3002)
 }
 
 /** The three services whose URLs choose the mode: all set, or none. */

@@ -5,7 +5,7 @@ import { principalOf } from '../auth/authenticate.js'
 import { IfMatchHeaders, TnParams } from '../package/schemas.js'
 import { IngestBody, IngestResult } from '../location/schemas.js'
 import { responses } from '../platform/http/schemas.js'
-import { AssignBody, AssignmentList, AssignmentSchema, DriverList, MineQuery } from './schemas.js'
+import { AssignBody, AssignmentList, AssignmentSchema, DriverList, MineQuery, ShiftBody, ShiftState } from './schemas.js'
 import type { AssignmentService } from './service.js'
 
 export interface DeliveryRoutesOptions {
@@ -72,6 +72,18 @@ export const deliveryRoutes: FastifyPluginAsync<DeliveryRoutesOptions> = async (
     config: { roles: ['driver'] },
     schema: { tags, summary: 'My assignments, newest first', security: bearer, querystring: MineQuery, response: responses({ 200: AssignmentList }) },
   }, async (request) => ({ items: await svc.mine(principalOf(request), request.query.state) }))
+
+  app.put('/me/shift', {
+    config: { roles: ['driver'] },
+    schema: {
+      tags,
+      summary: 'Go on or off shift',
+      description: 'Drivers only (others 403). The dispatch service offers new packages only to drivers on shift; `changedAt` moves only when the state does.',
+      security: bearer,
+      body: ShiftBody,
+      response: responses({ 200: ShiftState }),
+    },
+  }, async (request) => svc.shift(principalOf(request), request.body.onShift))
 
   app.post('/me/locations', {
     config: { roles: ['driver'] },

@@ -13,6 +13,15 @@ export interface DriverSummary {
   activeAssignments: number
   lastLocation?: { lat: number; lng: number; recordedAt: Date }
   lastSeenAt?: Date
+  /** On shift (PUT /me/shift): the dispatch service offers work only to these. */
+  onShift: boolean
+}
+
+/** Whether a driver is on shift, and since when (never set: off shift). */
+export interface ShiftState {
+  driverId: string
+  onShift: boolean
+  changedAt: Date
 }
 
 /** A package the driver has accepted: where their own position fixes go. */
@@ -50,6 +59,8 @@ export interface AssignmentRepository {
   isDriver(userId: string): Promise<boolean>
   /** Every driver with their load and last reported position, by name. */
   drivers(): Promise<DriverSummary[]>
+  /** Puts the driver on or off shift; `changedAt` moves only when the state does. */
+  setShift(driverId: string, onShift: boolean, at: Date): Promise<ShiftState>
   /** Records where the driver is (moves forward only) and that they were seen now. */
   seen(driverId: string, position: { lat: number; lng: number; recordedAt: Date }, at: Date): Promise<void>
 }

@@ -6,7 +6,7 @@ import type { Package } from '../package/domain.js'
 import type { Change } from '../package/entity.js'
 import type { Written } from '../package/ports.js'
 import { alreadyAssigned, decideOffer, notADriver, type Assignment, type AssignmentState, type Offer } from './domain.js'
-import type { AcceptedPackage, AssignmentRepository, DriverSummary } from './ports.js'
+import type { AcceptedPackage, AssignmentRepository, DriverSummary, ShiftState } from './ports.js'
 
 interface AssignmentRow {
   id: string
@@ -140,18 +140,29 @@ export class PostgresAssignmentRepository implements AssignmentRepository {
   }
 
   async drivers(): Promise<DriverSummary[]> {
-    const { rows } = await this.pool.query<{ id: string; name: string; email: string; active: number; lat: number | null; lng: number | null; recorded_at: Date | null; last_seen_at: Date | null }>(
-      `SELECT u.id, u.name, u.email, dp.lat, dp.lng, dp.recorded_at, dp.last_seen_at,
+    const { rows } = await this.pool.query<{ id: string; name: string; email: string; active: number; lat: number | null; lng: number | null; recorded_at: Date | null; last_seen_at: Date | null; on_shift: boolean }>(
+      `SELECT u.id, u.name, u.email, dp.lat, dp.lng, dp.recorded_at, dp.last_seen_at, coalesce(ds.on_shift, false) AS on_shift,
          (SELECT count(*)::int FROM assignments a WHERE a.driver_id = u.id AND a.${ACTIVE}) AS active
-       FROM users u LEFT JOIN driver_positions dp ON dp.driver_id = u.id
+       FROM users u LEFT JOIN driver_positions dp ON dp.driver_id = u.id LEFT JOIN driver_shifts ds ON ds.driver_id = u.id
        WHERE u.role = 'driver' ORDER BY u.name, u.id`,
     )
     return rows.map((r) => {
-      const d: DriverSummary = { id: r.id, name: r.name, email: r.email, activeAssignments: r.active }
+      const d: DriverSummary = { id: r.id, name: r.name, email: r.email, activeAssignments: r.active, onShift: r.on_shift }
       if (r.lat !== null && r.lng !== null && r.recorded_at) d.lastLocation = { lat: r.lat, lng: r.lng, recordedAt: r.recorded_at }
       if (r.last_seen_at) d.lastSeenAt = r.last_seen_at
       return d
     })
+  }
+
+  async setShift(driverId: string, onShift: boolean, at: Date): Promise<ShiftState> {
+    const { rows } = await this.pool.query<{ on_shift: boolean; changed_at: Date }>(
+      `INSERT INTO driver_shifts (driver_id, on_shift, changed_at) VALUES ($1, $2, $3)
+       ON CONFLICT (driver_id) DO UPDATE SET on_shift = EXCLUDED.on_shift,
+         changed_at = CASE WHEN driver_shifts.on_shift = EXCLUDED.on_shift THEN driver_shifts.changed_at ELSE EXCLUDED.changed_at END
+       RETURNING on_shift, changed_at`,
+      [driverId, onShift, at],
+    )
+    return { driverId, onShift: rows[0]!.on_shift, changedAt: rows[0]!.changed_at }
   }
 
   async seen(driverId: string, position: { lat: number; lng: number; recordedAt: Date }, at: Date): Promise<void> {

@@ -41,6 +41,15 @@ export const DriverList = Type.Object({
       activeAssignments: Type.Integer({ description: 'Offered or accepted now.' }),
       lastLocation: Type.Optional(Type.Object({ lat: Type.Number(), lng: Type.Number(), recordedAt: DateTimeOut })),
       lastSeenAt: Type.Optional(DateTimeOut),
+      onShift: Type.Boolean({ description: 'On shift (PUT /me/shift): dispatch offers work only to these.' }),
     }),
   ),
+})
+
+export const ShiftBody = Type.Object({ onShift: Type.Boolean() }, { additionalProperties: false })
+
+export const ShiftState = Type.Object({
+  driverId: Type.String(),
+  onShift: Type.Boolean(),
+  changedAt: DateTimeOut,
 })

@@ -3,7 +3,7 @@ import { normalizeTrackingNumber } from '../package/domain.js'
 import { attribute } from '../package/entity.js'
 import { conflict, forbidden, invalid } from '../platform/errors.js'
 import { decideOffer, notADriver, respond, type Assignment, type AssignmentState, type Response } from './domain.js'
-import type { AssignmentRepository, DriverSummary, LocationFix, LocationIngest, PackageCommitted } from './ports.js'
+import type { AssignmentRepository, DriverSummary, LocationFix, LocationIngest, PackageCommitted, ShiftState } from './ports.js'
 
 export interface AssignmentServiceDeps {
   assignments: AssignmentRepository
@@ -62,6 +62,12 @@ export class AssignmentService {
 
   drivers(): Promise<DriverSummary[]> {
     return this.deps.assignments.drivers()
+  }
+
+  /** A driver goes on or off shift; only drivers have one. */
+  shift(principal: Principal, onShift: boolean): Promise<ShiftState> {
+    if (principal.role !== 'driver') throw forbidden('only drivers go on and off shift')
+    return this.deps.assignments.setShift(principal.id, onShift, this.now())
   }
 
   /**

@@ -1,3 +1,4 @@
+import { withRequestId } from '../platform/request-context.js'
 import type { Bus, BusMessage, ConsumeOptions, QueueStat, RoleConsumer } from './bus.js'
 import { PermanentError, type RoleHandler, type RoleLogger } from './roles.js'
 import { afterFailure, topicMatches, type RetryPolicy } from './topology.js'
@@ -189,8 +190,9 @@ class MemoryConsumer implements RoleConsumer {
   run(item: Queued): void {
     this.inflight++
     const final = item.attempt >= this.maxAttempts
-    this.handler
-      .handle({ event: item.message.event, attempt: item.attempt, final })
+    const { event } = item.message
+    // As on RabbitMQ: the handler's work belongs to the request that caused the event.
+    withRequestId(event.requestId, () => this.handler.handle({ event, attempt: item.attempt, final }))
       .then(
         () => {
           this.counters.acked++
@@ -200,7 +202,7 @@ class MemoryConsumer implements RoleConsumer {
           const outcome = this.bus.settleFailure(this.queue, item, err)
           if (outcome === 'dead') this.counters.deadLettered++
           else this.counters.retried++
-          this.log.warn({ role: this.role, eventId: item.message.event.id, attempt: item.attempt, err: err.message }, outcome === 'dead' ? 'event dead-lettered' : 'event failed; retrying later')
+          this.log.warn({ role: this.role, eventId: event.id, requestId: event.requestId, attempt: item.attempt, err: err.message }, outcome === 'dead' ? 'event dead-lettered' : 'event failed; retrying later')
         },
       )
       .finally(() => {

@@ -2,6 +2,7 @@ import type { Message } from 'amqplib'
 import type { AckOrNack, BrokerAsPromised as Broker, Recovery, SubscriberSessionAsPromised } from 'rascal'
 import type { RoleConsumer } from './bus.js'
 import { deadLetterChain, forwards, recoveryChain } from './bus-rabbitmq-topology.js'
+import { withRequestId } from '../platform/request-context.js'
 import { isEnvelope } from './envelope.js'
 import { PermanentError, type RoleHandler, type RoleLogger } from './roles.js'
 import { afterFailure, type RetryPolicy, type RoleQueues } from './topology.js'
@@ -25,16 +26,19 @@ export type Outcome = { ok: true } | { ok: false; err: Error; attempt: number; p
 export async function runHandler(opts: RabbitConsumerOptions, message: Message, content: unknown): Promise<Outcome> {
   if (!isEnvelope(content)) return { ok: false, err: new PermanentError('not an event envelope'), attempt: 1, permanent: true, dead: true }
   const attempt = forwards(message.properties.headers, opts.names.work) + 1
-  try {
-    await opts.handler.handle({ event: content, attempt, final: attempt >= opts.retry.maxAttempts })
-    return { ok: true }
-  } catch (caught) {
-    const err = caught instanceof Error ? caught : new Error(String(caught))
-    const permanent = err instanceof PermanentError
-    const { dead } = afterFailure(opts.retry, attempt, permanent)
-    opts.log.warn({ role: opts.handler.role, eventId: content.id, attempt, err: err.message }, dead ? 'event dead-lettered' : 'event failed; retrying later')
-    return { ok: false, err, attempt, permanent, dead }
-  }
+  // The handler's work, and every log line it writes, belongs to the request that caused the event.
+  return withRequestId(content.requestId, async (): Promise<Outcome> => {
+    try {
+      await opts.handler.handle({ event: content, attempt, final: attempt >= opts.retry.maxAttempts })
+      return { ok: true }
+    } catch (caught) {
+      const err = caught instanceof Error ? caught : new Error(String(caught))
+      const permanent = err instanceof PermanentError
+      const { dead } = afterFailure(opts.retry, attempt, permanent)
+      opts.log.warn({ role: opts.handler.role, eventId: content.id, requestId: content.requestId, attempt, err: err.message }, dead ? 'event dead-lettered' : 'event failed; retrying later')
+      return { ok: false, err, attempt, permanent, dead }
+    }
+  })
 }
 
 /**

@@ -16,6 +16,8 @@ const { BrokerAsPromised } = rascal
 
 /** The AMQP header that names the process a message came from (BusMessage.origin). */
 export const ORIGIN_HEADER = 'x-delivertrack-origin'
+/** The request that caused the event (also in the envelope), for tools that read headers only. */
+export const REQUEST_ID_HEADER = 'x-request-id'
 
 export interface RabbitBusOptions {
   url: string
@@ -136,7 +138,7 @@ export class RabbitBus implements Bus {
       const confirms = messages.map(
         (m) =>
           new Promise<void>((resolve, reject) => {
-            const headers = m.origin ? { [ORIGIN_HEADER]: m.origin } : undefined
+            const headers = { ...(m.origin ? { [ORIGIN_HEADER]: m.origin } : {}), ...(m.event.requestId ? { [REQUEST_ID_HEADER]: m.event.requestId } : {}) }
             channel.publish(EXCHANGE, m.event.type, Buffer.from(JSON.stringify(m.event)), { persistent: true, contentType: 'application/json', messageId: m.event.id, headers }, (err: unknown) =>
               err ? reject(err instanceof Error ? err : new Error('message nacked by the broker')) : resolve(),
             )

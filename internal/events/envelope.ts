@@ -38,6 +38,8 @@ export interface PackageEvent {
   data: Record<string, unknown>
   /** Who caused it; absent on events recorded before actors were (migration 0015). */
   actor?: Actor
+  /** The `x-request-id` of the request that caused it, when a request did. */
+  requestId?: string
 }
 
 /** An event a change wants recorded; the log gives it its id, `seq` and `recordedAt`. */
@@ -59,6 +61,8 @@ export interface EventEnvelope {
   data: Record<string, unknown>
   /** Staff only: readers who are not see the envelope through withoutActor. */
   actor?: Actor
+  /** Staff only, like `actor`: the request that caused it. */
+  requestId?: string
 }
 
 export function toEnvelope(e: PackageEvent): EventEnvelope {
@@ -72,13 +76,14 @@ export function toEnvelope(e: PackageEvent): EventEnvelope {
   }
   if (e.seq !== undefined) env.seq = e.seq
   if (e.actor) env.actor = e.actor
+  if (e.requestId) env.requestId = e.requestId
   return env
 }
 
-/** The envelope as customers, drivers and guests get it: without who caused it. */
+/** The envelope as customers, drivers and guests get it: without who caused it, nor by which request. */
 export function withoutActor(env: EventEnvelope): EventEnvelope {
-  if (env.actor === undefined) return env
-  const { actor: _actor, ...rest } = env
+  if (env.actor === undefined && env.requestId === undefined) return env
+  const { actor: _actor, requestId: _requestId, ...rest } = env
   return rest
 }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type pg from 'pg'
+import { currentRequestId } from '../platform/request-context.js'
 import type { Actor } from './actor.js'
 import { toEnvelope, type EventEnvelope, type NewEvent, type PackageEvent } from './envelope.js'
 import type { EventLogReader, LoggedEvent } from './log.js'
@@ -12,8 +13,9 @@ import type { EventLogReader, LoggedEvent } from './log.js'
 /** An event with the seq and id it is written with. */
 export type StampedEvent = PackageEvent & { seq: number }
 
-/** The events of a change, numbered on from the package's current seq. */
+/** The events of a change, numbered on from the package's current seq, with the request in hand. */
 export function stampEvents(pkg: { trackingNumber: string; seq: number }, events: readonly NewEvent[], now: Date): StampedEvent[] {
+  const requestId = currentRequestId()
   return events.map((e, i) => ({
     id: randomUUID(),
     type: e.type,
@@ -23,6 +25,7 @@ export function stampEvents(pkg: { trackingNumber: string; seq: number }, events
     recordedAt: now,
     data: e.data,
     ...(e.actor ? { actor: e.actor } : {}),
+    ...(requestId ? { requestId } : {}),
   }))
 }
 
@@ -35,10 +38,10 @@ export function stampEvents(pkg: { trackingNumber: string; seq: number }, events
  */
 export function insertEvents(source: string, first: number): string {
   const p = (i: number) => `$${first + i}`
-  return `INSERT INTO package_events (id, package_id, seq, type, tracking_number, occurred_at, recorded_at, data, actor, origin)
-    SELECT ev.id, s.id, ev.seq, ev.type, s.tracking_number, ev.occurred_at, ev.recorded_at, ev.data, ev.actor, ${p(8)}::text
+  return `INSERT INTO package_events (id, package_id, seq, type, tracking_number, occurred_at, recorded_at, data, actor, request_id, origin)
+    SELECT ev.id, s.id, ev.seq, ev.type, s.tracking_number, ev.occurred_at, ev.recorded_at, ev.data, ev.meta->'actor', ev.meta->>'requestId', ${p(8)}::text
     FROM ${source} s JOIN unnest(${p(0)}::uuid[], ${p(1)}::uuid[], ${p(2)}::bigint[], ${p(3)}::text[], ${p(4)}::timestamptz[], ${p(5)}::timestamptz[], ${p(6)}::jsonb[], ${p(7)}::jsonb[])
-      AS ev(package_id, id, seq, type, occurred_at, recorded_at, data, actor) ON ev.package_id = s.id`
+      AS ev(package_id, id, seq, type, occurred_at, recorded_at, data, meta) ON ev.package_id = s.id`
 }
 
 /** The parameters of insertEvents for the events of each package, written by `origin`. */
@@ -53,13 +56,14 @@ export function eventValues(batches: ReadonlyArray<{ packageId: string; events: 
       cols[4].push(e.occurredAt)
       cols[5].push(e.recordedAt)
       cols[6].push(JSON.stringify(e.data))
-      cols[7].push(e.actor ? JSON.stringify(e.actor) : null)
+      // Actor and request id share one parameter, so the statements' numbering stays put.
+      cols[7].push(JSON.stringify({ ...(e.actor ? { actor: e.actor } : {}), ...(e.requestId ? { requestId: e.requestId } : {}) }))
     }
   }
   return [...cols, origin]
 }
 
-const EVENT_COLUMNS = 'id, seq, type, tracking_number, occurred_at, recorded_at, data, actor, origin'
+const EVENT_COLUMNS = 'id, seq, type, tracking_number, occurred_at, recorded_at, data, actor, request_id, origin'
 
 /** A package_events row as selected with EVENT_COLUMNS. */
 export interface EventRow {
@@ -71,6 +75,7 @@ export interface EventRow {
   recorded_at: Date
   data: Record<string, unknown>
   actor: Actor | null
+  request_id: string | null
   origin: string | null
 }
 
@@ -83,6 +88,7 @@ export const toEvent = (r: EventRow): PackageEvent => ({
   recordedAt: r.recorded_at,
   data: r.data,
   ...(r.actor ? { actor: r.actor } : {}),
+  ...(r.request_id ? { requestId: r.request_id } : {}),
 })
 
 export const toLogged = (r: EventRow): LoggedEvent => ({ event: toEnvelope(toEvent(r)), origin: r.origin ?? undefined })
@@ -134,7 +140,7 @@ export class PostgresEventLog implements EventLogReader {
 
 /** One claimed batch of the outbox: publish the events, then the rows are stamped published. */
 export const CLAIM_SQL = `WITH batch AS (
-    SELECT id, package_id, seq, type, tracking_number, occurred_at, recorded_at, data, actor, origin FROM package_events
+    SELECT id, package_id, seq, type, tracking_number, occurred_at, recorded_at, data, actor, request_id, origin FROM package_events
     WHERE published_at IS NULL ORDER BY recorded_at, package_id, seq LIMIT $1 FOR UPDATE SKIP LOCKED
   )
   SELECT b.*, (SELECT min(x.seq) FROM package_events x WHERE x.package_id = b.package_id AND x.published_at IS NULL)::bigint AS lowest

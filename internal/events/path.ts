@@ -1,3 +1,4 @@
+import { currentRequestId } from '../platform/request-context.js'
 import type { Bus, BusMessage } from './bus.js'
 import { toEnvelope, type EventEnvelope, type PackageEvent } from './envelope.js'
 import type { EventLogReader } from './log.js'
@@ -52,7 +53,8 @@ export class EventPath {
 
   /** A live-only event: this gateway's hub at once, the other gateways' through the bus (best effort, never stored). */
   live(event: PackageEvent): void {
-    const env = toEnvelope(event)
+    const requestId = event.requestId ?? currentRequestId()
+    const env = toEnvelope(requestId ? { ...event, requestId } : event)
     this.route(env)
     if (!this.opts.bus.connected) return
     this.opts.bus.publish([{ event: env, origin: this.opts.instanceId }]).catch((err: unknown) => this.opts.logger.warn({ err }, 'live event not published'))

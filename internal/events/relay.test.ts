@@ -60,8 +60,8 @@ t.test('what the relays put on the exchange: the envelope, keyed by type, each p
   }))
   await waitFor(async () => (await outboxPending(a)) === 0, 'the outbox to drain')
 
-  const { rows } = await a.pool.query<{ id: string; seq: number; type: string; tracking_number: string; occurred_at: Date; recorded_at: Date; data: unknown; actor: unknown }>(
-    'SELECT id, seq::int AS seq, type, tracking_number, occurred_at, recorded_at, data, actor FROM package_events WHERE tracking_number = ANY($1) ORDER BY tracking_number, seq',
+  const { rows } = await a.pool.query<{ id: string; seq: number; type: string; tracking_number: string; occurred_at: Date; recorded_at: Date; data: unknown; actor: unknown; request_id: string | null }>(
+    'SELECT id, seq::int AS seq, type, tracking_number, occurred_at, recorded_at, data, actor, request_id FROM package_events WHERE tracking_number = ANY($1) ORDER BY tracking_number, seq',
     [tns],
   )
   t.equal(rows.length, 4 * 16)
@@ -76,7 +76,7 @@ t.test('what the relays put on the exchange: the envelope, keyed by type, each p
       t.fail(`event ${row.tracking_number}#${row.seq} was not published`)
       continue
     }
-    const expected = { id: row.id, type: row.type, trackingNumber: row.tracking_number, seq: row.seq, occurredAt: row.occurred_at.toISOString(), recordedAt: row.recorded_at.toISOString(), data: row.data, ...(row.actor ? { actor: row.actor } : {}) }
+    const expected = { id: row.id, type: row.type, trackingNumber: row.tracking_number, seq: row.seq, occurredAt: row.occurred_at.toISOString(), recordedAt: row.recorded_at.toISOString(), data: row.data, ...(row.actor ? { actor: row.actor } : {}), ...(row.request_id ? { requestId: row.request_id } : {}) }
     if (JSON.stringify(m.body) !== JSON.stringify(expected) || m.key !== row.type || !m.persistent || m.contentType !== 'application/json') {
       t.same({ key: m.key, body: m.body, persistent: m.persistent, contentType: m.contentType }, { key: row.type, body: expected, persistent: true, contentType: 'application/json' }, `event ${row.tracking_number}#${row.seq}`)
     }

@@ -21,6 +21,8 @@ export const cachedPackage = (tn: string, version: number): Package => ({
   trackingNumber: tn,
   status: 'in_transit',
   carrier: 'delivertrack',
+  deliveryOption: 'standard',
+  paymentStatus: 'not_required',
   sender: { name: 'S' },
   recipient: { name: 'R', phone: '+1 555 0100' },
   estimatedDelivery: new Date('2030-01-02T03:04:05.678Z'),

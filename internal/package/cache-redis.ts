@@ -72,6 +72,9 @@ export class RedisPackageCache implements PackageCache {
 
 function revivePackage(p: Package): Package {
   p.createdAt = new Date(p.createdAt)
+  // Entries a gateway without migration 0019 filled during a rolling deploy.
+  p.deliveryOption ??= 'standard'
+  p.paymentStatus ??= 'not_required'
   p.updatedAt = new Date(p.updatedAt)
   if (p.estimatedDelivery) p.estimatedDelivery = new Date(p.estimatedDelivery)
   if (p.lastLocation) p.lastLocation.recordedAt = new Date(p.lastLocation.recordedAt)

@@ -107,6 +107,21 @@ export interface GeoPoint {
   address?: string
 }
 
+/** How fast an order goes: the dispatcher and the price follow it. */
+export const DELIVERY_OPTIONS = ['standard', 'express', 'same_day'] as const
+export type DeliveryOption = (typeof DELIVERY_OPTIONS)[number]
+
+export const PAYMENT_STATUSES = ['not_required', 'pending', 'paid', 'refunded'] as const
+export type PaymentStatus = (typeof PAYMENT_STATUSES)[number]
+
+/** A line of an order. */
+export interface OrderItem {
+  description: string
+  quantity: number
+  sku?: string
+  weightGrams?: number
+}
+
 export interface Package {
   id: string
   trackingNumber: string
@@ -124,6 +139,9 @@ export interface Package {
   customerId?: string
   /** Registered by a customer with a carrier (POST /me/trackings): nobody owns it. */
   external?: true
+  deliveryOption: DeliveryOption
+  paymentStatus: PaymentStatus
+  items?: OrderItem[]
   lastLocation?: { lat: number; lng: number; recordedAt: Date }
   version: number
   /** The package's current durable event seq. */
@@ -133,7 +151,8 @@ export interface Package {
 }
 
 /** The fields a new package is created with. */
-export type NewPackage = Omit<Package, 'id' | 'status' | 'lastLocation' | 'version' | 'seq' | 'createdAt' | 'updatedAt'>
+export type NewPackage = Omit<Package, 'id' | 'status' | 'lastLocation' | 'version' | 'seq' | 'createdAt' | 'updatedAt' | 'deliveryOption' | 'paymentStatus'> &
+  Partial<Pick<Package, 'deliveryOption' | 'paymentStatus'>>
 
 export interface StatusChange {
   status: PackageStatus
@@ -155,6 +174,9 @@ export interface PackagePatch {
   estimatedDelivery?: Date | null
   driverId?: string | null
   customerId?: string | null
+  deliveryOption?: DeliveryOption
+  paymentStatus?: PaymentStatus
+  items?: OrderItem[] | null
 }
 
 export const versionMismatch = (current: number) =>

@@ -40,6 +40,8 @@ export function applyFix(pkg: Package, fix: Fix): Package {
 export function createPackage(input: NewPackage, now: Date): Change {
   const next: Package = {
     ...input,
+    deliveryOption: input.deliveryOption ?? 'standard',
+    paymentStatus: input.paymentStatus ?? 'not_required',
     id: randomUUID(),
     status: 'pending',
     version: 1,

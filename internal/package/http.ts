@@ -51,20 +51,26 @@ export const packageRoutes: FastifyPluginAsync<PackageRoutesOptions> = async (fa
   const tags = ['packages']
 
   app.post('/packages', {
-    config: { roles: ['admin', 'service'] },
+    config: { roles: ['admin', 'service', 'customer'], fingerprint: (request) => request.principal?.role === 'customer' },
     schema: {
       tags,
-      summary: 'Create a package (status pending, version 1)',
-      description: 'A number taken by an external tracking is 409 external_tracking; an admin may send `mergeExternal: true` to turn that tracking into this package (200).',
+      summary: 'Create a package (status pending, version 1); customers place orders',
+      description:
+        'A number taken by an external tracking is 409 external_tracking; an admin may send `mergeExternal: true` to turn that tracking into this package (200). ' +
+        'A customer places an order they own: `trackingNumber`, `carrier`, `driverId`, `customerId`, `customerEmail` and `mergeExternal` are 400 naming each, `paymentStatus` may only be `pending` (its default for them). ' +
+        'A customer repeating the same body within 10 minutes without an `Idempotency-Key` gets the first order back: 200 with `idempotent-replay: true`.',
       security: bearer,
       body: CreatePackageBody,
       response: responses({ 200: Type.Ref('Package'), 201: Type.Ref('Package') }),
     },
   }, async (request, reply) => {
-    const { estimatedDelivery, mergeExternal, ...rest } = request.body
+    const { estimatedDelivery, ...body } = request.body
+    const input = { ...body, estimatedDelivery: toDate(estimatedDelivery) ?? undefined }
     const principal = principalOf(request)
+    if (principal.role === 'customer') return reply.code(201).send(await svc.placeOrder(principal, input))
+    const { mergeExternal, ...rest } = input
     if (mergeExternal && principal.role !== 'admin') throw forbidden('only admins may merge an external tracking')
-    const pkg = await svc.create({ ...rest, estimatedDelivery: toDate(estimatedDelivery) ?? undefined }, { mergeExternal, actor: actorOf(principal) })
+    const pkg = await svc.create(rest, { mergeExternal, actor: actorOf(principal) })
     return reply.code(pkg.version === 1 ? 201 : 200).send(pkg)
   })
 
@@ -72,7 +78,7 @@ export const packageRoutes: FastifyPluginAsync<PackageRoutesOptions> = async (fa
     schema: {
       tags,
       summary: 'List packages',
-      description: 'Admins, operators and services see all; customers the ones they own; drivers their assigned ones. Tracked packages are in /me/trackings.',
+      description: 'Admins, operators and services see all, and may filter by `customerId` and `driverId`; customers the ones they own; drivers their assigned ones (their filters naming someone else give an empty page). Tracked packages are in /me/trackings.',
       security: bearer,
       querystring: ListQuery,
       response: responses({ 200: PackageList }),

@@ -42,7 +42,6 @@ t.test('package routes by role', async (t) => {
   t.test('roles a route does not allow get 403 forbidden', async (t) => {
     const refused: Array<[string, Method, string, unknown?]> = [
       ['operator', 'POST', '/packages', { sender: { name: 'a' }, recipient: { name: 'b' } }],
-      ['customer', 'POST', '/packages', { sender: { name: 'a' }, recipient: { name: 'b' } }],
       ['driver', 'POST', '/packages', { sender: { name: 'a' }, recipient: { name: 'b' } }],
       ['operator', 'PATCH', `/packages/${tn}`, { description: 'x' }],
       ['service', 'PATCH', `/packages/${tn}`, { description: 'x' }],

@@ -48,6 +48,8 @@ export interface PackageRepository {
   isDriver(userId: string): Promise<boolean>
   /** True when the user is a customer (for ownership). */
   isCustomer(userId: string): Promise<boolean>
+  /** The customer account with this email (any case), or null when there is none. */
+  customerIdByEmail(email: string): Promise<string | null>
 }
 
 export interface TrackingEntry {

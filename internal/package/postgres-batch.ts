@@ -6,7 +6,7 @@ import type { Written } from './ports.js'
 import { lastLocationAdvances, PACKAGE_COLUMNS, toPackage, type PackageRow } from './postgres-rows.js'
 
 /** Fields a statement must write: the package's stored fields whose value the change altered. */
-const STORED: ReadonlyArray<keyof Package> = ['status', 'carrier', 'description', 'weightGrams', 'sender', 'recipient', 'origin', 'destination', 'estimatedDelivery', 'driverId', 'customerId', 'external', 'lastLocation']
+const STORED: ReadonlyArray<keyof Package> = ['status', 'carrier', 'description', 'weightGrams', 'sender', 'recipient', 'origin', 'destination', 'estimatedDelivery', 'driverId', 'customerId', 'external', 'deliveryOption', 'paymentStatus', 'items', 'lastLocation']
 
 export function changedFields(current: Package, next: Package): Array<keyof Package> {
   return STORED.filter((f) => JSON.stringify(current[f] ?? null) !== JSON.stringify(next[f] ?? null))

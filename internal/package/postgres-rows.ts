@@ -17,6 +17,9 @@ export interface PackageRow {
   driver_id: string | null
   customer_id: string | null
   external: boolean
+  delivery_option: Package['deliveryOption']
+  payment_status: Package['paymentStatus']
+  items: Package['items'] | null
   last_lat: number | null
   last_lng: number | null
   last_recorded_at: Date | null
@@ -34,6 +37,8 @@ export function toPackage(r: PackageRow): Package {
     carrier: r.carrier,
     sender: r.sender,
     recipient: r.recipient,
+    deliveryOption: r.delivery_option,
+    paymentStatus: r.payment_status,
     version: r.version,
     seq: r.last_seq,
     createdAt: r.created_at,
@@ -47,6 +52,7 @@ export function toPackage(r: PackageRow): Package {
   if (r.driver_id) pkg.driverId = r.driver_id
   if (r.customer_id) pkg.customerId = r.customer_id
   if (r.external) pkg.external = true
+  if (r.items) pkg.items = r.items
   if (r.last_lat !== null && r.last_lng !== null && r.last_recorded_at) {
     pkg.lastLocation = { lat: r.last_lat, lng: r.last_lng, recordedAt: r.last_recorded_at }
   }
@@ -58,7 +64,7 @@ export function toPackage(r: PackageRow): Package {
 // migration adds a column, until the connection is replaced.
 export const PACKAGE_COLUMNS =
   'id, tracking_number, status, carrier, description, weight_grams, sender, recipient, origin, destination, estimated_delivery, ' +
-  'driver_id, customer_id, external, last_lat, last_lng, last_recorded_at, version, last_seq, created_at, updated_at'
+  'driver_id, customer_id, external, delivery_option, payment_status, items, last_lat, last_lng, last_recorded_at, version, last_seq, created_at, updated_at'
 
 /**
  * SQL for the rule of entity.ts's locationAdvances, checked again in every

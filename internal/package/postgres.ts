@@ -26,9 +26,12 @@ const COLUMNS: Partial<Record<keyof Package, string>> = {
   driverId: 'driver_id',
   customerId: 'customer_id',
   external: 'external',
+  deliveryOption: 'delivery_option',
+  paymentStatus: 'payment_status',
+  items: 'items',
 }
 
-const JSON_COLUMNS = new Set(['sender', 'recipient', 'origin', 'destination'])
+const JSON_COLUMNS = new Set(['sender', 'recipient', 'origin', 'destination', 'items'])
 
 const GET_BY_NUMBER = `SELECT ${PACKAGE_COLUMNS} FROM packages WHERE tracking_number = $1 AND deleted_at IS NULL`
 
@@ -255,12 +258,17 @@ export class PostgresPackageRepository implements PackageRepository {
     const { rowCount } = await this.pool.query(`SELECT 1 FROM users WHERE id = $1 AND role = 'customer'`, [userId])
     return rowCount === 1
   }
+
+  async customerIdByEmail(email: string): Promise<string | null> {
+    const { rows } = await this.pool.query<{ id: string }>(`SELECT id FROM users WHERE lower(email) = lower($1) AND role = 'customer'`, [email.trim()])
+    return rows[0]?.id ?? null
+  }
 }
 
 const INSERT_PACKAGE = `WITH u AS (
     INSERT INTO packages (id, tracking_number, status, carrier, description, weight_grams, sender, recipient, origin,
-      destination, estimated_delivery, driver_id, customer_id, external, last_seq, version, created_at, updated_at)
-    VALUES ($10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, 1, $25, $25) RETURNING ${PACKAGE_COLUMNS}
+      destination, estimated_delivery, driver_id, customer_id, external, delivery_option, payment_status, items, last_seq, version, created_at, updated_at)
+    VALUES ($10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, 1, $28, $28) RETURNING ${PACKAGE_COLUMNS}
   ), e AS (${insertEvents('u', 1)})
   SELECT * FROM u`
 
@@ -288,6 +296,9 @@ export async function insertPackage(q: Queryable, change: Change, origin: string
         pkg.driverId ?? null,
         pkg.customerId ?? null,
         pkg.external === true,
+        pkg.deliveryOption,
+        pkg.paymentStatus,
+        pkg.items ? JSON.stringify(pkg.items) : null,
         events.length,
         pkg.createdAt,
       ],

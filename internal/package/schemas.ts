@@ -1,6 +1,6 @@
 import { Type } from 'typebox'
 import { DateTime, DateTimeOut } from '../platform/http/schemas.js'
-import { STATUSES } from './domain.js'
+import { DELIVERY_OPTIONS, PAYMENT_STATUSES, STATUSES } from './domain.js'
 
 export const Lat = Type.Number({ minimum: -90, maximum: 90 })
 export const Lng = Type.Number({ minimum: -180, maximum: 180 })
@@ -16,6 +16,21 @@ export const PartySchema = Type.Object(
 )
 export const GeoPointSchema = Type.Object({ lat: Lat, lng: Lng, address: Type.Optional(Text(500)) }, { additionalProperties: false })
 const Uuid = Type.String({ format: 'uuid' })
+
+export const DeliveryOptionSchema = Type.Union(DELIVERY_OPTIONS.map((o) => Type.Literal(o)), { description: 'How fast it goes (default standard).' })
+export const PaymentStatusSchema = Type.Union(PAYMENT_STATUSES.map((s) => Type.Literal(s)), {
+  description: 'Default not_required; a customer\'s order starts pending (the only value a customer may send).',
+})
+export const OrderItemSchema = Type.Object(
+  {
+    description: Text(200),
+    quantity: Type.Integer({ minimum: 1, maximum: 10_000 }),
+    sku: Type.Optional(Text(64)),
+    weightGrams: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000 })),
+  },
+  { additionalProperties: false },
+)
+const Items = Type.Array(OrderItemSchema, { minItems: 1, maxItems: 100 })
 
 export const PackageSchema = Type.Object(
   {
@@ -33,6 +48,9 @@ export const PackageSchema = Type.Object(
     driverId: Type.Optional(Type.String()),
     customerId: Type.Optional(Type.String({ description: 'The customer who owns it: they, staff and the assigned driver see the full package.' })),
     external: Type.Optional(Type.Boolean({ description: 'A number a customer registered with a carrier; nobody owns it.' })),
+    deliveryOption: DeliveryOptionSchema,
+    paymentStatus: PaymentStatusSchema,
+    items: Type.Optional(Type.Array(OrderItemSchema)),
     lastLocation: Type.Optional(Type.Object({ lat: Type.Number(), lng: Type.Number(), recordedAt: DateTimeOut })),
     sync: Type.Optional(
       Type.Object(
@@ -69,6 +87,10 @@ export const CreatePackageBody = Type.Object(
     estimatedDelivery: Type.Optional(DateTime),
     driverId: Type.Optional(Uuid),
     customerId: Type.Optional(Type.String({ format: 'uuid', description: 'The owning customer account (admin, service).' })),
+    customerEmail: Type.Optional(Type.String({ format: 'email', maxLength: 254, description: 'The owning customer account by its email, instead of customerId (admin, service).' })),
+    deliveryOption: Type.Optional(DeliveryOptionSchema),
+    paymentStatus: Type.Optional(PaymentStatusSchema),
+    items: Type.Optional(Items),
     mergeExternal: Type.Optional(Type.Boolean({ description: 'Admins: turn the external tracking with this number into this package (409 external_tracking otherwise).' })),
   },
   { additionalProperties: false },
@@ -86,6 +108,9 @@ export const PatchPackageBody = Type.Object(
     estimatedDelivery: Type.Optional(Nullable(DateTime)),
     driverId: Type.Optional(Nullable(Uuid)),
     customerId: Type.Optional(Nullable(Uuid)),
+    deliveryOption: Type.Optional(DeliveryOptionSchema),
+    paymentStatus: Type.Optional(PaymentStatusSchema),
+    items: Type.Optional(Type.Union([Items, Type.Null()])),
   },
   { additionalProperties: false, minProperties: 1 },
 )
@@ -112,6 +137,8 @@ export const ListQuery = Type.Object(
     q: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
     limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
     cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    customerId: Type.Optional(Type.String({ format: 'uuid', description: 'Only packages this customer owns (staff; a customer only their own).' })),
+    driverId: Type.Optional(Type.String({ format: 'uuid', description: 'Only packages assigned to this driver (staff; a driver only their own).' })),
   },
   { additionalProperties: false },
 )

@@ -26,7 +26,10 @@ export interface PackageServiceDeps {
   knownCarrier?: (slug: string) => boolean
 }
 
-export type CreateInput = Omit<NewPackage, 'trackingNumber' | 'carrier' | 'external'> & { trackingNumber?: string; carrier?: string }
+export type CreateInput = Omit<NewPackage, 'trackingNumber' | 'carrier' | 'external'> & { trackingNumber?: string; carrier?: string; customerEmail?: string }
+
+/** What a customer's order may not say: we issue the number and the carrier is our fleet, dispatch names the driver, the caller is the owner. */
+const SET_FOR_CUSTOMERS = ['trackingNumber', 'carrier', 'driverId', 'customerId', 'customerEmail', 'mergeExternal'] as const
 
 
 /** Package use cases: reads through the cache, writes through the repository's update closure. */
@@ -44,8 +47,9 @@ export class PackageService {
    * unless `mergeExternal` (admins: the caller checks) turns that tracking into this package.
    * `actor`: who the events name (a principal's request: actorOf; otherwise the system).
    */
-  async create(input: CreateInput, opts: { mergeExternal?: boolean; actor?: Actor } = {}): Promise<Package> {
+  async create(named: CreateInput, opts: { mergeExternal?: boolean; actor?: Actor } = {}): Promise<Package> {
     const actor = opts.actor ?? SYSTEM_ACTOR
+    const input = await this.withOwner(named)
     const base = { ...input, carrier: input.carrier?.trim() || 'delivertrack' }
     if (input.driverId) await this.assertDriver(input.driverId)
     if (input.customerId) await this.assertCustomer(input.customerId)
@@ -74,6 +78,37 @@ export class PackageService {
         if (!(err instanceof AppError && err.kind === 'conflict') || attempt >= 3) throw err
       }
     }
+  }
+
+  /**
+   * A customer's order: a package they own, paid later (`paymentStatus` pending), on their tracking list.
+   * Fields only we or staff decide are refused by name, all of them at once.
+   */
+  async placeOrder(principal: Principal, input: CreateInput & { mergeExternal?: boolean }): Promise<Package> {
+    if (principal.role !== 'customer' || principal.kind !== 'user') throw forbidden('only customers place orders')
+    const refused = SET_FOR_CUSTOMERS.filter((field) => input[field] !== undefined)
+    if (refused.length > 0) {
+      const details = refused.map((field) => ({ path: `/${field}`, message: 'is set by DeliverTrack, not by a customer' }))
+      throw new AppError('invalid', 'validation_failed', `${refused.map((f) => `/${f}`).join(', ')} cannot be set by a customer`, details)
+    }
+    if (input.paymentStatus !== undefined && input.paymentStatus !== 'pending') {
+      throw invalid('/paymentStatus', 'of a new order is pending; staff or the payment integration record the payment')
+    }
+    const pkg = await this.create({ ...input, customerId: principal.id, paymentStatus: 'pending' }, { actor: actorOf(principal) })
+    // On their list (the order history) at once. The order stands without it: failing the
+    // request now would make a retry place a second order.
+    await this.deps.trackings.add(principal.id, pkg.id, null).catch((err: unknown) => this.deps.log.warn({ err }, 'placed order not added to the tracking list'))
+    return pkg
+  }
+
+  /** `customerEmail` names the owner by account email instead of `customerId`. */
+  private async withOwner(input: CreateInput): Promise<CreateInput> {
+    const { customerEmail, ...rest } = input
+    if (customerEmail === undefined) return rest
+    if (rest.customerId !== undefined) throw invalid('/customerEmail', 'cannot be given with customerId; name the owner once')
+    const customerId = await this.deps.packages.customerIdByEmail(customerEmail)
+    if (!customerId) throw invalid('/customerEmail', 'is not a customer account')
+    return { ...rest, customerId }
   }
 
   /** Inserts a new package; one naming a driver is offered to them (an assignment, as POST /assignment makes). */
@@ -110,12 +145,19 @@ export class PackageService {
     return pkg
   }
 
-  /** Staff list all; customers the packages they own, drivers their assigned ones (tracked ones are in /me/trackings). */
-  async list(principal: Principal, filter: Omit<ListFilter, 'trackedBy' | 'driverId' | 'customerId'>): Promise<Page<Package & { sync?: CarrierSyncState }>> {
+  /**
+   * Staff list all, filtered by owner or driver if they ask; customers the packages they
+   * own, drivers their assigned ones (tracked ones are in /me/trackings). A customer or
+   * driver filtering by someone else gets an empty page, as the filters are ANDed.
+   */
+  async list(principal: Principal, filter: Omit<ListFilter, 'trackedBy'>): Promise<Page<Package & { sync?: CarrierSyncState }>> {
     const scope: Pick<ListFilter, 'customerId' | 'driverId'> = {}
     if (principal.role === 'customer') scope.customerId = principal.id
     else if (principal.role === 'driver') scope.driverId = principal.id
     else if (!SEES_ALL.has(principal.role)) throw forbidden()
+    for (const field of ['customerId', 'driverId'] as const) {
+      if (scope[field] && filter[field] && filter[field] !== scope[field]) return { items: [], nextCursor: null }
+    }
     const page = await this.deps.packages.list({ ...filter, ...scope })
     if (!isStaff(principal)) return page
     // One statement for the page's carrier trackings.

@@ -37,7 +37,7 @@ export const proofRoutes: FastifyPluginAsync<ProofRoutesOptions> = async (fastif
     schema: {
       tags,
       summary: 'Attach an uploaded file as a proof (assigned driver, admin)',
-      description: 'Nothing uploaded yet: 409 upload_missing. Another type or size than presigned: 400 upload_mismatch and the object is deleted. Unknown upload: 404 upload_not_found; attached before: 400 upload_used; expired: 400 upload_expired. Writes package.proof_added.',
+      description: 'Nothing uploaded yet: 409 upload_missing. Another type or size than presigned: 400 upload_mismatch and the object is deleted. Unknown upload: 404 upload_not_found; attached before: 400 upload_used; expired: 400 upload_expired. S3 unreachable, or its circuit breaker open after repeated failures: 503 unavailable with retry-after. Writes package.proof_added.',
       security: bearer,
       params: TnParams,
       body: AttachBody,

@@ -2,20 +2,26 @@ import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutBucketCors
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import type { Config } from '../config/config.js'
-import { awsClientConfig, ensureBucket, isS3NotFound } from '../platform/aws.js'
+import { awsClientConfig, ensureBucket, isAwsOutage, isS3NotFound } from '../platform/aws.js'
+import type { Breakers, EdgePolicy } from '../platform/resilience.js'
 import type { ProofContentType, StoredObject } from './domain.js'
 import type { PresignedPost, ProofStore } from './ports.js'
 
-/** The proofs bucket through the AWS SDK: AWS S3 or anything that speaks its API (MinIO, s3rver). */
+/**
+ * The proofs bucket through the AWS SDK: AWS S3 or anything that speaks its API
+ * (MinIO, s3rver). The calls that reach S3 (HEAD, DELETE) go through the bucket's
+ * breaker (`s3:<bucket>`): while it is open they fail at once (503); presigning is local.
+ */
 export class S3ProofStore implements ProofStore {
   constructor(
     private readonly s3: S3Client,
     readonly bucket: string,
+    private readonly policy: EdgePolicy,
   ) {}
 
-  static fromConfig(config: Config): S3ProofStore {
+  static fromConfig(config: Config, breakers: Breakers): S3ProofStore {
     const s3 = new S3Client({ ...awsClientConfig(config, config.S3_ENDPOINT), forcePathStyle: config.S3_FORCE_PATH_STYLE })
-    return new S3ProofStore(s3, config.PROOF_BUCKET)
+    return new S3ProofStore(s3, config.PROOF_BUCKET, breakers.edge(`s3:${config.PROOF_BUCKET}`, { concurrency: 64, queue: 256, isOutage: isAwsOutage }))
   }
 
   async presignPost(input: { key: string; contentType: ProofContentType; maxBytes: number; expiresInS: number }): Promise<PresignedPost> {
@@ -34,7 +40,7 @@ export class S3ProofStore implements ProofStore {
 
   async head(key: string): Promise<StoredObject | null> {
     try {
-      const out = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }))
+      const out = await this.policy.run((abortSignal) => this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal }))
       return { contentType: out.ContentType, sizeBytes: out.ContentLength ?? 0 }
     } catch (err) {
       if (isS3NotFound(err)) return null
@@ -43,7 +49,7 @@ export class S3ProofStore implements ProofStore {
   }
 
   async delete(key: string): Promise<void> {
-    await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }))
+    await this.policy.run((abortSignal) => this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal }))
   }
 
   presignGet(key: string, expiresInS: number): Promise<string> {

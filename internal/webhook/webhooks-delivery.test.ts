@@ -1,4 +1,7 @@
+import { Writable } from 'node:stream'
+import pino from 'pino'
 import t, { type Test } from 'tap'
+import { requestIdMixin } from '../platform/request-context.js'
 import { bearer, type TestGateway } from '../app/testing/gateway.js'
 import { eventually, testVhost } from '../platform/testing/broker.js'
 import { eventLog } from '../app/testing/events.js'
@@ -10,10 +13,10 @@ import { SIGNATURE_HEADER, verify } from './signature.js'
 // A real HTTP receiver on 127.0.0.1 (listed in WEBHOOK_ALLOWED_HOSTS by the test env).
 const amqpUrl = await testVhost(t)
 
-async function setup(t: Test, env: Record<string, string> = {}) {
+async function setup(t: Test, env: Record<string, string> = {}, log?: pino.Logger) {
   const gw = await workerGateway(t, amqpUrl, env)
   const admin = await gw.user('admin')
-  const w = await startWorker(t, { iso: gw, amqpUrl, roles: ['webhooks'], env })
+  const w = await startWorker(t, { iso: gw, amqpUrl, roles: ['webhooks'], env, ...(log ? { log } : {}) })
   const register = async (url: string, events: string[]) => {
     const res = await gw.app.inject({ method: 'POST', url: '/api/v1/webhooks', headers: bearer(admin.token), payload: { url, events } })
     t.equal(res.statusCode, 201)
@@ -127,4 +130,24 @@ t.test('a host that resolves to a private address at delivery time is refused, n
   t.match(attempt, { statusCode: null, error: /private, loopback or link-local|refused/ })
   t.equal(receiver.requests.length, 0, 'nothing reached the address')
   t.equal(consumer.counters.retried, 0)
+})
+
+t.test('one request id, followed from the HTTP call to the receiver and the worker log', async (t) => {
+  // The worker's log as cmd/worker writes it (the same mixin), kept in memory.
+  const lines: Array<Record<string, unknown>> = []
+  const sink = new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>), done()) })
+  const { gw, admin, register, deliveries } = await setup(t, {}, pino({ level: 'info', mixin: requestIdMixin }, sink))
+  const receiver = await startReceiver(t, (_req, n) => (n === 1 ? 503 : 200))
+  const hook = await register(`${receiver.url}/hooks`, ['package.created'])
+  const requestId = 'checkout-7f3a.attempt:1'
+  const res = await gw.app.inject({ method: 'POST', url: '/api/v1/packages', headers: { ...bearer(admin.token), 'x-request-id': requestId }, payload: { sender: { name: 'Shop' }, recipient: { name: 'Ann' } } })
+  t.equal(res.statusCode, 201)
+  t.equal(res.headers['x-request-id'], requestId, 'the gateway kept the caller\'s id')
+  await eventually(async () => (await deliveries(hook.id)).items[0]?.status === 'succeeded', 'the delivery to succeed')
+  t.same(receiver.requests.map((r) => r.headers['x-request-id']), [requestId, requestId], 'both attempts carry it as x-request-id')
+  t.equal(JSON.parse(receiver.requests[0]!.body).requestId, requestId, 'and the envelope too')
+  const failed = lines.find((l) => l.msg === 'event failed; retrying later')
+  t.match(failed, { requestId, role: 'webhooks' }, 'the worker\'s log line about the failed attempt names the request')
+  const { rows } = await gw.pool.query<{ request_id: string | null }>(`SELECT request_id FROM package_events WHERE tracking_number = $1 AND type = 'package.created'`, [res.json().trackingNumber])
+  t.same(rows, [{ request_id: requestId }], 'the event log recorded it')
 })

@@ -110,7 +110,7 @@ async function main(): Promise<void> {
   const endpoint = `http://127.0.0.1:${port}`
   const cleanup = async () => {
     await pool.end().catch(() => undefined)
-    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined)
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema}_dispatch, ${schema} CASCADE`).catch(() => undefined)
     await admin.end().catch(() => undefined)
     s3rver.kill()
     rmSync(dir, { recursive: true, force: true })

@@ -4,11 +4,16 @@ import type pg from 'pg'
 import type { Config } from '../../internal/config/config.js'
 import { SYSTEM_ACTOR } from '../../internal/events/actor.js'
 import type { RoleLogger } from '../../internal/events/roles.js'
+import { AFTERSHIP_SIGNATURE_HEADER } from '../../internal/carrier/aftership.js'
 import { providerFromConfig, syncSettingsFromConfig } from '../../internal/carrier/provider.js'
+import { hmac } from '../../internal/carrier/provider-http.js'
+import { webhookBody } from '../../internal/carrier/sandbox/push.js'
 import type { Sandbox } from '../../internal/carrier/sandbox/server.js'
 import { PostgresCarrierSyncReader } from '../../internal/carrier/sync-reads-postgres.js'
 import { CarrierSync, type SyncSettings } from '../../internal/carrier/sync-service.js'
 import { PostgresTrackingStore } from '../../internal/carrier/trackings-postgres.js'
+import { CarrierWebhooks } from '../../internal/carrier/webhooks.js'
+import { PostgresPushStore } from '../../internal/carrier/webhooks-postgres.js'
 import { attribute, createExternalTracking } from '../../internal/package/entity.js'
 import { PostgresTrackingListRepository } from '../../internal/package/tracking-list-postgres.js'
 
@@ -24,6 +29,7 @@ export interface Bench {
 const MIN = 60_000
 const DAY = 1440 * MIN
 const quiet: RoleLogger = { info: () => {}, warn: () => {}, error: () => {} }
+const PUSH_SECRET = 'bench-webhook-secret'
 
 /** A seeded generator (mulberry32): the same trackings, reads and jitter in every run. */
 function seeded(seed: number): () => number {
@@ -38,8 +44,10 @@ function seeded(seed: number): () => number {
 }
 
 /** A worker's CarrierSync as cmd/worker builds it (TRACKING_* defaults), on the virtual clock. */
+const sandboxConfig = (b: Bench): Config => ({ ...b.config, CARRIER_PROVIDER: 'sandbox', CARRIER_API_URL: b.sandbox.url, CARRIER_WEBHOOK_SECRET: PUSH_SECRET })
+
 function worker(b: Bench, settings: Partial<SyncSettings>, random: () => number): CarrierSync {
-  const config: Config = { ...b.config, CARRIER_PROVIDER: 'sandbox', CARRIER_API_URL: b.sandbox.url }
+  const config = sandboxConfig(b)
   return new CarrierSync({
     store: new PostgresTrackingStore(b.pool),
     provider: providerFromConfig(config)!,
@@ -48,6 +56,28 @@ function worker(b: Bench, settings: Partial<SyncSettings>, random: () => number)
     random,
     log: quiet,
   })
+}
+
+/**
+ * The gateway's push endpoint as the sandbox would reach it, in process: each
+ * journey that moved since the last step is pushed, signed, and verified and
+ * applied by the real CarrierWebhooks (signature check included).
+ */
+function pusher(b: Bench, random: () => number): () => Promise<number> {
+  const config = sandboxConfig(b)
+  const hooks = new CarrierWebhooks({ providers: [providerFromConfig(config)!], store: new PostgresPushStore(b.pool), settings: syncSettingsFromConfig(config), clock: () => new Date(b.clock.ms), random })
+  return async () => {
+    const moved = b.sandbox.state.takeAdvanced()
+    let next = 0
+    const lane = async () => {
+      while (next < moved.length) {
+        const body = webhookBody(b.sandbox.state, moved[next++]!, true)
+        await hooks.receive('sandbox', { [AFTERSHIP_SIGNATURE_HEADER]: hmac(PUSH_SECRET, body, 'base64') }, Buffer.from(body))
+      }
+    }
+    await Promise.all(Array.from({ length: 8 }, lane))
+    return moved.length
+  }
 }
 
 /** Passes back to back until one calls nothing (nothing due, or no budget left), as the role runs them. */
@@ -99,6 +129,7 @@ export interface SimResult {
   readPulls: number
   peakDay: number
   budget: number
+  pushes: number
   delaysMin: number[]
   byJourney: Array<{ name: string; trackings: number; checks: number; reads: number }>
 }
@@ -107,7 +138,7 @@ export interface SimResult {
  * The call-reduction run. `budget`: calls per UTC day (null: one that never binds,
  * so the figure is what the schedule asks for rather than what a cap allows).
  */
-export async function simulate(b: Bench, s: { trackings: number; days: number; readsPerDay: number; stepMin: number }, budget: number | null): Promise<SimResult> {
+export async function simulate(b: Bench, s: { trackings: number; days: number; readsPerDay: number; stepMin: number }, budget: number | null, withPushes = false): Promise<SimResult> {
   await reset(b)
   const rnd = seeded(19)
   const start = b.clock.ms
@@ -140,9 +171,12 @@ export async function simulate(b: Bench, s: { trackings: number; days: number; r
   // More in flight than the default 5 only makes the run shorter: the calls asked for are the same.
   const sync = worker(b, { dailyBudget: budget ?? s.trackings * 100, maxConcurrent: 10, batchSize: 100 }, rnd)
   const reader = new PostgresCarrierSyncReader(b.pool)
+  const push = withPushes ? pusher(b, rnd) : undefined
+  let pushes = 0
   for (let step = 1; step <= steps; step++) {
     b.clock.ms = start + step * stepMs
     const now = new Date(b.clock.ms)
+    if (push) pushes += await push()
     const due = readsAt[step]!
     for (let i = 0; i < due.length; i += 1000) await reader.read(due.slice(i, i + 1000), now)
     await drain(sync)
@@ -152,14 +186,15 @@ export async function simulate(b: Bench, s: { trackings: number; days: number; r
   const { rows: delays } = await b.pool.query<{ m: number }>(`SELECT extract(epoch FROM recorded_at - occurred_at) / 60 AS m FROM package_events
     WHERE type = 'package.status_changed' AND actor->>'type' = 'carrier' AND data->>'status' IS DISTINCT FROM data->>'previousStatus'`)
   const { rows: per } = await b.pool.query<{ j: string; n: string; c: string }>(`SELECT regexp_replace(tracking_number, '[0-9]+$', '') AS j,
-    count(DISTINCT tracking_number) AS n, count(*) AS c FROM carrier_update_log GROUP BY j ORDER BY j`)
+    count(DISTINCT tracking_number) AS n, count(*) FILTER (WHERE type <> 'webhook') AS c FROM carrier_update_log GROUP BY j ORDER BY j`)
   return {
     reads,
-    checks: await one('SELECT count(*) AS n FROM carrier_update_log'),
+    checks: await one(`SELECT count(*) AS n FROM carrier_update_log WHERE type <> 'webhook'`),
     providerRequests: b.sandbox.state.counts.total,
     readPulls: await one(`SELECT count(*) AS n FROM carrier_update_log WHERE triggered_by = 'read'`),
     peakDay: await one('SELECT coalesce(max(used), 0) AS n FROM carrier_budget'),
     budget: budget ?? s.trackings * 100,
+    pushes,
     delaysMin: delays.map((r) => Number(r.m)),
     byJourney: per.map((r) => ({ name: r.j, trackings: Number(r.n), checks: Number(r.c), reads: readsBy.get(r.j) ?? 0 })),
   }
@@ -194,18 +229,18 @@ export async function claimRate(b: Bench, jobs: number): Promise<{ jobsPerS: num
 }
 
 /** Two workers racing over more due trackings than the budget allows, one simulated day at a time. */
-export async function budgetRace(b: Bench, jobs: number, budget: number): Promise<Array<{ day: number; sandboxGets: number; used: number; limit: number }>> {
+export async function budgetRace(b: Bench, jobs: number, budget: number): Promise<Array<{ day: number; sandboxRequests: number; used: number; limit: number }>> {
   await reset(b)
   b.clock.ms = Math.ceil(b.clock.ms / DAY) * DAY + DAY + 60 * MIN
   await addTrackings(b, Array.from({ length: jobs }, (_, i) => ({ tn: `SBXINTRANSIT${String(i).padStart(6, '0')}`, at: new Date(b.clock.ms) })))
   const [a, c] = [worker(b, { dailyBudget: budget }, seeded(1)), worker(b, { dailyBudget: budget }, seeded(2))]
   const out = []
   for (let day = 1; day <= 3; day++) {
-    const before = b.sandbox.state.counts.get
+    const before = b.sandbox.state.counts.total
     await b.pool.query('UPDATE carrier_trackings SET next_update_due = $1 WHERE active', [new Date(b.clock.ms)])
     await Promise.all([drain(a), drain(c)])
     const used = Number((await b.pool.query<{ used: number }>('SELECT used FROM carrier_budget WHERE day = $1::date', [new Date(b.clock.ms).toISOString().slice(0, 10)])).rows[0]?.used ?? 0)
-    out.push({ day, sandboxGets: b.sandbox.state.counts.get - before, used, limit: a.scheduledLimit })
+    out.push({ day, sandboxRequests: b.sandbox.state.counts.total - before, used, limit: a.scheduledLimit })
     b.clock.ms += DAY
   }
   return out

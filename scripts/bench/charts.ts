@@ -147,7 +147,7 @@ async function main(): Promise<void> {
     log('wrote its rows in docs/benchmarks.md')
   } finally {
     await pool.end()
-    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined)
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema}_dispatch, ${schema} CASCADE`).catch(() => undefined)
     await admin.end()
   }
 }

@@ -95,7 +95,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await pool.end()
-    await admin.query(`DROP SCHEMA ${schema} CASCADE`)
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema}_dispatch, ${schema} CASCADE`)
     await admin.end()
     recreateVhost(`bench_relay_${id}_ceiling`, false)
     recreateVhost(`bench_relay_${id}_relay`, false)

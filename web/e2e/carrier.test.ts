@@ -76,6 +76,12 @@ async function run(t: Test) {
     t.same(await page.locator('tr[data-type]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-type'))), ['manual', 'retry', 'scheduled', 'cleanup'], 'the queue by type, in claim order')
     t.match(await row.textContent(), /dhl.*2/, 'the carrier and the failures in a row')
     t.equal(await page.getByTestId('budget-note').textContent(), 'Scheduled checks are paused until tomorrow; 1 manual refresh is left in the reserve.', 'the scheduled share is spent')
+    const log = page.locator('tr[data-log]')
+    await log.nth(2).waitFor(WAIT)
+    const lines = await log.evaluateAll((rows) => rows.map((r) => (r as HTMLElement).innerText.replace(/\s+/g, ' ')))
+    t.equal(lines.length, 3, 'the recent checks list every check of the day')
+    t.match(lines[0], new RegExp(`${stuck}.*schedule.*failed: .*503`), 'newest first: the stuck tracking failed with the provider error code')
+    t.match(lines[2], /schedule.*pending → info received/, 'the first check moved its package on')
     await shot(page, 'carrier-sync.png')
   })
 

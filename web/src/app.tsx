@@ -10,6 +10,7 @@ import { match, navigate, useLocation } from './lib/router.js'
 import { Home, NotFound } from './pages/home.js'
 import { MyPackages } from './pages/my-packages.js'
 import { PackageDetail } from './pages/package-detail.js'
+import { PlaceOrder } from './pages/place-order.js'
 import { PublicTrack } from './pages/public-track.js'
 import { SignIn } from './pages/sign-in.js'
 import { signOut } from './store/store.js'
@@ -43,6 +44,7 @@ function resolve(path: string, role: Role | undefined): Resolved {
     if (role === 'driver') return { title: 'My deliveries', page: <DriverHome /> }
     return { title: 'My packages', page: <MyPackages /> }
   }
+  if (path === '/orders/new') return { title: 'Place an order', page: <PlaceOrder />, roles: ['customer'] }
   if (path === '/admin/packages') return { title: 'Packages', page: <AdminPackages />, roles: ['admin', 'operator', 'driver'] }
   if (path === '/admin/devices') return { title: 'Devices', page: <Devices />, roles: STAFF }
   if (path === '/admin/users') return { title: 'Users', page: <Users />, roles: ['admin'] }
@@ -53,7 +55,7 @@ function resolve(path: string, role: Role | undefined): Resolved {
 
 const NAV: Record<Role | 'guest', Array<[string, string]>> = {
   guest: [['/', 'Track a package']],
-  customer: [['/', 'My packages']],
+  customer: [['/', 'My packages'], ['/orders/new', 'Place an order']],
   driver: [['/', 'Deliveries'], ['/admin/packages', 'Assigned packages']],
   operator: [['/admin/packages', 'Packages'], ['/admin/devices', 'Devices'], ['/admin/stats', 'Operations'], ['/admin/carrier-sync', 'Carrier sync']],
   admin: [['/admin/packages', 'Packages'], ['/admin/devices', 'Devices'], ['/admin/users', 'Users'], ['/admin/stats', 'Operations'], ['/admin/carrier-sync', 'Carrier sync']],

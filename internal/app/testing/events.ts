@@ -29,13 +29,14 @@ export interface LoggedEvent {
   recorded_at: Date
   data: Record<string, unknown>
   actor: Record<string, unknown> | null
+  request_id: string | null
   published: boolean
 }
 
 /** The package event log, the archive's source of truth. */
 export async function eventLog(gw: TestGateway): Promise<LoggedEvent[]> {
   const { rows } = await gw.pool.query<LoggedEvent>(
-    'SELECT id, type, tracking_number, seq, occurred_at, recorded_at, data, actor, published_at IS NOT NULL AS published FROM package_events ORDER BY recorded_at, seq',
+    'SELECT id, type, tracking_number, seq, occurred_at, recorded_at, data, actor, request_id, published_at IS NOT NULL AS published FROM package_events ORDER BY recorded_at, seq',
   )
   return rows
 }

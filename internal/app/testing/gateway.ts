@@ -10,7 +10,7 @@ import { memoryBus, rabbitBus } from '../bus.js'
 import { serviceChecks } from '../checks.js'
 import { rabbitStatusQueue } from '../status-updates.js'
 import { buildGateway, type Gateway } from '../gateway.js'
-import { redisStores } from '../stores.js'
+import { memoryStores, redisStores } from '../stores.js'
 import type { Timers } from '../../platform/timers.js'
 
 export { bearer, isolate, type Isolation, type TestLike } from '../../platform/testing/harness.js'
@@ -38,6 +38,8 @@ export interface TestGatewayOptions {
   wsClock?: Timers
   /** Status updates go to RabbitMQ at this URL (a vhost of the test's own: the queue names are fixed); none: they wait in PostgreSQL. */
   statusQueueUrl?: string
+  /** Cache, rate limits and idempotency records in this process (embedded mode's stores) instead of Redis. */
+  memoryStores?: boolean
 }
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined }
@@ -72,7 +74,7 @@ export async function testGateway(t: TestLike, env: Record<string, string> = {},
   const pool = createPool({ url: iso.urls.databaseUrl, schema: `${iso.schema},public`, max: 10, settings: IN_PROCESS_WAKEUP })
   const statusQueue = opts.statusQueueUrl ? rabbitStatusQueue(config, { log: quiet, url: opts.statusQueueUrl }) : undefined
   void statusQueue?.start()
-  const gateway = await buildGateway({ config, instanceId, pool, stores: redisStores(config, iso.redis), bus, checks: serviceChecks({ pool, redis: iso.redis, bus: opts.bus ? bus : undefined }), logger: opts.logger, wsClock: opts.wsClock, statusQueue })
+  const gateway = await buildGateway({ config, instanceId, pool, stores: opts.memoryStores ? memoryStores(config) : redisStores(config, iso.redis), bus, checks: serviceChecks({ pool, redis: iso.redis, bus: opts.bus ? bus : undefined }), logger: opts.logger, wsClock: opts.wsClock, statusQueue })
   await gateway.app.ready()
   t.teardown(async () => {
     await gateway.app.close()

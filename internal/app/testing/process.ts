@@ -15,9 +15,14 @@ export interface WorkerProcess {
  * schema and vhost, so a test can kill it like an orchestrator would.
  */
 export function spawnWorker(t: TestLike, iso: Isolation, amqpUrl: string, args: string[], env: Record<string, string>): WorkerProcess {
+  return spawnCommand(t, 'cmd/worker/main.ts', iso, amqpUrl, args, env)
+}
+
+/** Any `cmd/*` binary as spawnWorker runs the worker (cmd/dispatch: give it REDIS_URL too). */
+export function spawnCommand(t: TestLike, main: string, iso: Isolation, amqpUrl: string, args: string[], env: Record<string, string>): WorkerProcess {
   const db = new URL(iso.urls.databaseUrl)
   db.searchParams.set('options', `-c search_path=${iso.schema},public`)
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cmd/worker/main.ts', ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], {
     cwd: projectRoot(),
     env: {
       PATH: process.env.PATH,

@@ -65,6 +65,8 @@ export interface TestWorkerOptions {
   env?: Record<string, string>
   store?: ObjectStore
   notifier?: Notifier
+  /** The worker's and its bus's logger (default: silent). */
+  log?: pino.Logger
 }
 
 /** A worker built as cmd/worker builds it, in-process, on the test's data and vhost. */
@@ -77,14 +79,14 @@ export async function startWorker(t: TestLike, opts: TestWorkerOptions): Promise
     ...WORKER_TEST_ENV,
     ...opts.env,
   })
-  const bus = rabbitBus(config, { instanceId: `worker-${randomBytes(3).toString('hex')}`, hub: false, running: opts.roles, log: silentLog })
+  const bus = rabbitBus(config, { instanceId: `worker-${randomBytes(3).toString('hex')}`, hub: false, running: opts.roles, log: opts.log ?? silentLog })
   await bus.start()
   const worker = buildWorker({
     config,
     pool: opts.iso.pool,
     bus,
     roles: opts.roles,
-    log: silentLog,
+    log: opts.log ?? silentLog,
     ...(opts.store ? { store: opts.store } : {}),
     ...('notifier' in opts ? { notifier: opts.notifier } : {}),
   })

@@ -23,7 +23,7 @@ async function freshSchema(t: Test): Promise<{ schema: string; pool: () => pg.Po
   const pools: pg.Pool[] = []
   t.teardown(async () => {
     await Promise.all(pools.map((p) => p.end()))
-    await admin.query(`DROP SCHEMA ${schema} CASCADE`)
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema}_dispatch, ${schema} CASCADE`)
     await admin.end()
   })
   return {

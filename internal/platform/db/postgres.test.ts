@@ -39,7 +39,7 @@ t.test('withTx commits on success and rolls back on failure', async (t) => {
   const pool = createPool({ url: databaseUrl, schema, max: 2 })
   t.teardown(async () => {
     await pool.end()
-    await admin.query(`DROP SCHEMA ${schema} CASCADE`)
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema}_dispatch, ${schema} CASCADE`)
     await admin.end()
   })
   await pool.query('CREATE TABLE items (id int PRIMARY KEY)')

@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { AppError, conflict, invalid, unavailable } from '../errors.js'
@@ -6,7 +7,15 @@ import type { IdempotencyStore } from './idempotency-store.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
-    idempotency?: { key: string; fingerprint: string; sealKey: Buffer }
+    idempotency?: { key: string; fingerprint: string; sealKey: Buffer; ttlMs: number; byBody: boolean }
+  }
+  interface FastifyContextConfig {
+    /**
+     * Request fingerprinting: whether this POST, sent without an Idempotency-Key, is
+     * recognised by its caller and body, so a repeat within `fingerprintSeconds` gets
+     * the first 2xx answer (as 200, `idempotent-replay: true`) instead of running again.
+     */
+    fingerprint?: (request: FastifyRequest) => boolean
   }
 }
 
@@ -89,6 +98,10 @@ export interface IdempotencyOptions {
   ttlSeconds?: number
   /** How long a claimed key blocks a concurrent duplicate whose first attempt never finished. */
   pendingSeconds?: number
+  /** How long a fingerprinted request's answer is replayed to a repeat (the contract: 10 minutes); 0 turns fingerprinting off. */
+  fingerprintSeconds?: number
+  /** How long a fingerprinted repeat waits for its twin still running (a double click) before 409. */
+  fingerprintWaitMs?: number
 }
 
 /** JSON with object members sorted, so the same body sent with its keys in another order is the same request. */
@@ -110,11 +123,18 @@ function canonicalJson(value: unknown): string {
  * asking /auth/token with the same key get their own answers; credentials sent in a
  * body are part of the request, so another client's are 422). While the store
  * fails (Redis down) the guarantee cannot be kept: 503.
+ *
+ * Routes that ask for it (`config.fingerprint`) get the same for requests without a
+ * key, keyed by the caller and the canonical body for `fingerprintSeconds`: the body
+ * is the key. Only 2xx answers are kept (a refusal is decided afresh), a repeat gets
+ * 200, and a repeat arriving while its twin runs waits for its answer.
  */
 export const idempotency = fp<IdempotencyOptions>(
   async (app, opts) => {
     const ttlMs = (opts.ttlSeconds ?? 86_400) * 1_000
     const pendingMs = (opts.pendingSeconds ?? 60) * 1_000
+    const fingerprintMs = (opts.fingerprintSeconds ?? 600) * 1_000
+    const fingerprintWaitMs = opts.fingerprintWaitMs ?? 5_000
     const { store } = opts
     const server = serverKeysOf(opts.secret)
 
@@ -139,43 +159,57 @@ export const idempotency = fp<IdempotencyOptions>(
     app.addHook('preHandler', async (request, reply) => {
       if (request.method !== 'POST') return
       const header = request.headers['idempotency-key']
-      if (header === undefined) return
-      if (typeof header !== 'string' || header.length < 1 || header.length > 200) {
+      if (header !== undefined && (typeof header !== 'string' || header.length < 1 || header.length > 200)) {
         throw invalid('/headers/idempotency-key', 'must be 1 to 200 characters')
       }
-      const scope = scopeOf(request)
-      const { address, fingerprintKey, sealKey } = secretsOf(server, header, scope)
+      const byBody = header === undefined
+      if (byBody && (fingerprintMs === 0 || !request.routeOptions.config?.fingerprint?.(request))) return
       const described = `${request.method} ${request.url}\n${canonicalJson(request.body ?? null)}`
+      // Fingerprints live in a scope of their own: a body never answers for a client's key.
+      const scope = byBody ? `fp:${scopeOf(request)}` : scopeOf(request)
+      const { address, fingerprintKey, sealKey } = secretsOf(server, byBody ? described : header, scope)
       const fingerprint = createHmac('sha256', fingerprintKey).update(described).digest('base64url')
-      let raw: string | null
-      try {
-        const claim = await store.claim(address, JSON.stringify({ state: 'pending', fingerprint } satisfies Stored), pendingMs)
-        if (claim.claimed) {
-          request.idempotency = { key: address, fingerprint, sealKey }
-          return
+      const waitUntil = Date.now() + (byBody ? fingerprintWaitMs : 0)
+      for (let delayMs = 10; ; delayMs = Math.min(delayMs * 2, 200)) {
+        let raw: string | null
+        try {
+          const claim = await store.claim(address, JSON.stringify({ state: 'pending', fingerprint } satisfies Stored), pendingMs)
+          if (claim.claimed) {
+            request.idempotency = { key: address, fingerprint, sealKey, ttlMs: byBody ? fingerprintMs : ttlMs, byBody }
+            return
+          }
+          raw = claim.record
+        } catch (err) {
+          request.log.warn({ err }, 'idempotency store unavailable')
+          throw unavailable(byBody ? 'cannot check for a repeated request right now; retry shortly' : 'cannot honour Idempotency-Key right now; retry shortly')
         }
-        raw = claim.record
-      } catch (err) {
-        request.log.warn({ err }, 'idempotency store unavailable')
-        throw unavailable('cannot honour Idempotency-Key right now; retry shortly')
+        // The twin was refused or failed: this one runs now, as a new request.
+        if (raw === null && byBody && Date.now() < waitUntil) continue
+        if (raw === null) throw conflict('a request with this Idempotency-Key just finished failing; retry')
+        let found: Found
+        try {
+          found = readRecord(raw, address, fingerprint, sealKey)
+        } catch (err) {
+          // Not written by a gateway with this secret: damaged or tampered with. Running the request
+          // again could apply it twice, so the key is refused until the record expires.
+          request.log.error({ err }, 'idempotency record cannot be opened')
+          throw unavailable('the record of this Idempotency-Key is unreadable; use a new key')
+        }
+        if (!found.sameRequest) {
+          throw new AppError('unprocessable', 'idempotency_key_reused', 'this Idempotency-Key was used with a different request')
+        }
+        if (!found.answer) {
+          if (Date.now() < waitUntil) {
+            await sleep(delayMs)
+            continue
+          }
+          throw conflict(byBody ? 'the same request is still in progress' : 'a request with this Idempotency-Key is still in progress')
+        }
+        // A repeated body did not create anything: 200, whatever the first answer's 2xx was.
+        void reply.code(byBody ? 200 : found.answer.status).header('idempotent-replay', 'true')
+        if (found.answer.contentType) void reply.header('content-type', found.answer.contentType)
+        return reply.send(found.answer.body)
       }
-      if (raw === null) throw conflict('a request with this Idempotency-Key just finished failing; retry')
-      let found: Found
-      try {
-        found = readRecord(raw, address, fingerprint, sealKey)
-      } catch (err) {
-        // Not written by a gateway with this secret: damaged or tampered with. Running the request
-        // again could apply it twice, so the key is refused until the record expires.
-        request.log.error({ err }, 'idempotency record cannot be opened')
-        throw unavailable('the record of this Idempotency-Key is unreadable; use a new key')
-      }
-      if (!found.sameRequest) {
-        throw new AppError('unprocessable', 'idempotency_key_reused', 'this Idempotency-Key was used with a different request')
-      }
-      if (!found.answer) throw conflict('a request with this Idempotency-Key is still in progress')
-      void reply.code(found.answer.status).header('idempotent-replay', 'true')
-      if (found.answer.contentType) void reply.header('content-type', found.answer.contentType)
-      return reply.send(found.answer.body)
     })
 
     app.addHook('onSend', async (request, reply, payload) => {
@@ -183,7 +217,8 @@ export const idempotency = fp<IdempotencyOptions>(
       if (!ctx) return payload
       request.idempotency = undefined
       try {
-        if (reply.statusCode >= 500) {
+        // A refused fingerprinted request is decided afresh when repeated.
+        if (reply.statusCode >= 500 || (ctx.byBody && reply.statusCode >= 300)) {
           await store.release(ctx.key)
         } else {
           const answer: Answer = {
@@ -192,7 +227,7 @@ export const idempotency = fp<IdempotencyOptions>(
             body: typeof payload === 'string' ? payload : payload === null || payload === undefined ? '' : String(payload),
           }
           const record: Stored = { state: 'done', fingerprint: ctx.fingerprint, sealed: seal(ctx.sealKey, JSON.stringify(answer), ctx.key) }
-          await store.finish(ctx.key, JSON.stringify(record), ttlMs)
+          await store.finish(ctx.key, JSON.stringify(record), ctx.ttlMs)
         }
       } catch (err) {
         // The response still goes out; the pending claim expires on its own.

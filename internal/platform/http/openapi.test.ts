@@ -35,6 +35,7 @@ const CONTRACT_PATHS: Record<string, string[]> = {
   '/api/v1/carrier-sync/usage': ['get'],
   '/api/v1/carrier-sync/log': ['get'],
   '/api/v1/carrier-webhooks/{provider}': ['post'],
+  '/api/v1/me/shift': ['put'],
 }
 
 interface Operation {

@@ -1,3 +1,4 @@
+import { withRequestId } from '../request-context.js'
 import { randomUUID } from 'node:crypto'
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import swagger from '@fastify/swagger'
@@ -56,6 +57,8 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
     forceCloseConnections: 'idle',
   }).withTypeProvider<TypeBoxTypeProvider>()
 
+  // The rest of the request runs in its request context: events it writes carry its id.
+  app.addHook('onRequest', (request, _reply, done) => withRequestId(request.id, done))
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
   })

@@ -37,7 +37,7 @@ export async function isolate(t: TestLike): Promise<Isolation> {
   await redis.connect()
   t.teardown(async () => {
     await pool.end()
-    await admin.query(`DROP SCHEMA ${schema} CASCADE`)
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema}_dispatch, ${schema} CASCADE`)
     await admin.end()
     const cleaner = createRedis({ url: urls.redisUrl })
     await cleaner.connect()

@@ -42,6 +42,29 @@ export interface RefreshAccepted {
   scheduledFor: string
 }
 
+export interface BulkRefreshAccepted {
+  queued: number
+  skipped: number
+}
+
+/** One line of the update log: a check (scheduled or manual) or a push. */
+export interface CarrierLogEntry {
+  id: string
+  trackingNumber: string
+  carrier: string
+  type: 'scheduled' | 'manual' | 'webhook' | string
+  triggeredBy: string
+  success: boolean
+  statusCode?: number
+  durationMs: number
+  error?: string
+  statusChanged: boolean
+  previousStatus?: string
+  newStatus?: string
+  eventsAdded: number
+  startedAt: string
+}
+
 const enc = encodeURIComponent
 
 export const carrierApi = api.injectEndpoints({
@@ -62,7 +85,16 @@ export const carrierApi = api.injectEndpoints({
       // The queue and the budget change at once; the package moves when the worker has asked.
       invalidatesTags: [{ type: 'CarrierSync', id: 'JOBS' }, { type: 'CarrierSync', id: 'USAGE' }],
     }),
+    bulkRefresh: build.mutation<BulkRefreshAccepted, { trackingNumbers: string[] }>({
+      query: (body) => ({ url: '/carrier-sync/bulk-refresh', method: 'POST', body }),
+      invalidatesTags: [{ type: 'CarrierSync', id: 'JOBS' }, { type: 'CarrierSync', id: 'USAGE' }],
+    }),
+    getCarrierLog: build.query<{ items: CarrierLogEntry[] }, { limit: number; trackingNumber?: string }>({
+      query: (q) => ({ url: '/carrier-sync/log', params: q }),
+      providesTags: [{ type: 'CarrierSync', id: 'LOG' }],
+      keepUnusedDataFor: 5,
+    }),
   }),
 })
 
-export const { useGetCarrierJobsQuery, useGetCarrierUsageQuery, useRefreshTrackingMutation } = carrierApi
+export const { useGetCarrierJobsQuery, useGetCarrierUsageQuery, useRefreshTrackingMutation, useBulkRefreshMutation, useGetCarrierLogQuery } = carrierApi

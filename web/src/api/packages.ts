@@ -2,7 +2,7 @@ import { applyEverywhere, bufferUntilLoaded, type CacheDispatch, type CacheState
 import type { SessionState } from '../store/session.js'
 import { api } from './api.js'
 import type { ClientEnv } from './client-env.js'
-import type { LocationPoint, NewPackage, Package, PackageEvent, PackageQuery, PackageRead, Page, PublicView, StatusChange, TrackingEntry } from './types.js'
+import type { LocationPoint, NewOrder, NewPackage, Package, PackageEvent, PackageQuery, PackageRead, Page, PublicView, StatusChange, TrackingEntry } from './types.js'
 
 type Dispatch = CacheDispatch
 const SEES_ALL = new Set(['admin', 'operator'])
@@ -140,6 +140,12 @@ export const packagesApi = api.injectEndpoints({
       invalidatesTags: [{ type: 'Package', id: 'LIST' }],
     }),
 
+    /** A customer's order, sent with the client's Idempotency-Key: a resend (double click, reload) gets the same order. */
+    placeOrder: build.mutation<Package, { order: NewOrder; key: string }>({
+      query: ({ order, key }) => ({ url: '/packages', method: 'POST', body: order, headers: { 'idempotency-key': key } }),
+      invalidatesTags: [{ type: 'Tracking', id: 'LIST' }],
+    }),
+
     changeStatus: build.mutation<Package, StatusChange & { trackingNumber: string }>({
       query: ({ trackingNumber, ...body }) => ({ url: `/packages/${enc(trackingNumber)}/status`, method: 'POST', body }),
       async onQueryStarted(_arg, { dispatch, getState, queryFulfilled }) {
@@ -195,6 +201,7 @@ export const {
   useGetPackageLocationsQuery,
   useGetPublicTrackingQuery,
   useCreatePackageMutation,
+  usePlaceOrderMutation,
   useChangeStatusMutation,
   useDeletePackageMutation,
 } = packagesApi

@@ -10,6 +10,8 @@ export interface Driver {
   activeAssignments: number
   lastLocation?: LastLocation
   lastSeenAt?: string
+  /** On shift (PUT /me/shift): the dispatch service offers new packages only to these. */
+  onShift: boolean
 }
 
 export interface OrdersDay {

@@ -58,6 +58,9 @@ export interface Package {
   customerId?: string
   /** A number a customer registered with a carrier. */
   external?: boolean
+  deliveryOption: DeliveryOption
+  paymentStatus: PaymentStatus
+  items?: OrderItem[]
   lastLocation?: LastLocation
   /** Carrier trackings, staff only: how the number is kept current. */
   sync?: CarrierSyncState
@@ -219,6 +222,25 @@ export interface NewPackage {
   origin?: GeoPoint
   destination?: GeoPoint
   estimatedDelivery?: string
+}
+
+export type DeliveryOption = 'standard' | 'express' | 'same_day'
+export type PaymentStatus = 'not_required' | 'pending' | 'paid' | 'refunded'
+
+export interface OrderItem {
+  description: string
+  quantity: number
+  sku?: string
+  weightGrams?: number
+}
+
+/** A customer's order (POST /packages): the number, carrier, driver and owner are ours to set. */
+export interface NewOrder {
+  sender: Party
+  recipient: Party
+  deliveryOption: DeliveryOption
+  items: OrderItem[]
+  description?: string
 }
 
 export interface StatusChange {

@@ -67,6 +67,8 @@ export function AssignDriverDialog({ pkg, onClose, driverName }: { pkg: Package;
                 <strong>{driver.name}</strong>
                 <span class="muted">
                   {' · '}
+                  <span data-testid="shift">{driver.onShift ? 'on shift' : 'off shift'}</span>
+                  {' · '}
                   <span data-testid="load">{driver.activeAssignments === 1 ? '1 active package' : `${driver.activeAssignments} active packages`}</span>
                   {' · '}
                   <span data-testid="distance">{formatDistance(km)}</span>

@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { CarrierJob } from '../api/carrier.js'
-import { BUDGET_SPENT, budgetView, checkedPhrase, needsAttention, queueRows, refreshErrorText, totalPending } from './carrier-sync.js'
+import { BUDGET_SPENT, budgetView, bulkOutcomeText, checkedPhrase, logOutcome, logSource, needsAttention, queueRows, refreshErrorText, totalPending } from './carrier-sync.js'
 
 const today = (calls: number, remaining: number) => ({ calls, budget: 100, reserve: 10, remaining, successRate: 1, p95Ms: 120 })
 
@@ -34,4 +34,20 @@ t.test('when the carrier was last asked', async (t) => {
   const now = Date.parse('2026-12-04T12:00:00Z')
   t.equal(checkedPhrase('2026-12-04T11:55:00Z', now), 'checked with the carrier 5 minutes ago')
   t.equal(checkedPhrase(null, now), 'not checked with the carrier yet')
+})
+
+t.test('an update-log line in words', async (t) => {
+  const base = { id: '1', trackingNumber: 'SBXOFD0001', carrier: 'ups', triggeredBy: 'schedule', durationMs: 120, startedAt: '2026-12-04T10:00:00Z', statusChanged: false, eventsAdded: 0, success: true, type: 'scheduled' }
+  t.equal(logOutcome({ ...base, statusChanged: true, previousStatus: 'in_transit', newStatus: 'out_for_delivery', eventsAdded: 1 }), 'in transit → out for delivery, 1 event')
+  t.equal(logOutcome(base), 'unchanged')
+  t.equal(logOutcome({ ...base, eventsAdded: 2 }), 'no status change, 2 events')
+  t.equal(logOutcome({ ...base, success: false, statusCode: 503, error: 'provider answered 503' }), 'failed: provider answered 503')
+  t.equal(logOutcome({ ...base, success: false, statusCode: 502 }), 'failed: HTTP 502')
+  t.equal(logOutcome({ ...base, success: false, error: 'timeout' }), 'failed: timeout')
+  t.equal(logSource({ ...base, type: 'webhook', triggeredBy: 'aftership' }), 'push from aftership')
+  t.equal(logSource({ ...base, type: 'manual', triggeredBy: 'a-user-id' }), 'manual refresh')
+  t.equal(logSource({ ...base, triggeredBy: 'read' }), 'overdue read')
+  t.equal(logSource(base), 'schedule')
+  t.equal(bulkOutcomeText({ queued: 1, skipped: 0 }), '1 tracking queued')
+  t.equal(bulkOutcomeText({ queued: 3, skipped: 2 }), '3 trackings queued, 2 skipped (final, unknown or already being asked)')
 })

@@ -1,6 +1,6 @@
 // What the Carrier sync page shows, as pure functions of the API's answers.
 import type { ApiError } from '../api/base-query.js'
-import type { CarrierJob, CarrierJobs, CarrierUsage } from '../api/carrier.js'
+import type { BulkRefreshAccepted, CarrierJob, CarrierJobs, CarrierLogEntry, CarrierUsage } from '../api/carrier.js'
 import { formatRelative } from './format.js'
 
 export const JOB_STATES = ['pending', 'running', 'completed', 'failed'] as const
@@ -75,4 +75,25 @@ export function refreshErrorText(e: ApiError): string {
 /** "checked with the carrier 5 minutes ago", or that it has not been asked yet. */
 export function checkedPhrase(lastCheckedAt: string | null | undefined, now = Date.now()): string {
   return lastCheckedAt ? `checked with the carrier ${formatRelative(lastCheckedAt, now)}` : 'not checked with the carrier yet'
+}
+
+/** What one update-log line did, in a few words: "in transit → delivered, 2 events", "unchanged", "failed: ...". */
+export function logOutcome(e: CarrierLogEntry): string {
+  if (!e.success) return `failed: ${e.error ?? (e.statusCode ? `HTTP ${e.statusCode}` : 'no answer')}`
+  const events = e.eventsAdded === 0 ? '' : `, ${e.eventsAdded} ${e.eventsAdded === 1 ? 'event' : 'events'}`
+  if (e.statusChanged && e.previousStatus && e.newStatus) return `${e.previousStatus.replaceAll('_', ' ')} → ${e.newStatus.replaceAll('_', ' ')}${events}`
+  return e.eventsAdded === 0 ? 'unchanged' : `no status change${events}`
+}
+
+/** Who or what asked: the schedule, an overdue read, an admin, or the provider's push. */
+export function logSource(e: CarrierLogEntry): string {
+  if (e.type === 'webhook') return `push from ${e.triggeredBy}`
+  if (e.type === 'manual') return 'manual refresh'
+  return e.triggeredBy === 'read' ? 'overdue read' : 'schedule'
+}
+
+/** The answer to "Refresh all" in words. */
+export function bulkOutcomeText(r: BulkRefreshAccepted): string {
+  const queued = `${r.queued} ${r.queued === 1 ? 'tracking' : 'trackings'} queued`
+  return r.skipped === 0 ? queued : `${queued}, ${r.skipped} skipped (final, unknown or already being asked)`
 }

@@ -13,6 +13,8 @@ const pkg = (tn = 'DTAAAAAAAAAAA', over: Partial<Package> = {}): Package => ({
   carrier: 'delivertrack',
   sender: { name: 'Sender' },
   recipient: { name: 'Recipient' },
+  deliveryOption: 'standard',
+  paymentStatus: 'not_required',
   version: 1,
   createdAt: T0,
   updatedAt: T0,

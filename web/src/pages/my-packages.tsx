@@ -27,9 +27,14 @@ export function MyPackages() {
     <section aria-labelledby="my-title">
       <div class="page-head">
         <h1 id="my-title">My packages</h1>
-        <button type="button" class="button" onClick={() => setAdding(true)}>
-          Track Package
-        </button>
+        <div class="actions">
+          <a class="button secondary" href="/orders/new">
+            Place an order
+          </a>
+          <button type="button" class="button" onClick={() => setAdding(true)}>
+            Track Package
+          </button>
+        </div>
       </div>
       <p class="visually-hidden" role="status" aria-live="polite">
         {announce}

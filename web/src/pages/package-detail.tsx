@@ -12,6 +12,8 @@ import { formatDay } from '../lib/format.js'
 import { PublicTrack } from './public-track.js'
 
 const MAY_UPDATE = new Set(['admin', 'operator', 'driver'])
+const DELIVERY_LABELS: Record<string, string> = { standard: 'Standard', express: 'Express', same_day: 'Same day' }
+const PAYMENT_LABELS: Record<string, string> = { pending: 'Awaiting payment', paid: 'Paid', refunded: 'Refunded' }
 
 /** One package: facts, live route and status timeline. Updates arrive on the package channel. */
 export function PackageDetail({ tn }: { tn: string }) {
@@ -86,6 +88,22 @@ export function PackageDetail({ tn }: { tn: string }) {
           <dt>Sender</dt>
           <dd>{p.sender.name}</dd>
         </div>
+        <div>
+          <dt>Delivery</dt>
+          <dd data-delivery-option={p.deliveryOption}>{DELIVERY_LABELS[p.deliveryOption] ?? p.deliveryOption}</dd>
+        </div>
+        {p.paymentStatus !== 'not_required' && (
+          <div>
+            <dt>Payment</dt>
+            <dd data-payment-status={p.paymentStatus}>{PAYMENT_LABELS[p.paymentStatus] ?? p.paymentStatus}</dd>
+          </div>
+        )}
+        {p.items && p.items.length > 0 && (
+          <div>
+            <dt>Items</dt>
+            <dd>{p.items.map((i) => `${i.quantity} × ${i.description}`).join(', ')}</dd>
+          </div>
+        )}
         {p.weightGrams !== undefined && (
           <div>
             <dt>Weight</dt>

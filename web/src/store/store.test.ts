@@ -19,7 +19,7 @@ const flush = () => new Promise((r) => setTimeout(r, 0))
 const T0 = '2025-03-01T10:00:00.000Z'
 const T1 = '2025-03-01T10:05:00.000Z'
 const user: User = { id: '11111111-1111-4111-8111-111111111111', email: 'cora@example.com', name: 'Cora', role: 'customer' }
-const pkg = (tn: string, over: Partial<Package> = {}): Package => ({ id: `id-${tn}`, trackingNumber: tn, status: 'pending', carrier: 'dt', sender: { name: 'S' }, recipient: { name: 'R' }, version: 1, createdAt: T0, updatedAt: T0, view: 'full', ...over })
+const pkg = (tn: string, over: Partial<Package> = {}): Package => ({ id: `id-${tn}`, trackingNumber: tn, status: 'pending', carrier: 'dt', sender: { name: 'S' }, recipient: { name: 'R' }, deliveryOption: 'standard', paymentStatus: 'not_required', version: 1, createdAt: T0, updatedAt: T0, view: 'full', ...over })
 const entry = (tn: string): TrackingEntry => ({ trackingNumber: tn, label: null, addedAt: T0, package: pkg(tn) })
 const statusEvent = (tn: string, seq: number, status: string): PackageEvent => ({ id: `${tn}-${seq}`, type: 'package.status_changed', trackingNumber: tn, seq, occurredAt: T1, recordedAt: T1, data: { status } })
 

@@ -1,13 +1,15 @@
 import type { ApiError } from '../../api/base-query.js'
-import { useGetCarrierJobsQuery, useGetCarrierUsageQuery, type CarrierJob } from '../../api/carrier.js'
+import { useState } from 'preact/hooks'
+import { useBulkRefreshMutation, useGetCarrierJobsQuery, useGetCarrierLogQuery, useGetCarrierUsageQuery, type CarrierJob } from '../../api/carrier.js'
 import { ErrorNote, Loading, When } from '../../components/bits.js'
 import { BudgetBar, CarrierDays } from '../../components/carrier-charts.js'
 import { CarrierRefresh } from '../../components/carrier-refresh.js'
 import { useSession } from '../../hooks.js'
-import { JOB_STATES, budgetView, needsAttention, queueRows, totalPending } from '../../lib/carrier-sync.js'
+import { JOB_STATES, budgetView, bulkOutcomeText, logOutcome, logSource, needsAttention, queueRows, refreshErrorText, totalPending } from '../../lib/carrier-sync.js'
 import { formatDuration, formatNumber } from '../../lib/format.js'
 
 const POLL_MS = 5000
+const RECENT = 15
 const poll = { pollingInterval: POLL_MS, skipPollingIfUnfocused: true }
 
 /** The carriers role at a glance: its queue, today's budget, the last week, and what needs a person. */
@@ -16,6 +18,7 @@ export default function CarrierSyncPage() {
   const jobs = useGetCarrierJobsQuery(undefined, poll)
   const flagged = useGetCarrierJobsQuery({ state: 'attention' }, poll)
   const usage = useGetCarrierUsageQuery(7, poll)
+  const log = useGetCarrierLogQuery({ limit: RECENT }, poll)
 
   if (jobs.isLoading || usage.isLoading || flagged.isLoading) return <Loading label="Loading carrier sync…" />
   const failed = (jobs.error ?? usage.error ?? flagged.error) as ApiError | undefined
@@ -90,10 +93,71 @@ export default function CarrierSyncPage() {
         </section>
         <section class="card" aria-labelledby="attention-title">
           <h2 id="attention-title">Needs attention</h2>
-          {attention.length === 0 ? <p class="muted">Every tracking is being checked normally.</p> : <AttentionTable items={attention} canRefresh={isAdmin} />}
+          {attention.length === 0 ? (
+            <p class="muted">Every tracking is being checked normally.</p>
+          ) : (
+            <>
+              {isAdmin && attention.length > 1 && <RefreshAll trackingNumbers={attention.map((j) => j.trackingNumber)} />}
+              <AttentionTable items={attention} canRefresh={isAdmin} />
+            </>
+          )}
         </section>
       </div>
+      <section class="card" aria-labelledby="log-title">
+        <h2 id="log-title">Recent checks and pushes</h2>
+        {!log.data || log.data.items.length === 0 ? (
+          <p class="muted">{log.error ? 'The update log could not be loaded.' : 'Nothing asked yet.'}</p>
+        ) : (
+          <table class="table compact" aria-labelledby="log-title">
+            <thead>
+              <tr>
+                <th scope="col">When</th>
+                <th scope="col">Tracking number</th>
+                <th scope="col">Source</th>
+                <th scope="col">Outcome</th>
+              </tr>
+            </thead>
+            <tbody>
+              {log.data.items.map((e) => (
+                <tr key={e.id} data-log={e.id} class={e.success ? undefined : 'failed'}>
+                  <td data-label="When">
+                    <When iso={e.startedAt} />
+                  </td>
+                  <td data-label="Tracking number">
+                    <a href={`/packages/${encodeURIComponent(e.trackingNumber)}`}>{e.trackingNumber}</a> <span class="muted">{e.carrier}</span>
+                  </td>
+                  <td data-label="Source">{logSource(e)}</td>
+                  <td data-label="Outcome">{logOutcome(e)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
     </section>
+  )
+}
+
+/** One bulk refresh for every tracking needing attention (admins; the reserve pays for it). */
+function RefreshAll({ trackingNumbers }: { trackingNumbers: string[] }) {
+  const [refresh, { isLoading }] = useBulkRefreshMutation()
+  const [outcome, setOutcome] = useState<{ ok: boolean; text: string } | undefined>()
+  const run = async () => {
+    const res = await refresh({ trackingNumbers })
+    if ('data' in res && res.data) setOutcome({ ok: true, text: bulkOutcomeText(res.data) })
+    else setOutcome({ ok: false, text: refreshErrorText(res.error as ApiError) })
+  }
+  return (
+    <p class="carrier-refresh">
+      <button type="button" class="button secondary small" onClick={run} disabled={isLoading}>
+        {isLoading ? 'Asking…' : `Refresh all ${trackingNumbers.length}`}
+      </button>
+      {outcome && (
+        <span class={`carrier-note ${outcome.ok ? 'muted' : 'error'}`} role="status" data-testid="bulk-outcome">
+          {outcome.text}
+        </span>
+      )}
+    </p>
   )
 }
 
