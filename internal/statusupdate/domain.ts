@@ -32,6 +32,8 @@ export interface UpdateRecord {
 export interface QueuedUpdate {
   clientId: string
   update: StatusUpdate
+  /** The request that posted it (header x-request-id): its event and the worker's log lines name it. */
+  requestId?: string
 }
 
 export const MAX_BATCH = 500

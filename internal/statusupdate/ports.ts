@@ -23,7 +23,7 @@ export interface StatusUpdateStore {
    * Records the batch (in the given order) in one transaction; an externalId the
    * client already used is a duplicate and changes nothing. Returns how many were new.
    */
-  enqueue(client: Client, updates: readonly StatusUpdate[]): Promise<{ accepted: number; duplicates: number }>
+  enqueue(client: Client, updates: readonly StatusUpdate[], requestId?: string): Promise<{ accepted: number; duplicates: number }>
   /** The client's update; without a client, the newest with that externalId (admins). */
   get(externalId: string, clientId?: string): Promise<UpdateRecord | null>
   /**

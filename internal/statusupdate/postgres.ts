@@ -18,14 +18,15 @@ interface Row {
   state: UpdateState
   reason: string | null
   event_seq: number | null
+  request_id: string | null
 }
 
-const COLUMNS = 'client_id, client_kind, client_role, external_id, tracking_number, status, occurred_at, note, location, state, reason, event_seq'
+const COLUMNS = 'client_id, client_kind, client_role, external_id, tracking_number, status, occurred_at, note, location, state, reason, event_seq, request_id'
 
 // Rows in the batch's order (WITH ORDINALITY), so `seq` numbers them as sent.
 const ENQUEUE = `
-  INSERT INTO status_updates (client_id, client_kind, client_role, external_id, tracking_number, status, occurred_at, note, location)
-  SELECT $1, $2, $3, u.external_id, u.tn, u.status, u.occurred_at, u.note, u.location
+  INSERT INTO status_updates (client_id, client_kind, client_role, external_id, tracking_number, status, occurred_at, note, location, request_id)
+  SELECT $1, $2, $3, u.external_id, u.tn, u.status, u.occurred_at, u.note, u.location, $10
   FROM unnest($4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[], $9::jsonb[]) WITH ORDINALITY AS u(external_id, tn, status, occurred_at, note, location, ord)
   ORDER BY u.ord
   ON CONFLICT (client_id, external_id) DO NOTHING`
@@ -51,7 +52,7 @@ const toRecord = (r: Row): UpdateRecord => {
 export class PostgresStatusUpdateStore implements StatusUpdateStore {
   constructor(private readonly pool: pg.Pool, private readonly opts: { origin: string | null }) {}
 
-  async enqueue(client: Client, updates: readonly StatusUpdate[]): Promise<{ accepted: number; duplicates: number }> {
+  async enqueue(client: Client, updates: readonly StatusUpdate[], requestId?: string): Promise<{ accepted: number; duplicates: number }> {
     const { rowCount } = await this.pool.query(ENQUEUE, [
       client.id,
       client.kind,
@@ -62,6 +63,7 @@ export class PostgresStatusUpdateStore implements StatusUpdateStore {
       updates.map((u) => u.occurredAt),
       updates.map((u) => u.note ?? null),
       updates.map((u) => (u.location ? JSON.stringify(u.location) : null)),
+      requestId ?? null,
     ])
     const accepted = rowCount ?? 0
     return { accepted, duplicates: updates.length - accepted }
@@ -131,7 +133,7 @@ export class PostgresStatusUpdateStore implements StatusUpdateStore {
       if (!lock[0]?.ok) return 0
       const { rows } = await tx.query<Row>(`SELECT ${COLUMNS} FROM status_updates WHERE published_at IS NULL ORDER BY seq LIMIT $1`, [limit])
       if (rows.length === 0) return 0
-      await publish(rows.map((r) => ({ clientId: r.client_id, update: toUpdate(r) })))
+      await publish(rows.map((r) => ({ clientId: r.client_id, update: toUpdate(r), ...(r.request_id ? { requestId: r.request_id } : {}) })))
       await tx.query(
         'UPDATE status_updates s SET published_at = now() FROM unnest($1::text[], $2::text[]) AS k(c, e) WHERE s.client_id = k.c AND s.external_id = k.e',
         [rows.map((r) => r.client_id), rows.map((r) => r.external_id)],

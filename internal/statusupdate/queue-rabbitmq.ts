@@ -8,7 +8,7 @@ import type { RoleLogger } from '../events/roles.js'
 import { messageBody, parseMessage, type QueuedUpdate } from './domain.js'
 import type { StatusUpdateQueue, UpdateHandler } from './ports.js'
 import { OrderedConsumer, type Lane } from './queue-ordered.js'
-import { ATTEMPT_HEADER, CLIENT_HEADER, INTAKE_QUEUE, partitionQueue, retryName, statusQueueConfig } from './queue-topology.js'
+import { ATTEMPT_HEADER, CLIENT_HEADER, INTAKE_QUEUE, REQUEST_HEADER, partitionQueue, retryName, statusQueueConfig } from './queue-topology.js'
 
 const { BrokerAsPromised } = rascal
 
@@ -88,7 +88,7 @@ export class RabbitStatusQueue implements StatusUpdateQueue {
   async publish(batch: readonly QueuedUpdate[]): Promise<void> {
     const broker = this.requireBroker()
     // Sent in order on rascal's one confirm channel; resolves when every confirm is in.
-    await Promise.all(batch.map((m) => this.send(broker, 'partitions', messageBody(m.update), { routingKey: m.update.trackingNumber, options: { messageId: m.update.externalId, headers: { [CLIENT_HEADER]: m.clientId } } })))
+    await Promise.all(batch.map((m) => this.send(broker, 'partitions', messageBody(m.update), { routingKey: m.update.trackingNumber, options: { messageId: m.update.externalId, headers: headersOf(m) } })))
   }
 
   private async send(broker: Broker, publication: string, body: unknown, overrides: Publish): Promise<void> {
@@ -119,7 +119,7 @@ export class RabbitStatusQueue implements StatusUpdateQueue {
           const content = parse(message)
           const queued = this.read(message, content)
           if (!queued) return this.dead(broker, message, content, counters)
-          await this.send(broker, 'partitions', messageBody(queued.update), { routingKey: queued.update.trackingNumber, options: { messageId: queued.update.externalId, headers: { [CLIENT_HEADER]: queued.clientId } } })
+          await this.send(broker, 'partitions', messageBody(queued.update), { routingKey: queued.update.trackingNumber, options: { messageId: queued.update.externalId, headers: headersOf(queued) } })
           counters.forwarded++
         },
       },
@@ -140,7 +140,7 @@ export class RabbitStatusQueue implements StatusUpdateQueue {
           } catch (err) {
             const next = afterFailure(this.opts.retry, attempt)
             this.opts.log.warn({ externalId: queued.update.externalId, attempt, err: (err as Error).message }, next.dead ? 'status update dead-lettered' : 'status update failed; retrying later')
-            const overrides = { routingKey: queued.update.trackingNumber, options: { messageId: queued.update.externalId, headers: { [CLIENT_HEADER]: queued.clientId, [ATTEMPT_HEADER]: attempt } } }
+            const overrides = { routingKey: queued.update.trackingNumber, options: { messageId: queued.update.externalId, headers: { ...headersOf(queued), [ATTEMPT_HEADER]: attempt } } }
             await this.send(broker, next.dead ? 'dead' : retryName(next.delayMs), messageBody(queued.update), overrides)
             if (next.dead) counters.deadLettered++
             else counters.retried++
@@ -159,7 +159,8 @@ export class RabbitStatusQueue implements StatusUpdateQueue {
     if (!clientId || content instanceof Error) return undefined
     try {
       const body = { externalId: message.properties.messageId as unknown, ...(content as object) }
-      return { clientId, update: parseMessage(body) }
+      const requestId = headerText(message.properties.headers?.[REQUEST_HEADER])
+      return { clientId, update: parseMessage(body), ...(requestId ? { requestId } : {}) }
     } catch {
       return undefined
     }
@@ -179,6 +180,8 @@ export class RabbitStatusQueue implements StatusUpdateQueue {
     if (broker) await withTimeout(broker.shutdown(), 5_000, 'RabbitMQ shutdown').catch((err: unknown) => this.opts.log.warn({ err }, 'broker shutdown failed'))
   }
 }
+
+const headersOf = (m: QueuedUpdate): Record<string, unknown> => ({ [CLIENT_HEADER]: m.clientId, ...(m.requestId ? { [REQUEST_HEADER]: m.requestId } : {}) })
 
 /** The JSON body, or the parse error (such a message goes to the dead letters). */
 function parse(message: Message): unknown {

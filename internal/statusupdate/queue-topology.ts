@@ -4,6 +4,7 @@ import type { RetryPolicy } from '../events/topology.js'
 /** The queue the contract names: services inside the cluster publish here (message id = externalId, header x-client-id). */
 export const INTAKE_QUEUE = 'delivertrack.status-updates'
 export const CLIENT_HEADER = 'x-client-id'
+export const REQUEST_HEADER = 'x-request-id'
 /** Failed attempts so far, on a message coming back from a retry delay. */
 export const ATTEMPT_HEADER = 'x-delivertrack-attempt'
 /** Consistent-hash exchange (plugin rabbitmq_consistent_hash_exchange): routing key = tracking number. */

@@ -3,6 +3,7 @@ import type { Package, StatusChange } from '../package/domain.js'
 import type { Change } from '../package/entity.js'
 import type { Written } from '../package/ports.js'
 import { AppError, forbidden, notFound } from '../platform/errors.js'
+import { currentRequestId, withRequestId } from '../platform/request-context.js'
 import { inQueueOrder, principalOf, staleReason, type Client, type QueuedUpdate, type StatusUpdate, type UpdateRecord } from './domain.js'
 import type { ApplyOutcome, StatusUpdateStore } from './ports.js'
 
@@ -27,7 +28,7 @@ export class StatusUpdateService {
   /** Records the batch durably (sorted by occurredAt) and answers at once; repeats of an externalId are duplicates. */
   async post(principal: Principal, updates: readonly StatusUpdate[]): Promise<{ accepted: number; duplicates: number }> {
     if (!POSTERS.has(principal.role)) throw forbidden('only service clients and admins post status updates')
-    const result = await this.deps.store.enqueue(clientOf(principal), inQueueOrder(updates))
+    const result = await this.deps.store.enqueue(clientOf(principal), inQueueOrder(updates), currentRequestId())
     if (result.accepted > 0) this.deps.queued?.()
     return result
   }
@@ -47,7 +48,12 @@ export class StatusUpdateService {
    * the synchronous route. An update older than the package's latest status change
    * is refused (updates apply in occurredAt order; history is not rewritten).
    */
-  async apply({ clientId, update }: QueuedUpdate): Promise<ApplyOutcome> {
+  apply(message: QueuedUpdate): Promise<ApplyOutcome> {
+    // As part of the request that posted it: the event records its id, log lines name it.
+    return withRequestId(message.requestId, () => this.applyNow(message))
+  }
+
+  private async applyNow({ clientId, update }: QueuedUpdate): Promise<ApplyOutcome> {
     const outcome = await this.deps.store.apply(clientId, update, async (pkg, { latestStatusAt: latest, client, update: recorded }) => {
       const { externalId: _id, trackingNumber: _tn, ...change } = recorded
       if (latest && change.occurredAt.getTime() < latest.getTime()) throw new AppError('conflict', 'stale_update', staleReason(latest))

@@ -47,7 +47,7 @@ async function newPackage(): Promise<string> {
 }
 const at = (minute: number) => new Date(Date.UTC(2026, 0, 1, 8, minute)).toISOString()
 const update = (tn: string, status: string, minute: number, externalId = `ext-${++n}`) => ({ externalId, trackingNumber: tn, status, occurredAt: at(minute) })
-const post = (token: string, updates: unknown[]) => gw.app.inject({ method: 'POST', url: '/api/v1/status-updates', headers: bearer(token), payload: { updates } })
+const post = (token: string, updates: unknown[], requestId?: string) => gw.app.inject({ method: 'POST', url: '/api/v1/status-updates', headers: { ...bearer(token), ...(requestId ? { 'x-request-id': requestId } : {}) }, payload: { updates } })
 const read = async (token: string, externalId: string) => gw.app.inject({ method: 'GET', url: `/api/v1/status-updates/${encodeURIComponent(externalId)}`, headers: bearer(token) })
 const stateOf = async (externalId: string, token = service.token) => (await read(token, externalId)).json() as { state: string; reason?: string; eventSeq?: number }
 const statusEvents = async (tn: string) =>
@@ -88,7 +88,7 @@ t.test('a worker applies a batch in occurredAt order through the status rules, a
     update('ZZ00000000404', 'in_transit', 5, 'b-unknown'),
     update(late, 'delivered', 5, 'b-illegal'),
   ]
-  t.same((await post(service.token, batch)).json(), { accepted: 5, duplicates: 0 })
+  t.same((await post(service.token, batch, 'batch-request-1')).json(), { accepted: 5, duplicates: 0 })
   await settled(batch.map((u) => u.externalId))
   t.same((await statusEvents(tn)).map((e) => e.status), ['in_transit', 'out_for_delivery', 'delivered'], 'applied in occurredAt order, not the order sent')
   const delivered = await stateOf('b-delivered')
@@ -97,6 +97,8 @@ t.test('a worker applies a batch in occurredAt order through the status rules, a
   t.match(await stateOf('b-illegal'), { state: 'refused', reason: /pending.*delivered|delivered/ }, 'a transition the table forbids is refused with the reason')
   const pkg = (await gw.app.inject({ method: 'GET', url: `/api/v1/packages/${tn}`, headers: bearer(admin.token) })).json() as { status: string }
   t.equal(pkg.status, 'delivered', 'readers see the applied status (the cache was invalidated)')
+  const requestIds = (await gw.pool.query("SELECT request_id FROM package_events WHERE tracking_number = $1 AND type = 'package.status_changed'", [tn])).rows.map((r) => r.request_id)
+  t.same(requestIds, ['batch-request-1', 'batch-request-1', 'batch-request-1'], 'each applied event names the request that posted it (envelope requestId)')
 
   // After the package moved on: an older update is refused; a repeat is not applied twice.
   await post(service.token, [update(late, 'in_transit', 20, 'late-new')])

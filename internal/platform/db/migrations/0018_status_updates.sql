@@ -15,6 +15,8 @@ CREATE TABLE status_updates (
   occurred_at     timestamptz NOT NULL,
   note            text,
   location        jsonb,
+  -- The x-request-id of the POST (or the message's header): the applied event records it.
+  request_id      text,
   state           text NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'applied', 'refused')),
   reason          text,
   event_seq       integer,
