@@ -9,7 +9,7 @@
 // the shipped code (.dependency-cruiser-folders.js, the second pass). The allow-lists rule
 // them out for the top folders in any case, as long as they stay layered with no way back
 // up: config < platform < events < auth < package < device < location < delivery, proof; realtime,
-// archive, notify, webhook, inbox, charts, ops, carrier and dispatch use only layers below them; app < cmd. A new entry must keep it so.
+// archive, notify, webhook, inbox, charts, ops, carrier, dispatch and statusupdate use only layers below them; app < cmd. A new entry must keep it so.
 
 export const test = ['\\.test\\.ts$', '/testing/']
 const own = (folder) => `^internal/${folder}/`
@@ -87,6 +87,11 @@ export default {
     mayImport('charts', base, 'a worker role and its chart routes: events and platform only'),
     mayImport('ops', base, 'the stats arrive through a port the composition root fills'),
     mayImport('carrier', [...base, '^internal/package/(domain|entity|ports|postgres)\\.ts$'], 'carrier trackings: package for the status names, the rules a checkpoint goes through, the sync-state port it fills and the row lock (postgres.ts updateLocked) its answers are written under'),
+    mayImport('statusupdate', [
+      ...base,
+      '^internal/package/(domain|entity|ports|postgres)\\.ts$',
+      '^internal/auth/(domain|authenticate)\\.ts$',
+    ], 'asynchronous status updates: package for the status names, the change it writes and the row lock (postgres.ts updateLocked) it writes under (the rules themselves come through a port); auth: the principal and the bearer hook'),
     mayImport('dispatch', [
       ...base,
       '^internal/delivery/domain\\.ts$',

@@ -184,4 +184,16 @@ if ! up 5672; then
   rabbitmq-server -detached
   wait_for RabbitMQ 5672
 fi
+
+# The status updates' partitions hang off a consistent-hash exchange (docs/architecture.md).
+# Enabling an enabled plugin changes nothing; the list is read first so a run without the
+# rights to change it still passes when the plugin is there.
+hash_plugin=rabbitmq_consistent_hash_exchange
+if command -v rabbitmq-plugins >/dev/null && ! rabbitmq-plugins list -e -m 2>/dev/null | grep -qx "$hash_plugin"; then
+  echo "ensure-services: enabling the RabbitMQ plugin $hash_plugin"
+  rabbitmq-plugins enable "$hash_plugin" >/dev/null || {
+    echo "ensure-services: could not enable $hash_plugin; run: rabbitmq-plugins enable $hash_plugin" >&2
+    exit 1
+  }
+fi
 echo "ensure-services: PostgreSQL, Redis and RabbitMQ are up"

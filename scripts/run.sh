@@ -7,7 +7,7 @@
 #
 # Services (`make run-services`, RUN_MODE=services): the gateway against PostgreSQL,
 # Redis and RabbitMQ (the local defaults unless the URLs are set) and a worker
-# beside it with RUN_WORKER_ROLES (default notify,webhooks,inbox,metrics; add archive once an S3
+# beside it with RUN_WORKER_ROLES (default notify,webhooks,inbox,metrics,status-updates; add archive once an S3
 # endpoint is reachable, or set RUN_WORKER_ROLES= for the gateway alone), and the
 # dispatch service (RUN_DISPATCH=0 to leave it out).
 #
@@ -44,7 +44,7 @@ if [[ $mode == services ]]; then
   export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
   export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
   export AMQP_URL="${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672}"
-  roles="${RUN_WORKER_ROLES-notify,webhooks,inbox,metrics}"
+  roles="${RUN_WORKER_ROLES-notify,webhooks,inbox,metrics,status-updates}"
   # Unless WORKER_QUEUES says otherwise, keep events only for the roles run here: a queue
   # for a role nobody runs (the archive, by default) would only grow.
   roles_list="${roles// /}"

@@ -7,7 +7,8 @@ import { instanceIdOf } from '../../internal/app/instance.js'
 import { buildWorker, type CarrierDeps } from '../../internal/app/worker.js'
 import { workerChecks } from '../../internal/app/checks.js'
 import { buildWorkerHealth } from '../../internal/app/worker-http.js'
-import { parseWorkerRoles, POLLER_ROLES } from '../../internal/app/worker-roles.js'
+import { OWN_QUEUE_ROLES, parseWorkerRoles, POLLER_ROLES } from '../../internal/app/worker-roles.js'
+import { rabbitStatusQueue } from '../../internal/app/status-updates.js'
 import { redisPackageCache } from '../../internal/app/stores.js'
 import { ConfigError, healthPortOf, isEmbedded, loadConfig } from '../../internal/config/config.js'
 import { WORKER_ROLES } from '../../internal/events/topology.js'
@@ -23,17 +24,19 @@ async function main(): Promise<void> {
     throw new ConfigError('none of DATABASE_URL, REDIS_URL, AMQP_URL is set: in the embedded mode the worker roles run inside the gateway (`npm start`). Set DATABASE_URL and AMQP_URL to run a worker against the services.')
   }
   const config = loadConfig()
-  const { queues: roles, pollers } = parseWorkerRoles(values.only, config)
-  if (roles.length + pollers.length === 0) throw new ConfigError(`--only needs at least one of ${[...WORKER_ROLES, ...POLLER_ROLES].join(', ')}`)
+  const { queues: roles, pollers, ownQueues } = parseWorkerRoles(values.only, config)
+  if (roles.length + pollers.length + ownQueues.length === 0) throw new ConfigError(`--only needs at least one of ${[...WORKER_ROLES, ...POLLER_ROLES, ...OWN_QUEUE_ROLES].join(', ')}`)
   const log = pino({ level: config.LOG_LEVEL, base: { component: 'worker' }, mixin: requestIdMixin })
   const pool = await connectPostgres(config)
   await migrate(pool)
   const instanceId = instanceIdOf(config)
-  // The carriers role drops the gateways' cached reads of what it changed (Redis, as they share it).
-  const redis = pollers.includes('carriers') ? await connectRedis(config) : undefined
-  const carriers: CarrierDeps = { cache: redis ? redisPackageCache(config, redis) : undefined, origin: instanceId }
+  // The carriers and status-updates roles drop the gateways' cached reads of what they changed (Redis, as they share it).
+  const redis = pollers.includes('carriers') || ownQueues.length > 0 ? await connectRedis(config) : undefined
+  const cache = redis ? redisPackageCache(config, redis) : undefined
+  const carriers: CarrierDeps = { cache, origin: instanceId }
   const bus = rabbitBus(config, { instanceId, hub: false, running: roles, log: log.child({ component: 'bus' }) })
-  const worker = buildWorker({ config, pool, bus, roles, pollers, carriers, log })
+  const statusQueue = ownQueues.includes('status-updates') ? rabbitStatusQueue(config, { log: log.child({ component: 'status-updates' }) }) : undefined
+  const worker = buildWorker({ config, pool, bus, roles, pollers, carriers, ownQueues, statusQueue, statusUpdates: { cache, origin: instanceId }, log })
   worker.startPollers()
   // Probes and Prometheus reach the worker here (HEALTH_PORT); a port in use stops the start, with its name.
   const health = await buildWorkerHealth({
@@ -50,7 +53,10 @@ async function main(): Promise<void> {
   // Waits for the broker (rascal keeps retrying); queued events wait for us meanwhile.
   bus.onConnected((downSince) => {
     if (downSince) return // rascal resumes the consumers itself after an outage
-    started = worker.start().catch((err: unknown) => {
+    started = (async () => {
+      await statusQueue?.start()
+      await worker.start()
+    })().catch((err: unknown) => {
       log.error({ err }, 'worker could not start consuming')
       process.exit(1)
     })
@@ -63,6 +69,7 @@ async function main(): Promise<void> {
     await health.close()
     await started
     await worker.stop()
+    await statusQueue?.close()
     await bus.close()
     await pool.end()
     redis?.disconnect()

@@ -81,6 +81,13 @@ import { proofRoutes } from '../proof/http.js'
 import { PostgresProofRepository } from '../proof/postgres.js'
 import { ProofService } from '../proof/service.js'
 
+import type { QueuedUpdate } from '../statusupdate/domain.js'
+import { statusUpdateRoutes } from '../statusupdate/http.js'
+import { PostgresStatusUpdateStore } from '../statusupdate/postgres.js'
+import type { StatusUpdateQueue } from '../statusupdate/ports.js'
+import { MemoryStatusQueue } from '../statusupdate/queue-memory.js'
+import { StatusUpdateService } from '../statusupdate/service.js'
+
 export interface GatewayDeps {
   config: Config
   /** This process's id: it names the hub queue and marks the events this gateway records. */
@@ -104,6 +111,12 @@ export interface GatewayDeps {
   breakers?: Breakers
   /** The WebSocket limits' clock and timers (token expiry, message rate); tests move it by hand. */
   wsClock?: Timers
+  /**
+   * Where posted status updates go (RabbitMQ, or the embedded mode's in-process
+   * queue, which this gateway then applies itself). None: they wait in PostgreSQL
+   * for a gateway that has one.
+   */
+  statusQueue?: StatusUpdateQueue
 }
 
 export interface GatewayStores {
@@ -130,6 +143,9 @@ export interface Gateway {
   locations: LocationService
   assignments: AssignmentService
   proofs: ProofService
+  statusUpdates: StatusUpdateService
+  /** Hands posted status updates to the queue (none without a statusQueue). */
+  statusRelay?: OutboxRelay<QueuedUpdate>
   cacheCounters: CacheCounters
   /** What the WebSocket limits did (closed, refused, the deepest message queue). */
   wsCounters: WsCounters
@@ -152,7 +168,7 @@ export function checkGatewayConfig(config: Config): void {
  * services over the adapters, and the HTTP app over the services. The caller owns
  * (and closes) the clients.
  */
-export async function buildGateway({ config, instanceId, pool, stores, bus, outboxListen = true, checks, mode, mongo, logger, wsClock, registries = [], breakers = new Breakers(breakerSettingsOf(config)) }: GatewayDeps): Promise<Gateway> {
+export async function buildGateway({ config, instanceId, pool, stores, bus, outboxListen = true, checks, mode, mongo, logger, wsClock, registries = [], breakers = new Breakers(breakerSettingsOf(config)), statusQueue }: GatewayDeps): Promise<Gateway> {
   const root = projectRoot()
   const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version
   const app = await createServer({ logLevel: config.LOG_LEVEL, bodyLimit: config.BODY_LIMIT_BYTES, version, logger, trustProxy: trustProxyOf(config.TRUST_PROXY), corsOrigins: corsOriginsOf(config.CORS_ORIGINS), storageOrigins: proofStorageOrigins(config, mode) })
@@ -281,6 +297,26 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
       packages.committed(written)
     },
   })
+  const statusStore = new PostgresStatusUpdateStore(pool, { origin: instanceId })
+  const statusRelay = statusQueue ? new OutboxRelay<QueuedUpdate>({ outbox: statusStore, bus: statusQueue, log: app.log }) : undefined
+  const statusUpdates = new StatusUpdateService({
+    store: statusStore,
+    rules: (principal, change) => packages.statusDecision(principal, change),
+    committed: (written) => void packages.committed(written),
+    queued: () => statusRelay?.kick(),
+  })
+  // Embedded: this process is the status-updates worker too.
+  if (statusQueue instanceof MemoryStatusQueue) statusQueue.attach(async (message) => void (await statusUpdates.apply(message)))
+  if (statusRelay) {
+    app.addHook('onReady', async () => {
+      if (statusQueue instanceof MemoryStatusQueue) await statusStore.unpublishQueued()
+      await statusRelay.start()
+    })
+    app.addHook('onClose', async () => {
+      await statusRelay.stop()
+      if (statusQueue instanceof MemoryStatusQueue) await statusQueue.idle()
+    })
+  }
   const inbox = new InboxService({ notifications: new PostgresNotificationRepository(pool) })
   const webhooks = new WebhookService({ repo: new PostgresWebhookRepository(pool), guard: DnsAddressGuard.fromList(config.WEBHOOK_ALLOWED_HOSTS) })
   // Bounded: /stats and /metrics answer in time even when PostgreSQL or the broker hangs.
@@ -328,6 +364,7 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
     await api.register(carrierAdminRoutes, { admin: carrierAdmin })
     await api.register(carrierWebhookRoutes, { webhooks: carrierWebhooks })
     await api.register(inboxRoutes, { inbox })
+    await api.register(statusUpdateRoutes, { updates: statusUpdates })
     await api.register(wsRoutes, {
       realtime,
       // The token is read for its exp only after authenticateToken has accepted it.
@@ -346,6 +383,6 @@ export async function buildGateway({ config, instanceId, pool, stores, bus, outb
 
   await app.register(webConsole, { dir: join(root, 'web', 'dist') })
 
-  return { app, auth, packages, realtime, relay, events, devices, locations, assignments, proofs, cacheCounters: cache.counters, wsCounters }
+  return { app, auth, packages, realtime, relay, events, devices, locations, assignments, proofs, statusUpdates, statusRelay, cacheCounters: cache.counters, wsCounters }
 }
 

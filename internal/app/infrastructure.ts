@@ -18,6 +18,10 @@ import { serviceChecks } from './checks.js'
 import type { GatewayStores } from './gateway.js'
 import { memoryStores, redisStores } from './stores.js'
 
+import type { StatusUpdateQueue } from '../statusupdate/ports.js'
+import { MemoryStatusQueue } from '../statusupdate/queue-memory.js'
+import { rabbitStatusQueue } from './status-updates.js'
+
 /** What a gateway runs on: the database, the bus, the stores, and how to tell they are healthy. */
 export interface Infrastructure {
   mode: 'services' | 'embedded'
@@ -28,6 +32,8 @@ export interface Infrastructure {
   /** The outbox may LISTEN on a connection of its own (not on PGlite's single one). */
   outboxListen: boolean
   mongo?: Mongo
+  /** Where posted status updates go: RabbitMQ, or (embedded) applied in this process. */
+  statusQueue: StatusUpdateQueue
   /** Worker roles that run inside the gateway's process (embedded mode), with their archive store. */
   inProcessWorker?: { roles: WorkerRole[]; store: ObjectStore }
   close(): Promise<void>
@@ -43,6 +49,8 @@ export async function servicesInfrastructure(config: Config, instanceId: string,
   await migrate(pool)
   const bus = rabbitBus(config, { instanceId, hub: true, log })
   void bus.start()
+  const statusQueue = rabbitStatusQueue(config, { log })
+  void statusQueue.start()
   // MONGO_URL moves location history to MongoDB; it must answer at start-up like PostgreSQL.
   const mongo = config.MONGO_URL ? await connectMongo(config.MONGO_URL) : undefined
   return {
@@ -53,7 +61,9 @@ export async function servicesInfrastructure(config: Config, instanceId: string,
     checks: serviceChecks({ pool, redis, bus, mongo }),
     outboxListen: true,
     mongo,
+    statusQueue,
     async close() {
+      await statusQueue.close()
       await bus.close()
       await pool.end()
       await mongo?.client.close()
@@ -95,6 +105,7 @@ export async function embeddedInfrastructure(config: Config, log: RoleLogger): P
       }),
     },
     outboxListen: false,
+    statusQueue: new MemoryStatusQueue(log),
     inProcessWorker: { roles, store: new FileObjectStore(join(dataDir, 'archive')) },
     async close() {
       await bus.close()

@@ -35,8 +35,10 @@ import { DnsAddressGuard } from '../webhook/address-guard.js'
 import { PostgresDeliveryStore } from '../webhook/deliveries-postgres.js'
 import { WebhookDispatcher } from '../webhook/dispatch-service.js'
 import { GuardedHttpSender } from '../webhook/http-sender.js'
+import type { RabbitStatusQueue, StatusConsumer } from '../statusupdate/queue-rabbitmq.js'
 import { rolePrefetch } from './bus.js'
-import type { PollerRole } from './worker-roles.js'
+import { statusApplier, type StatusApplierDeps } from './status-updates.js'
+import type { OwnQueueRole, PollerRole } from './worker-roles.js'
 
 export interface WorkerDeps {
   config: Config
@@ -51,6 +53,10 @@ export interface WorkerDeps {
   /** Roles that poll PostgreSQL rather than consume a queue (`carriers`). */
   pollers?: readonly PollerRole[]
   carriers?: CarrierDeps
+  /** Roles with a queue of their own (`status-updates`), on `statusQueue`. */
+  ownQueues?: readonly OwnQueueRole[]
+  statusQueue?: RabbitStatusQueue
+  statusUpdates?: Omit<StatusApplierDeps, 'log'>
   /** This process's breakers around outside calls (the gateway's, when the roles run inside it); default the worker's own. */
   breakers?: Breakers
 }
@@ -84,9 +90,11 @@ export interface Worker {
   carrierMetrics?: CarrierMetrics
   /** The carriers role's cleanup: final trackings deactivated, old log rows pruned. */
   carrierCleanup?: CleanupLoop
+  /** The status-updates role's consumption (once started). */
+  statusUpdates?: StatusConsumer
   /** The breakers of every outside call the roles make (webhook endpoints, SNS, S3, the carrier provider), for /metrics. */
   breakers: Breakers
-  /** Starts consuming every role's queue (the bus must be connected). */
+  /** Starts consuming every role's queue (the bus, and the status queue for its role, must be connected). */
   start(): Promise<void>
   /** Starts the poller roles, which need no broker. */
   startPollers(): void
@@ -156,16 +164,21 @@ export function buildWorker(deps: WorkerDeps): Worker {
       const state = await managed.ensureBucket().catch((err: Error) => `unreachable (${err.message})`)
       log.info({ store: managed.location, state }, 'archive store')
     }
+    if (deps.ownQueues?.includes('status-updates')) {
+      if (!deps.statusQueue) throw new ConfigError('the status-updates role needs its queue')
+      const applier = statusApplier(config, pool, { ...deps.statusUpdates, log: roleLog('status-updates') })
+      worker.statusUpdates = await deps.statusQueue.consume(async (message) => void (await applier.apply(message)))
+    }
     for (const handler of handlers) {
       const role = handler.role as WorkerRole
       // The archive settles thousands of events at once, when a batch is written: acknowledged a burst at a time.
       worker.consumers.push(await deps.bus.consume(handler, { prefetch: prefetch[role], batched: role === 'archive' }))
     }
-    log.info({ roles: deps.roles, pollers: deps.pollers ?? [] }, 'worker consuming')
+    log.info({ roles: deps.roles, pollers: deps.pollers ?? [], ownQueues: deps.ownQueues ?? [] }, 'worker consuming')
   }
 
   async function stop(): Promise<void> {
-    await Promise.all([...worker.consumers.map((c) => c.stop()), worker.carriers?.stop(), worker.carrierCleanup?.stop()])
+    await Promise.all([...worker.consumers.map((c) => c.stop()), worker.carriers?.stop(), worker.carrierCleanup?.stop(), worker.statusUpdates?.stop()])
     owned?.close()
     sns?.close()
   }

@@ -68,6 +68,7 @@ export const ConfigSchema = Type.Object({
   WORKER_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
   WORKER_RETRY_DELAYS_MS: Type.String({ pattern: '^[0-9]{1,9}(,[0-9]{1,9}){0,19}$', default: '1000,5000,30000,120000,600000' }),
   WORKER_PREFETCH: Type.Integer({ minimum: 1, maximum: 10_000, default: 32 }),
+  STATUS_UPDATE_PARTITIONS: Type.Integer({ minimum: 1, maximum: 256, default: 8, description: 'Partition queues of the status updates (each applied by one worker at a time); the same in every process.' }),
   ARCHIVE_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 100_000, default: 5000 }),
   ARCHIVE_BATCH_AGE_MS: Type.Integer({ minimum: 10, maximum: 3_600_000, default: 60_000 }),
   ARCHIVE_LEDGER_RETENTION_H: Type.Integer({ minimum: 1, default: 168 }),

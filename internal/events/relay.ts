@@ -1,9 +1,15 @@
-import type { Bus } from './bus.js'
-import type { Outbox } from './log.js'
+import type { LoggedEvent, Outbox } from './log.js'
 
-export interface RelayOptions {
-  outbox: Outbox
-  bus: Bus
+/** Where a relay publishes: the bus, or another queue with the same guarantees (status updates). */
+export interface RelaySink<T> {
+  readonly connected: boolean
+  publish(batch: readonly T[]): Promise<void>
+}
+
+export interface RelayOptions<T = LoggedEvent> {
+  /** The event log's outbox, or another table drained the same way (Outbox's contract, other messages). */
+  outbox: Pick<Outbox, 'listen'> & { drain(limit: number, publish: (batch: T[]) => Promise<void>): Promise<number> }
+  bus: RelaySink<T>
   log: { warn(o: object, m: string): void }
   batchSize?: number
   /** Periodic sweep, in case a wake-up was missed. */
@@ -21,7 +27,7 @@ export interface RelayOptions {
  * (kick), by the outbox's listener for other writers, and by a periodic sweep.
  * Nothing is published while the bus is down; the outbox keeps it.
  */
-export class OutboxRelay {
+export class OutboxRelay<T = LoggedEvent> {
   private timer: NodeJS.Timeout | undefined
   private running: Promise<void> | undefined
   private scheduled: NodeJS.Timeout | undefined
@@ -30,7 +36,7 @@ export class OutboxRelay {
   private stopped = false
   published = 0
 
-  constructor(private readonly opts: RelayOptions) {}
+  constructor(private readonly opts: RelayOptions<T>) {}
 
   async start(): Promise<void> {
     this.stopped = false

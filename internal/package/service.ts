@@ -181,15 +181,26 @@ export class PackageService {
   }
 
   async changeStatus(principal: Principal, rawTn: string, change: StatusChange, ifMatch?: number): Promise<Package> {
+    return this.update(principal, normalizeTrackingNumber(rawTn), ifMatch, this.statusDecision(principal, change))
+  }
+
+  /**
+   * The status route's rules for `principal`, as a decision on the current package
+   * that the caller saves: the route through `update`, asynchronous status updates
+   * under their own row lock. Throws an AppError to refuse.
+   */
+  statusDecision(principal: Principal, change: StatusChange): (pkg: Package) => Promise<Change> {
     if (change.force && principal.role !== 'admin') throw forbidden('only admins may force a status change')
     const proofs = change.status === 'delivered' && principal.role === 'driver' ? this.deps.deliveryProofs : undefined
-    return this.update(principal, normalizeTrackingNumber(rawTn), ifMatch, async (pkg) => {
+    const actor = actorOf(principal)
+    return async (pkg) => {
+      if (principal.role === 'driver' && pkg.driverId !== principal.id) throw notFound('package')
       // An integration's updates are for its own packages, never for a number a customer follows at a carrier.
       if (pkg.external && principal.kind === 'service') throw externalTrackingConflict(pkg)
       const decided = changeStatus(pkg, change, this.now())
       if (proofs && !(await proofs.has(pkg.id))) throw new AppError('conflict', 'proof_required', 'a proof of delivery is required first: attach one with POST /packages/:tn/proofs')
-      return decided
-    })
+      return attribute(decided, actor)
+    }
   }
 
   /**

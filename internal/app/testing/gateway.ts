@@ -8,6 +8,7 @@ import { createPool } from '../../platform/db/postgres.js'
 import { isolate, type Isolation, type TestLike } from '../../platform/testing/harness.js'
 import { memoryBus, rabbitBus } from '../bus.js'
 import { serviceChecks } from '../checks.js'
+import { rabbitStatusQueue } from '../status-updates.js'
 import { buildGateway, type Gateway } from '../gateway.js'
 import { memoryStores, redisStores } from '../stores.js'
 import type { Timers } from '../../platform/timers.js'
@@ -35,6 +36,8 @@ export interface TestGatewayOptions {
   logger?: FastifyServerOptions['logger']
   /** The WebSocket limits' clock (token expiry, message rate), e.g. a hand-moved one. */
   wsClock?: Timers
+  /** Status updates go to RabbitMQ at this URL (a vhost of the test's own: the queue names are fixed); none: they wait in PostgreSQL. */
+  statusQueueUrl?: string
   /** Cache, rate limits and idempotency records in this process (embedded mode's stores) instead of Redis. */
   memoryStores?: boolean
 }
@@ -69,10 +72,13 @@ export async function testGateway(t: TestLike, env: Record<string, string> = {},
   // The gateway's own pool, with its session settings (as cmd/gateway connects); the
   // test's direct queries on iso.pool stay ordinary writers.
   const pool = createPool({ url: iso.urls.databaseUrl, schema: `${iso.schema},public`, max: 10, settings: IN_PROCESS_WAKEUP })
-  const gateway = await buildGateway({ config, instanceId, pool, stores: opts.memoryStores ? memoryStores(config) : redisStores(config, iso.redis), bus, checks: serviceChecks({ pool, redis: iso.redis, bus: opts.bus ? bus : undefined }), logger: opts.logger, wsClock: opts.wsClock })
+  const statusQueue = opts.statusQueueUrl ? rabbitStatusQueue(config, { log: quiet, url: opts.statusQueueUrl }) : undefined
+  void statusQueue?.start()
+  const gateway = await buildGateway({ config, instanceId, pool, stores: opts.memoryStores ? memoryStores(config) : redisStores(config, iso.redis), bus, checks: serviceChecks({ pool, redis: iso.redis, bus: opts.bus ? bus : undefined }), logger: opts.logger, wsClock: opts.wsClock, statusQueue })
   await gateway.app.ready()
   t.teardown(async () => {
     await gateway.app.close()
+    await statusQueue?.close()
     await bus.close()
     await pool.end()
   })
