@@ -40,8 +40,10 @@ t.test('event actors', async (t) => {
     const mine = await events(owner.token, pkg.trackingNumber)
     t.equal(mine.length, 2)
     t.ok(mine.every((e) => !('actor' in e)), 'a customer never sees who caused an event')
+    t.ok(mine.every((e) => !('requestId' in e)), 'nor by which request')
     const staff = await events(operator.token, pkg.trackingNumber)
     t.same(staff.map((e) => (e.actor as { role: string }).role), ['admin', 'operator'])
+    t.ok(staff.every((e) => typeof (e as { requestId?: unknown }).requestId === 'string'), 'staff see the request behind each')
   })
 
   t.test("a driver's answer names the driver; the driver reads no actors", async (t) => {
@@ -85,6 +87,8 @@ t.test('event actors', async (t) => {
     t.same((byOperator.event as { actor: unknown }).actor, actor, 'an operator on the same channel does')
     t.notOk('actor' in (onUser.event as object), 'user: channels carry none')
     t.notOk('actor' in (byGuest.event as object), 'track: carries none')
+    t.notOk('requestId' in (byOwner.event as object) || 'requestId' in (onUser.event as object) || 'requestId' in (byGuest.event as object), 'nor do they carry the request id')
+    t.type((byOperator.event as { requestId: unknown }).requestId, 'string', 'staff get the request id with the actor')
     t.same((onAll.event as { actor: unknown }).actor, actor, 'the staff firehose carries it')
   })
 

@@ -171,7 +171,7 @@ t.test('details, events and deletion', async (t) => {
       'package.updated',
     ])
     for (const e of items) {
-      t.same(Object.keys(e).sort(), ['actor', 'data', 'id', 'occurredAt', 'recordedAt', 'seq', 'trackingNumber', 'type'], `envelope of seq ${e.seq}`)
+      t.same(Object.keys(e).sort(), ['actor', 'data', 'id', 'occurredAt', 'recordedAt', 'requestId', 'seq', 'trackingNumber', 'type'], `envelope of seq ${e.seq}`)
       t.match(e, { id: /^[0-9a-f-]{36}$/, trackingNumber: tn, occurredAt: ISO, recordedAt: ISO })
     }
     t.equal(new Set(items.map((e) => e.id)).size, items.length, 'event ids are unique')

@@ -166,6 +166,7 @@ export const EventSchema = Type.Object(
     recordedAt: DateTimeOut,
     data: Type.Object({}, { additionalProperties: true }),
     actor: Type.Optional(ActorSchema),
+    requestId: Type.Optional(Type.String({ description: 'The x-request-id of the request that caused it, when one did: admins, operators and service clients only.' })),
   },
   { $id: 'Event' },
 )

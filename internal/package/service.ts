@@ -212,7 +212,7 @@ export class PackageService {
     if (pkg.view !== 'full') throw notFound('package')
     const events = await this.deps.packages.events(pkg.id)
     if (seesActor(principal.role)) return events
-    return events.map(({ actor: _actor, ...rest }) => rest)
+    return events.map(({ actor: _actor, requestId: _requestId, ...rest }) => rest)
   }
 
   /** The guest view (status history without names, addresses, contacts or coordinates) as JSON text, with its etag. */

@@ -19,7 +19,7 @@ t.test('delivery', async (t) => {
     const msg = await ws.next(isEvent(`package:${tn}`))
     t.same(Object.keys(msg).sort(), ['channel', 'event', 'type'])
     const event = msg.event as Record<string, unknown>
-    t.same(Object.keys(event).sort(), ['actor', 'data', 'id', 'occurredAt', 'recordedAt', 'seq', 'trackingNumber', 'type'], 'an admin also gets who caused it')
+    t.same(Object.keys(event).sort(), ['actor', 'data', 'id', 'occurredAt', 'recordedAt', 'requestId', 'seq', 'trackingNumber', 'type'], 'an admin also gets who caused it, and by which request')
     t.match(event, {
       id: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
       type: 'package.status_changed',
