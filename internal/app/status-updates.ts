@@ -45,5 +45,6 @@ export function statusApplier(config: Config, pool: pg.Pool, deps: StatusApplier
       packages.committed(written)
       deps.committed?.(written)
     },
+    log: deps.log,
   })
 }

@@ -17,6 +17,8 @@ export interface StatusUpdateServiceDeps {
   committed(written: Written): void
   /** After a batch was recorded: the relay hands it to the queue soon. */
   queued?(): void
+  /** Where refusals are told (with the posting request's id, in a worker). */
+  log?: { info(o: object, m: string): void }
 }
 
 const POSTERS = new Set<Principal['role']>(['admin', 'service'])
@@ -60,6 +62,8 @@ export class StatusUpdateService {
       return this.deps.rules(principalOf(client), change)(pkg)
     })
     if (outcome.state === 'applied') this.deps.committed(outcome.written)
+    // A refusal is the integration's to fix: say which update and why.
+    else if (outcome.state === 'refused') this.deps.log?.info({ clientId, externalId: update.externalId, trackingNumber: update.trackingNumber, reason: outcome.reason }, 'status update refused')
     return outcome
   }
 }

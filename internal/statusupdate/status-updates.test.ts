@@ -1,3 +1,4 @@
+import { requestIdMixin } from '../platform/request-context.js'
 import amqplib from 'amqplib'
 import t from 'tap'
 import { statusApplier, rabbitStatusQueue } from '../app/status-updates.js'
@@ -13,6 +14,9 @@ import { CLIENT_HEADER, INTAKE_QUEUE } from './queue-topology.js'
 // One gateway whose status queue reaches RabbitMQ (a vhost of this file's own)
 // through a TCP proxy the outage test cuts; workers are built as cmd/worker builds them.
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined }
+/** The appliers' info lines, with the request id a worker's pino mixin would add. */
+const told: Array<Record<string, unknown>> = []
+const telling = { ...quiet, info: (o: object, msg: string) => void told.push({ ...requestIdMixin(), ...o, msg }) }
 const vhost = await testVhost(t)
 const proxy = await tcpProxy(t, vhost, 5672)
 const gw: TestGateway = await testGateway(t, { WORKER_RETRY_DELAYS_MS: '100,200', WORKER_MAX_ATTEMPTS: '3', STATUS_UPDATE_PARTITIONS: '4', CACHE_TTL_S: '60' }, { statusQueueUrl: proxy.url })
@@ -27,7 +31,7 @@ t.teardown(() => workerPool.end())
 async function startWorker(): Promise<{ consumer: StatusConsumer; kill(): Promise<void>; stop(): Promise<void> }> {
   const queue = rabbitStatusQueue(gw.config, { log: quiet, url: vhost })
   await queue.start()
-  const applier = statusApplier(gw.config, workerPool, { cache: redisPackageCache(gw.config, gw.redis), origin: 'test-worker', log: quiet })
+  const applier = statusApplier(gw.config, workerPool, { cache: redisPackageCache(gw.config, gw.redis), origin: 'test-worker', log: telling })
   const consumer = await queue.consume(async (m) => void (await applier.apply(m)))
   let done = false
   const end = async (graceful: boolean) => {
@@ -99,6 +103,7 @@ t.test('a worker applies a batch in occurredAt order through the status rules, a
   t.equal(pkg.status, 'delivered', 'readers see the applied status (the cache was invalidated)')
   const requestIds = (await gw.pool.query("SELECT request_id FROM package_events WHERE tracking_number = $1 AND type = 'package.status_changed'", [tn])).rows.map((r) => r.request_id)
   t.same(requestIds, ['batch-request-1', 'batch-request-1', 'batch-request-1'], 'each applied event names the request that posted it (envelope requestId)')
+  t.match(told.find((l) => l.externalId === 'b-unknown'), { msg: 'status update refused', requestId: 'batch-request-1', reason: 'unknown tracking number' }, 'the worker says what it refused, naming the request')
 
   // After the package moved on: an older update is refused; a repeat is not applied twice.
   await post(service.token, [update(late, 'in_transit', 20, 'late-new')])
