@@ -1,3 +1,4 @@
+import type { ObjectStore } from '../archive/ports.js'
 import type { Redis } from 'ioredis'
 import type pg from 'pg'
 import type { CarrierMetrics } from '../carrier/metrics.js'
@@ -49,11 +50,18 @@ export function carrierCheck(metrics: CarrierMetrics): DependencyCheck {
 }
 
 /** The worker's readiness: PostgreSQL (down without it), the broker when queue roles run, Redis and the provider when carriers runs. */
-export function workerChecks(parts: { pool: pg.Pool; redis?: Redis; bus?: Bus; carriers?: CarrierMetrics }): Record<string, DependencyCheck> {
+export function workerChecks(parts: { pool: pg.Pool; redis?: Redis; bus?: Bus; carriers?: CarrierMetrics; archiveStore?: ObjectStore }): Record<string, DependencyCheck> {
   const checks: Record<string, DependencyCheck> = { postgres: { critical: true, check: () => parts.pool.query('SELECT 1') } }
   const redis = parts.redis
   if (redis) checks.redis = { critical: false, check: () => redis.ping() }
   if (parts.bus) checks.rabbitmq = busCheck(parts.bus)
   if (parts.carriers) checks.carrier = carrierCheck(parts.carriers)
+  // The archive's bucket: a look-up of a key that is never written. Not critical, since
+  // events wait in the archive queue while the store is away; the status says degraded.
+  const store = parts.archiveStore
+  if (store) checks.s3 = { critical: false, check: () => store.exists(READINESS_KEY) }
   return checks
 }
+
+/** Looked up, never written, by the archive's readiness check. */
+const READINESS_KEY = 'delivertrack-readiness-probe'

@@ -80,6 +80,8 @@ export interface CarrierDeps {
 export interface Worker {
   consumers: RoleConsumer[]
   archive?: ArchiveService
+  /** The archive role's object store, for /health/ready. */
+  archiveStore?: ObjectStore
   notify?: NotifyService
   webhooks?: WebhookDispatcher
   inbox?: InboxRole
@@ -118,6 +120,7 @@ export function buildWorker(deps: WorkerDeps): Worker {
       owned = deps.store ? undefined : S3ObjectStore.fromConfig(config, breakers)
       const store = deps.store ?? owned!
       if (isManaged(store)) managed = store
+      worker.archiveStore = store
       worker.archive = new ArchiveService({
         store,
         ledger: new PostgresArchiveLedger(pool),
