@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   worker.startPollers()
   // Probes and Prometheus reach the worker here (HEALTH_PORT); a port in use stops the start, with its name.
   const health = await buildWorkerHealth({
-    checks: workerChecks({ pool, redis, bus: roles.length > 0 ? bus : undefined, carriers: worker.carrierMetrics, archiveStore: worker.archiveStore }),
+    checks: workerChecks({ pool, redis, bus: roles.length > 0 ? bus : undefined, carriers: worker.carrierMetrics, archiveStore: worker.archiveStore, statusQueue }),
     registries: [worker.breakers.registry, ...(worker.carrierMetrics ? [worker.carrierMetrics.registry] : [])],
   })
   const port = healthPortOf(config, 'worker')

@@ -50,12 +50,17 @@ export function carrierCheck(metrics: CarrierMetrics): DependencyCheck {
 }
 
 /** The worker's readiness: PostgreSQL (down without it), the broker when queue roles run, Redis and the provider when carriers runs. */
-export function workerChecks(parts: { pool: pg.Pool; redis?: Redis; bus?: Bus; carriers?: CarrierMetrics; archiveStore?: ObjectStore }): Record<string, DependencyCheck> {
+export function workerChecks(parts: { pool: pg.Pool; redis?: Redis; bus?: Bus; carriers?: CarrierMetrics; archiveStore?: ObjectStore; statusQueue?: { readonly connected: boolean } }): Record<string, DependencyCheck> {
   const checks: Record<string, DependencyCheck> = { postgres: { critical: true, check: () => parts.pool.query('SELECT 1') } }
   const redis = parts.redis
   if (redis) checks.redis = { critical: false, check: () => redis.ping() }
   if (parts.bus) checks.rabbitmq = busCheck(parts.bus)
   if (parts.carriers) checks.carrier = carrierCheck(parts.carriers)
+  // The status-updates role's own broker connection (partition queues), apart from the event bus.
+  const queue = parts.statusQueue
+  if (queue) checks.statusQueue = { critical: true, check: async () => {
+    if (!queue.connected) throw new Error('status-updates queue: not connected to the broker')
+  } }
   // The archive's bucket: a look-up of a key that is never written. Not critical, since
   // events wait in the archive queue while the store is away; the status says degraded.
   const store = parts.archiveStore

@@ -1,3 +1,4 @@
+import { REQUEST_HEADER } from './queue-topology.js'
 import type { Channel, Connection, Message } from 'amqplib/callback_api'
 import type { RoleLogger } from '../events/roles.js'
 import { closeQuietly } from '../events/bus-rabbitmq-channels.js'
@@ -74,7 +75,8 @@ export class OrderedConsumer {
       channel.ack(message)
     } catch (err) {
       // Not even a retry could be published: hold the lane a moment, then put it back where it was.
-      this.opts.log.warn({ queue: lane.queue, err: (err as Error).message }, 'status update not settled; requeued')
+      const requestId = message.properties.headers?.[REQUEST_HEADER] as string | undefined
+      this.opts.log.warn({ queue: lane.queue, messageId: message.properties.messageId, requestId, err: (err as Error).message }, 'status update not settled; requeued')
       await new Promise((r) => setTimeout(r, 1_000).unref())
       if (generation === this.generation) channel.nack(message, false, true)
     }

@@ -87,8 +87,16 @@ export class RabbitStatusQueue implements StatusUpdateQueue {
 
   async publish(batch: readonly QueuedUpdate[]): Promise<void> {
     const broker = this.requireBroker()
-    // Sent in order on rascal's one confirm channel; resolves when every confirm is in.
-    await Promise.all(batch.map((m) => this.send(broker, 'partitions', messageBody(m.update), { routingKey: m.update.trackingNumber, options: { messageId: m.update.externalId, headers: headersOf(m) } })))
+    // rascal spreads publishes over a pool of confirm channels, and the broker keeps order only
+    // within one channel: a package's updates go one after another, each confirmed before the
+    // next is sent; different packages go at once. Resolves when every confirm is in.
+    const byPackage = new Map<string, QueuedUpdate[]>()
+    for (const m of batch) byPackage.set(m.update.trackingNumber, [...(byPackage.get(m.update.trackingNumber) ?? []), m])
+    await Promise.all(
+      [...byPackage.values()].map(async (updates) => {
+        for (const m of updates) await this.send(broker, 'partitions', messageBody(m.update), { routingKey: m.update.trackingNumber, options: { messageId: m.update.externalId, headers: headersOf(m) } })
+      }),
+    )
   }
 
   private async send(broker: Broker, publication: string, body: unknown, overrides: Publish): Promise<void> {
@@ -139,7 +147,7 @@ export class RabbitStatusQueue implements StatusUpdateQueue {
             counters.handled++
           } catch (err) {
             const next = afterFailure(this.opts.retry, attempt)
-            this.opts.log.warn({ externalId: queued.update.externalId, attempt, err: (err as Error).message }, next.dead ? 'status update dead-lettered' : 'status update failed; retrying later')
+            this.opts.log.warn({ externalId: queued.update.externalId, requestId: queued.requestId, attempt, err: (err as Error).message }, next.dead ? 'status update dead-lettered' : 'status update failed; retrying later')
             const overrides = { routingKey: queued.update.trackingNumber, options: { messageId: queued.update.externalId, headers: { ...headersOf(queued), [ATTEMPT_HEADER]: attempt } } }
             await this.send(broker, next.dead ? 'dead' : retryName(next.delayMs), messageBody(queued.update), overrides)
             if (next.dead) counters.deadLettered++

@@ -20,6 +20,9 @@ import {
   type PendingOrder,
 } from '../lib/order-form.js'
 
+/** How soon an order whose first send is still being answered is asked for again. */
+const IN_PROGRESS_RETRY_MS = 1_000
+
 type TextField = 'senderName' | 'senderAddress' | 'recipientName' | 'recipientAddress' | 'recipientEmail' | 'recipientPhone' | 'description'
 
 /** "Place an order" (customers): checked as it is typed; a double click or a reload mid-submit places it once. */
@@ -44,6 +47,12 @@ export function PlaceOrder() {
       navigate(`/packages/${encodeURIComponent(pkg.trackingNumber)}`)
     } catch (err) {
       const e = err as ApiError
+      if (e.status === 409 && /still in progress/.test(e.message)) {
+        // The first send (before a reload) is still being answered: ask again with the same key shortly.
+        sending.current = false
+        setTimeout(() => void send(submission), IN_PROGRESS_RETRY_MS)
+        return
+      }
       // Refused for what it says: the key goes with it. Unreached: kept, so pressing again resends it.
       if (e.status >= 400 && e.status < 500) clearPending(sessionStorage)
       setRefused(serverErrors(e))
