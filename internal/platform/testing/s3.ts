@@ -57,8 +57,16 @@ export async function startS3(t: TestLike, bucket = 'delivertrack-archive-test')
       return out.sort()
     },
     async get(key) {
-      const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))
-      return out.Body!.transformToByteArray()
+      // s3rver on a loaded host now and then cuts a body short ("aborted", ECONNRESET) after the
+      // headers, where the SDK does not retry: the harness's own reads ask again, up to three times.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))
+          return await out.Body!.transformToByteArray()
+        } catch (err) {
+          if (attempt >= 3 || (err as NodeJS.ErrnoException).code !== 'ECONNRESET') throw err
+        }
+      }
     },
     async rows() {
       const all: Array<{ key: string; row: Record<string, unknown> }> = []
