@@ -145,7 +145,7 @@ export class CarrierSync {
       // News a push should have brought: pushes are not arriving for it, so the status schedule again.
       const pushesMissed = claim.lastPushedAt !== undefined && plan.change.events.length > 0
       return {
-        schedule: snap.notFound ? { dueAt: null, priority: PRIORITY.scheduled, intervalS: null } : this.schedule(plan.newStatus, plan.change.next.estimatedDelivery, 0, now, pushesMissed ? undefined : claim.lastPushedAt),
+        schedule: snap.notFound ? INACTIVE : this.schedule(plan.newStatus, plan.change.next.estimatedDelivery, 0, now, pushesMissed ? undefined : claim.lastPushedAt),
         hash: snap.hash,
         notFound: snap.notFound === true,
         pushesMissed,
@@ -191,14 +191,32 @@ export class CarrierSync {
     }, now)
   }
 
-  /** The next check from the frequency policy (inactive for final statuses), and the failure-free interval. */
+  /** The next check from the frequency policy, fed by pushes when one came lately. */
   private schedule(status: Claim['status'], estimatedDelivery: Date | undefined, failures: number, now: Date, lastPushedAt: Date | undefined): Schedule {
     const s = this.deps.settings
-    const fed = pushFed(lastPushedAt, now, s.frequency)
-    const input = { status, estimatedDelivery: estimatedDelivery?.toISOString(), now, settings: s.frequency, holidays: s.holidays, pushFed: fed, random: this.random }
-    const minutes = nextCheckIn({ ...input, consecutiveFailures: failures })
-    if (minutes === null) return { dueAt: null, priority: PRIORITY.scheduled, intervalS: null }
-    const interval = intervalMinutes(status, s.frequency, fed)
-    return { dueAt: new Date(now.getTime() + minutes * 60_000), priority: PRIORITY.scheduled, intervalS: interval === null ? null : Math.round(interval * 60) }
+    return scheduleCheck({ status, estimatedDelivery, failures, now, fed: pushFed(lastPushedAt, now, s.frequency), settings: s, random: this.random })
   }
+}
+
+/** No further check: final, or unknown at the carrier. */
+export const INACTIVE: Schedule = Object.freeze({ dueAt: null, priority: PRIORITY.scheduled, intervalS: null })
+
+/**
+ * A scheduled check from the frequency policy (INACTIVE for final statuses) with its
+ * failure-free interval; shared by checks and pushes so both schedule alike.
+ */
+export function scheduleCheck(i: {
+  status: Claim['status']
+  estimatedDelivery: Date | undefined
+  failures: number
+  now: Date
+  fed: boolean
+  settings: Pick<SyncSettings, 'frequency' | 'holidays'>
+  random: () => number
+}): Schedule {
+  const { frequency, holidays } = i.settings
+  const minutes = nextCheckIn({ status: i.status, estimatedDelivery: i.estimatedDelivery?.toISOString(), consecutiveFailures: i.failures, now: i.now, settings: frequency, holidays, pushFed: i.fed, random: i.random })
+  if (minutes === null) return INACTIVE
+  const interval = intervalMinutes(i.status, frequency, i.fed)
+  return { dueAt: new Date(i.now.getTime() + minutes * 60_000), priority: PRIORITY.scheduled, intervalS: interval === null ? null : Math.round(interval * 60) }
 }

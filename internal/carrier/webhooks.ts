@@ -1,9 +1,8 @@
 import type { Written } from '../package/ports.js'
 import { AppError, invalid, notFound, unauthorized } from '../platform/errors.js'
-import { intervalMinutes, nextCheckIn } from './frequency.js'
 import { planSnapshot, type SnapshotPlan } from './plan.js'
 import { BadRequest, type CarrierProvider, type Schedule } from './ports.js'
-import { PRIORITY, type SyncSettings } from './sync-service.js'
+import { INACTIVE, scheduleCheck, type SyncSettings } from './sync-service.js'
 import type { PushStore } from './webhooks-postgres.js'
 
 export interface CarrierWebhooksDeps {
@@ -50,7 +49,7 @@ export class CarrierWebhooks {
     const snap = update.snapshot
     const target = { ...tracking, trackingNumber: update.trackingNumber }
     const { written, plan } = await this.deps.store.apply(target, (pkg, applied) => planSnapshot(pkg, snap, applied, startedAt), (p: SnapshotPlan) => ({
-      schedule: snap.notFound ? { dueAt: null, priority: PRIORITY.scheduled, intervalS: null } : this.schedule(p, startedAt),
+      schedule: snap.notFound ? INACTIVE : this.schedule(p, startedAt),
       hash: snap.hash,
       notFound: snap.notFound === true,
       log: {
@@ -78,11 +77,6 @@ export class CarrierWebhooks {
   /** The schedule from the pushed status, as a successful check would set it, for a tracking fed by pushes. */
   private schedule(plan: SnapshotPlan, now: Date): Schedule {
     const s = this.deps.settings
-    const status = plan.newStatus
-    const fed = s.frequency.pushedMin > 0
-    const minutes = nextCheckIn({ status, estimatedDelivery: plan.change.next.estimatedDelivery?.toISOString(), consecutiveFailures: 0, now, settings: s.frequency, holidays: s.holidays, pushFed: fed, random: this.random })
-    if (minutes === null) return { dueAt: null, priority: PRIORITY.scheduled, intervalS: null }
-    const interval = intervalMinutes(status, s.frequency, fed)
-    return { dueAt: new Date(now.getTime() + minutes * 60_000), priority: PRIORITY.scheduled, intervalS: interval === null ? null : Math.round(interval * 60) }
+    return scheduleCheck({ status: plan.newStatus, estimatedDelivery: plan.change.next.estimatedDelivery, failures: 0, now, fed: s.frequency.pushedMin > 0, settings: s, random: this.random })
   }
 }

@@ -80,11 +80,11 @@ export function toEnvelope(e: PackageEvent): EventEnvelope {
   return env
 }
 
-/** The envelope as customers, drivers and guests get it: without who caused it, nor by which request. */
-export function withoutActor(env: EventEnvelope): EventEnvelope {
+/** An event (envelope or logged) as customers, drivers and guests get it: without who caused it, nor by which request. */
+export function withoutActor<E extends { actor?: unknown; requestId?: unknown }>(env: E): E {
   if (env.actor === undefined && env.requestId === undefined) return env
   const { actor: _actor, requestId: _requestId, ...rest } = env
-  return rest
+  return rest as E
 }
 
 export function isEnvelope(value: unknown): value is EventEnvelope {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { actorOf, SEES_ALL, type Principal } from '../auth/domain.js'
 import { AppError, forbidden, invalid, notFound } from '../platform/errors.js'
 import { seesActor, SYSTEM_ACTOR } from '../events/actor.js'
-import type { Actor, PackageEvent } from '../events/envelope.js'
+import { withoutActor, type Actor, type PackageEvent } from '../events/envelope.js'
 import { generateTrackingNumber, normalizeTrackingNumber, versionMismatch, type NewPackage, type Package, type PackagePatch, type PackageStatus, type StatusChange } from './domain.js'
 import { attribute, changeStatus, createExternalTracking, createPackage, deletePackage, externalTrackingConflict, mergeExternal, patchDetails, type Change } from './entity.js'
 import type { CarrierSyncReader, CarrierSyncState, CommittedEvents, CreateOffered, DeliveryProofs, ListFilter, Logger, Page, PackageCache, PackageRead, PackageRepository, PublicView, PublicViewEntry, TrackingEntry, TrackingListRepository, TrackingRead, Written } from './ports.js'
@@ -212,7 +212,7 @@ export class PackageService {
     if (pkg.view !== 'full') throw notFound('package')
     const events = await this.deps.packages.events(pkg.id)
     if (seesActor(principal.role)) return events
-    return events.map(({ actor: _actor, requestId: _requestId, ...rest }) => rest)
+    return events.map(withoutActor)
   }
 
   /** The guest view (status history without names, addresses, contacts or coordinates) as JSON text, with its etag. */
