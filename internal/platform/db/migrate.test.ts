@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
 import type pg from 'pg'
 import { serviceUrls } from '../testing/services.js'
-import { migrate } from './migrate.js'
+import { migrate, pendingMigrations } from './migrate.js'
 import { createPool } from './postgres.js'
 
 // Migrations on a fresh, unmigrated schema of the test's own.
@@ -107,4 +107,19 @@ t.test('a failing migration rolls back, names the file, and releases the lock', 
   const fixed = await migrate(other, dir)
   t.same(fixed.applied, ['0002_broken.sql'], 'another connection can take the lock afterwards')
   t.equal(fixed.current, 2)
+})
+
+t.test('pendingMigrations lists what the database lacks, without changing it', async (t) => {
+  const { schema, pool: newPool } = await freshSchema(t)
+  const pool = newPool()
+  t.same(await pendingMigrations(pool), SHIPPED, 'every shipped migration before the first run')
+  t.same(await tables(pool, schema), [], 'and it created nothing, not even schema_migrations')
+  await migrate(pool)
+  t.same(await pendingMigrations(pool), [], 'none once migrated')
+
+  const dir = await mkdtemp(join(tmpdir(), 'dt-migrations-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  await writeFile(join(dir, '0001_init.sql'), 'SELECT 1;')
+  await writeFile(join(dir, '9999_next.sql'), 'SELECT 1;')
+  t.same(await pendingMigrations(pool, dir), ['9999_next.sql'], 'a newer build\'s migration is pending; versions beyond the build do not count')
 })

@@ -15,7 +15,7 @@ export interface MigrationResult {
  * starting together wait for each other instead of racing. Idempotent.
  */
 export async function migrate(pool: pg.Pool, dir = MIGRATIONS_DIR): Promise<MigrationResult> {
-  const files = (await readdir(dir)).filter((f) => /^\d{4}_[\w-]+\.sql$/.test(f)).sort()
+  const files = await migrationFiles(dir)
   const client = await pool.connect()
   try {
     await client.query(`SELECT pg_advisory_lock(hashtext('delivertrack.migrate.' || current_schema()))`)
@@ -48,4 +48,23 @@ export async function migrate(pool: pg.Pool, dir = MIGRATIONS_DIR): Promise<Migr
     await client.query(`SELECT pg_advisory_unlock(hashtext('delivertrack.migrate.' || current_schema()))`).catch(() => undefined)
     client.release()
   }
+}
+
+async function migrationFiles(dir: string): Promise<string[]> {
+  return (await readdir(dir)).filter((f) => /^\d{4}_[\w-]+\.sql$/.test(f)).sort()
+}
+
+/**
+ * The shipped migrations the database has not recorded yet (all of them before the
+ * first run), without taking the lock or changing anything: a process that must not
+ * start on an older schema waits until this is empty. Versions the database has
+ * beyond these (a newer image migrated it) do not count.
+ */
+export async function pendingMigrations(pool: pg.Pool, dir = MIGRATIONS_DIR): Promise<string[]> {
+  const files = await migrationFiles(dir)
+  const { rows: table } = await pool.query<{ found: boolean }>(`SELECT to_regclass('schema_migrations') IS NOT NULL AS found`)
+  if (!table[0]!.found) return files
+  const { rows } = await pool.query<{ version: number }>('SELECT version FROM schema_migrations')
+  const done = new Set(rows.map((r) => r.version))
+  return files.filter((f) => !done.has(Number.parseInt(f.slice(0, 4), 10)))
 }
