@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { extname } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { migrate } from '../../internal/platform/db/migrate.js'
 import { createPool } from '../../internal/platform/db/postgres.js'
@@ -20,10 +22,14 @@ t.teardown(async () => {
   await admin.end()
 })
 
+// The compiled main.js beside the compiled test (make test), or main.ts through tsx from source.
+const main = fileURLToPath(new URL(`./main${extname(import.meta.url)}`, import.meta.url))
+const runner = main.endsWith('.ts') ? ['--import', 'tsx'] : []
+
 function run(args: string[]): { exited: Promise<number>; output: () => string } {
   const url = new URL(databaseUrl)
   url.searchParams.set('options', `-c search_path=${schema}`)
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cmd/migrate/main.ts', ...args], {
+  const child = spawn(process.execPath, [...runner, main, ...args], {
     cwd: projectRoot(),
     env: { PATH: process.env.PATH, NODE_ENV: 'test', DATABASE_URL: url.toString() },
     stdio: ['ignore', 'pipe', 'pipe'],
