@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { parseWorkerRoles } from '../app/worker-roles.js'
@@ -7,7 +7,7 @@ import { ConfigSchema, healthPortOf, isEmbedded, loadConfig, runMode, type Confi
 import { parseDelays, roleQueues, WORKER_ROLES } from '../events/topology.js'
 import { projectRoot } from '../platform/paths.js'
 import { DEAD_QUEUE, INTAKE_QUEUE, partitionQueue, retryName } from '../statusupdate/queue-topology.js'
-import { byKind, containers, documentedSecretKeys, mainContainers, named, OVERLAYS, podSpec, render, selects, validateStrictly, type Container, type K8sObject } from './testing/k8s.js'
+import { byKind, containers, documentedSecretKeys, graceDelayS, hpaQueues, kedaQueues, mainContainers, named, OVERLAYS, podSpec, render, selects, validateStrictly, type Container, type K8sObject } from './testing/k8s.js'
 
 // deployments/k8s rendered as `kubectl kustomize` would (testing/kustomize.ts), then held
 // against the Kubernetes and KEDA schemas and against the code: the configuration each
@@ -116,13 +116,6 @@ function of(keys: string[], reason: string): Record<string, string> {
   return Object.fromEntries(keys.map((k) => [k, reason]))
 }
 
-function graceDelayS(cmd: string): number {
-  const source = readFileSync(join(projectRoot(), 'cmd', cmd, 'main.ts'), 'utf8')
-  const delay = /closeWithGrace\(\{ delay: ([\d_]+) \}/.exec(source)?.[1]
-  if (!delay) throw new Error(`cmd/${cmd}/main.ts: no closeWithGrace({ delay })`)
-  return Number(delay.replaceAll('_', '')) / 1000
-}
-
 t.test('the documented Secret and the exception lists are consistent with config.ts', async (t) => {
   t.ok(SECRET_KEYS.includes('DATABASE_URL') && SECRET_KEYS.includes('JWT_SECRET'), `README.md's kubectl create secret lists the keys (${SECRET_KEYS.join(', ')})`)
   t.same(Object.keys(UNSET).filter((k) => !SCHEMA_KEYS.includes(k)), [], 'every exception is a key of config.ts')
@@ -154,8 +147,8 @@ for (const overlay of OVERLAYS) {
           const where = `${w.metadata.name}/${c.name}`
           const p = processOf(c, { CARRIER_PROVIDER: configMap.CARRIER_PROVIDER as Config['CARRIER_PROVIDER'] })
           t.ok(c.envFrom?.some((f) => f.configMapRef?.name === 'delivertrack-config'), `${where}: the ConfigMap`)
-          const refs = (c.env ?? []).flatMap((e) => (e.valueFrom?.secretKeyRef ? [e.valueFrom.secretKeyRef] : []))
-          t.same(refs.filter((r) => r.name !== 'delivertrack-secrets' || !SECRET_KEYS.includes(r.key) || r.key !== (c.env ?? []).find((e) => e.valueFrom?.secretKeyRef === r)?.name), [], `${where}: every secretKeyRef is a documented key of delivertrack-secrets, under its own name`)
+          const refs = (c.env ?? []).flatMap((e) => (e.valueFrom?.secretKeyRef ? [{ variable: e.name, ...e.valueFrom.secretKeyRef }] : []))
+          t.same(refs.filter((r) => r.name !== 'delivertrack-secrets' || !SECRET_KEYS.includes(r.key) || r.key !== r.variable), [], `${where}: every secretKeyRef is a documented key of delivertrack-secrets, under its own name`)
           t.same(refs.map((r) => r.key).sort(), secretsRead(p).sort(), `${where}: exactly the Secret keys a ${p.kind} reads`)
           t.same((c.env ?? []).map((e) => e.name).filter((n) => !SCHEMA_KEYS.includes(n)), [], `${where}: no variable config.ts does not read`)
           for (const secrets of ['required', 'all'] as const) {
@@ -313,20 +306,5 @@ for (const overlay of OVERLAYS) {
     })
 
     if (overlay === 'prod') t.equal(configMap.RABBITMQ_QUEUE_TYPE, 'quorum', 'prod: quorum queues')
-  })
-}
-
-/** The queues a fallback HPA reads rabbitmq_queue_messages_ready of. */
-function hpaQueues(hpa: K8sObject): string[] {
-  const metrics = (hpa.spec as { metrics: Array<{ type: string; external?: { metric: { name: string; selector: { matchExpressions: Array<{ key: string; values: string[] }> } } } }> }).metrics
-  return metrics.flatMap((m) => (m.external?.metric.name === 'rabbitmq_queue_messages_ready' ? m.external.metric.selector.matchExpressions.filter((e) => e.key === 'queue').flatMap((e) => e.values) : []))
-}
-
-/** The queues a ScaledObject's rabbitmq triggers read (a pattern: the known queues it matches). */
-function kedaQueues(scaled: K8sObject, known: string[]): string[] {
-  const triggers = (scaled.spec as { triggers: Array<{ type: string; metadata: Record<string, string> }> }).triggers
-  return triggers.flatMap((tr) => {
-    if (tr.type !== 'rabbitmq') return []
-    return tr.metadata.useRegex === 'true' ? known.filter((q) => new RegExp(tr.metadata.queueName!).test(q)) : [tr.metadata.queueName!]
   })
 }

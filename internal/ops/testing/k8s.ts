@@ -112,3 +112,26 @@ export const mainContainers = (obj: K8sObject) => (podSpec(obj).spec.containers 
 export function selects(selector: Record<string, string> | undefined, labels: Record<string, string>): boolean {
   return Object.entries(selector ?? {}).every(([k, v]) => labels[k] === v)
 }
+
+/** close-with-grace's delay in cmd/<cmd>/main.ts, in seconds. */
+export function graceDelayS(cmd: string): number {
+  const source = readFileSync(join(projectRoot(), 'cmd', cmd, 'main.ts'), 'utf8')
+  const delay = /closeWithGrace\(\{ delay: ([\d_]+) \}/.exec(source)?.[1]
+  if (!delay) throw new Error(`cmd/${cmd}/main.ts: no closeWithGrace({ delay })`)
+  return Number(delay.replaceAll('_', '')) / 1000
+}
+
+/** The queues a fallback HPA reads rabbitmq_queue_messages_ready of. */
+export function hpaQueues(hpa: K8sObject): string[] {
+  const metrics = (hpa.spec as { metrics: Array<{ type: string; external?: { metric: { name: string; selector: { matchExpressions: Array<{ key: string; values: string[] }> } } } }> }).metrics
+  return metrics.flatMap((m) => (m.external?.metric.name === 'rabbitmq_queue_messages_ready' ? m.external.metric.selector.matchExpressions.filter((e) => e.key === 'queue').flatMap((e) => e.values) : []))
+}
+
+/** The queues a ScaledObject's rabbitmq triggers read (a pattern: the known queues it matches). */
+export function kedaQueues(scaled: K8sObject, known: string[]): string[] {
+  const triggers = (scaled.spec as { triggers: Array<{ type: string; metadata: Record<string, string> }> }).triggers
+  return triggers.flatMap((tr) => {
+    if (tr.type !== 'rabbitmq') return []
+    return tr.metadata.useRegex === 'true' ? known.filter((q) => new RegExp(tr.metadata.queueName!).test(q)) : [tr.metadata.queueName!]
+  })
+}
