@@ -27,6 +27,7 @@ const UNSET: Record<string, string> = {
   CORS_ORIGINS: 'empty: same origin only, and the gateway serves the console itself',
   WEBHOOK_ALLOWED_HOSTS: 'empty: customers\' endpoints are public; no private address is exempt',
   TRACKING_HOLIDAYS_COUNTRY: 'optional: weekends alone slow the schedule',
+  RABBITMQ_QUEUE_TYPE: 'default classic (a single broker, dev); prod sets quorum',
   ...of([
     'JWT_ACCESS_TTL_S', 'REFRESH_TTL_S', 'PASSWORD_SCRYPT_COST', 'CACHE_TTL_S', 'TRACK_MAX_AGE_S', 'RATE_LIMIT_MAX', 'RATE_LIMIT_TRACK_MAX',
     'ORDER_FINGERPRINT_S', 'BODY_LIMIT_BYTES', 'LOCATION_LIVE_MAX_PER_S', 'WS_HEARTBEAT_MS', 'WS_MAX_BUFFERED_BYTES', 'WS_MAX_CONNECTIONS_PER_IP',
@@ -40,15 +41,15 @@ const UNSET: Record<string, string> = {
 }
 // Set by each container itself: they differ between processes or pods.
 const PER_CONTAINER = ['PORT', 'HEALTH_PORT', 'INSTANCE_ID']
-// The lead is adding RABBITMQ_QUEUE_TYPE to config.ts; prod sets it already. Drop it here once merged.
-const PENDING = ['RABBITMQ_QUEUE_TYPE']
 
 // Values that pass the schema, for the keys a container takes from the Secret.
 const SECRET_VALUES: Record<string, string> = {
-  DATABASE_URL: 'postgres://delivertrack:pw@postgres:5432/delivertrack',
-  REDIS_URL: 'redis://:pw@redis:6379',
-  AMQP_URL: 'amqp://delivertrack:pw@rabbitmq:5672/delivertrack',
-  RABBITMQ_MANAGEMENT_URL: 'http://delivertrack:pw@rabbitmq:15672/delivertrack',
+  DATABASE_PASSWORD: 'pw',
+  REDIS_PASSWORD: 'pw',
+  AMQP_PASSWORD: 'pw',
+  KEDA_DATABASE_URL: 'postgres://delivertrack:pw@postgres:5432/delivertrack',
+  KEDA_AMQP_URL: 'amqp://delivertrack:pw@rabbitmq:5672/delivertrack',
+  KEDA_RABBITMQ_MANAGEMENT_URL: 'http://delivertrack:pw@rabbitmq:15672/delivertrack',
   MONGO_URL: 'mongodb://mongo:27017/delivertrack',
   JWT_SECRET: 'a-secret-of-at-least-sixteen-characters',
   IDEMPOTENCY_SECRET: 'another-secret-of-sixteen-characters',
@@ -80,19 +81,19 @@ function processOf(c: Container, config: Pick<Config, 'CARRIER_PROVIDER'>): Proc
 /**
  * The Secret keys a process reads. Every process parses the whole configuration:
  * production wants JWT_SECRET, CARRIER_PROVIDER=aftership wants CARRIER_API_KEY.
- * Beyond those, what cmd/<process>/main.ts connects to for its roles.
+ * Beyond those, the passwords of what cmd/<process>/main.ts connects to for its roles.
  */
 function secretsRead(p: Process): string[] {
-  const all = ['DATABASE_URL', 'JWT_SECRET', 'CARRIER_API_KEY']
+  const all = ['DATABASE_PASSWORD', 'JWT_SECRET', 'CARRIER_API_KEY']
   const aws = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']
   switch (p.kind) {
     case 'migrate': return all
-    case 'gateway': return [...all, 'REDIS_URL', 'AMQP_URL', 'IDEMPOTENCY_SECRET', 'MONGO_URL', 'ADMIN_EMAIL', 'ADMIN_PASSWORD', ...aws, 'CARRIER_WEBHOOK_SECRET']
-    case 'dispatch': return [...all, 'REDIS_URL', 'AMQP_URL']
+    case 'gateway': return [...all, 'REDIS_PASSWORD', 'AMQP_PASSWORD', 'IDEMPOTENCY_SECRET', 'MONGO_URL', 'ADMIN_EMAIL', 'ADMIN_PASSWORD', ...aws, 'CARRIER_WEBHOOK_SECRET']
+    case 'dispatch': return [...all, 'REDIS_PASSWORD', 'AMQP_PASSWORD']
     case 'worker': {
-      const redis = p.roles.some((r) => r === 'carriers' || r === 'status-updates') ? ['REDIS_URL'] : []
+      const redis = p.roles.some((r) => r === 'carriers' || r === 'status-updates') ? ['REDIS_PASSWORD'] : []
       const cloud = p.roles.some((r) => r === 'archive' || r === 'notify') ? aws : []
-      return [...all, 'AMQP_URL', ...redis, ...cloud]
+      return [...all, 'AMQP_PASSWORD', ...redis, ...cloud]
     }
   }
 }
@@ -117,12 +118,13 @@ function of(keys: string[], reason: string): Record<string, string> {
 }
 
 t.test('the documented Secret and the exception lists are consistent with config.ts', async (t) => {
-  t.ok(SECRET_KEYS.includes('DATABASE_URL') && SECRET_KEYS.includes('JWT_SECRET'), `README.md's kubectl create secret lists the keys (${SECRET_KEYS.join(', ')})`)
+  t.ok(SECRET_KEYS.includes('DATABASE_PASSWORD') && SECRET_KEYS.includes('JWT_SECRET'), `README.md's kubectl create secret lists the keys (${SECRET_KEYS.join(', ')})`)
   t.same(Object.keys(UNSET).filter((k) => !SCHEMA_KEYS.includes(k)), [], 'every exception is a key of config.ts')
   const classified = new Set([...Object.keys(UNSET), ...PER_CONTAINER, ...SECRET_KEYS])
   for (const overlay of OVERLAYS) {
     const configMap = (named(render(overlay), 'ConfigMap', 'delivertrack-config')!.data ?? {}) as Record<string, string>
-    t.same(Object.keys(configMap).filter((k) => !SCHEMA_KEYS.includes(k) && !PENDING.includes(k)), [], `${overlay}: every ConfigMap key is one config.ts reads`)
+    t.same(Object.keys(configMap).filter((k) => !SCHEMA_KEYS.includes(k)), [], `${overlay}: every ConfigMap key is one config.ts reads`)
+    t.same(Object.entries(configMap).filter(([, v]) => /^[a-z+]+:\/\/[^/@]*:[^/@]*@/.test(v)).map(([k]) => k), [], `${overlay}: no URL in the ConfigMap carries a password`)
     t.same(Object.keys(configMap).filter((k) => SECRET_KEYS.includes(k) || PER_CONTAINER.includes(k)), [], `${overlay}: no Secret or per-container key in the ConfigMap`)
     t.same(SCHEMA_KEYS.filter((k) => !classified.has(k) && !(k in configMap)), [], `${overlay}: every key of config.ts is set, or an exception with a reason`)
   }
@@ -166,6 +168,7 @@ for (const overlay of OVERLAYS) {
               t.equal(healthPortOf(config, p.kind), c.ports?.find((port) => port.name === 'health')?.containerPort, `${where}: HEALTH_PORT is its containerPort`)
             }
             t.equal(config.HOST, '0.0.0.0', `${where}: listens on the pod's address`)
+            if (secrets === 'all') t.equal(new URL(config.DATABASE_URL).password, SECRET_VALUES.DATABASE_PASSWORD, `${where}: DATABASE_URL gets the Secret's password`)
           }
         }
       }
