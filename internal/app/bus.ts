@@ -41,6 +41,7 @@ export interface BusChoice {
 export function rabbitBus(config: Config, choice: BusChoice): RabbitBus {
   return new RabbitBus({
     url: choice.url ?? config.AMQP_URL,
+    queueType: config.RABBITMQ_QUEUE_TYPE,
     instanceId: choice.instanceId,
     hub: choice.hub,
     queues: declaredQueues(config, choice.running),

@@ -59,6 +59,7 @@ export const DISPATCH_DB_SETTINGS = IN_PROCESS_WAKEUP
 export function dispatchBus(config: Config, opts: { instanceId: string; log: RoleLogger; url?: string }): RabbitBus {
   return new RabbitBus({
     url: opts.url ?? config.AMQP_URL,
+    queueType: config.RABBITMQ_QUEUE_TYPE,
     instanceId: opts.instanceId,
     hub: false,
     queues: [DISPATCH_QUEUE],

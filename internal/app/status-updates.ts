@@ -13,7 +13,7 @@ import { retryPolicy } from './bus.js'
 
 /** The status updates' queue on RabbitMQ at AMQP_URL (or `url`: tests' proxy or vhost). */
 export function rabbitStatusQueue(config: Config, opts: { log: RoleLogger; url?: string }): RabbitStatusQueue {
-  return new RabbitStatusQueue({ url: opts.url ?? config.AMQP_URL, partitions: config.STATUS_UPDATE_PARTITIONS, retry: retryPolicy(config), prefetch: config.WORKER_PREFETCH, log: opts.log })
+  return new RabbitStatusQueue({ url: opts.url ?? config.AMQP_URL, queueType: config.RABBITMQ_QUEUE_TYPE, partitions: config.STATUS_UPDATE_PARTITIONS, retry: retryPolicy(config), prefetch: config.WORKER_PREFETCH, log: opts.log })
 }
 
 export interface StatusApplierDeps {

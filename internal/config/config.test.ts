@@ -189,3 +189,15 @@ t.test('carrier trackings: the contract defaults, and a real provider needs its 
   t.match(errorOf(t, { TRACKING_API_TIMEOUT: '30000' }).message, /TRACKING_LEASE_S.*must be at least 900 s/, 'a lease shorter than a pass would let two workers ask about one tracking')
   t.equal(loadConfig({ TRACKING_API_TIMEOUT: '30000', TRACKING_LEASE_S: '900' }).TRACKING_LEASE_S, 900)
 })
+
+t.test('AMQP_URL may list the nodes of a cluster; RABBITMQ_QUEUE_TYPE is classic or quorum', async (t) => {
+  const nodes = 'amqp://guest:guest@10.0.0.1:5672, amqp://guest:guest@10.0.0.2:5672,amqp://guest:guest@10.0.0.3:5672'
+  const c = loadConfig({ AMQP_URL: nodes, RABBITMQ_QUEUE_TYPE: 'quorum' })
+  t.equal(c.AMQP_URL, nodes)
+  t.equal(c.RABBITMQ_QUEUE_TYPE, 'quorum')
+  t.equal(loadConfig({}).RABBITMQ_QUEUE_TYPE, 'classic', 'classic queues unless asked: one node needs no replicas')
+  const bad = errorOf(t, { AMQP_URL: 'amqp://guest:s3cr3t@10.0.0.1:5672,http://10.0.0.2' })
+  t.match(bad.message, /\bAMQP_URL\b/, 'one entry that is not an AMQP URL refuses the list')
+  t.notMatch(bad.message, 's3cr3t')
+  t.match(errorOf(t, { RABBITMQ_QUEUE_TYPE: 'stream' }).message, /\bRABBITMQ_QUEUE_TYPE\b/)
+})

@@ -12,8 +12,59 @@ export const HUB_BINDINGS = ['package.#', 'notification.#'] as const
 
 type Vhost = NonNullable<BrokerConfig['vhosts']>[string]
 
+/** RABBITMQ_QUEUE_TYPE: classic queues for one node, quorum queues (replicated) for a cluster. */
+export type QueueType = 'classic' | 'quorum'
+
+/**
+ * Deliveries of one message a quorum queue allows before dead-lettering it. rascal
+ * counts failed attempts itself (RetryPolicy); this only stops a message that keeps
+ * taking its consumer down, since each crash hands it out again.
+ */
+export const DELIVERY_LIMIT = 20
+
+/**
+ * A durable queue's options. A quorum queue's default dead-lettering drops a message
+ * its target cannot take; at-least-once (which requires reject-publish overflow)
+ * keeps it until the target confirms. A queue that dead-letters nowhere gets no
+ * delivery limit, which would drop the message.
+ */
+export function durableQueue(type: QueueType, args: Record<string, unknown> = {}): { durable: true; arguments: Record<string, unknown> } {
+  if (type === 'classic') return { durable: true, arguments: args }
+  const deadLetters = 'x-dead-letter-exchange' in args ? { 'x-delivery-limit': DELIVERY_LIMIT, 'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish' } : {}
+  return { durable: true, arguments: { ...args, 'x-queue-type': 'quorum', ...deadLetters } }
+}
+
+/**
+ * rascal's connections for AMQP_URL: one URL, or a cluster's nodes separated by
+ * commas. rascal starts at a random one and moves on to the next when a connection
+ * fails or is lost. noDelay (passed on to amqplib; @types/rascal does not know it):
+ * ordered publishing waits for confirms, and under Nagle's algorithm each round
+ * trip waits out a delayed ACK.
+ */
+export function brokerConnections(url: string): Pick<Vhost, 'connections'> {
+  const urls = url.split(',').map((u) => u.trim()).filter(Boolean)
+  return {
+    connections: urls.map((u) => ({
+      url: u,
+      retry: { min: 250, max: 10_000, factor: 2, strategy: 'exponential' },
+      socketOptions: { timeout: 5_000, noDelay: true } as { timeout: number },
+    })),
+  }
+}
+
+/** The broker's refusal, with what to do when it is a queue declared before with the other RABBITMQ_QUEUE_TYPE. */
+export function explainBrokerError(err: unknown): string {
+  const message = (err as Error).message
+  // The broker names the first argument that differs, which may be any of the quorum-only ones.
+  if (!/inequivalent arg '(x-queue-type|x-dead-letter-strategy|x-overflow|x-delivery-limit)'/.test(message)) return message
+  return `${message} (a queue exists with the other RABBITMQ_QUEUE_TYPE: a queue's type cannot change; drain and delete the old queues, or use a new vhost, as docs/operations.md describes)`
+}
+
 export interface RabbitTopologyOptions {
+  /** One AMQP URL, or several separated by commas (a cluster's nodes). */
   url: string
+  /** Classic when not given. */
+  queueType?: QueueType
   /** The exclusive, auto-deleted queue of this process's hub; none for a process without one. */
   hubQueue?: string
   queues: ReadonlyArray<{ role: string; bindings: readonly string[] }>
@@ -46,15 +97,16 @@ export function rascalConfig(opts: RabbitTopologyOptions): BrokerConfig {
     subscriptions.hub = { queue: opts.hubQueue, contentType: 'application/json', options: { noAck: true } }
   }
   const delays = [...new Set(opts.retry.delaysMs)]
+  const type = opts.queueType ?? 'classic'
   for (const { role, bindings: keys } of opts.queues) {
     const names = roleQueues(role, opts.retry.delaysMs)
-    queues[names.work] = { options: { durable: true, arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': names.dead } } }
-    queues[names.dead] = { options: { durable: true } }
+    queues[names.work] = { options: durableQueue(type, { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': names.dead }) }
+    queues[names.dead] = { options: durableQueue(type) }
     keys.forEach((key, i) => {
       bindings[`${role}.${i}`] = { source: EXCHANGE, destination: names.work, destinationType: 'queue', bindingKey: key }
     })
     names.delays.forEach((delay, i) => {
-      queues[delay] = { options: { durable: true, arguments: { 'x-message-ttl': delays[i]!, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': names.work } } }
+      queues[delay] = { options: durableQueue(type, { 'x-message-ttl': delays[i]!, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': names.work }) }
       publications[delayPublication(delay)] = { queue: delay, confirm: true, options: { persistent: true } }
     })
     publications[deadPublication(names)] = { queue: names.dead, confirm: true, options: { persistent: true } }
@@ -69,13 +121,7 @@ export function rascalConfig(opts: RabbitTopologyOptions): BrokerConfig {
   return {
     vhosts: {
       '/': {
-        // noDelay (passed on to amqplib; @types/rascal does not know it): ordered publishing
-        // waits for confirms, and under Nagle's algorithm each round trip waits out a delayed ACK.
-        connection: {
-          url: opts.url,
-          retry: { min: 250, max: 10_000, factor: 2, strategy: 'exponential' },
-          socketOptions: { timeout: 5_000, noDelay: true } as { timeout: number },
-        },
+        ...brokerConnections(opts.url),
         exchanges: { [EXCHANGE]: { type: 'topic', options: { durable: true } } },
         queues,
         bindings,

@@ -7,7 +7,7 @@ import { PROBE_TIMEOUT_MS, type Bus, type BusMessage, type ConsumeOptions, type 
 import { RabbitBatchConsumer } from './bus-rabbitmq-batch.js'
 import { RabbitConsumer } from './bus-rabbitmq-consumer.js'
 import { checkExchange, closeQuietly, openChannel, openConfirmChannel, requeueDead, statsOf } from './bus-rabbitmq-channels.js'
-import { EXCHANGE, rascalConfig } from './bus-rabbitmq-topology.js'
+import { EXCHANGE, explainBrokerError, rascalConfig, type QueueType } from './bus-rabbitmq-topology.js'
 import { isEnvelope } from './envelope.js'
 import type { RoleHandler, RoleLogger } from './roles.js'
 import { roleQueues, type RetryPolicy } from './topology.js'
@@ -20,7 +20,10 @@ export const ORIGIN_HEADER = 'x-delivertrack-origin'
 export const REQUEST_ID_HEADER = 'x-request-id'
 
 export interface RabbitBusOptions {
+  /** One AMQP URL, or several separated by commas (a cluster's nodes). */
   url: string
+  /** RABBITMQ_QUEUE_TYPE (classic when not given). */
+  queueType?: QueueType
   /** Unique per process: names its exclusive hub queue. */
   instanceId: string
   /** Declare and consume a hub queue for this process (gateways). */
@@ -75,7 +78,7 @@ export class RabbitBus implements Bus {
 
   private async connectLoop(): Promise<void> {
     let delay = 250
-    const config = rascalConfig({ url: this.opts.url, hubQueue: this.opts.hub ? this.hubQueue : undefined, queues: this.opts.queues, retry: this.opts.retry, prefetch: this.opts.prefetch })
+    const config = rascalConfig({ url: this.opts.url, queueType: this.opts.queueType, hubQueue: this.opts.hub ? this.hubQueue : undefined, queues: this.opts.queues, retry: this.opts.retry, prefetch: this.opts.prefetch })
     while (!this.closed) {
       try {
         const broker = await BrokerAsPromised.create(config)
@@ -105,7 +108,7 @@ export class RabbitBus implements Bus {
         // down, its keep-alive interval leaks and the process never exits after close().
         const e = err as { broker?: symbol } & Record<symbol, Broker | undefined>
         await (e.broker ? e[e.broker] : undefined)?.shutdown().catch(() => undefined)
-        this.opts.log.warn({ err: (err as Error).message, retryInMs: delay }, 'message broker unreachable; retrying')
+        this.opts.log.warn({ err: explainBrokerError(err), retryInMs: delay }, 'message broker unreachable; retrying')
         await new Promise((r) => setTimeout(r, delay).unref())
         delay = Math.min(delay * 2, 10_000)
       }

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { loadConfig } from '../config/config.js'
-import { rascalConfig, recoveryChain } from './bus-rabbitmq-topology.js'
+import { DELIVERY_LIMIT, rascalConfig, recoveryChain } from './bus-rabbitmq-topology.js'
 import { afterFailure, parseRoles, ROLE_BINDINGS, roleQueues, topicMatches, WORKER_ROLES } from './topology.js'
 
 t.test('the n-th failure waits the n-th delay, the last delay repeats, then the dead letters', async (t) => {
@@ -57,4 +57,12 @@ t.test('topic patterns and role lists', async (t) => {
   t.same(parseRoles(' archive,notify,archive '), ['archive', 'notify'])
   t.throws(() => parseRoles('archive,email'), /unknown worker role "email"/)
   t.same(parseRoles(loadConfig({ WORKER_QUEUES: 'none' }).WORKER_QUEUES), [], 'WORKER_QUEUES=none: no roles')
+})
+
+t.test('a list of broker URLs becomes one rascal connection per node; quorum queues dead-letter at least once', async (t) => {
+  const vhost = rascalConfig({ url: 'amqp://a:5672, amqp://b:5672', queueType: 'quorum', queues: [{ role: 'notify', bindings: ROLE_BINDINGS.notify }], retry: { delaysMs: [1000], maxAttempts: 3 } }).vhosts!['/']!
+  t.same((vhost.connections as Array<{ url: string }>).map((c) => c.url), ['amqp://a:5672', 'amqp://b:5672'])
+  const queues = vhost.queues as Record<string, { options: { arguments: Record<string, unknown> } }>
+  t.match(queues['delivertrack.notify']!.options.arguments, { 'x-queue-type': 'quorum', 'x-delivery-limit': DELIVERY_LIMIT, 'x-dead-letter-strategy': 'at-least-once', 'x-dead-letter-routing-key': 'delivertrack.notify.dead' })
+  t.same(queues['delivertrack.notify.dead']!.options.arguments, { 'x-queue-type': 'quorum' }, 'the dead letters dead-letter nowhere, so no delivery limit (it would drop them)')
 })

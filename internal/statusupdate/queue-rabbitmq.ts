@@ -2,6 +2,7 @@ import type { Message } from 'amqplib'
 import rascal from 'rascal'
 import type { BrokerAsPromised as Broker } from 'rascal'
 import { openChannel } from '../events/bus-rabbitmq-channels.js'
+import { explainBrokerError, type QueueType } from '../events/bus-rabbitmq-topology.js'
 import { withTimeout } from '../platform/deadline.js'
 import { afterFailure, type RetryPolicy } from '../events/topology.js'
 import type { RoleLogger } from '../events/roles.js'
@@ -13,7 +14,9 @@ import { ATTEMPT_HEADER, CLIENT_HEADER, INTAKE_QUEUE, REQUEST_HEADER, partitionQ
 const { BrokerAsPromised } = rascal
 
 export interface RabbitStatusQueueOptions {
+  /** One AMQP URL, or several separated by commas (a cluster's nodes). */
   url: string
+  queueType?: QueueType
   partitions: number
   retry: RetryPolicy
   /** Unacknowledged messages per partition (and on the intake). */
@@ -73,7 +76,7 @@ export class RabbitStatusQueue implements StatusUpdateQueue {
       } catch (err) {
         const e = err as { broker?: symbol } & Record<symbol, Broker | undefined>
         await (e.broker ? e[e.broker] : undefined)?.shutdown().catch(() => undefined)
-        this.opts.log.warn({ err: (err as Error).message, retryInMs: delay }, 'status updates: broker unreachable; retrying')
+        this.opts.log.warn({ err: explainBrokerError(err), retryInMs: delay }, 'status updates: broker unreachable; retrying')
         await new Promise((r) => setTimeout(r, delay).unref())
         delay = Math.min(delay * 2, 10_000)
       }

@@ -1,4 +1,5 @@
 import type { BrokerConfig } from 'rascal'
+import { brokerConnections, durableQueue, type QueueType } from '../events/bus-rabbitmq-topology.js'
 import type { RetryPolicy } from '../events/topology.js'
 
 /** The queue the contract names: services inside the cluster publish here (message id = externalId, header x-client-id). */
@@ -15,7 +16,10 @@ export const partitionQueue = (i: number) => `delivertrack.status-updates.p${i}`
 export const retryName = (ms: number) => `delivertrack.status-updates.retry.${ms}ms`
 
 export interface StatusQueueTopology {
+  /** One AMQP URL, or several separated by commas (a cluster's nodes). */
   url: string
+  /** Classic when not given. */
+  queueType?: QueueType
   partitions: number
   retry: RetryPolicy
   /** Unacknowledged messages per partition (and on the intake), for the consumer. */
@@ -33,9 +37,10 @@ const sac = { 'x-single-active-consumer': true, 'x-dead-letter-exchange': '', 'x
  * package's updates, in queue order; retry delays and the dead letters.
  */
 export function statusQueueConfig(opts: StatusQueueTopology): BrokerConfig {
+  const type = opts.queueType ?? 'classic'
   const queues: NonNullable<Vhost['queues']> = {
-    [INTAKE_QUEUE]: { options: { durable: true, arguments: sac } },
-    [DEAD_QUEUE]: { options: { durable: true } },
+    [INTAKE_QUEUE]: { options: durableQueue(type, sac) },
+    [DEAD_QUEUE]: { options: durableQueue(type) },
   }
   // @types/rascal lists only the built-in exchange types; the broker takes the plugin's.
   const exchanges: Record<string, { type: string; options: { durable: boolean } }> = { [PARTITION_EXCHANGE]: { type: 'x-consistent-hash', options: { durable: true } } }
@@ -45,20 +50,20 @@ export function statusQueueConfig(opts: StatusQueueTopology): BrokerConfig {
     dead: { queue: DEAD_QUEUE, confirm: true, timeout: 5_000, options: { persistent: true, contentType: 'application/json' } } as never,
   }
   for (let i = 0; i < opts.partitions; i++) {
-    queues[partitionQueue(i)] = { options: { durable: true, arguments: sac } }
+    queues[partitionQueue(i)] = { options: durableQueue(type, sac) }
     bindings[`partition.${i}`] = { source: PARTITION_EXCHANGE, destination: partitionQueue(i), destinationType: 'queue', bindingKey: '1' }
   }
   for (const ms of new Set(opts.retry.delaysMs)) {
     const name = retryName(ms)
     exchanges[name] = { type: 'fanout', options: { durable: true } }
-    queues[name] = { options: { durable: true, arguments: { 'x-message-ttl': ms, 'x-dead-letter-exchange': PARTITION_EXCHANGE } } }
+    queues[name] = { options: durableQueue(type, { 'x-message-ttl': ms, 'x-dead-letter-exchange': PARTITION_EXCHANGE }) }
     bindings[name] = { source: name, destination: name, destinationType: 'queue', bindingKey: '' }
     publications[name] = { exchange: name, confirm: true, timeout: 5_000, options: { persistent: true, contentType: 'application/json' } } as never
   }
   return {
     vhosts: {
       '/': {
-        connection: { url: opts.url, retry: { min: 250, max: 10_000, factor: 2, strategy: 'exponential' }, socketOptions: { timeout: 5_000, noDelay: true } as { timeout: number } },
+        ...brokerConnections(opts.url),
         exchanges: exchanges as Vhost['exchanges'],
         queues,
         bindings,
