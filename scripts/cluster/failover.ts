@@ -11,9 +11,9 @@
  * WebSocket clients on both gateways subscribe to every package of the burst and,
  * after any disconnect, resubscribe with `since` (their last seq).
  *
- * The burst: CLUSTER_ROUNDS (30) rounds, one every CLUSTER_PACE_MS (200), of
+ * The burst: CLUSTER_ROUNDS (32) rounds, one every CLUSTER_PACE_MS (250), of
  * `POST /api/v1/status-updates` through each gateway for its half of
- * CLUSTER_PACKAGES (20) packages (a package's updates go through one gateway in
+ * CLUSTER_PACKAGES (16) packages (a package's updates go through one gateway in
  * occurredAt order). After a third of the rounds the node that leads most of the
  * worker queues is killed (kill -9 of its beam.smp). Then, once everything settled:
  * - every accepted update applied (none refused, none missing), one event each;
@@ -21,8 +21,9 @@
  *   no gap, no duplicate;
  * - every logged event in the archive's Parquet objects (read back with hyparquet)
  *   and delivered to the webhook receiver at least once;
- * - time until delivery resumes: from the kill to the first socket (and webhook)
- *   delivery of an update posted after the kill. Printed, not asserted.
+ * - time until delivery resumes: the end of the longest pause in socket (and
+ *   webhook) deliveries after the kill, and the first delivery of an update posted
+ *   after the kill (the whole path again). Printed, not asserted.
  * `--record` (or CLUSTER_RECORD=1) writes the figures into docs/benchmarks.md.
  *
  * Dry run without failover support: CLUSTER_KILL=0 kills nothing;
@@ -43,9 +44,9 @@ import { startReceiver } from '../../internal/platform/testing/receiver.js'
 import { startS3 } from '../../internal/platform/testing/s3.js'
 import { percentile, sleep, writeResults, type Result } from '../bench/support.js'
 
-const PACKAGES = Number(process.env.CLUSTER_PACKAGES ?? 20)
-const ROUNDS = Number(process.env.CLUSTER_ROUNDS ?? 30)
-const PACE_MS = Number(process.env.CLUSTER_PACE_MS ?? 200)
+const PACKAGES = Number(process.env.CLUSTER_PACKAGES ?? 16)
+const ROUNDS = Number(process.env.CLUSTER_ROUNDS ?? 32)
+const PACE_MS = Number(process.env.CLUSTER_PACE_MS ?? 250)
 const KILL_ROUND = Math.floor(ROUNDS / 3)
 const QUEUE_TYPE = process.env.RABBITMQ_QUEUE_TYPE ?? 'quorum'
 const KILL = process.env.CLUSTER_KILL !== '0'
@@ -83,6 +84,8 @@ class ResumingClient {
   readonly baseline = new Map<string, number>()
   /** When each update's event (by the update's externalId, carried as the note) arrived. */
   readonly arrivals = new Map<string, number>()
+  /** When each durable event arrived. */
+  readonly times: number[] = []
   reconnects = 0
   private socket: WebSocket | undefined
   private closing = false
@@ -123,6 +126,7 @@ class ResumingClient {
     if (event.seq === undefined) return
     const list = this.seqs.get(tn) ?? []
     list.push(event.seq)
+    this.times.push(Date.now())
     this.seqs.set(tn, list)
     if (event.data?.note && !this.arrivals.has(event.data.note)) this.arrivals.set(event.data.note, Date.now())
   }
@@ -150,6 +154,31 @@ class ResumingClient {
   close(): void {
     this.closing = true
     this.socket?.terminate()
+  }
+}
+
+/** The longest pause in deliveries after the kill (the kill itself opens the first) and when it ended, relative to the kill. */
+function pause(killedAt: number | undefined, arrivals: number[]): { longestMs: number; resumedMs: number } {
+  if (killedAt === undefined) return { longestMs: NaN, resumedMs: NaN }
+  const points = [killedAt, ...arrivals.filter((at) => at > killedAt).sort((x, y) => x - y)]
+  let best = { longestMs: NaN, resumedMs: NaN }
+  for (let i = 1; i < points.length; i++) {
+    const gap = points[i]! - points[i - 1]!
+    if (!(gap <= best.longestMs)) best = { longestMs: gap, resumedMs: points[i]! - killedAt }
+  }
+  return best
+}
+
+/** Runs `fn` again (up to 5 times, a second apart) when it throws: a shared server may refuse a connection for a moment. */
+async function again<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn()
+    } catch (err) {
+      if (attempt >= 5) throw err
+      log(`retrying after: ${(err as Error).message}`)
+      await sleep(1_000)
+    }
   }
 }
 
@@ -203,7 +232,8 @@ async function main(): Promise<{ failures: Failure[]; results: Result[] }> {
   const tns: string[] = []
   for (let i = 0; i < PACKAGES; i++) tns.push((await (i % 2 ? b : a).packages.create({ sender: { name: 'Shop' }, recipient: { name: `R${i}` } })).trackingNumber)
 
-  const workerEnv = { ...shared, REDIS_URL: a.urls.redisUrl, ...s3.env }
+  // Few connections each: the PostgreSQL server is shared with whatever else runs on the machine.
+  const workerEnv = { ...shared, WORKER_QUEUES: 'archive,webhooks', REDIS_URL: a.urls.redisUrl, DATABASE_POOL_MAX: '5', ...s3.env }
   const workers: WorkerProcess[] = [1, 2].map(() => spawnWorker(t, a, amqpUrl, ['--only', 'status-updates,archive,webhooks'], workerEnv))
   const workerTail = () => workers.map((w, i) => `--- worker ${i + 1} ---\n${w.output().slice(-3000)}`).join('\n')
 
@@ -254,7 +284,8 @@ async function main(): Promise<{ failures: Failure[]; results: Result[] }> {
     const queues = JSON.parse(await cluster('ctl', '1', '-q', 'list_queues', 'name', 'type', 'leader', '--formatter', 'json')) as Array<{ name: string; type: string; leader: string }>
     const leads = new Map<string, string[]>()
     for (const q of queues) {
-      if (!q.name.startsWith('delivertrack.') || !q.leader || /\.(retry\.\d+ms|dead)$/.test(q.name)) continue
+      // The work queues of the roles running here (not their retry delays or dead letters).
+      if (!q.leader || !/^delivertrack\.(status-updates(\.p\d+)?|archive|webhooks)$/.test(q.name)) continue
       leads.set(q.leader, [...(leads.get(q.leader) ?? []), q.name])
     }
     const [top] = [...leads.entries()].sort((x, y) => y[1].length - x[1].length)
@@ -282,10 +313,10 @@ async function main(): Promise<{ failures: Failure[]; results: Result[] }> {
 
   // Everything settles: applied, published, delivered, archived, webhooked.
   const burstIds = [...posted.keys()]
-  const settled = async () => (await a.pool.query("SELECT count(*)::int AS c FROM status_updates WHERE external_id = ANY($1) AND state <> 'queued'", [burstIds])).rows[0].c as number
+  const settled = async () => (await again(() => a.pool.query("SELECT count(*)::int AS c FROM status_updates WHERE external_id = ANY($1) AND state <> 'queued'", [burstIds]))).rows[0].c as number
   await eventually(async () => (await settled()) === burstIds.length, 'every update applied or refused', SETTLE_MS).catch((err: Error) => log(err.message))
-  await eventually(() => allPublished(a), 'the outbox relays to publish every event', SETTLE_MS).catch((err: Error) => log(err.message))
-  const events: LoggedEvent[] = (await eventLog(a)).filter((e) => tns.includes(e.tracking_number))
+  await eventually(() => again(() => allPublished(a)), 'the outbox relays to publish every event', SETTLE_MS).catch((err: Error) => log(err.message))
+  const events: LoggedEvent[] = (await again(() => eventLog(a))).filter((e) => tns.includes(e.tracking_number))
   const last = new Map<string, number>(tns.map((tn) => [tn, 0]))
   for (const e of events) last.set(e.tracking_number, Math.max(last.get(e.tracking_number)!, e.seq))
   await eventually(() => clients.every((c) => c.caughtUp(last)), 'every socket to reach each package’s last seq', SETTLE_MS).catch((err: Error) => log(err.message))
@@ -295,7 +326,7 @@ async function main(): Promise<{ failures: Failure[]; results: Result[] }> {
   let archivedRows: string[] = []
   await eventually(
     async () => {
-      archivedRows = (await s3.rows()).map((r) => r.row.id as string).filter((id) => ids.has(id))
+      archivedRows = (await again(() => s3.rows())).map((r) => r.row.id as string).filter((id) => ids.has(id))
       return new Set(archivedRows).size === ids.size
     },
     'every event archived',
@@ -305,7 +336,7 @@ async function main(): Promise<{ failures: Failure[]; results: Result[] }> {
   const settledAt = Date.now()
 
   // The figures.
-  const states = Object.fromEntries((await a.pool.query('SELECT state, count(*)::int AS c FROM status_updates WHERE external_id = ANY($1) GROUP BY state', [burstIds])).rows.map((r) => [r.state as string, r.c as number]))
+  const states = Object.fromEntries((await again(() => a.pool.query('SELECT state, count(*)::int AS c FROM status_updates WHERE external_id = ANY($1) GROUP BY state', [burstIds]))).rows.map((r) => [r.state as string, r.c as number]))
   const applied = states.applied ?? 0
   const statusEvents = events.filter((e) => e.type === 'package.status_changed' && typeof e.data.note === 'string' && posted.has(e.data.note as string))
   const lost = burstIds.length - new Set(statusEvents.map((e) => e.data.note as string)).size
@@ -331,6 +362,8 @@ async function main(): Promise<{ failures: Failure[]; results: Result[] }> {
   const after = killedAt === undefined ? [] : burstIds.filter((id) => posted.get(id)! >= killedAt!)
   const resumeSockets = after.length ? Math.min(...after.map(firstArrival)) - killedAt! : NaN
   const resumeHooks = after.length ? Math.min(...after.map((id) => hookAt.get(id) ?? Infinity)) - killedAt! : NaN
+  const sockets = pause(killedAt, clients.flatMap((c) => c.times))
+  const webhooks = pause(killedAt, hooks.map((h) => h.at))
   const stalled = killedAt === undefined ? [] : burstIds.filter((id) => posted.get(id)! < killedAt! && firstArrival(id) > killedAt!)
   const s = (ms: number) => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(2)} s` : 'n/a')
   const totalMs = performance.now() - startedAt
@@ -340,9 +373,14 @@ async function main(): Promise<{ failures: Failure[]; results: Result[] }> {
     { figure: 'events lost / socket gaps (and duplicates) on resumed sockets', value: `${lost} / ${gaps} (${dupes}); ${clients.length} clients x ${tns.length} packages, ${reconnects} reconnects`, target: `0 / 0: ${lost === 0 && gaps === 0 && dupes === 0 ? 'PASS' : 'FAIL'}` },
     { figure: 'events archived (Parquet on S3, read back) / webhooked at least once', value: `${archived} / ${webhooked} of ${ids.size}`, target: `all: ${archived === ids.size && webhooked === ids.size ? 'PASS' : 'FAIL'}` },
     {
-      figure: 'time until delivery resumes after kill -9 of the node leading the worker queues (first update posted after the kill, on a socket / at the webhook receiver)',
+      figure: 'time until delivery resumes after kill -9 of the node leading the worker queues: end of the longest pause in socket / webhook deliveries',
+      value: `${s(sockets.resumedMs)} / ${s(webhooks.resumedMs)} after the kill (pauses of ${s(sockets.longestMs)} / ${s(webhooks.longestMs)})`,
+      target: 'informative',
+    },
+    {
+      figure: 'first update posted after the kill: POST answered to its event on a socket / at the webhook receiver, from the kill',
       value: `${s(resumeSockets)} / ${s(resumeHooks)}`,
-      baseline: `p50 ${s(percentile(before, 50))}, p99 ${s(percentile(before, 99))} post-to-socket before the kill`,
+      baseline: `post-to-socket before the kill: p50 ${s(percentile(before, 50))}, p99 ${s(percentile(before, 99))}`,
       target: 'informative',
     },
     { figure: 'npm run test:cluster total time (cluster start to teardown, without the stop)', value: s(totalMs), target: 'informative' },
@@ -353,7 +391,8 @@ async function main(): Promise<{ failures: Failure[]; results: Result[] }> {
   console.log(`  updates: ${burstIds.length} accepted, ${applied} applied, ${states.refused ?? 0} refused, ${states.queued ?? 0} still queued; events lost ${lost}`)
   console.log(`  sockets: ${clients.length} clients x ${tns.length} packages; gaps ${gaps}, duplicates ${dupes}, out of order ${disorder}, reconnects ${reconnects}`)
   console.log(`  archived ${archived} of ${ids.size} events (${archivedRows.length} rows); webhooked ${webhooked} of ${ids.size} (${hooks.length} requests)`)
-  console.log(`  delivery resumed after the kill: sockets ${s(resumeSockets)}, webhooks ${s(resumeHooks)}; ${stalled.length} updates posted before the kill arrived after it`)
+  console.log(`  delivery resumed after the kill: sockets ${s(sockets.resumedMs)} (longest pause ${s(sockets.longestMs)}), webhooks ${s(webhooks.resumedMs)} (longest pause ${s(webhooks.longestMs)})`)
+  console.log(`  first update posted after the kill delivered: on a socket ${s(resumeSockets)}, webhooked ${s(resumeHooks)} after the kill; ${stalled.length} updates posted before the kill arrived after it`)
   console.log(`  post-to-socket latency before the kill: p50 ${s(percentile(before, 50))}, p99 ${s(percentile(before, 99))}`)
   console.log(`  settled ${s(settledAt - (killedAt ?? settledAt))} after the kill; run so far ${s(totalMs)}`)
   if (failures.length > 0) console.log(workerTail())
