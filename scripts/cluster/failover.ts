@@ -280,6 +280,7 @@ async function main(): Promise<{ failures: Failure[]; results: Result[] }> {
   log(`workers up; first round on every socket`)
 
   let victim: { node: string; leads: string[] } | undefined
+  let leaderCount = 0
   if (KILL) {
     const queues = JSON.parse(await cluster('ctl', '1', '-q', 'list_queues', 'name', 'type', 'leader', '--formatter', 'json')) as Array<{ name: string; type: string; leader: string }>
     const leads = new Map<string, string[]>()
@@ -288,6 +289,7 @@ async function main(): Promise<{ failures: Failure[]; results: Result[] }> {
       if (!q.leader || !/^delivertrack\.(status-updates(\.p\d+)?|archive|webhooks)$/.test(q.name)) continue
       leads.set(q.leader, [...(leads.get(q.leader) ?? []), q.name])
     }
+    leaderCount = [...leads.values()].reduce((n, l) => n + l.length, 0)
     const [top] = [...leads.entries()].sort((x, y) => y[1].length - x[1].length)
     if (!top) throw new Error(`no quorum queue has a leader (queue types: ${[...new Set(queues.map((q) => q.type))].join(', ')}); run with RABBITMQ_QUEUE_TYPE=quorum, or CLUSTER_KILL=0`)
     victim = { node: top[0], leads: top[1] }
@@ -374,7 +376,7 @@ async function main(): Promise<{ failures: Failure[]; results: Result[] }> {
     { figure: 'events archived (Parquet on S3, read back) / webhooked at least once', value: `${archived} / ${webhooked} of ${ids.size}`, target: `all: ${archived === ids.size && webhooked === ids.size ? 'PASS' : 'FAIL'}` },
     {
       figure: 'time until delivery resumes after kill -9 of the node leading the worker queues: end of the longest pause in socket / webhook deliveries',
-      value: `${s(sockets.resumedMs)} / ${s(webhooks.resumedMs)} after the kill (pauses of ${s(sockets.longestMs)} / ${s(webhooks.longestMs)})`,
+      value: `${s(sockets.resumedMs)} / ${s(webhooks.resumedMs)} after the kill (pauses of ${s(sockets.longestMs)} / ${s(webhooks.longestMs)}); killed ${victim ? `${victim.node}, leader of ${victim.leads.length} of the ${leaderCount} worker queues` : 'nothing'}`,
       target: 'informative',
     },
     {
@@ -387,7 +389,7 @@ async function main(): Promise<{ failures: Failure[]; results: Result[] }> {
   ]
   console.log('\nFigures')
   console.log(`  queue type ${QUEUE_TYPE}; AMQP_URL ${amqpUrl}`)
-  console.log(`  killed: ${victim ? `${victim.node}, leader of ${victim.leads.length} worker queues, at round ${KILL_ROUND} of ${ROUNDS}` : 'nothing (CLUSTER_KILL=0)'}`)
+  console.log(`  killed: ${victim ? `${victim.node}, leader of ${victim.leads.length} of the ${leaderCount} worker queues, at round ${KILL_ROUND} of ${ROUNDS}` : 'nothing (CLUSTER_KILL=0)'}`)
   console.log(`  updates: ${burstIds.length} accepted, ${applied} applied, ${states.refused ?? 0} refused, ${states.queued ?? 0} still queued; events lost ${lost}`)
   console.log(`  sockets: ${clients.length} clients x ${tns.length} packages; gaps ${gaps}, duplicates ${dupes}, out of order ${disorder}, reconnects ${reconnects}`)
   console.log(`  archived ${archived} of ${ids.size} events (${archivedRows.length} rows); webhooked ${webhooked} of ${ids.size} (${hooks.length} requests)`)
