@@ -159,17 +159,17 @@ class ResumingClient {
 }
 
 /**
- * The longest pause in deliveries after the kill (the kill opens the first, the
- * end of the run closes the last) and when it ended, relative to the kill; a
- * pause that lasted to the end never ended (Infinity).
+ * The longest pause in deliveries after the kill (the kill opens the first) and
+ * when it ended, relative to the kill. When some delivery never came, `endAt`
+ * closes the last pause, which then never ended (Infinity) if it is the longest.
  */
-function pause(killedAt: number | undefined, arrivals: number[], endAt: number): { longestMs: number; resumedMs: number } {
+function pause(killedAt: number | undefined, arrivals: number[], complete: boolean, endAt: number): { longestMs: number; resumedMs: number } {
   if (killedAt === undefined) return { longestMs: NaN, resumedMs: NaN }
-  const points = [killedAt, ...arrivals.filter((at) => at > killedAt).sort((x, y) => x - y), endAt]
+  const points = [killedAt, ...arrivals.filter((at) => at > killedAt).sort((x, y) => x - y), ...(complete ? [] : [endAt])]
   let best = { longestMs: NaN, resumedMs: NaN }
   for (let i = 1; i < points.length; i++) {
     const gap = points[i]! - points[i - 1]!
-    if (!(gap <= best.longestMs)) best = { longestMs: gap, resumedMs: i === points.length - 1 ? Infinity : points[i]! - killedAt }
+    if (!(gap <= best.longestMs)) best = { longestMs: gap, resumedMs: !complete && i === points.length - 1 ? Infinity : points[i]! - killedAt }
   }
   return best
 }
@@ -377,8 +377,8 @@ async function main(): Promise<{ failures: Failure[]; results: Result[] }> {
   const after = killedAt === undefined ? [] : burstIds.filter((id) => posted.get(id)! >= killedAt!)
   const resumeSockets = after.length ? Math.min(...after.map(firstArrival)) - killedAt! : NaN
   const resumeHooks = after.length ? Math.min(...after.map((id) => hookAt.get(id) ?? Infinity)) - killedAt! : NaN
-  const sockets = pause(killedAt, clients.flatMap((c) => c.times), settledAt)
-  const webhooks = pause(killedAt, hooks.map((h) => h.at), settledAt)
+  const sockets = pause(killedAt, clients.flatMap((c) => c.times), gaps === 0 && lost === 0, settledAt)
+  const webhooks = pause(killedAt, hooks.map((h) => h.at), webhooked === ids.size && lost === 0, settledAt)
   const stalled = killedAt === undefined ? [] : burstIds.filter((id) => posted.get(id)! < killedAt! && firstArrival(id) > killedAt!)
   const s = (ms: number) => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(2)} s` : ms === Infinity ? 'never' : 'n/a')
   const totalMs = performance.now() - startedAt
