@@ -7,13 +7,18 @@ import { parseDelays, parseRoles, ROLE_BINDINGS, type RetryPolicy, type WorkerRo
 
 export const retryPolicy = (config: Config): RetryPolicy => ({ delaysMs: parseDelays(config.WORKER_RETRY_DELAYS_MS), maxAttempts: config.WORKER_MAX_ATTEMPTS })
 
+/** The dispatch service's durable queue (`delivertrack.dispatch`, with retries and dead letters like the worker roles'). */
+export const DISPATCH_QUEUE = { role: 'dispatch', bindings: ['package.created', 'package.assignment_declined'] } as const
+
 /**
  * The role queues a process declares: those of WORKER_QUEUES (so events wait while
- * no worker runs) and those of the roles it runs itself.
+ * no worker runs), those of the roles it runs itself, and dispatch's when
+ * DISPATCH_AUTO_ASSIGN is on, so orders placed before dispatch first starts (a
+ * rollout starts every process at once) wait for it.
  */
-export function declaredQueues(config: Config, running: readonly WorkerRole[] = []) {
+export function declaredQueues(config: Config, running: readonly WorkerRole[] = []): Array<{ role: string; bindings: readonly string[] }> {
   const roles = [...new Set([...parseRoles(config.WORKER_QUEUES), ...running])]
-  return roles.map((role) => ({ role, bindings: ROLE_BINDINGS[role] }))
+  return [...roles.map((role) => ({ role, bindings: ROLE_BINDINGS[role] })), ...(config.DISPATCH_AUTO_ASSIGN ? [DISPATCH_QUEUE] : [])]
 }
 
 /** The archive's unacknowledged messages: three batches, so one can fill while two are written (AMQP caps prefetch at 65,535). */
@@ -51,7 +56,7 @@ export function rabbitBus(config: Config, choice: BusChoice): RabbitBus {
   })
 }
 
-/** The in-process bus of the embedded mode; `also`: queues of other in-process consumers (dispatch). */
-export function memoryBus(config: Config, choice: Pick<BusChoice, 'running' | 'log'> & { also?: ReadonlyArray<{ role: string; bindings: readonly string[] }> }): Bus {
-  return new MemoryBus({ queues: [...declaredQueues(config, choice.running), ...(choice.also ?? [])], retry: retryPolicy(config), log: choice.log })
+/** The in-process bus of the embedded mode. */
+export function memoryBus(config: Config, choice: Pick<BusChoice, 'running' | 'log'>): Bus {
+  return new MemoryBus({ queues: declaredQueues(config, choice.running), retry: retryPolicy(config), log: choice.log })
 }

@@ -11,10 +11,7 @@ import { IN_PROCESS_WAKEUP, PostgresOutbox } from '../events/outbox-postgres.js'
 import { OutboxRelay } from '../events/relay.js'
 import type { RoleLogger } from '../events/roles.js'
 import type { PackageCache, Written } from '../package/ports.js'
-import { retryPolicy } from './bus.js'
-
-/** The dispatch service's durable queue (`delivertrack.dispatch`, with retries and dead letters like the worker roles'). */
-export const DISPATCH_QUEUE = { role: 'dispatch', bindings: ['package.created', 'package.assignment_declined'] } as const
+import { DISPATCH_QUEUE, retryPolicy } from './bus.js'
 
 export interface DispatchDeps {
   config: Config

@@ -13,7 +13,6 @@ import type { DependencyCheck } from '../platform/health/http.js'
 import { connectMongo, type Mongo } from '../platform/mongo/client.js'
 import { connectDependencies } from '../platform/startup.js'
 import { memoryBus, rabbitBus } from './bus.js'
-import { DISPATCH_QUEUE } from './dispatch.js'
 import { serviceChecks } from './checks.js'
 import type { GatewayStores } from './gateway.js'
 import { memoryStores, redisStores } from './stores.js'
@@ -89,7 +88,7 @@ export async function embeddedInfrastructure(config: Config, log: RoleLogger): P
   }
   const roles = parseRoles(config.WORKER_QUEUES)
   // Dispatch runs in this process too when it has work (DISPATCH_AUTO_ASSIGN).
-  const bus = memoryBus(config, { running: roles, log, also: config.DISPATCH_AUTO_ASSIGN ? [DISPATCH_QUEUE] : [] })
+  const bus = memoryBus(config, { running: roles, log })
   await bus.start()
   const embedded = (implementation: string, check: () => Promise<unknown>): DependencyCheck => ({ critical: true, implementation, check })
   return {

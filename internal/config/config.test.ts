@@ -201,3 +201,22 @@ t.test('AMQP_URL may list the nodes of a cluster; RABBITMQ_QUEUE_TYPE is classic
   t.notMatch(bad.message, 's3cr3t')
   t.match(errorOf(t, { RABBITMQ_QUEUE_TYPE: 'stream' }).message, /\bRABBITMQ_QUEUE_TYPE\b/)
 })
+
+t.test('*_PASSWORD go into their service URLs, so a ConfigMap can name the hosts and a Secret hold the passwords', async (t) => {
+  const c = loadConfig({
+    DATABASE_URL: 'postgres://delivertrack@postgres.deps:5432/delivertrack',
+    DATABASE_PASSWORD: 'pg p@ss/word',
+    REDIS_URL: 'redis://redis.deps:6379',
+    REDIS_PASSWORD: 'redis-pw',
+    AMQP_URL: 'amqp://delivertrack@rabbit-0.deps:5672,amqp://delivertrack@rabbit-1.deps:5672',
+    AMQP_PASSWORD: 'rabbit-pw',
+  })
+  const pg = new URL(c.DATABASE_URL)
+  t.equal(decodeURIComponent(pg.password), 'pg p@ss/word', 'PostgreSQL: the password, escaped for the URL')
+  t.equal(`${pg.username}@${pg.host}${pg.pathname}`, 'delivertrack@postgres.deps:5432/delivertrack')
+  t.equal(new URL(c.REDIS_URL).password, 'redis-pw')
+  t.same(c.AMQP_URL.split(',').map((u) => `${new URL(u).password}@${new URL(u).host}`), ['rabbit-pw@rabbit-0.deps:5672', 'rabbit-pw@rabbit-1.deps:5672'], 'every node of the list')
+  const both = errorOf(t, { DATABASE_URL: 'postgres://app:one@db/app', DATABASE_PASSWORD: 'two-secret' })
+  t.match(both.message, /DATABASE_PASSWORD.*DATABASE_URL carries a password too/, 'a password in both places is refused')
+  t.notMatch(both.message, 'two-secret')
+})

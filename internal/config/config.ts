@@ -18,6 +18,9 @@ export const ConfigSchema = Type.Object({
   REDIS_URL: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' }),
   AMQP_URL: Type.String({ pattern: '^amqps?://[^,\\s]+(\\s*,\\s*amqps?://[^,\\s]+)*$', default: 'amqp://guest:guest@127.0.0.1:5672', description: 'One broker, or the nodes of a cluster separated by commas (each process connects to one and moves to another when it fails).' }),
   RABBITMQ_QUEUE_TYPE: Type.Union([Type.Literal('classic'), Type.Literal('quorum')], { default: 'classic', description: 'quorum: every durable queue is a quorum queue, replicated across the cluster\'s nodes. Existing queues keep their type: switching needs them drained and deleted (docs/operations.md).' }),
+  DATABASE_PASSWORD: Type.Optional(Type.String({ minLength: 1, description: "The password of DATABASE_URL's user, kept apart from the URL (a Secret beside a ConfigMap that names the hosts)." })),
+  REDIS_PASSWORD: Type.Optional(Type.String({ minLength: 1, description: "Redis's password, kept apart from REDIS_URL." })),
+  AMQP_PASSWORD: Type.Optional(Type.String({ minLength: 1, description: "The password of AMQP_URL's user (every listed node), kept apart from the URL." })),
   DATA_DIR: Type.String({ minLength: 1, default: './data', description: 'Embedded mode: where its data lives (the archive under DATA_DIR/archive); relative to the working directory.' }),
   MONGO_URL: Type.Optional(Type.String({ pattern: '^mongodb(\\+srv)?://' })),
   JWT_SECRET: Type.Optional(Type.String({ minLength: 16 })),
@@ -171,6 +174,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }
   }
   corsOriginsOf(config.CORS_ORIGINS, (entry) => fail('CORS_ORIGINS', raw.CORS_ORIGINS, `"${entry}" is not an origin: http(s)://host[:port], without a path`))
+  // Passwords kept apart from the URLs (a Kubernetes Secret beside the ConfigMap that names the hosts).
+  for (const [urlName, passwordName] of [['DATABASE_URL', 'DATABASE_PASSWORD'], ['REDIS_URL', 'REDIS_PASSWORD'], ['AMQP_URL', 'AMQP_PASSWORD']] as const) {
+    const password = config[passwordName]
+    if (password === undefined) continue
+    config[urlName] = config[urlName]
+      .split(',')
+      .map((entry) => {
+        const url = new URL(entry.trim())
+        if (url.password) fail(passwordName, password, `${urlName} carries a password too: set it in one place`)
+        url.password = password
+        return url.toString()
+      })
+      .join(',')
+  }
   return config
 }
 

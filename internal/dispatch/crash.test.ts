@@ -5,7 +5,8 @@ import { sample } from '../platform/testing/prometheus.js'
 import { fleetGateway } from './testing/fleet.js'
 
 // cmd/dispatch as its own process: killed (SIGKILL) while offering a burst of new
-// packages and started again, it leaves no package with two offers and none without one.
+// packages and started again, it leaves no package with two offers and none without one;
+// an order placed before dispatch ever ran waits in the queue the gateway declared.
 
 const amqpUrl = await testVhost(t)
 
@@ -22,6 +23,7 @@ t.test('dispatch killed mid-stream resumes from its queue', async (t) => {
     return rows
   }
 
+  const numbers: string[] = [await fleet.order()]
   const first = start()
   const base = await eventually(() => /"address":"(http:[^"]+)"/.exec(first.output())?.[1], 'dispatch to listen on its health port', 60_000)
   await eventually(() => /dispatch consuming/.test(first.output()), 'dispatch to consume its queue', 30_000)
@@ -29,11 +31,11 @@ t.test('dispatch killed mid-stream resumes from its queue', async (t) => {
   t.match(await (await fetch(`${base}/health/ready`)).json(), { status: 'ok', checks: { postgres: { ok: true }, redis: { ok: true }, rabbitmq: { ok: true } } })
 
   // New packages keep coming, four at a time, while dispatch is killed and started again.
-  const numbers: string[] = []
   const stream = (async () => {
     for (let i = 0; i < 15; i++) numbers.push(...(await Promise.all([fleet.order(), fleet.order(), fleet.order(), fleet.order()])))
   })()
   await eventually(async () => (await offers(numbers)).length >= 5, 'dispatch to have made some offers')
+  await eventually(async () => (await offers(numbers.slice(0, 1))).length === 1, 'the order placed before dispatch first started to be offered')
   first.child.kill('SIGKILL')
   t.equal(await first.exited, 'SIGKILL')
   await stream

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { TestGateway } from '../../app/testing/gateway.js'
 import { testGateway } from '../../app/testing/gateway.js'
 import { WORKER_TEST_ENV } from '../../app/testing/worker.js'
-import { DISPATCH_QUEUE } from '../../app/dispatch.js'
+import { DISPATCH_QUEUE } from '../../app/bus.js'
 import { roleQueues, parseDelays } from '../../events/topology.js'
 import { deleteQueuesAfter, eventually } from '../../platform/testing/broker.js'
 import type { TestLike } from '../../platform/testing/harness.js'
@@ -19,7 +19,8 @@ export interface AssignmentJson {
 export async function fleetGateway(t: TestLike, amqpUrl: string) {
   const names = roleQueues(DISPATCH_QUEUE.role, parseDelays(WORKER_TEST_ENV.WORKER_RETRY_DELAYS_MS!))
   deleteQueuesAfter(t, amqpUrl, [names.work, ...names.delays, names.dead])
-  const gw: TestGateway = await testGateway(t, { ...WORKER_TEST_ENV, WORKER_QUEUES: 'none' }, { bus: true, amqpUrl })
+  // DISPATCH_AUTO_ASSIGN: the gateway declares dispatch's queue, as in production.
+  const gw: TestGateway = await testGateway(t, { ...WORKER_TEST_ENV, WORKER_QUEUES: 'none', DISPATCH_AUTO_ASSIGN: 'true' }, { bus: true, amqpUrl })
   await eventually(() => gw.bus.connected, 'the gateway to connect to the broker')
   const admin = await gw.user('admin')
   const call = async (method: 'GET' | 'POST' | 'PUT', url: string, token: string, payload?: object) =>
