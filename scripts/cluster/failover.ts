@@ -54,6 +54,8 @@ const RECORD = process.argv.includes('--record') || process.env.CLUSTER_RECORD =
 const CLIENTS_PER_GATEWAY = 2
 /** How long everything may take to settle after the burst, all waits together. */
 const SETTLE_MS = 90_000
+/** The work queues of the roles running here (not their retry delays or dead letters). */
+const WORKER_QUEUE = /^delivertrack\.(status-updates(\.p\d+)?|archive|webhooks)$/
 
 const run = promisify(execFile)
 const script = join(projectRoot(), 'scripts/rabbitmq-cluster.sh')
@@ -64,14 +66,19 @@ const log = (m: string) => console.log(`[${((performance.now() - startedAt) / 10
 /** The harness's teardown contract, run in reverse order at the end whatever happened. */
 const teardowns: Array<() => unknown> = []
 const t: TestLike = { teardown: (fn) => void teardowns.push(fn) }
-async function tearDown(): Promise<void> {
-  for (const fn of teardowns.splice(0).reverse()) {
-    try {
-      await Promise.race([fn(), sleep(30_000).then(() => console.error('a teardown step took over 30 s; going on'))])
-    } catch (err) {
-      console.error('teardown step failed:', (err as Error).message)
+let tearing: Promise<void> | undefined
+/** Once: an interrupt and the run's own end both wait for the same teardown. */
+function tearDown(): Promise<void> {
+  tearing ??= (async () => {
+    for (const fn of teardowns.splice(0).reverse()) {
+      try {
+        await Promise.race([fn(), sleep(30_000).then(() => console.error('a teardown step took over 30 s; going on'))])
+      } catch (err) {
+        console.error('teardown step failed:', (err as Error).message)
+      }
     }
-  }
+  })()
+  return tearing
 }
 
 /**
@@ -288,7 +295,7 @@ async function main(): Promise<{ failures: Failure[]; results: Result[] }> {
   let leaderCount = 0
   if (KILL) {
     const queues = JSON.parse(await cluster('ctl', '1', '-q', 'list_queues', 'name', 'type', 'leader', '--formatter', 'json')) as Array<{ name: string; type: string; leader: string }>
-    if (queues.some((q) => q.type === 'classic')) {
+    if (queues.some((q) => q.type === 'classic' && WORKER_QUEUE.test(q.name))) {
       // A classic queue has no leader: the node its process runs on is what holds it.
       const homes = await cluster('ctl', '1', '-q', 'eval', '[io:format("~s ~s~n", [element(4, amqqueue:get_name(Q)), case amqqueue:get_pid(Q) of {_, N} -> N; P -> node(P) end]) || Q <- rabbit_amqqueue:list()], ok.')
       const home = new Map(homes.split('\n').map((line) => line.trim().split(' ') as [string, string]))
@@ -296,8 +303,7 @@ async function main(): Promise<{ failures: Failure[]; results: Result[] }> {
     }
     const leads = new Map<string, string[]>()
     for (const q of queues) {
-      // The work queues of the roles running here (not their retry delays or dead letters).
-      if (!q.leader || !/^delivertrack\.(status-updates(\.p\d+)?|archive|webhooks)$/.test(q.name)) continue
+      if (!q.leader || !WORKER_QUEUE.test(q.name)) continue
       leads.set(q.leader, [...(leads.get(q.leader) ?? []), q.name])
     }
     leaderCount = [...leads.values()].reduce((n, l) => n + l.length, 0)
