@@ -11,7 +11,8 @@
 // up: config < platform < events < auth < package < device < location < delivery, proof; realtime,
 // archive, notify, webhook, inbox, charts, ops, carrier, dispatch and statusupdate use only layers below them; app < cmd. A new entry must keep it so.
 
-export const test = ['\\.test\\.ts$', '/testing/']
+// scripts/cluster/ is a test too (npm run test:cluster), kept apart from the suite's *.test.ts.
+export const test = ['\\.test\\.ts$', '/testing/', '^scripts/cluster/']
 const own = (folder) => `^internal/${folder}/`
 const base = ['^internal/platform/', '^internal/config/', '^internal/events/']
 
