@@ -12,7 +12,12 @@
  *    updates go over BENCH_RT_HTTP_CONNECTIONS (64) keep-alive connections, after
  *    BENCH_RT_WARMUP_S (3) seconds of the same load that are not measured.
  *    Delivered/expected must be 100%.
- * 3. Idle: BENCH_RT_IDLE (10,000) subscribed connections on one gateway; its RSS
+ * 3. CPU from /proc over the delivery run: the gateway's per status update and per
+ *    WebSocket message, PostgreSQL's (this database's backends and the server's
+ *    background processes) and the RabbitMQ node's per status update. Then the same
+ *    rate for BENCH_RT_BARE_S (10) seconds with no client connected: the gateway's
+ *    CPU per update without fan-out, so the difference is the fan-out's per message.
+ * 4. Idle: BENCH_RT_IDLE (10,000) subscribed connections on one gateway; its RSS
  *    before and after, and bytes per connection.
  * The broker is a vhost of the run's own (BENCH_RT_AMQP_VHOST, re-created with
  * rabbitmqctl and deleted at exit) unless AMQP_URL names one.
@@ -28,6 +33,7 @@ import { fileURLToPath } from 'node:url'
 import amqplib from 'amqplib'
 import pg from 'pg'
 import WebSocket from 'ws'
+import { CpuMeter, loadAverage, perCore, pidIn, postgresOf, rabbitmqNode, usPer } from './proc-cpu.js'
 import { BENCHMARKS_MD, freePort, percentile, recreateVhost, sleep, writeResults, type Result } from './support.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -39,6 +45,7 @@ const S = {
   durationS: num('BENCH_RT_DURATION_S', 20),
   warmupS: num('BENCH_RT_WARMUP_S', 3),
   idle: num('BENCH_RT_IDLE', 10_000),
+  bareS: num('BENCH_RT_BARE_S', 10),
   db: 'delivertrack_bench_rt',
   pgAdmin: 'postgres://postgres@127.0.0.1:5432/postgres',
   /** AMQP_URL: use this broker as is; otherwise a vhost of the run's own (BENCH_RT_AMQP_VHOST). */
@@ -237,6 +244,14 @@ async function main(): Promise<void> {
   const slowestBySecond: number[] = []
   const loopDelay = monitorEventLoopDelay({ resolution: 10 })
   loopDelay.enable()
+  const pgProcs = postgresOf(S.db)
+  const meters = {
+    gateway: new CpuMeter(pidIn(() => [gateway.pid])).start(),
+    pgBackends: new CpuMeter(pgProcs.backends).start(),
+    pgBackground: new CpuMeter(pgProcs.background).start(),
+    rabbitmq: new CpuMeter(rabbitmqNode).start(),
+  }
+  const loadAvg = loadAverage()
   await paced(total, S.rate, (i) => {
     const tn = tns[i % S.packages]!
     const note = `b${i}`
@@ -263,6 +278,7 @@ async function main(): Promise<void> {
   await Promise.all(pending)
   loopDelay.disable()
   for (let i = 0; i < 100 && delivered < expected; i++) await sleep(100)
+  const cpu = { gateway: meters.gateway.stop(), pgBackends: meters.pgBackends.stop(), pgBackground: meters.pgBackground.stop(), rabbitmq: meters.rabbitmq.stop() }
   // Event-loop delay on both sides: a stall in this process would inflate every latency it measures.
   const metrics = await (await fetch(`${api.replace('/api/v1', '')}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text()
   const gatewayLag = /^delivertrack_nodejs_eventloop_lag_p99_seconds (\S+)/m.exec(metrics)?.[1]
@@ -274,6 +290,26 @@ async function main(): Promise<void> {
   const httpLat = summary(httpLatencies)
   for (const c of clients) c.terminate()
   await sleep(1000)
+
+  // The same load with nobody subscribed: what the gateway spends on an update without fan-out.
+  const bareTotal = S.rate * S.bareS
+  console.log(`no subscribers: ${S.rate} status updates/s for ${S.bareS} s`)
+  const bareMeter = new CpuMeter(pidIn(() => [gateway.pid])).start()
+  const bare: Array<Promise<unknown>> = []
+  await paced(bareTotal, S.rate, (i) => {
+    bare.push(postKeepAlive(port, `/api/v1/packages/${tns[i % S.packages]}/status`, { status: 'in_transit', note: `n${i}` }, token).catch(() => undefined))
+  })
+  await Promise.all(bare)
+  // The relay publishes after the answers; give it the time the delivery run's tail had.
+  await sleep(500)
+  const bareCpu = bareMeter.stop()
+  const fanout = expected / total
+  const perUpdateUs = (cpu.gateway * 1e6) / total
+  const bareUs = (bareCpu * 1e6) / bareTotal
+  const perMessageFanoutUs = (perUpdateUs - bareUs) / fanout
+  const pgCpu = cpu.pgBackends + cpu.pgBackground
+  console.log(`CPU (load average ${loadAvg}): gateway ${usPer(cpu.gateway, total)}/update, ${usPer(cpu.gateway, delivered)}/message; no subscribers ${bareUs.toFixed(0)} µs/update; ` +
+    `fan-out ${perMessageFanoutUs.toFixed(1)} µs/message; PostgreSQL ${usPer(cpu.pgBackends, total)} + ${usPer(cpu.pgBackground, total)} background; RabbitMQ ${usPer(cpu.rabbitmq, total)}`)
 
   console.log(`idle: ${S.idle} subscribed connections`)
   const rssBefore = rssBytes(gateway.pid!)
@@ -323,6 +359,18 @@ async function main(): Promise<void> {
       figure: `gateway RSS with ${stats.websocket.connections.toLocaleString('en-US')} idle subscribed connections`,
       value: `${(rssBefore / 2 ** 20).toFixed(0)} MB -> ${(rssAfter / 2 ** 20).toFixed(0)} MB, ${Math.round((rssAfter - rssBefore) / S.idle).toLocaleString('en-US')} bytes per connection`,
       target: `< 300 MB: ${passFail(rssAfter < 300 * 2 ** 20)}`,
+    },
+    {
+      figure: `gateway CPU (/proc) in that run, ${fanout.toFixed(0)} sockets per event; then ${S.bareS} s at the same rate with no socket`,
+      value: `${usPer(cpu.gateway, total)} per status update, ${usPer(cpu.gateway, delivered)} per WebSocket message delivered; ${bareUs.toFixed(0)} µs per update with no socket, so fan-out ${perMessageFanoutUs.toFixed(1)} µs per message (load average ${loadAvg})`,
+      baseline: `per core: ${perCore(cpu.gateway, total)} updates/s with ${fanout.toFixed(0)} sockets each, ${perCore(bareCpu, bareTotal)} with none; ${Math.round(1e6 / perMessageFanoutUs).toLocaleString('en-US')} messages/s of fan-out`,
+      target: 'informative',
+    },
+    {
+      figure: 'PostgreSQL and RabbitMQ CPU (/proc) per status update in that run',
+      value: `PostgreSQL ${usPer(pgCpu, total)} (this database's backends ${usPer(cpu.pgBackends, total)}, the server's background processes ${usPer(cpu.pgBackground, total)}); RabbitMQ node ${usPer(cpu.rabbitmq, total)} (whole node, shared)`,
+      baseline: `per core: PostgreSQL ${perCore(pgCpu, total)} updates/s, RabbitMQ ${perCore(cpu.rabbitmq, total)}`,
+      target: 'informative',
     },
     { figure: 'event-loop delay p99 during the run', value: `load generator ${loopP99Ms.toFixed(1)} ms, gateway ${gatewayLagMs}`, target: 'informative' },
   ]
