@@ -2,7 +2,7 @@
 // a cost per unit of work that holds on a loaded machine, unlike a rate. Linux only;
 // elsewhere every meter reads 0.
 import { spawnSync } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs'
 
 const CLK_TCK = (() => {
   const n = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim())
@@ -56,8 +56,40 @@ export function postgresOf(db: string): { backends: (p: Proc) => boolean; backgr
 }
 
 export const pidIn = (pids: () => Array<number | undefined>) => (p: Proc) => pids().includes(p.pid)
-/** The RabbitMQ node (the whole node: every vhost on it). */
-export const rabbitmqNode = (p: Proc) => p.comm === 'beam.smp'
+
+/** The process listening on TCP `port` (IPv4 or IPv6), among those named `comm`. */
+export function listenerPid(port: number, comm: string): number | undefined {
+  if (!HAVE_PROC) return undefined
+  const inodes = new Set<string>()
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    try {
+      for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+        const f = line.trim().split(/\s+/)
+        if (f[1]?.endsWith(hex) && f[3] === '0A') inodes.add(`socket:[${f[9]}]`)
+      }
+    } catch {
+      // no IPv6
+    }
+  }
+  for (const p of readAll((x) => x.comm === comm)) {
+    try {
+      if (readdirSync(`/proc/${p.pid}/fd`).some((fd) => inodes.has(readlinkSync(`/proc/${p.pid}/fd/${fd}`)))) return p.pid
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return undefined
+}
+
+/**
+ * The RabbitMQ node serving AMQP on `port` (the whole node: every vhost on it), not
+ * rabbitmqctl's short-lived Erlang VMs nor other nodes on the machine.
+ */
+export function rabbitmqNode(port = 5672): (p: Proc) => boolean {
+  const pid = listenerPid(port, 'beam.smp')
+  return (p) => p.pid === pid
+}
 
 /**
  * CPU seconds the selected processes used between start() and stop(). Sampled every

@@ -249,7 +249,7 @@ async function main(): Promise<void> {
     gateway: new CpuMeter(pidIn(() => [gateway.pid])).start(),
     pgBackends: new CpuMeter(pgProcs.backends).start(),
     pgBackground: new CpuMeter(pgProcs.background).start(),
-    rabbitmq: new CpuMeter(rabbitmqNode).start(),
+    rabbitmq: new CpuMeter(rabbitmqNode(Number(new URL(S.amqp).port || 5672))).start(),
   }
   const loadAvg = loadAverage()
   await paced(total, S.rate, (i) => {
@@ -368,7 +368,7 @@ async function main(): Promise<void> {
     },
     {
       figure: 'PostgreSQL and RabbitMQ CPU (/proc) per status update in that run',
-      value: `PostgreSQL ${usPer(pgCpu, total)} (this database's backends ${usPer(cpu.pgBackends, total)}, the server's background processes ${usPer(cpu.pgBackground, total)}); RabbitMQ node ${usPer(cpu.rabbitmq, total)} (whole node, shared)`,
+      value: `PostgreSQL ${usPer(pgCpu, total)} (this database's backends ${usPer(cpu.pgBackends, total)}, the server's background processes ${usPer(cpu.pgBackground, total)}); RabbitMQ node ${usPer(cpu.rabbitmq, total)} (the whole node on :5672, shared)`,
       baseline: `per core: PostgreSQL ${perCore(pgCpu, total)} updates/s, RabbitMQ ${perCore(cpu.rabbitmq, total)}`,
       target: 'informative',
     },
