@@ -273,8 +273,8 @@ async function main(): Promise<void> {
       { figure: 'Parquet written', value: `${(bytes / N).toFixed(1)} bytes per event (${keys.length} objects; the JSON envelope is ~${JSON.stringify(envelope(1, Date.now())).length} bytes)` },
       { figure: 'read back with hyparquet', value: `${fmt(rows)} rows, ${fmt(ids.size)} distinct ids`, target: `every event exactly once: ${exact ? 'PASS' : 'FAIL'}` },
       {
-        figure: 'CPU per event (archive role and bare consumer: process.cpuUsage(); RabbitMQ node, whole and shared, and PostgreSQL: /proc)',
-        value: `archive process ${usPer(archiveCpuS, N)} (bare consumer ${usPer(rawCpuS, N)}); RabbitMQ ${usPer(archiveRabbitS, N)} delivering to it (${usPer(rawRabbitS, N)} to the bare consumer, ${usPer(publishRabbitS, N)} per persistent confirmed publish); PostgreSQL ${usPer(pgBackendsS + pgBackgroundS, N)} (load average ${loadAvg})`,
+        figure: 'CPU per event: archive process, RabbitMQ node (whole, shared), PostgreSQL',
+        value: `archive ${usPer(archiveCpuS, N)} (bare consumer ${usPer(rawCpuS, N)}); RabbitMQ ${usPer(archiveRabbitS, N)} per delivery (bare ${usPer(rawRabbitS, N)}), ${usPer(publishRabbitS, N)} per persistent confirmed publish; PostgreSQL ${usPer(pgBackendsS + pgBackgroundS, N)} (load ${loadAvg})`,
         baseline: `per core: ${perCore(archiveCpuS, N)} events/s archived, ${perCore(rawCpuS, N)} consumed bare`,
         target: 'informative',
       },
