@@ -14,7 +14,10 @@
  *    Delivered/expected must be 100%.
  * 3. CPU from /proc over the delivery run: the gateway's per status update and per
  *    WebSocket message, PostgreSQL's (this database's backends and the server's
- *    background processes) and the RabbitMQ node's per status update.
+ *    background processes) and the RabbitMQ node's per status update. A second
+ *    gateway with no socket runs meanwhile, on a database of its own (so its relay
+ *    finds nothing to publish) and the same broker: its CPU, less its own idle
+ *    rate, per event its hub received from the bus and dropped.
  * 4. Idle: BENCH_RT_IDLE (10,000) subscribed connections on one gateway; its RSS
  *    before and after, and bytes per connection.
  * 5. The rate of 2. for BENCH_RT_BARE_S (10) seconds with no client connected: the
@@ -93,7 +96,7 @@ async function floor(count: number): Promise<number[]> {
   return latencies
 }
 
-async function startGateway(port: number): Promise<ChildProcess> {
+async function startGateway(port: number, db = S.db): Promise<ChildProcess> {
   // BENCH_CPU_PROF_DIR: profile the gateway (a V8 .cpuprofile, for Chrome DevTools or speedscope).
   const prof = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : []
   // BENCH_GATEWAY_NODE_FLAGS: extra node flags for the gateway (e.g. --trace-gc).
@@ -106,7 +109,7 @@ async function startGateway(port: number): Promise<ChildProcess> {
       PORT: String(port),
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
-      DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${S.db}`,
+      DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${db}`,
       REDIS_URL: 'redis://127.0.0.1:6379/14',
       AMQP_URL: S.amqp,
       JWT_SECRET: 'bench-secret-0123456789abcdef',
@@ -179,6 +182,8 @@ async function main(): Promise<void> {
   await admin.connect()
   await admin.query(`DROP DATABASE IF EXISTS ${S.db} WITH (FORCE)`)
   await admin.query(`CREATE DATABASE ${S.db}`)
+  await admin.query(`DROP DATABASE IF EXISTS ${S.db}_observer WITH (FORCE)`)
+  await admin.query(`CREATE DATABASE ${S.db}_observer`)
   await admin.end()
 
   const total = S.rate * S.durationS
@@ -222,6 +227,11 @@ async function main(): Promise<void> {
   for (let i = 0; i < S.clients; i += 100) {
     clients.push(...(await Promise.all(Array.from({ length: Math.min(100, S.clients - i) }, (_, j) => openClient(wsUrl, `package:${tns[(i + j) % S.packages]}`, onEvent)))))
   }
+  // Every event reaches this one's hub through the bus (another gateway's origin), and nobody here wants it.
+  const observer = await startGateway(await freePort(), `${S.db}_observer`)
+  const observerIdle = new CpuMeter(pidIn(() => [observer.pid])).start()
+  await sleep(5_000)
+  const observerIdlePerS = observerIdle.stop() / 5
   const perPackage = new Map<string, number>()
   for (let i = 0; i < S.clients; i++) perPackage.set(tns[i % S.packages]!, (perPackage.get(tns[i % S.packages]!) ?? 0) + 1)
 
@@ -246,7 +256,9 @@ async function main(): Promise<void> {
   const loopDelay = monitorEventLoopDelay({ resolution: 10 })
   loopDelay.enable()
   const pgProcs = postgresOf(S.db)
+  const meteredFrom = performance.now()
   const meters = {
+    observer: new CpuMeter(pidIn(() => [observer.pid])).start(),
     gateway: new CpuMeter(pidIn(() => [gateway.pid])).start(),
     pgBackends: new CpuMeter(pgProcs.backends).start(),
     pgBackground: new CpuMeter(pgProcs.background).start(),
@@ -279,6 +291,14 @@ async function main(): Promise<void> {
   await Promise.all(pending)
   loopDelay.disable()
   for (let i = 0; i < 100 && delivered < expected; i++) await sleep(100)
+  const observerS = meters.observer.stop() - (observerIdlePerS * (performance.now() - meteredFrom)) / 1000
+  const observerExited = new Promise((r) => observer.once('exit', r))
+  observer.kill('SIGTERM')
+  await Promise.race([observerExited, sleep(15_000)])
+  const dropper = new pg.Client({ connectionString: S.pgAdmin })
+  await dropper.connect()
+  await dropper.query(`DROP DATABASE IF EXISTS ${S.db}_observer WITH (FORCE)`)
+  await dropper.end()
   const cpu = { gateway: meters.gateway.stop(), pgBackends: meters.pgBackends.stop(), pgBackground: meters.pgBackground.stop(), rabbitmq: meters.rabbitmq.stop() }
   // Event-loop delay on both sides: a stall in this process would inflate every latency it measures.
   const metrics = await (await fetch(`${api.replace('/api/v1', '')}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text()
@@ -322,7 +342,7 @@ async function main(): Promise<void> {
   const bareUs = (bareCpu * 1e6) / bareTotal
   const perMessageFanoutUs = (perUpdateUs - bareUs) / fanout
   const pgCpu = cpu.pgBackends + cpu.pgBackground
-  console.log(`CPU (load average ${loadAvg}): gateway ${usPer(cpu.gateway, total)}/update, ${usPer(cpu.gateway, delivered)}/message; no subscribers ${bareUs.toFixed(0)} µs/update; ` +
+  console.log(`CPU (load average ${loadAvg}): gateway ${usPer(cpu.gateway, total)}/update, ${usPer(cpu.gateway, delivered)}/message; no subscribers ${bareUs.toFixed(0)} µs/update; second gateway ${usPer(observerS, total)}/event (idle ${(observerIdlePerS * 1000).toFixed(0)} ms/s); ` +
     `fan-out ${perMessageFanoutUs.toFixed(1)} µs/message; PostgreSQL ${usPer(cpu.pgBackends, total)} + ${usPer(cpu.pgBackground, total)} background; RabbitMQ ${usPer(cpu.rabbitmq, total)}`)
 
   // Let it shut down on its own (a --cpu-prof profile is written at exit).
@@ -366,7 +386,7 @@ async function main(): Promise<void> {
     },
     {
       figure: `gateway CPU (/proc), same run; then ${S.bareS} s with no socket`,
-      value: `${usPer(cpu.gateway, total)}/update, ${usPer(cpu.gateway, delivered)}/message delivered; no socket ${bareUs.toFixed(0)} µs/update: fan-out ${perMessageFanoutUs > 0 ? `${perMessageFanoutUs.toFixed(1)} µs/message` : 'within the noise'} (load ${loadAvg})`,
+      value: `${usPer(cpu.gateway, total)}/update, ${usPer(cpu.gateway, delivered)}/message delivered; no socket ${bareUs.toFixed(0)} µs/update: fan-out ${perMessageFanoutUs > 0 ? `${perMessageFanoutUs.toFixed(1)} µs/message` : 'within the noise'}; a second gateway, no socket: ${usPer(observerS, total)}/event its hub dropped (load ${loadAvg})`,
       baseline: `per core: ${perCore(cpu.gateway, total)} updates/s (${fanout.toFixed(0)} sockets each), ${perCore(bareCpu, bareTotal)} (none)`,
       target: 'informative',
     },
