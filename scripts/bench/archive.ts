@@ -8,6 +8,10 @@
  * it arrives, acknowledging as the archive's BatchConsumer does (one `multiple` ack
  * per burst read from the socket).
  * Then every object is read back with hyparquet: each event exactly once.
+ * CPU per event: this process's (process.cpuUsage(): the archive role, or the bare
+ * consumer, plus a 20 ms progress poll), the RabbitMQ node's from /proc (the whole
+ * node; also while loading, i.e. per persistent confirmed publish), and
+ * PostgreSQL's for the ledger (backends of the database, background processes).
  * Everything runs in its own PostgreSQL schema and temp folder, and each of the two
  * runs in a RabbitMQ vhost of its own: a vhost has its own message store, so the
  * second run does not wait for the store to collect the first run's 200,000 acked
@@ -33,6 +37,7 @@ import { archivePrefetch, rabbitBus } from '../../internal/app/bus.js'
 import { migrate } from '../../internal/platform/db/migrate.js'
 import { createPool } from '../../internal/platform/db/postgres.js'
 import { buildWorker } from '../../internal/app/worker.js'
+import { CpuMeter, loadAverage, perCore, postgresOf, rabbitmqNode, usPer } from './proc-cpu.js'
 import { BENCHMARKS_MD, setQueuePolicy, writeResults } from './support.js'
 
 const ARCHIVE_HEADING = '## Archive (bench:archive)'
@@ -54,6 +59,7 @@ const vhosts = [`bench_archive_${id}_ceiling`, `bench_archive_${id}_archive`]
 const schema = `bench_archive_${id}`
 const log = pino({ level: 'warn' })
 const rate = (n: number, ms: number) => Math.round(n / (ms / 1000))
+const cpuSince = (before: NodeJS.CpuUsage) => (({ user, system }) => (user + system) / 1e6)(process.cpuUsage(before))
 
 const STATUSES = ['in_transit', 'out_for_delivery', 'delivered', 'failed_attempt', 'available_for_pickup']
 /** Envelopes shaped like the relay's: a third created, the rest located status changes, over 500 packages. */
@@ -142,11 +148,16 @@ async function main(): Promise<void> {
     await ceilingBus.start()
     await ceilingBus.close()
     console.log(`loading ${N} events...`)
+    const loadAvg = loadAverage()
+    const publishMeter = new CpuMeter(rabbitmqNode(Number(new URL(AMQP).port || 5672))).start()
     const loadMs = await load(ceilingUrl)
+    const publishRabbitS = publishMeter.stop()
     const raw = await amqplib.connect(ceilingUrl)
     const rawChannel = await raw.createChannel()
     await rawChannel.prefetch(PREFETCH)
     let seen = 0
+    const rawRabbit = new CpuMeter(rabbitmqNode(Number(new URL(AMQP).port || 5672))).start()
+    const rawCpu = process.cpuUsage()
     let t0 = performance.now()
     await new Promise<void>((done) => {
       let last: amqplib.ConsumeMessage | undefined
@@ -161,6 +172,8 @@ async function main(): Promise<void> {
       })
     })
     const rawMs = performance.now() - t0
+    const rawCpuS = cpuSince(rawCpu)
+    const rawRabbitS = rawRabbit.stop()
     await raw.close()
     console.log(`ceiling: ${rate(N, rawMs)} events/s`)
 
@@ -170,6 +183,9 @@ async function main(): Promise<void> {
     await load(amqpUrl)
     const worker = buildWorker({ config, pool, bus, roles: ['archive'], log })
     const consumer = () => worker.consumers[0]!
+    const pgProcs = postgresOf(new URL(PG).pathname.slice(1) || 'postgres')
+    const meters = [new CpuMeter(rabbitmqNode(Number(new URL(AMQP).port || 5672))).start(), new CpuMeter(pgProcs.backends).start(), new CpuMeter(pgProcs.background).start()] as const
+    const archiveCpu = process.cpuUsage()
     t0 = performance.now()
     await worker.start()
     let last = performance.now()
@@ -192,6 +208,9 @@ async function main(): Promise<void> {
       }
     }
     const archiveMs = performance.now() - t0
+    const archiveCpuS = cpuSince(archiveCpu)
+    const [archiveRabbitS, pgBackendsS, pgBackgroundS] = meters.map((m) => m.stop()) as [number, number, number]
+    console.log(`CPU per event (load average ${loadAvg}): archive process ${usPer(archiveCpuS, N)}, bare consumer ${usPer(rawCpuS, N)}; RabbitMQ ${usPer(archiveRabbitS, N)} (bare ${usPer(rawRabbitS, N)}, publish ${usPer(publishRabbitS, N)}); PostgreSQL ${usPer(pgBackendsS, N)} + ${usPer(pgBackgroundS, N)}`)
     const counters = { ...worker.archive!.counters }
     console.log(`archive: ${rate(N, archiveMs)} events/s`)
     await worker.stop()
@@ -253,6 +272,12 @@ async function main(): Promise<void> {
       },
       { figure: 'Parquet written', value: `${(bytes / N).toFixed(1)} bytes per event (${keys.length} objects; the JSON envelope is ~${JSON.stringify(envelope(1, Date.now())).length} bytes)` },
       { figure: 'read back with hyparquet', value: `${fmt(rows)} rows, ${fmt(ids.size)} distinct ids`, target: `every event exactly once: ${exact ? 'PASS' : 'FAIL'}` },
+      {
+        figure: 'CPU per event: archive process, RabbitMQ node (whole, shared), PostgreSQL',
+        value: `archive ${usPer(archiveCpuS, N)} (bare consumer ${usPer(rawCpuS, N)}); RabbitMQ ${usPer(archiveRabbitS, N)} per delivery (bare ${usPer(rawRabbitS, N)}), ${usPer(publishRabbitS, N)} per persistent confirmed publish; PostgreSQL ${usPer(pgBackendsS + pgBackgroundS, N)} (load ${loadAvg})`,
+        baseline: `per core: ${perCore(archiveCpuS, N)} events/s archived, ${perCore(rawCpuS, N)} consumed bare`,
+        target: 'informative',
+      },
       { figure: 'longest stretch without an acknowledgement', value: `${(longestPauseMs / 1000).toFixed(1)} s`, target: 'informative' },
       {
         figure: 'time inside the archive role, summed over batches',

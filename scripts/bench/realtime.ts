@@ -12,8 +12,17 @@
  *    updates go over BENCH_RT_HTTP_CONNECTIONS (64) keep-alive connections, after
  *    BENCH_RT_WARMUP_S (3) seconds of the same load that are not measured.
  *    Delivered/expected must be 100%.
- * 3. Idle: BENCH_RT_IDLE (10,000) subscribed connections on one gateway; its RSS
+ * 3. CPU from /proc over the delivery run: the gateway's per status update and per
+ *    WebSocket message, PostgreSQL's (this database's backends and the server's
+ *    background processes) and the RabbitMQ node's per status update. A second
+ *    gateway with no socket runs meanwhile, on a database of its own (so its relay
+ *    finds nothing to publish) and the same broker: its CPU, less its own idle
+ *    rate, per event its hub received from the bus and dropped.
+ * 4. Idle: BENCH_RT_IDLE (10,000) subscribed connections on one gateway; its RSS
  *    before and after, and bytes per connection.
+ * 5. The rate of 2. for BENCH_RT_BARE_S (10) seconds with no client connected: the
+ *    gateway's CPU per update without fan-out; the difference to 3. is the
+ *    fan-out's per message.
  * The broker is a vhost of the run's own (BENCH_RT_AMQP_VHOST, re-created with
  * rabbitmqctl and deleted at exit) unless AMQP_URL names one.
  * Replaces the rows of bench:realtime in docs/benchmarks.md, unless
@@ -28,6 +37,7 @@ import { fileURLToPath } from 'node:url'
 import amqplib from 'amqplib'
 import pg from 'pg'
 import WebSocket from 'ws'
+import { CpuMeter, loadAverage, perCore, pidIn, postgresOf, rabbitmqNode, usPer } from './proc-cpu.js'
 import { BENCHMARKS_MD, freePort, percentile, recreateVhost, sleep, writeResults, type Result } from './support.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -39,6 +49,7 @@ const S = {
   durationS: num('BENCH_RT_DURATION_S', 20),
   warmupS: num('BENCH_RT_WARMUP_S', 3),
   idle: num('BENCH_RT_IDLE', 10_000),
+  bareS: num('BENCH_RT_BARE_S', 10),
   db: 'delivertrack_bench_rt',
   pgAdmin: 'postgres://postgres@127.0.0.1:5432/postgres',
   /** AMQP_URL: use this broker as is; otherwise a vhost of the run's own (BENCH_RT_AMQP_VHOST). */
@@ -85,7 +96,7 @@ async function floor(count: number): Promise<number[]> {
   return latencies
 }
 
-async function startGateway(port: number): Promise<ChildProcess> {
+async function startGateway(port: number, db = S.db): Promise<ChildProcess> {
   // BENCH_CPU_PROF_DIR: profile the gateway (a V8 .cpuprofile, for Chrome DevTools or speedscope).
   const prof = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : []
   // BENCH_GATEWAY_NODE_FLAGS: extra node flags for the gateway (e.g. --trace-gc).
@@ -98,7 +109,7 @@ async function startGateway(port: number): Promise<ChildProcess> {
       PORT: String(port),
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
-      DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${S.db}`,
+      DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${db}`,
       REDIS_URL: 'redis://127.0.0.1:6379/14',
       AMQP_URL: S.amqp,
       JWT_SECRET: 'bench-secret-0123456789abcdef',
@@ -171,6 +182,8 @@ async function main(): Promise<void> {
   await admin.connect()
   await admin.query(`DROP DATABASE IF EXISTS ${S.db} WITH (FORCE)`)
   await admin.query(`CREATE DATABASE ${S.db}`)
+  await admin.query(`DROP DATABASE IF EXISTS ${S.db}_observer WITH (FORCE)`)
+  await admin.query(`CREATE DATABASE ${S.db}_observer`)
   await admin.end()
 
   const total = S.rate * S.durationS
@@ -214,6 +227,11 @@ async function main(): Promise<void> {
   for (let i = 0; i < S.clients; i += 100) {
     clients.push(...(await Promise.all(Array.from({ length: Math.min(100, S.clients - i) }, (_, j) => openClient(wsUrl, `package:${tns[(i + j) % S.packages]}`, onEvent)))))
   }
+  // Every event reaches this one's hub through the bus (another gateway's origin), and nobody here wants it.
+  const observer = await startGateway(await freePort(), `${S.db}_observer`)
+  const observerIdle = new CpuMeter(pidIn(() => [observer.pid])).start()
+  await sleep(5_000)
+  const observerIdlePerS = observerIdle.stop() / 5
   const perPackage = new Map<string, number>()
   for (let i = 0; i < S.clients; i++) perPackage.set(tns[i % S.packages]!, (perPackage.get(tns[i % S.packages]!) ?? 0) + 1)
 
@@ -237,6 +255,16 @@ async function main(): Promise<void> {
   const slowestBySecond: number[] = []
   const loopDelay = monitorEventLoopDelay({ resolution: 10 })
   loopDelay.enable()
+  const pgProcs = postgresOf(S.db)
+  const meteredFrom = performance.now()
+  const meters = {
+    observer: new CpuMeter(pidIn(() => [observer.pid])).start(),
+    gateway: new CpuMeter(pidIn(() => [gateway.pid])).start(),
+    pgBackends: new CpuMeter(pgProcs.backends).start(),
+    pgBackground: new CpuMeter(pgProcs.background).start(),
+    rabbitmq: new CpuMeter(rabbitmqNode(Number(new URL(S.amqp).port || 5672))).start(),
+  }
+  const loadAvg = loadAverage()
   await paced(total, S.rate, (i) => {
     const tn = tns[i % S.packages]!
     const note = `b${i}`
@@ -263,6 +291,15 @@ async function main(): Promise<void> {
   await Promise.all(pending)
   loopDelay.disable()
   for (let i = 0; i < 100 && delivered < expected; i++) await sleep(100)
+  const observerS = meters.observer.stop() - (observerIdlePerS * (performance.now() - meteredFrom)) / 1000
+  const observerExited = new Promise((r) => observer.once('exit', r))
+  observer.kill('SIGTERM')
+  await Promise.race([observerExited, sleep(15_000)])
+  const dropper = new pg.Client({ connectionString: S.pgAdmin })
+  await dropper.connect()
+  await dropper.query(`DROP DATABASE IF EXISTS ${S.db}_observer WITH (FORCE)`)
+  await dropper.end()
+  const cpu = { gateway: meters.gateway.stop(), pgBackends: meters.pgBackends.stop(), pgBackground: meters.pgBackground.stop(), rabbitmq: meters.rabbitmq.stop() }
   // Event-loop delay on both sides: a stall in this process would inflate every latency it measures.
   const metrics = await (await fetch(`${api.replace('/api/v1', '')}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text()
   const gatewayLag = /^delivertrack_nodejs_eventloop_lag_p99_seconds (\S+)/m.exec(metrics)?.[1]
@@ -285,6 +322,29 @@ async function main(): Promise<void> {
   const rssAfter = rssBytes(gateway.pid!)
   const stats = (await (await fetch(`${api}/stats`, { headers: { authorization: `Bearer ${token}` } })).json()) as { websocket: { connections: number } }
   for (const c of idle) c.terminate()
+
+  // The same load with nobody subscribed: what the gateway spends on an update without fan-out.
+  // After the idle phase, so its garbage does not blur the RSS per connection.
+  await sleep(1000)
+  const bareTotal = S.rate * S.bareS
+  console.log(`no subscribers: ${S.rate} status updates/s for ${S.bareS} s`)
+  const bareMeter = new CpuMeter(pidIn(() => [gateway.pid])).start()
+  const bare: Array<Promise<unknown>> = []
+  await paced(bareTotal, S.rate, (i) => {
+    bare.push(postKeepAlive(port, `/api/v1/packages/${tns[i % S.packages]}/status`, { status: 'in_transit', note: `n${i}` }, token).catch(() => undefined))
+  })
+  await Promise.all(bare)
+  // The relay publishes after the answers; give it the time the delivery run's tail had.
+  await sleep(500)
+  const bareCpu = bareMeter.stop()
+  const fanout = expected / total
+  const perUpdateUs = (cpu.gateway * 1e6) / total
+  const bareUs = (bareCpu * 1e6) / bareTotal
+  const perMessageFanoutUs = (perUpdateUs - bareUs) / fanout
+  const pgCpu = cpu.pgBackends + cpu.pgBackground
+  console.log(`CPU (load average ${loadAvg}): gateway ${usPer(cpu.gateway, total)}/update, ${usPer(cpu.gateway, delivered)}/message; no subscribers ${bareUs.toFixed(0)} µs/update; second gateway ${usPer(observerS, total)}/event (idle ${(observerIdlePerS * 1000).toFixed(0)} ms/s); ` +
+    `fan-out ${perMessageFanoutUs.toFixed(1)} µs/message; PostgreSQL ${usPer(cpu.pgBackends, total)} + ${usPer(cpu.pgBackground, total)} background; RabbitMQ ${usPer(cpu.rabbitmq, total)}`)
+
   // Let it shut down on its own (a --cpu-prof profile is written at exit).
   const exited = new Promise((r) => gateway.once('exit', r))
   gateway.kill('SIGTERM')
@@ -323,6 +383,18 @@ async function main(): Promise<void> {
       figure: `gateway RSS with ${stats.websocket.connections.toLocaleString('en-US')} idle subscribed connections`,
       value: `${(rssBefore / 2 ** 20).toFixed(0)} MB -> ${(rssAfter / 2 ** 20).toFixed(0)} MB, ${Math.round((rssAfter - rssBefore) / S.idle).toLocaleString('en-US')} bytes per connection`,
       target: `< 300 MB: ${passFail(rssAfter < 300 * 2 ** 20)}`,
+    },
+    {
+      figure: `gateway CPU (/proc), same run; then ${S.bareS} s with no socket`,
+      value: `${usPer(cpu.gateway, total)}/update, ${usPer(cpu.gateway, delivered)}/message delivered; no socket ${bareUs.toFixed(0)} µs/update: fan-out ${perMessageFanoutUs > 0 ? `${perMessageFanoutUs.toFixed(1)} µs/message` : 'within the noise'}; a second gateway, no socket: ${usPer(observerS, total)}/event its hub dropped (load ${loadAvg})`,
+      baseline: `per core: ${perCore(cpu.gateway, total)} updates/s (${fanout.toFixed(0)} sockets each), ${perCore(bareCpu, bareTotal)} (none)`,
+      target: 'informative',
+    },
+    {
+      figure: 'PostgreSQL, RabbitMQ CPU (/proc) per update, same run',
+      value: `PostgreSQL ${usPer(pgCpu, total)} (own backends ${usPer(cpu.pgBackends, total)}, background ${usPer(cpu.pgBackground, total)}); RabbitMQ node ${usPer(cpu.rabbitmq, total)} (whole node, shared)`,
+      baseline: `per core: PostgreSQL ${perCore(pgCpu, total)} updates/s, RabbitMQ ${perCore(cpu.rabbitmq, total)}`,
+      target: 'informative',
     },
     { figure: 'event-loop delay p99 during the run', value: `load generator ${loopP99Ms.toFixed(1)} ms, gateway ${gatewayLagMs}`, target: 'informative' },
   ]
