@@ -5,7 +5,7 @@ import { syncFixture } from './testing/sync.js'
 // The carriers role against the sandbox provider, on the real PostgreSQL and Redis.
 
 t.test('a tracking added with a carrier gets its journey once the worker runs', async (t) => {
-  const fx = await syncFixture(t)
+  const fx = await syncFixture(t, {}, { fromMonday: true })
   const tn = 'SBXDELIVERED0001'
   t.equal((await fx.add(tn)).statusCode, 201)
   const before = (await fx.get(`/track/${tn}`)).json()
@@ -44,7 +44,7 @@ t.test('a tracking added with a carrier gets its journey once the worker runs', 
 })
 
 t.test('an unchanged answer writes no event', async (t) => {
-  const fx = await syncFixture(t)
+  const fx = await syncFixture(t, {}, { fromMonday: true })
   const tn = 'SBXINTRANSIT0001'
   await fx.add(tn)
   await fx.sync.runOnce()
@@ -60,7 +60,7 @@ t.test('an unchanged answer writes no event', async (t) => {
 })
 
 t.test('a number the carrier never heard of stops with a clear state', async (t) => {
-  const fx = await syncFixture(t)
+  const fx = await syncFixture(t, {}, { fromMonday: true })
   const tn = 'SBXUNKNOWN0001'
   await fx.add(tn)
   await fx.sync.runOnce()
@@ -76,7 +76,7 @@ t.test('a number the carrier never heard of stops with a clear state', async (t)
 })
 
 t.test('provider faults: 429 honours retry-after, 5xx and timeouts back off, failures raise attention', async (t) => {
-  const fx = await syncFixture(t, { TRACKING_MAX_FAILURES: 3, TRACKING_API_TIMEOUT: 150 })
+  const fx = await syncFixture(t, { TRACKING_MAX_FAILURES: 3, TRACKING_API_TIMEOUT: 150 }, { fromMonday: true })
   const tn = 'SBXINTRANSIT0002'
   await fx.add(tn)
   const dueIn = async () => ((await fx.tracking(tn)).next_update_due as Date).getTime() - fx.clock.ms

@@ -33,14 +33,24 @@ export interface SyncFixture {
 }
 
 /**
+ * The next Monday 06:00 UTC: a test of schedule lengths starts there, so a weekend
+ * (x1.5 in frequency.ts) does not stretch them on whichever day the suite runs.
+ */
+function nextMonday(nowMs: number): number {
+  const d = new Date(nowMs + 60_000)
+  const monday = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + ((8 - d.getUTCDay()) % 7), 6)
+  return monday > nowMs + 60_000 ? monday : monday + 7 * 86_400_000
+}
+
+/**
  * A gateway on its own data, the sandbox provider on port 0, and a worker running
  * the carriers role against both, built as cmd/worker builds it, all on one hand clock
  * (jitter off). Tests drive passes with `sync.runOnce()`.
  */
-export async function syncFixture(t: TestLike, env: Partial<Config> = {}): Promise<SyncFixture> {
+export async function syncFixture(t: TestLike, env: Partial<Config> = {}, opts: { fromMonday?: boolean } = {}): Promise<SyncFixture> {
   const clock: HandClock = {
     // A minute ahead of the gateway's clock, so what a test adds now is already due.
-    ms: Date.now() + 60_000,
+    ms: opts.fromMonday ? nextMonday(Date.now()) : Date.now() + 60_000,
     now: () => new Date(clock.ms),
     advanceMinutes: (min) => {
       clock.ms += min * 60_000
