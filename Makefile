@@ -13,7 +13,7 @@ export ADMIN_PASSWORD ?= admin-password
 help:
 	@echo "make run      build and start DeliverTrack on http://127.0.0.1:3000: embedded, with demo data (DEMO=0 to skip)"
 	@echo "make run-services  the same against local PostgreSQL, Redis and RabbitMQ, with a worker (RUN_WORKER_ROLES) and dispatch (RUN_DISPATCH)"
-	@echo "make test     type-check, lint, check the import rules (make deps) and run every test"
+	@echo "make test     type-check, lint, check the import rules (make deps) and run every test, the RabbitMQ cluster failover last"
 	@echo "make dev      start the gateway from source (tsx)"
 	@echo "make migrate  apply database migrations"
 	@echo "make bench-api  run the API benchmark (writes docs/benchmarks.md)"
@@ -57,10 +57,12 @@ lint: install
 deps: install
 	npm run depcruise
 
-# npm test type-checks and compiles the server's code and tests (build:test) before running them.
+# npm test type-checks and compiles the server's code and tests (build:test) before running them;
+# test:cluster then kills a node of a three-node RabbitMQ cluster it starts beside the local one.
 test: install services lint deps build-web
 	npm run typecheck:web
 	npm test
+	npm run test:cluster
 
 bench-api: build services
 	npm run bench:api
