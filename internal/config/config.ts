@@ -183,7 +183,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       .map((entry) => {
         const url = new URL(entry.trim())
         if (url.password) fail(passwordName, password, `${urlName} carries a password too: set it in one place`)
-        url.password = password
+        if (!url.host) fail(passwordName, password, `${urlName} names no host to give it to (a socket path in the query): put the password in the URL instead`)
+        // The URL setter leaves "," and "%" as they are: one would split AMQP_URL's list, the other be decoded by the driver.
+        url.password = encodeURIComponent(password)
         return url.toString()
       })
       .join(',')

@@ -26,11 +26,13 @@ export const DELIVERY_LIMIT = 20
  * A durable queue's options. A quorum queue's default dead-lettering drops a message
  * its target cannot take; at-least-once (which requires reject-publish overflow)
  * keeps it until the target confirms. A queue that dead-letters nowhere gets no
- * delivery limit, which would drop the message.
+ * delivery limit, which would drop the message; nor does one whose consumer puts a
+ * message back on purpose (`deliveryLimit: false`). RabbitMQ 4 gives every quorum
+ * queue a limit of 20 of its own (docs/operations.md).
  */
-export function durableQueue(type: QueueType, args: Record<string, unknown> = {}): { durable: true; arguments: Record<string, unknown> } {
+export function durableQueue(type: QueueType, args: Record<string, unknown> = {}, opts: { deliveryLimit?: boolean } = {}): { durable: true; arguments: Record<string, unknown> } {
   if (type === 'classic') return { durable: true, arguments: args }
-  const deadLetters = 'x-dead-letter-exchange' in args ? { 'x-delivery-limit': DELIVERY_LIMIT, 'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish' } : {}
+  const deadLetters = 'x-dead-letter-exchange' in args ? { ...(opts.deliveryLimit === false ? {} : { 'x-delivery-limit': DELIVERY_LIMIT }), 'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish' } : {}
   return { durable: true, arguments: { ...args, 'x-queue-type': 'quorum', ...deadLetters } }
 }
 

@@ -29,6 +29,10 @@ export interface StatusQueueTopology {
 type Vhost = NonNullable<BrokerConfig['vhosts']>[string]
 
 const sac = { 'x-single-active-consumer': true, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': DEAD_QUEUE }
+// No quorum delivery limit on the ordered queues: their consumer puts an update back
+// (once a second) while the broker cannot take its forward, as in a node's failover,
+// and a limit would dead-letter it there and let the package's later updates pass it.
+const ordered = { deliveryLimit: false }
 
 /**
  * The status updates' topology, declared the same by every process: the intake
@@ -39,7 +43,7 @@ const sac = { 'x-single-active-consumer': true, 'x-dead-letter-exchange': '', 'x
 export function statusQueueConfig(opts: StatusQueueTopology): BrokerConfig {
   const type = opts.queueType ?? 'classic'
   const queues: NonNullable<Vhost['queues']> = {
-    [INTAKE_QUEUE]: { options: durableQueue(type, sac) },
+    [INTAKE_QUEUE]: { options: durableQueue(type, sac, ordered) },
     [DEAD_QUEUE]: { options: durableQueue(type) },
   }
   // @types/rascal lists only the built-in exchange types; the broker takes the plugin's.
@@ -50,7 +54,7 @@ export function statusQueueConfig(opts: StatusQueueTopology): BrokerConfig {
     dead: { queue: DEAD_QUEUE, confirm: true, timeout: 5_000, options: { persistent: true, contentType: 'application/json' } } as never,
   }
   for (let i = 0; i < opts.partitions; i++) {
-    queues[partitionQueue(i)] = { options: durableQueue(type, sac) }
+    queues[partitionQueue(i)] = { options: durableQueue(type, sac, ordered) }
     bindings[`partition.${i}`] = { source: PARTITION_EXCHANGE, destination: partitionQueue(i), destinationType: 'queue', bindingKey: '1' }
   }
   for (const ms of new Set(opts.retry.delaysMs)) {
