@@ -15,7 +15,11 @@
  * `POST /api/v1/status-updates` through each gateway for its half of
  * CLUSTER_PACKAGES (16) packages (a package's updates go through one gateway in
  * occurredAt order). After a third of the rounds the node that leads most of the
- * worker queues is killed (kill -9 of its beam.smp). Then, once everything settled:
+ * worker queues (of those holding client connections) is killed (kill -9 of its
+ * beam.smp), and one socket per gateway is cut at the same moment. Then, once
+ * everything settled:
+ * - the killed node held connections, and a gateway or worker reconnected; the cut
+ *   sockets came back with `since`;
  * - every accepted update applied (none refused, none missing), one event each;
  * - on every socket, every package's seqs contiguous up to the event log's last:
  *   no gap, no duplicate;
@@ -32,6 +36,7 @@
  * RABBITMQ_QUEUE_TYPE=classic declares classic queues.
  */
 import { execFile } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import WebSocket from 'ws'
@@ -160,6 +165,11 @@ class ResumingClient {
     return { gaps, duplicates, outOfOrder }
   }
 
+  /** Cuts the connection as a flaky network would: the client comes back with `since`. */
+  drop(): void {
+    this.socket?.terminate()
+  }
+
   close(): void {
     this.closing = true
     this.socket?.terminate()
@@ -207,6 +217,8 @@ async function main(): Promise<{ failures: Failure[]; results: Result[] }> {
     if (!ok) failures.push({ what, detail })
   }
 
+  // A cluster left by an interrupted run would still hold that run's queues (perhaps of the other type).
+  await cluster('stop')
   log('starting the three-node cluster (scripts/rabbitmq-cluster.sh start)')
   t.teardown(async () => {
     if (process.env.CLUSTER_KEEP === '1') return log('CLUSTER_KEEP=1: the cluster keeps running (scripts/rabbitmq-cluster.sh stop)')
@@ -232,6 +244,8 @@ async function main(): Promise<{ failures: Failure[]; results: Result[] }> {
   const a = await testGateway(t, gwEnv, { bus: true, amqpUrl, statusQueueUrl: amqpUrl })
   const b = await testGateway(t, gwEnv, { bus: true, amqpUrl, statusQueueUrl: amqpUrl, shared: a })
   await eventually(() => a.bus.connected && b.bus.connected, 'both gateways to connect to the cluster', 60_000)
+  let gatewayReconnects = 0
+  for (const gw of [a, b]) gw.bus.onConnected((downSince) => void (downSince && gatewayReconnects++))
   const gateways: Array<{ gw: TestGateway; base: string }> = []
   for (const gw of [a, b]) {
     await gw.app.listen({ port: 0, host: '127.0.0.1' })
@@ -260,6 +274,7 @@ async function main(): Promise<{ failures: Failure[]; results: Result[] }> {
     }
   }
   await eventually(() => clients.every((c) => c.baseline.size === tns.length), 'every client subscribed to every package')
+  const dropped = clients.filter((_, i) => i % CLIENTS_PER_GATEWAY === 0)
 
   // The burst: each gateway posts for its own packages, one batch per round, occurredAt rising.
   const t0 = Date.UTC(2026, 0, 1, 8)
@@ -292,7 +307,7 @@ async function main(): Promise<{ failures: Failure[]; results: Result[] }> {
   })
   log(`workers up; first round on every socket`)
 
-  let victim: { node: string; leads: string[] } | undefined
+  let victim: { node: string; leads: string[]; connections: number } | undefined
   let leaderCount = 0
   if (KILL) {
     const queues = JSON.parse(await cluster('ctl', '1', '-q', 'list_queues', 'name', 'type', 'leader', '--formatter', 'json')) as Array<{ name: string; type: string; leader: string }>
@@ -308,9 +323,18 @@ async function main(): Promise<{ failures: Failure[]; results: Result[] }> {
       leads.set(q.leader, [...(leads.get(q.leader) ?? []), q.name])
     }
     leaderCount = [...leads.values()].reduce((n, l) => n + l.length, 0)
-    const [top] = [...leads.entries()].sort((x, y) => y[1].length - x[1].length)
+    // Connections per node (every one is a gateway's or a worker's): killing a node none
+    // of them uses would test the queues' failover but not the clients'.
+    const host = /@(.+)$/.exec(queues.find((q) => q.leader)?.leader ?? '')?.[1] ?? 'localhost'
+    const connections = new Map<string, number>()
+    for (const n of ['1', '2', '3']) {
+      const listed = await cluster('ctl', n, '-q', 'list_connections', 'name', '--formatter', 'json').catch(() => '[]')
+      connections.set(`dt${n}@${host}`, (JSON.parse(listed || '[]') as unknown[]).length)
+    }
+    const ranked = [...leads.entries()].sort((x, y) => Number((connections.get(y[0]) ?? 0) > 0) - Number((connections.get(x[0]) ?? 0) > 0) || y[1].length - x[1].length)
+    const top = ranked[0]
     if (!top) throw new Error('no worker queue found on the cluster')
-    victim = { node: top[0], leads: top[1] }
+    victim = { node: top[0], leads: top[1], connections: connections.get(top[0]) ?? 0 }
     log(`${victim.node} ${QUEUE_TYPE === 'classic' ? 'holds' : 'leads'} ${victim.leads.length} worker queues (${victim.leads.join(', ')}); it dies at round ${KILL_ROUND}`)
   }
 
@@ -322,6 +346,8 @@ async function main(): Promise<{ failures: Failure[]; results: Result[] }> {
     killedAt = Date.now()
     process.kill(pid, 'SIGKILL')
     log(`killed ${victim.node} (beam.smp pid ${pid}) with SIGKILL at round ${round}`)
+    // One client per gateway loses its socket too, so resuming with `since` happens during the failover.
+    for (const c of dropped) c.drop()
   }
   log(`burst: ${ROUNDS} rounds of ${PACKAGES} updates, one round every ${PACE_MS} ms, through both gateways`)
   for (round = 1; round <= ROUNDS; round++) {
@@ -369,9 +395,12 @@ async function main(): Promise<{ failures: Failure[]; results: Result[] }> {
   const reconnects = socket.reduce((s, c) => s + c.reconnects, 0)
   const archived = new Set(archivedRows).size
   const webhooked = hooked().size
+  const workerReconnects = workers.reduce((n, w) => n + (w.output().match(/broker connection error; reconnecting/g)?.length ?? 0), 0)
+  if (victim) expect(victim.connections > 0 && gatewayReconnects + workerReconnects > 0, 'clients on the killed node reconnected to a surviving one', `${victim.connections} connections on ${victim.node} before the kill; reconnects: gateways' buses ${gatewayReconnects}, workers ${workerReconnects}`)
   expect(accepted.refusedRequests === 0, 'every POST /status-updates answered 202', `${accepted.refusedRequests} of ${2 * (ROUNDS + 1)} were not`)
   expect(applied === burstIds.length, 'every accepted update applied', `${applied} of ${burstIds.length} applied; states ${JSON.stringify(states)}`)
   expect(lost === 0 && statusEvents.length === burstIds.length, 'events lost (an accepted update without exactly one event)', `${lost} without an event; ${statusEvents.length} events for ${burstIds.length} updates`)
+  if (victim) expect(dropped.every((c) => c.reconnects > 0), 'sockets dropped at the kill resumed with since', `${dropped.filter((c) => c.reconnects > 0).length} of ${dropped.length} reconnected`)
   expect(gaps === 0 && dupes === 0 && disorder === 0, 'socket gaps / duplicates / out of order', `${gaps} / ${dupes} / ${disorder} over ${clients.length} clients x ${tns.length} packages, ${reconnects} reconnects`)
   expect(archived === ids.size, 'every logged event archived (Parquet, read back)', `${archived} of ${ids.size} (${archivedRows.length - archived} extra copies)`)
   expect(webhooked === ids.size, 'every logged event webhooked at least once', `${webhooked} of ${ids.size} (${hooks.length} requests)`)
@@ -396,7 +425,7 @@ async function main(): Promise<{ failures: Failure[]; results: Result[] }> {
     { figure: 'events archived (Parquet on S3, read back) / webhooked at least once', value: `${archived} / ${webhooked} of ${ids.size}`, target: `all: ${archived === ids.size && webhooked === ids.size ? 'PASS' : 'FAIL'}` },
     {
       figure: 'time until delivery resumes after kill -9 of the node leading the worker queues: the longest pause in socket / webhook deliveries from the kill until all settled (a round every CLUSTER_PACE_MS, 250 ms), and when it ended',
-      value: `${s(sockets.longestMs)} / ${s(webhooks.longestMs)}, ended ${s(sockets.resumedMs)} / ${s(webhooks.resumedMs)} after the kill; killed ${victim ? `${victim.node}, leader of ${victim.leads.length} of the ${leaderCount} worker queues` : 'nothing'}`,
+      value: `${s(sockets.longestMs)} / ${s(webhooks.longestMs)}, ended ${s(sockets.resumedMs)} / ${s(webhooks.resumedMs)} after the kill; killed ${victim ? `${victim.node}, leader of ${victim.leads.length} of the ${leaderCount} worker queues, ${victim.connections} client connections on it; reconnects: gateways ${gatewayReconnects}, workers ${workerReconnects}` : 'nothing'}`,
       target: 'informative',
     },
     {
@@ -409,7 +438,7 @@ async function main(): Promise<{ failures: Failure[]; results: Result[] }> {
   ]
   console.log('\nFigures')
   console.log(`  queue type ${QUEUE_TYPE}; AMQP_URL ${amqpUrl}`)
-  console.log(`  killed: ${victim ? `${victim.node}, leader of ${victim.leads.length} of the ${leaderCount} worker queues, at round ${KILL_ROUND} of ${ROUNDS}` : 'nothing (CLUSTER_KILL=0)'}`)
+  console.log(`  killed: ${victim ? `${victim.node}, leader of ${victim.leads.length} of the ${leaderCount} worker queues, holding ${victim.connections} client connections, at round ${KILL_ROUND} of ${ROUNDS}; broker reconnects: gateways ${gatewayReconnects}, workers ${workerReconnects}` : 'nothing (CLUSTER_KILL=0)'}`)
   console.log(`  updates: ${burstIds.length} accepted, ${applied} applied, ${states.refused ?? 0} refused, ${states.queued ?? 0} still queued; events lost ${lost}`)
   console.log(`  sockets: ${clients.length} clients x ${tns.length} packages; gaps ${gaps}, duplicates ${dupes}, out of order ${disorder}, reconnects ${reconnects}`)
   console.log(`  archived ${archived} of ${ids.size} events (${archivedRows.length} rows); webhooked ${webhooked} of ${ids.size} (${hooks.length} requests)`)
@@ -427,6 +456,12 @@ const interrupted = () => {
 }
 process.once('SIGINT', interrupted)
 process.once('SIGTERM', interrupted)
+// make test runs this too: where RabbitMQ's own scripts are not installed (not Debian's package), say so and pass.
+const serverBin = join(process.env.RABBITMQ_BIN ?? '/usr/lib/rabbitmq/bin', 'rabbitmq-server')
+if (!existsSync(serverBin)) {
+  console.log(`SKIP: no ${serverBin}, so no local RabbitMQ cluster can be started (install Debian's rabbitmq-server, or set RABBITMQ_BIN)`)
+  process.exit(0)
+}
 main().then(
   async ({ failures, results }) => {
     await tearDown()
