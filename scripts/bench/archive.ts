@@ -149,14 +149,14 @@ async function main(): Promise<void> {
     await ceilingBus.close()
     console.log(`loading ${N} events...`)
     const loadAvg = loadAverage()
-    const publishMeter = new CpuMeter(rabbitmqNode(Number(new URL(AMQP).port || 5672))).start()
+    const publishMeter = new CpuMeter(rabbitmqNode(AMQP)).start()
     const loadMs = await load(ceilingUrl)
     const publishRabbitS = publishMeter.stop()
     const raw = await amqplib.connect(ceilingUrl)
     const rawChannel = await raw.createChannel()
     await rawChannel.prefetch(PREFETCH)
     let seen = 0
-    const rawRabbit = new CpuMeter(rabbitmqNode(Number(new URL(AMQP).port || 5672))).start()
+    const rawRabbit = new CpuMeter(rabbitmqNode(AMQP)).start()
     const rawCpu = process.cpuUsage()
     let t0 = performance.now()
     await new Promise<void>((done) => {
@@ -184,7 +184,7 @@ async function main(): Promise<void> {
     const worker = buildWorker({ config, pool, bus, roles: ['archive'], log })
     const consumer = () => worker.consumers[0]!
     const pgProcs = postgresOf(new URL(PG).pathname.slice(1) || 'postgres')
-    const meters = [new CpuMeter(rabbitmqNode(Number(new URL(AMQP).port || 5672))).start(), new CpuMeter(pgProcs.backends).start(), new CpuMeter(pgProcs.background).start()] as const
+    const meters = [new CpuMeter(rabbitmqNode(AMQP)).start(), new CpuMeter(pgProcs.backends).start(), new CpuMeter(pgProcs.background).start()] as const
     const archiveCpu = process.cpuUsage()
     t0 = performance.now()
     await worker.start()

@@ -83,11 +83,16 @@ export function listenerPid(port: number, comm: string): number | undefined {
 }
 
 /**
- * The RabbitMQ node serving AMQP on `port` (the whole node: every vhost on it), not
- * rabbitmqctl's short-lived Erlang VMs nor other nodes on the machine.
+ * The RabbitMQ node serving AMQP at `amqpUrl` (its first node when a list; the whole
+ * node: every vhost on it), not rabbitmqctl's short-lived Erlang VMs nor other nodes
+ * on the machine. Throws when no local process listens there: a meter of nothing
+ * would print 0 µs as if measured.
  */
-export function rabbitmqNode(port = 5672): (p: Proc) => boolean {
+export function rabbitmqNode(amqpUrl: string): (p: Proc) => boolean {
+  const url = new URL(amqpUrl.split(',')[0]!.trim())
+  const port = Number(url.port || (url.protocol === 'amqps:' ? 5671 : 5672))
   const pid = listenerPid(port, 'beam.smp')
+  if (pid === undefined) throw new Error(`no local RabbitMQ node listens on port ${port} (AMQP_URL); its CPU cannot be measured here`)
   return (p) => p.pid === pid
 }
 

@@ -262,7 +262,7 @@ async function main(): Promise<void> {
     gateway: new CpuMeter(pidIn(() => [gateway.pid])).start(),
     pgBackends: new CpuMeter(pgProcs.backends).start(),
     pgBackground: new CpuMeter(pgProcs.background).start(),
-    rabbitmq: new CpuMeter(rabbitmqNode(Number(new URL(S.amqp).port || 5672))).start(),
+    rabbitmq: new CpuMeter(rabbitmqNode(S.amqp)).start(),
   }
   const loadAvg = loadAverage()
   await paced(total, S.rate, (i) => {
