@@ -1,7 +1,37 @@
 import type { Channel, ConfirmChannel, Connection, GetMessage } from 'amqplib/callback_api'
-import type { BrokerAsPromised as Broker } from 'rascal'
+import rascal from 'rascal'
+import type { BrokerAsPromised as Broker, BrokerConfig } from 'rascal'
 import type { QueueStat } from './bus.js'
+import { explainBrokerError } from './bus-rabbitmq-topology.js'
 import type { RoleQueues } from './topology.js'
+
+/**
+ * A rascal broker for `config`, asked again with backoff (250 ms doubling to 10 s)
+ * until it connects, or undefined once `closed()`. `attach` gets each new broker
+ * before anything else can happen on it (its error and recovery listeners);
+ * `unreachable` hears each failed try, the broker's refusal explained.
+ */
+export async function createBroker(config: BrokerConfig, opts: { closed(): boolean; attach(broker: Broker): void; unreachable(err: string, retryInMs: number): void }): Promise<Broker | undefined> {
+  let delay = 250
+  while (!opts.closed()) {
+    try {
+      const broker = await rascal.BrokerAsPromised.create(config)
+      opts.attach(broker)
+      if (!opts.closed()) return broker
+      await broker.shutdown()
+      return undefined
+    } catch (err) {
+      // rascal hands back the half-initialised broker on the error; unless it is shut
+      // down, its keep-alive interval leaks and the process never exits after close().
+      const e = err as { broker?: symbol } & Record<symbol, Broker | undefined>
+      await (e.broker ? e[e.broker] : undefined)?.shutdown().catch(() => undefined)
+      opts.unreachable(explainBrokerError(err), delay)
+      await new Promise((r) => setTimeout(r, delay).unref())
+      delay = Math.min(delay * 2, 10_000)
+    }
+  }
+  return undefined
+}
 
 // amqplib channels on connections opened through rascal (broker.connect: the same URL
 // and socket settings), for the work rascal's publications and subscriptions do one

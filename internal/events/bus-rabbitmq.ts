@@ -1,18 +1,15 @@
 import type { Message } from 'amqplib'
 import type { ConfirmChannel, Connection } from 'amqplib/callback_api'
-import rascal from 'rascal'
 import type { BrokerAsPromised as Broker } from 'rascal'
 import { singleFlight, withTimeout } from '../platform/deadline.js'
 import { PROBE_TIMEOUT_MS, type Bus, type BusMessage, type ConsumeOptions, type QueueStat, type RoleConsumer } from './bus.js'
 import { RabbitBatchConsumer } from './bus-rabbitmq-batch.js'
 import { RabbitConsumer } from './bus-rabbitmq-consumer.js'
-import { checkExchange, closeQuietly, openChannel, openConfirmChannel, requeueDead, statsOf } from './bus-rabbitmq-channels.js'
-import { EXCHANGE, explainBrokerError, rascalConfig, type QueueType } from './bus-rabbitmq-topology.js'
+import { checkExchange, closeQuietly, createBroker, openChannel, openConfirmChannel, requeueDead, statsOf } from './bus-rabbitmq-channels.js'
+import { EXCHANGE, rascalConfig, type QueueType } from './bus-rabbitmq-topology.js'
 import { isEnvelope } from './envelope.js'
 import type { RoleHandler, RoleLogger } from './roles.js'
 import { roleQueues, type RetryPolicy } from './topology.js'
-
-const { BrokerAsPromised } = rascal
 
 /** The AMQP header that names the process a message came from (BusMessage.origin). */
 export const ORIGIN_HEADER = 'x-delivertrack-origin'
@@ -77,42 +74,30 @@ export class RabbitBus implements Bus {
   }
 
   private async connectLoop(): Promise<void> {
-    let delay = 250
     const config = rascalConfig({ url: this.opts.url, queueType: this.opts.queueType, hubQueue: this.opts.hub ? this.hubQueue : undefined, queues: this.opts.queues, retry: this.opts.retry, prefetch: this.opts.prefetch })
-    while (!this.closed) {
-      try {
-        const broker = await BrokerAsPromised.create(config)
-        broker.on('error', (err: Error) => {
+    const broker = await createBroker(config, {
+      closed: () => this.closed,
+      attach: (b) => {
+        b.on('error', (err: Error) => {
           if (this.up) this.downSince = new Date()
           this.up = false
           this.opts.log.warn({ err: err.message }, 'message broker connection error; reconnecting')
         })
-        broker.on('vhost_initialised', () => {
+        b.on('vhost_initialised', () => {
           const since = this.downSince ?? new Date()
           this.up = true
           this.downSince = undefined
           this.opts.log.info({ downSince: since }, 'message broker connection recovered')
           for (const l of this.listeners) l(since)
         })
-        if (this.closed) {
-          await broker.shutdown()
-          return
-        }
-        this.broker = broker
-        this.up = true
-        this.opts.log.info({ queue: this.opts.hub ? this.hubQueue : undefined }, 'connected to the message broker')
-        for (const l of this.listeners) l(undefined)
-        return
-      } catch (err) {
-        // rascal hands back the half-initialised broker on the error; unless it is shut
-        // down, its keep-alive interval leaks and the process never exits after close().
-        const e = err as { broker?: symbol } & Record<symbol, Broker | undefined>
-        await (e.broker ? e[e.broker] : undefined)?.shutdown().catch(() => undefined)
-        this.opts.log.warn({ err: explainBrokerError(err), retryInMs: delay }, 'message broker unreachable; retrying')
-        await new Promise((r) => setTimeout(r, delay).unref())
-        delay = Math.min(delay * 2, 10_000)
-      }
-    }
+      },
+      unreachable: (err, retryInMs) => this.opts.log.warn({ err, retryInMs }, 'message broker unreachable; retrying'),
+    })
+    if (!broker) return
+    this.broker = broker
+    this.up = true
+    this.opts.log.info({ queue: this.opts.hub ? this.hubQueue : undefined }, 'connected to the message broker')
+    for (const l of this.listeners) l(undefined)
   }
 
   private requireBroker(): Broker {

@@ -1,8 +1,7 @@
 import type { Message } from 'amqplib'
-import rascal from 'rascal'
 import type { BrokerAsPromised as Broker } from 'rascal'
-import { openChannel } from '../events/bus-rabbitmq-channels.js'
-import { explainBrokerError, type QueueType } from '../events/bus-rabbitmq-topology.js'
+import { createBroker, openChannel } from '../events/bus-rabbitmq-channels.js'
+import type { QueueType } from '../events/bus-rabbitmq-topology.js'
 import { withTimeout } from '../platform/deadline.js'
 import { afterFailure, type RetryPolicy } from '../events/topology.js'
 import type { RoleLogger } from '../events/roles.js'
@@ -10,8 +9,6 @@ import { messageBody, parseMessage, type QueuedUpdate } from './domain.js'
 import type { StatusUpdateQueue, UpdateHandler } from './ports.js'
 import { OrderedConsumer, type Lane } from './queue-ordered.js'
 import { ATTEMPT_HEADER, CLIENT_HEADER, INTAKE_QUEUE, REQUEST_HEADER, partitionQueue, retryName, statusQueueConfig } from './queue-topology.js'
-
-const { BrokerAsPromised } = rascal
 
 export interface RabbitStatusQueueOptions {
   /** One AMQP URL, or several separated by commas (a cluster's nodes). */
@@ -57,30 +54,22 @@ export class RabbitStatusQueue implements StatusUpdateQueue {
   }
 
   private async connectLoop(): Promise<void> {
-    let delay = 250
-    const config = statusQueueConfig(this.opts)
-    while (!this.closed) {
-      try {
-        const broker = await BrokerAsPromised.create(config)
-        broker.on('error', (err: Error) => {
+    const broker = await createBroker(statusQueueConfig(this.opts), {
+      closed: () => this.closed,
+      attach: (b) => {
+        b.on('error', (err: Error) => {
           this.up = false
           this.opts.log.warn({ err: err.message }, 'status updates: broker connection error; reconnecting')
         })
-        broker.on('vhost_initialised', () => {
+        b.on('vhost_initialised', () => {
           this.up = true
         })
-        if (this.closed) return void (await broker.shutdown())
-        this.broker = broker
-        this.up = true
-        return
-      } catch (err) {
-        const e = err as { broker?: symbol } & Record<symbol, Broker | undefined>
-        await (e.broker ? e[e.broker] : undefined)?.shutdown().catch(() => undefined)
-        this.opts.log.warn({ err: explainBrokerError(err), retryInMs: delay }, 'status updates: broker unreachable; retrying')
-        await new Promise((r) => setTimeout(r, delay).unref())
-        delay = Math.min(delay * 2, 10_000)
-      }
-    }
+      },
+      unreachable: (err, retryInMs) => this.opts.log.warn({ err, retryInMs }, 'status updates: broker unreachable; retrying'),
+    })
+    if (!broker) return
+    this.broker = broker
+    this.up = true
   }
 
   private requireBroker(): Broker {
