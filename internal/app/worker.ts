@@ -170,7 +170,10 @@ export function buildWorker(deps: WorkerDeps): Worker {
     if (deps.ownQueues?.includes('status-updates')) {
       if (!deps.statusQueue) throw new ConfigError('the status-updates role needs its queue')
       const applier = statusApplier(config, pool, { ...deps.statusUpdates, log: roleLog('status-updates') })
-      worker.statusUpdates = await deps.statusQueue.consume(async (message) => void (await applier.apply(message)))
+      worker.statusUpdates = await deps.statusQueue.consume(
+        async (message) => void (await applier.apply(message)),
+        (message, attempts, err) => applier.held(message, attempts, err),
+      )
     }
     for (const handler of handlers) {
       const role = handler.role as WorkerRole

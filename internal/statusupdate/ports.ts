@@ -35,6 +35,11 @@ export interface StatusUpdateStore {
    */
   apply(clientId: string, update: StatusUpdate, decide: Decide): Promise<ApplyOutcome>
   /**
+   * Says why a still-queued update is not being applied (every attempt failed; it
+   * waits in the dead letters for an operator). It stays queued: requeued, it applies.
+   */
+  hold(clientId: string, externalId: string, reason: string): Promise<void>
+  /**
    * Hands unpublished updates to `publish` in insertion order and stamps them
    * published if it resolves (at-least-once: a crash in between publishes again,
    * and the apply is idempotent). One drain at a time across processes, so order

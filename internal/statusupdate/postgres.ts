@@ -117,6 +117,10 @@ export class PostgresStatusUpdateStore implements StatusUpdateStore {
     })
   }
 
+  async hold(clientId: string, externalId: string, reason: string): Promise<void> {
+    await this.pool.query({ name: 'status_update_hold', text: "UPDATE status_updates SET reason = $3 WHERE client_id = $1 AND external_id = $2 AND state = 'queued'", values: [clientId, externalId, reason] })
+  }
+
   private async settle(tx: pg.PoolClient, row: Row, state: UpdateState, reason: string | null, seq: number | null): Promise<void> {
     await tx.query({ name: 'status_update_settle', text: 'UPDATE status_updates SET state = $3, reason = $4, event_seq = $5, settled_at = now() WHERE client_id = $1 AND external_id = $2', values: [row.client_id, row.external_id, state, reason, seq] })
   }

@@ -109,7 +109,7 @@ export class RabbitStatusQueue implements StatusUpdateQueue {
    * delivery order. A failed apply waits out a retry delay (back to the same
    * partition); the last attempt, or a malformed message, goes to the dead letters.
    */
-  async consume(apply: UpdateHandler): Promise<StatusConsumer> {
+  async consume(apply: UpdateHandler, held?: (message: QueuedUpdate, attempts: number, err: Error) => Promise<void>): Promise<StatusConsumer> {
     const broker = this.requireBroker()
     const counters = { handled: 0, forwarded: 0, retried: 0, deadLettered: 0 }
     const lanes: Lane[] = [
@@ -142,8 +142,11 @@ export class RabbitStatusQueue implements StatusUpdateQueue {
             this.opts.log.warn({ externalId: queued.update.externalId, requestId: queued.requestId, attempt, err: (err as Error).message }, next.dead ? 'status update dead-lettered' : 'status update failed; retrying later')
             const overrides = { routingKey: queued.update.trackingNumber, options: { messageId: queued.update.externalId, headers: { ...headersOf(queued), [ATTEMPT_HEADER]: attempt } } }
             await this.send(broker, next.dead ? 'dead' : retryName(next.delayMs), messageBody(queued.update), overrides)
-            if (next.dead) counters.deadLettered++
-            else counters.retried++
+            if (next.dead) {
+              counters.deadLettered++
+              // The message is safe in the dead letters whatever this does: a failure here is only logged.
+              await held?.(queued, attempt, err as Error).catch((e: Error) => this.opts.log.warn({ externalId: queued.update.externalId, err: e.message }, 'could not note why a status update is held'))
+            } else counters.retried++
           }
         },
       })

@@ -55,6 +55,11 @@ export class StatusUpdateService {
     return withRequestId(message.requestId, () => this.applyNow(message))
   }
 
+  /** After the queue gave up on an update (its last attempt failed): its client reads why on GET. */
+  held(message: QueuedUpdate, attempts: number, err: Error): Promise<void> {
+    return this.deps.store.hold(message.clientId, message.update.externalId, `not applied after ${attempts} attempts (last: ${err.message}); held for an operator to requeue`)
+  }
+
   private async applyNow({ clientId, update }: QueuedUpdate): Promise<ApplyOutcome> {
     const outcome = await this.deps.store.apply(clientId, update, async (pkg, { latestStatusAt: latest, client, update: recorded }) => {
       const { externalId: _id, trackingNumber: _tn, ...change } = recorded

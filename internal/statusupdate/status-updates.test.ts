@@ -131,6 +131,28 @@ t.test('a service inside the cluster may publish straight to the queue', async (
   await worker.stop()
 })
 
+t.test('an update that fails every attempt waits in the dead letters, still queued, and its client reads why', async (t) => {
+  const queue = rabbitStatusQueue(gw.config, { log: quiet, url: vhost })
+  await queue.start()
+  t.teardown(() => queue.close())
+  const applier = statusApplier(gw.config, workerPool, { origin: 'test-worker', log: quiet })
+  // The database "fails" for this one update, as an outage outlasting the retries would.
+  const consumer = await queue.consume(
+    async (m) => {
+      if (m.update.externalId === 'held-1') throw new Error('database unavailable')
+      await applier.apply(m)
+    },
+    (m, attempts, err) => applier.held(m, attempts, err),
+  )
+  const tn = await newPackage()
+  t.same((await post(service.token, [update(tn, 'in_transit', 1, 'held-1')])).json(), { accepted: 1, duplicates: 0 })
+  await eventually(() => consumer.counters.deadLettered === 1, 'the update to be dead-lettered after its attempts')
+  await eventually(async () => (await stateOf('held-1')).reason !== undefined, 'the reason to be recorded')
+  t.same(await stateOf('held-1'), { externalId: 'held-1', state: 'queued', reason: 'not applied after 3 attempts (last: database unavailable); held for an operator to requeue' })
+  t.equal((await statusEvents(tn)).length, 0, 'and the package did not change')
+  await consumer.stop()
+})
+
 t.test('a worker killed mid-stream (SIGKILL) or stopped leaves every update applied exactly once, in order per package', async (t) => {
   const packages = await Promise.all(Array.from({ length: 20 }, () => newPackage()))
   const ids: string[] = []
