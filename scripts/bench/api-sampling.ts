@@ -1,17 +1,10 @@
 // Where the CPU went while bench:api measured a route: per-process CPU from /proc
 // (Linux; best effort elsewhere), the server's syscalls, and Redis command counts.
-import { spawnSync } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import os from 'node:os'
 import type { Redis } from 'ioredis'
 import { S } from './api-settings.js'
-
-const CLK_TCK = (() => {
-  const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })
-  const n = Number(r.stdout?.trim())
-  return Number.isFinite(n) && n > 0 ? n : 100
-})()
-const HAVE_PROC = existsSync('/proc/stat')
+import { CLK_TCK, HAVE_PROC, readAll } from './proc-cpu.js'
 
 interface Snapshot {
   at: number
@@ -38,25 +31,10 @@ function readIo(pid: number | undefined): Snapshot['serverIo'] {
 
 function readProcs(): Map<number, { comm: string; ticks: number; start: string }> {
   const out = new Map<number, { comm: string; ticks: number; start: string }>()
-  if (!HAVE_PROC) return out
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue
-    try {
-      const s = readFileSync(`/proc/${name}/stat`, 'utf8')
-      const close = s.lastIndexOf(')')
-      const comm = s.slice(s.indexOf('(') + 1, close)
-      const f = s.slice(close + 2).split(' ')
-      let group = comm
-      if (comm === 'postgres') {
-        // Backends name their database in the process title: count only the bench database's as "postgres".
-        const title = readFileSync(`/proc/${name}/cmdline`, 'utf8').replaceAll('\0', ' ')
-        group = title.includes(` ${S.db} `) ? 'postgres' : 'postgres (other)'
-      }
-      // starttime (not comm, which exec changes) tells a process from a later one with the same pid.
-      out.set(Number(name), { comm: group, ticks: Number(f[11]) + Number(f[12]), start: f[19]! })
-    } catch {
-      // gone meanwhile
-    }
+  for (const p of readAll()) {
+    // Backends name their database in the process title: count only the bench database's as "postgres".
+    const group = p.comm !== 'postgres' ? p.comm : p.title.includes(` ${S.db} `) ? 'postgres' : 'postgres (other)'
+    out.set(p.pid, { comm: group, ticks: p.ticks, start: p.start })
   }
   return out
 }

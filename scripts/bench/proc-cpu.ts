@@ -4,11 +4,11 @@
 import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs'
 
-const CLK_TCK = (() => {
+export const CLK_TCK = (() => {
   const n = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim())
   return Number.isFinite(n) && n > 0 ? n : 100
 })()
-const HAVE_PROC = existsSync('/proc/stat')
+export const HAVE_PROC = existsSync('/proc/stat')
 
 export interface Proc {
   pid: number
@@ -33,7 +33,8 @@ function readProc(pid: number, withTitle: (comm: string) => boolean): Proc | und
   }
 }
 
-function readAll(select: (p: Proc) => boolean): Proc[] {
+/** Every process `select` keeps (PostgreSQL's with their title), read now. */
+export function readAll(select: (p: Proc) => boolean = () => true): Proc[] {
   if (!HAVE_PROC) return []
   const out: Proc[] = []
   for (const name of readdirSync('/proc')) {
