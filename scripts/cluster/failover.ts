@@ -18,8 +18,8 @@
  * worker queues (of those holding client connections) is killed (kill -9 of its
  * beam.smp), and one socket per gateway is cut at the same moment. Then, once
  * everything settled:
- * - the killed node held connections, and a gateway or worker reconnected; the cut
- *   sockets came back with `since`;
+ * - the killed node held client connections, and afterwards none is on it and as
+ *   many as before are on the other two; the cut sockets came back with `since`;
  * - every accepted update applied (none refused, none missing), one event each;
  * - on every socket, every package's seqs contiguous up to the event log's last:
  *   no gap, no duplicate;
@@ -66,6 +66,14 @@ const WORKER_QUEUE = /^delivertrack\.(status-updates(\.p\d+)?|archive|webhooks)$
 const run = promisify(execFile)
 const script = join(projectRoot(), 'scripts/rabbitmq-cluster.sh')
 const cluster = async (...args: string[]) => (await run('bash', [script, ...args], { maxBuffer: 16 * 1024 * 1024 })).stdout.trim()
+/** Every client connection in the cluster, by the node it came in on (node N listens on the Nth URL's port). */
+const connectionsByNode = async (via: string, host: string) => {
+  const listed = JSON.parse((await cluster('ctl', via, '-q', 'list_connections', 'port', '--formatter', 'json')) || '[]') as Array<{ port: number }>
+  const base = Number(process.env.RABBIT_CLUSTER_PORT ?? 5680)
+  const counts = new Map<string, number>(['1', '2', '3'].map((n) => [`dt${n}@${host}`, 0]))
+  for (const { port } of listed) counts.set(`dt${port - base}@${host}`, (counts.get(`dt${port - base}@${host}`) ?? 0) + 1)
+  return counts
+}
 const startedAt = performance.now()
 const log = (m: string) => console.log(`[${((performance.now() - startedAt) / 1000).toFixed(1)} s] ${m}`)
 
@@ -308,6 +316,7 @@ async function main(): Promise<{ failures: Failure[]; results: Result[] }> {
   log(`workers up; first round on every socket`)
 
   let victim: { node: string; leads: string[]; connections: number } | undefined
+  let connectionsBefore = 0
   let leaderCount = 0
   if (KILL) {
     const queues = JSON.parse(await cluster('ctl', '1', '-q', 'list_queues', 'name', 'type', 'leader', '--formatter', 'json')) as Array<{ name: string; type: string; leader: string }>
@@ -324,13 +333,13 @@ async function main(): Promise<{ failures: Failure[]; results: Result[] }> {
     }
     leaderCount = [...leads.values()].reduce((n, l) => n + l.length, 0)
     // Connections per node (every one is a gateway's or a worker's): killing a node none
-    // of them uses would test the queues' failover but not the clients'.
+    // of them uses would test the queues' failover but not the clients'. list_connections
+    // lists the whole cluster's, so they are told apart by the port they came in on.
     const host = /@(.+)$/.exec(queues.find((q) => q.leader)?.leader ?? '')?.[1] ?? 'localhost'
     const connections = new Map<string, number>()
-    for (const n of ['1', '2', '3']) {
-      const listed = await cluster('ctl', n, '-q', 'list_connections', 'name', '--formatter', 'json').catch(() => '[]')
-      connections.set(`dt${n}@${host}`, (JSON.parse(listed || '[]') as unknown[]).length)
-    }
+    for (const [node, count] of await connectionsByNode('1', host)) connections.set(node, count)
+    connectionsBefore = [...connections.values()].reduce((n, c) => n + c, 0)
+    log(`client connections: ${[...connections].map(([node, c]) => `${node} ${c}`).join(', ')}`)
     const ranked = [...leads.entries()].sort((x, y) => Number((connections.get(y[0]) ?? 0) > 0) - Number((connections.get(x[0]) ?? 0) > 0) || y[1].length - x[1].length)
     const top = ranked[0]
     if (!top) throw new Error('no worker queue found on the cluster')
@@ -382,6 +391,11 @@ async function main(): Promise<{ failures: Failure[]; results: Result[] }> {
     1_000,
   ).catch((err: Error) => log(err.message))
   const settledAt = Date.now()
+  // Where every process's connections are now: none on the dead node, all of them back.
+  const survivor = ['1', '2', '3'].find((n) => !victim?.node.startsWith(`dt${n}@`))!
+  const host = /@(.+)$/.exec(victim?.node ?? '')?.[1] ?? 'localhost'
+  const connectedNow = await again(() => connectionsByNode(survivor, host))
+  const connectionsAfter = [...connectedNow.values()].reduce((n, c) => n + c, 0)
 
   // The figures.
   const states = Object.fromEntries((await again(() => a.pool.query('SELECT state, count(*)::int AS c FROM status_updates WHERE external_id = ANY($1) GROUP BY state', [burstIds]))).rows.map((r) => [r.state as string, r.c as number]))
@@ -396,7 +410,14 @@ async function main(): Promise<{ failures: Failure[]; results: Result[] }> {
   const archived = new Set(archivedRows).size
   const webhooked = hooked().size
   const workerReconnects = workers.reduce((n, w) => n + (w.output().match(/broker connection error; reconnecting/g)?.length ?? 0), 0)
-  if (victim) expect(victim.connections > 0 && gatewayReconnects + workerReconnects > 0, 'clients on the killed node reconnected to a surviving one', `${victim.connections} connections on ${victim.node} before the kill; reconnects: gateways' buses ${gatewayReconnects}, workers ${workerReconnects}`)
+  if (victim) {
+    expect(victim.connections > 0, 'the killed node held client connections', `${victim.connections} of ${connectionsBefore} on ${victim.node}`)
+    expect(
+      (connectedNow.get(victim.node) ?? 0) === 0 && connectionsAfter >= connectionsBefore,
+      'clients on the killed node reconnected to a surviving one',
+      `${connectionsAfter} connections after settling (${[...connectedNow].map(([node, c]) => `${node} ${c}`).join(', ')}), ${connectionsBefore} before the kill; reconnects logged: gateways' buses ${gatewayReconnects}, workers ${workerReconnects}`,
+    )
+  }
   expect(accepted.refusedRequests === 0, 'every POST /status-updates answered 202', `${accepted.refusedRequests} of ${2 * (ROUNDS + 1)} were not`)
   expect(applied === burstIds.length, 'every accepted update applied', `${applied} of ${burstIds.length} applied; states ${JSON.stringify(states)}`)
   expect(lost === 0 && statusEvents.length === burstIds.length, 'events lost (an accepted update without exactly one event)', `${lost} without an event; ${statusEvents.length} events for ${burstIds.length} updates`)
@@ -425,7 +446,7 @@ async function main(): Promise<{ failures: Failure[]; results: Result[] }> {
     { figure: 'events archived (Parquet on S3, read back) / webhooked at least once', value: `${archived} / ${webhooked} of ${ids.size}`, target: `all: ${archived === ids.size && webhooked === ids.size ? 'PASS' : 'FAIL'}` },
     {
       figure: 'time until delivery resumes after kill -9 of the node leading the worker queues: the longest pause in socket / webhook deliveries from the kill until all settled (a round every CLUSTER_PACE_MS, 250 ms), and when it ended',
-      value: `${s(sockets.longestMs)} / ${s(webhooks.longestMs)}, ended ${s(sockets.resumedMs)} / ${s(webhooks.resumedMs)} after the kill; killed ${victim ? `${victim.node}, leader of ${victim.leads.length} of the ${leaderCount} worker queues, ${victim.connections} client connections on it; reconnects: gateways ${gatewayReconnects}, workers ${workerReconnects}` : 'nothing'}`,
+      value: `${s(sockets.longestMs)} / ${s(webhooks.longestMs)}, ended ${s(sockets.resumedMs)} / ${s(webhooks.resumedMs)} after the kill; killed ${victim ? `${victim.node}, leader of ${victim.leads.length} of the ${leaderCount} worker queues, ${victim.connections} of the ${connectionsBefore} client connections on it, ${connectionsAfter} on the other nodes after; reconnects logged: gateways ${gatewayReconnects}, workers ${workerReconnects}` : 'nothing'}`,
       target: 'informative',
     },
     {
@@ -438,7 +459,7 @@ async function main(): Promise<{ failures: Failure[]; results: Result[] }> {
   ]
   console.log('\nFigures')
   console.log(`  queue type ${QUEUE_TYPE}; AMQP_URL ${amqpUrl}`)
-  console.log(`  killed: ${victim ? `${victim.node}, leader of ${victim.leads.length} of the ${leaderCount} worker queues, holding ${victim.connections} client connections, at round ${KILL_ROUND} of ${ROUNDS}; broker reconnects: gateways ${gatewayReconnects}, workers ${workerReconnects}` : 'nothing (CLUSTER_KILL=0)'}`)
+  console.log(`  killed: ${victim ? `${victim.node}, leader of ${victim.leads.length} of the ${leaderCount} worker queues, holding ${victim.connections} of ${connectionsBefore} client connections (${connectionsAfter} on the other nodes after), at round ${KILL_ROUND} of ${ROUNDS}; broker reconnects: gateways ${gatewayReconnects}, workers ${workerReconnects}` : 'nothing (CLUSTER_KILL=0)'}`)
   console.log(`  updates: ${burstIds.length} accepted, ${applied} applied, ${states.refused ?? 0} refused, ${states.queued ?? 0} still queued; events lost ${lost}`)
   console.log(`  sockets: ${clients.length} clients x ${tns.length} packages; gaps ${gaps}, duplicates ${dupes}, out of order ${disorder}, reconnects ${reconnects}`)
   console.log(`  archived ${archived} of ${ids.size} events (${archivedRows.length} rows); webhooked ${webhooked} of ${ids.size} (${hooks.length} requests)`)
