@@ -12,6 +12,7 @@ export type ErrorKind =
   | 'unprocessable'
   | 'unavailable'
   | 'rate_limited'
+  | 'upgrade_required'
 
 export interface ErrorDetail {
   path: string
@@ -50,6 +51,7 @@ export const STATUS_BY_KIND: Record<ErrorKind, number> = {
   precondition: 412,
   unprocessable: 422,
   rate_limited: 429,
+  upgrade_required: 426,
   unavailable: 503,
 }
 

@@ -150,3 +150,16 @@ t.test('a client that does not answer pings is terminated; one that does stays',
   t.not(bye.code, 1006, 'closed with a close frame, not dropped')
   t.same(bye, { code: 1001, reason: 'server shutting down' }, 'with 1001 going away')
 })
+
+t.test('a plain GET of the WebSocket path answers 426 in the error shape', async (t) => {
+  const gw = await testGateway(t)
+  const url = await listen(t, gw)
+  const res = await fetch(url.replace(/^ws/, 'http'))
+  t.equal(res.status, 426)
+  t.match(await res.json(), { statusCode: 426, error: 'Upgrade Required', code: 'upgrade_required', message: /Upgrade: websocket/ })
+  const head = await fetch(url.replace(/^ws/, 'http'), { method: 'HEAD' })
+  t.equal(head.status, 426, 'HEAD too')
+  const ws = await connect(t, url)
+  ws.send({ op: 'ping', id: 'still' })
+  t.match(await ws.next(isType('pong')), { id: 'still' }, 'an upgrade still works')
+})

@@ -104,8 +104,10 @@ export const wsRoutes: FastifyPluginAsync<WsOptions> = async (app, opts) => {
       description: 'More than WS_MAX_CONNECTIONS_PER_IP open sockets from the client address: 429 `rate_limited` before the upgrade. Close codes: docs/api-changes.md.',
       querystring: Type.Object({ token: Type.Optional(Type.String({ maxLength: 4096 })) }),
     },
-    // Refused before the upgrade, as an ordinary 429 in the error shape.
+    // Refused before the upgrade, as an ordinary 4xx in the error shape (a plain GET,
+    // e.g. a proxy that dropped the upgrade headers, would otherwise get an empty 404).
     preValidation: async (request) => {
+      if (!request.ws) throw new AppError('upgrade_required', 'upgrade_required', 'this path speaks WebSocket only: send the request with "Connection: Upgrade" and "Upgrade: websocket"')
       if (perIp.full(request.ip)) {
         counters.refusedPerIp++
         throw new AppError('rate_limited', 'rate_limited', tooManyFromIp())

@@ -59,7 +59,11 @@ export function documentedSchema(route: RouteOptions & { websocket?: boolean }, 
   }
   if (route.websocket) {
     out.description = WS_DESCRIPTION
-    out.response = { 101: { description: 'Switching Protocols: the connection is now a WebSocket' }, ...(schema.response as Schema | undefined) }
+    out.response = {
+      101: { description: 'Switching Protocols: the connection is now a WebSocket' },
+      426: { description: 'Upgrade Required: a request without the WebSocket upgrade headers (error shape, code `upgrade_required`)' },
+      ...(schema.response as Schema | undefined),
+    }
   }
   const limited = (route.config as { rateLimit?: unknown } | undefined)?.rateLimit !== false
   const responses = (out.response ?? { 200: { description: 'Default Response' } }) as Schema
