@@ -394,8 +394,19 @@ async function main(): Promise<{ failures: Failure[]; results: Result[] }> {
   // Where every process's connections are now: none on the dead node, all of them back.
   const survivor = ['1', '2', '3'].find((n) => !victim?.node.startsWith(`dt${n}@`))!
   const host = /@(.+)$/.exec(victim?.node ?? '')?.[1] ?? 'localhost'
-  const connectedNow = await again(() => connectionsByNode(survivor, host))
-  const connectionsAfter = [...connectedNow.values()].reduce((n, c) => n + c, 0)
+  let connectedNow = new Map<string, number>()
+  let connectionsAfter = 0
+  // A process whose first reconnect picked the dead node is still backing off (rascal waits up to 10 s).
+  await eventually(
+    async () => {
+      connectedNow = await again(() => connectionsByNode(survivor, host))
+      connectionsAfter = [...connectedNow.values()].reduce((n, c) => n + c, 0)
+      return connectionsAfter >= connectionsBefore
+    },
+    'every client connection back on a surviving node',
+    20_000,
+    1_000,
+  ).catch((err: Error) => log(err.message))
 
   // The figures.
   const states = Object.fromEntries((await again(() => a.pool.query('SELECT state, count(*)::int AS c FROM status_updates WHERE external_id = ANY($1) GROUP BY state', [burstIds]))).rows.map((r) => [r.state as string, r.c as number]))
