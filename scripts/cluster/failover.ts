@@ -66,13 +66,14 @@ const WORKER_QUEUE = /^delivertrack\.(status-updates(\.p\d+)?|archive|webhooks)$
 const run = promisify(execFile)
 const script = join(projectRoot(), 'scripts/rabbitmq-cluster.sh')
 const cluster = async (...args: string[]) => (await run('bash', [script, ...args], { maxBuffer: 16 * 1024 * 1024 })).stdout.trim()
+const HOST = process.env.RABBIT_CLUSTER_HOST ?? 'localhost'
 /** Every client connection in the cluster, by the node it came in on (node N listens on the Nth URL's port). */
-const connectionsByNode = async (via: string, host: string) => {
+const connectionsByNode = async (via: string) => {
   const listed = JSON.parse((await cluster('ctl', via, '-q', 'list_connections', 'port', '--formatter', 'json')) || '[]') as Array<{ port: number }>
   const base = Number(process.env.RABBIT_CLUSTER_PORT ?? 5680)
-  const counts = new Map<string, number>(['1', '2', '3'].map((n) => [`dt${n}@${host}`, 0]))
-  for (const { port } of listed) counts.set(`dt${port - base}@${host}`, (counts.get(`dt${port - base}@${host}`) ?? 0) + 1)
-  return counts
+  const byNode = new Map<string, number>(['1', '2', '3'].map((n) => [`dt${n}@${HOST}`, 0]))
+  for (const { port } of listed) byNode.set(`dt${port - base}@${HOST}`, (byNode.get(`dt${port - base}@${HOST}`) ?? 0) + 1)
+  return { byNode, total: listed.length, text: [...byNode].map(([node, c]) => `${node} ${c}`).join(', ') }
 }
 const startedAt = performance.now()
 const log = (m: string) => console.log(`[${((performance.now() - startedAt) / 1000).toFixed(1)} s] ${m}`)
@@ -335,11 +336,9 @@ async function main(): Promise<{ failures: Failure[]; results: Result[] }> {
     // Connections per node (every one is a gateway's or a worker's): killing a node none
     // of them uses would test the queues' failover but not the clients'. list_connections
     // lists the whole cluster's, so they are told apart by the port they came in on.
-    const host = /@(.+)$/.exec(queues.find((q) => q.leader)?.leader ?? '')?.[1] ?? 'localhost'
-    const connections = new Map<string, number>()
-    for (const [node, count] of await connectionsByNode('1', host)) connections.set(node, count)
-    connectionsBefore = [...connections.values()].reduce((n, c) => n + c, 0)
-    log(`client connections: ${[...connections].map(([node, c]) => `${node} ${c}`).join(', ')}`)
+    const { byNode: connections, total, text } = await connectionsByNode('1')
+    connectionsBefore = total
+    log(`client connections: ${text}`)
     const ranked = [...leads.entries()].sort((x, y) => Number((connections.get(y[0]) ?? 0) > 0) - Number((connections.get(x[0]) ?? 0) > 0) || y[1].length - x[1].length)
     const top = ranked[0]
     if (!top) throw new Error('no worker queue found on the cluster')
@@ -392,21 +391,21 @@ async function main(): Promise<{ failures: Failure[]; results: Result[] }> {
   ).catch((err: Error) => log(err.message))
   const settledAt = Date.now()
   // Where every process's connections are now: none on the dead node, all of them back.
-  const survivor = ['1', '2', '3'].find((n) => !victim?.node.startsWith(`dt${n}@`))!
-  const host = /@(.+)$/.exec(victim?.node ?? '')?.[1] ?? 'localhost'
-  let connectedNow = new Map<string, number>()
-  let connectionsAfter = 0
-  // A process whose first reconnect picked the dead node is still backing off (rascal waits up to 10 s).
-  await eventually(
-    async () => {
-      connectedNow = await again(() => connectionsByNode(survivor, host))
-      connectionsAfter = [...connectedNow.values()].reduce((n, c) => n + c, 0)
-      return connectionsAfter >= connectionsBefore
-    },
-    'every client connection back on a surviving node',
-    20_000,
-    1_000,
-  ).catch((err: Error) => log(err.message))
+  let connectedNow = { byNode: new Map<string, number>(), total: 0, text: '' }
+  if (victim) {
+    const survivor = ['1', '2', '3'].find((n) => !victim!.node.startsWith(`dt${n}@`))!
+    // A process whose first reconnect picked the dead node is still backing off (rascal waits up to 10 s).
+    await eventually(
+      async () => {
+        connectedNow = await again(() => connectionsByNode(survivor))
+        return connectedNow.total >= connectionsBefore
+      },
+      'every client connection back on a surviving node',
+      20_000,
+      1_000,
+    ).catch((err: Error) => log(err.message))
+  }
+  const connectionsAfter = connectedNow.total
 
   // The figures.
   const states = Object.fromEntries((await again(() => a.pool.query('SELECT state, count(*)::int AS c FROM status_updates WHERE external_id = ANY($1) GROUP BY state', [burstIds]))).rows.map((r) => [r.state as string, r.c as number]))
@@ -424,9 +423,9 @@ async function main(): Promise<{ failures: Failure[]; results: Result[] }> {
   if (victim) {
     expect(victim.connections > 0, 'the killed node held client connections', `${victim.connections} of ${connectionsBefore} on ${victim.node}`)
     expect(
-      (connectedNow.get(victim.node) ?? 0) === 0 && connectionsAfter >= connectionsBefore,
+      (connectedNow.byNode.get(victim.node) ?? 0) === 0 && connectionsAfter >= connectionsBefore,
       'clients on the killed node reconnected to a surviving one',
-      `${connectionsAfter} connections after settling (${[...connectedNow].map(([node, c]) => `${node} ${c}`).join(', ')}), ${connectionsBefore} before the kill; reconnects logged: gateways' buses ${gatewayReconnects}, workers ${workerReconnects}`,
+      `${connectionsAfter} connections after settling (${connectedNow.text}), ${connectionsBefore} before the kill; reconnects logged: gateways' buses ${gatewayReconnects}, workers ${workerReconnects}`,
     )
   }
   expect(accepted.refusedRequests === 0, 'every POST /status-updates answered 202', `${accepted.refusedRequests} of ${2 * (ROUNDS + 1)} were not`)
