@@ -38,7 +38,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
  * delivery is still pending. Network errors, 408, 429 and 5xx leave it pending and
  * fail the message, so the bus retries it after a growing delay; other answers
  * are final. On the last attempt, what is still pending is marked dead and the
- * message goes to the dead-letter queue. While an endpoint's breaker is open its
+ * message goes to the dead-letter queue; requeued from there, its dead deliveries
+ * are tried again. While an endpoint's breaker is open its
  * deliveries are not attempted (nor recorded): they stay pending and the message
  * is retried like after a failure.
  */
@@ -64,7 +65,8 @@ export class WebhookDispatcher implements RoleHandler {
   private async deliver(ep: EndpointWithSecret, event: EventEnvelope, body: string): Promise<boolean> {
     const { store, sender, log } = this.deps
     const delivery = await store.open(ep.id, event)
-    if (delivery.status !== 'pending') return false
+    // A dead delivery comes back only when its dead letter is requeued (dlq:requeue): try it again.
+    if (delivery.status !== 'pending' && delivery.status !== 'dead') return false
     const timestamp = Math.floor((this.deps.now?.() ?? new Date()).getTime() / 1000)
     const headers = {
       'content-type': 'application/json',

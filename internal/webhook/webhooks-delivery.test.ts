@@ -69,9 +69,10 @@ t.test('a 4xx is final: one attempt, not retried', async (t) => {
   t.same((await deliveries(hook.id)).items[0]!.attempts.map((a) => a.statusCode), [410])
 })
 
-t.test('after the last attempt the event is dead-lettered and the delivery marked dead', async (t) => {
-  const { gw, admin, register, deliveries, consumer } = await setup(t, { WORKER_MAX_ATTEMPTS: '3' })
-  const receiver = await startReceiver(t, () => 503)
+t.test('after the last attempt the event is dead-lettered and the delivery marked dead; dlq:requeue tries it again', async (t) => {
+  const { gw, admin, w, register, deliveries, consumer } = await setup(t, { WORKER_MAX_ATTEMPTS: '3' })
+  let answer = 503
+  const receiver = await startReceiver(t, () => answer)
   const hook = await register(receiver.url, ['package.created'])
   await newPackage(gw)
   await eventually(async () => (await deliveries(hook.id)).items[0]?.status === 'dead', 'the delivery to die')
@@ -84,6 +85,13 @@ t.test('after the last attempt the event is dead-lettered and the delivery marke
   t.equal(receiver.requests.length, 3)
   t.same((await deliveries(hook.id)).items[0]!.attempts.map((a) => a.statusCode), [503, 503, 503])
   t.equal(consumer.counters.deadLettered, 1)
+
+  // The receiver is fixed; the operator puts the dead letter back.
+  answer = 200
+  t.same(await w.bus.requeueDeadLetters('webhooks'), { requeued: 1, remaining: 0 })
+  await eventually(async () => (await deliveries(hook.id)).items[0]?.status === 'succeeded', 'the requeued delivery to succeed')
+  t.same((await deliveries(hook.id)).items[0]!.attempts.map((a) => [a.attempt, a.statusCode]), [[1, 503], [2, 503], [3, 503], [4, 200]], 'the requeue is a fourth attempt')
+  t.equal(receiver.requests.length, 4)
 })
 
 t.test('an endpoint failing for too long is disabled; the others keep receiving', async (t) => {
