@@ -39,9 +39,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
  * fail the message, so the bus retries it after a growing delay; other answers
  * are final. On the last attempt, what is still pending is marked dead and the
  * message goes to the dead-letter queue; requeued from there, its dead deliveries
- * are tried again. While an endpoint's breaker is open its
- * deliveries are not attempted (nor recorded): they stay pending and the message
- * is retried like after a failure.
+ * are tried again. While an endpoint's breaker is open its deliveries are not
+ * attempted (nor recorded): they stay pending and the message is retried like
+ * after a failure.
  */
 export class WebhookDispatcher implements RoleHandler {
   readonly role = 'webhooks'
