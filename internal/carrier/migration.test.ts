@@ -1,29 +1,19 @@
-import { randomBytes } from 'node:crypto'
 import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { migrate } from '../platform/db/migrate.js'
-import { createPool } from '../platform/db/postgres.js'
-import { serviceUrls } from '../platform/testing/services.js'
+import { emptySchema } from '../platform/testing/harness.js'
 
 // Migration 0016 on a database that used the stub: its queued requests become due trackings.
 const DIR = fileURLToPath(new URL('../platform/db/migrations/', import.meta.url))
 
 t.test('carrier_sync_requests rows become trackings, and the stub table goes', async (t) => {
-  const { databaseUrl } = await serviceUrls()
-  const schema = `test_mig16_${randomBytes(4).toString('hex')}`
-  const admin = createPool({ url: databaseUrl, max: 1 })
-  await admin.query(`CREATE SCHEMA ${schema}`)
-  const pool = createPool({ url: databaseUrl, schema, max: 2 })
+  const { schema, pool: newPool } = await emptySchema(t, 'test_mig16')
+  const pool = newPool()
   const before = await mkdtemp(join(tmpdir(), 'mig16-'))
-  t.teardown(async () => {
-    await pool.end()
-    await admin.query(`DROP SCHEMA IF EXISTS ${schema}_dispatch, ${schema} CASCADE`)
-    await admin.end()
-    await rm(before, { recursive: true, force: true })
-  })
+  t.teardown(() => rm(before, { recursive: true, force: true }))
   for (const f of await readdir(DIR)) if (/^\d{4}_/.test(f) && Number.parseInt(f, 10) < 16) await copyFile(join(DIR, f), join(before, f))
   await migrate(pool, before)
   const { rows: [pkg] } = await pool.query<{ id: string }>(`INSERT INTO packages (tracking_number, status, carrier, sender, recipient, external) VALUES ('1Z999AA10123456784', 'pending', 'ups', '{"name": "Unknown sender"}', '{"name": "Unknown recipient"}', true) RETURNING id`)

@@ -1,13 +1,11 @@
-import { randomBytes } from 'node:crypto'
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
 import type pg from 'pg'
-import { serviceUrls } from '../testing/services.js'
+import { emptySchema } from '../testing/harness.js'
 import { migrate, pendingMigrations } from './migrate.js'
-import { createPool } from './postgres.js'
 
 // Migrations on a fresh, unmigrated schema of the test's own.
 
@@ -15,26 +13,7 @@ import { createPool } from './postgres.js'
 const SHIPPED = (await readdir(fileURLToPath(new URL('./migrations/', import.meta.url)))).filter((f) => /^\d{4}_[\w-]+\.sql$/.test(f)).sort()
 const LATEST = Number.parseInt(SHIPPED.at(-1)!.slice(0, 4), 10)
 
-async function freshSchema(t: Test): Promise<{ schema: string; pool: () => pg.Pool }> {
-  const { databaseUrl } = await serviceUrls()
-  const schema = `test_mig_${randomBytes(5).toString('hex')}`
-  const admin = createPool({ url: databaseUrl, max: 1 })
-  await admin.query(`CREATE SCHEMA ${schema}`)
-  const pools: pg.Pool[] = []
-  t.teardown(async () => {
-    await Promise.all(pools.map((p) => p.end()))
-    await admin.query(`DROP SCHEMA IF EXISTS ${schema}_dispatch, ${schema} CASCADE`)
-    await admin.end()
-  })
-  return {
-    schema,
-    pool: () => {
-      const p = createPool({ url: databaseUrl, schema, max: 2 })
-      pools.push(p)
-      return p
-    },
-  }
-}
+const freshSchema = (t: Test) => emptySchema(t, 'test_mig')
 
 async function tables(pool: pg.Pool, schema: string): Promise<string[]> {
   const { rows } = await pool.query<{ table_name: string }>(

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
+import { emptySchema } from '../testing/harness.js'
 import { serviceUrls } from '../testing/services.js'
 import { createPool, isUniqueViolation, withTx } from './postgres.js'
 
@@ -32,16 +33,7 @@ t.test('a server-side disconnect of an idle connection does not crash the proces
 })
 
 t.test('withTx commits on success and rolls back on failure', async (t) => {
-  const { databaseUrl } = await serviceUrls()
-  const schema = `test_tx_${randomBytes(5).toString('hex')}`
-  const admin = createPool({ url: databaseUrl, max: 1 })
-  await admin.query(`CREATE SCHEMA ${schema}`)
-  const pool = createPool({ url: databaseUrl, schema, max: 2 })
-  t.teardown(async () => {
-    await pool.end()
-    await admin.query(`DROP SCHEMA IF EXISTS ${schema}_dispatch, ${schema} CASCADE`)
-    await admin.end()
-  })
+  const pool = (await emptySchema(t, 'test_tx')).pool()
   await pool.query('CREATE TABLE items (id int PRIMARY KEY)')
 
   t.equal(await withTx(pool, async (tx) => (await tx.query('INSERT INTO items VALUES (1)')).rowCount), 1)

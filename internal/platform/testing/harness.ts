@@ -53,4 +53,30 @@ export async function isolate(t: TestLike): Promise<Isolation> {
   return { schema, pool, redis, keyPrefix, urls }
 }
 
+/**
+ * An empty, unmigrated schema of the test's own (for migration and pool tests), and
+ * pools on it; the pools end and the schema (with dispatch's companion) goes at teardown.
+ */
+export async function emptySchema(t: TestLike, prefix: string): Promise<{ schema: string; databaseUrl: string; pool(max?: number): pg.Pool }> {
+  const { databaseUrl } = await serviceUrls()
+  const schema = `${prefix}_${randomBytes(5).toString('hex')}`
+  const admin = createPool({ url: databaseUrl, max: 1 })
+  await admin.query(`CREATE SCHEMA ${schema}`)
+  const pools: pg.Pool[] = []
+  t.teardown(async () => {
+    await Promise.all(pools.map((p) => p.end()))
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema}_dispatch, ${schema} CASCADE`)
+    await admin.end()
+  })
+  return {
+    schema,
+    databaseUrl,
+    pool: (max = 2) => {
+      const p = createPool({ url: databaseUrl, schema, max })
+      pools.push(p)
+      return p
+    },
+  }
+}
+
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
